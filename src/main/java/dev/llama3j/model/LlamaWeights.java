@@ -1,0 +1,33 @@
+package dev.llama3j.model;
+
+import dev.llama3j.tensor.Matrix;
+
+import java.util.List;
+
+/**
+ * Everything the transformer reads, independent of the file format. Matrices stay in the mapped file.
+ *
+ * @param ropeFreqDivisors per-frequency divisors from a GGUF {@code rope_freqs} tensor (Llama 3.1), or null
+ * @param resources        what to close when the model is no longer used (mapped files)
+ */
+public record LlamaWeights(ModelConfig config, Matrix tokenEmbeddings, List<LayerWeights> layers,
+                           float[] norm, Matrix output, float[] ropeFreqDivisors,
+                           AutoCloseable resources) implements AutoCloseable {
+
+    @Override
+    public void close() throws Exception {
+        if (resources != null) {
+            resources.close();
+        }
+    }
+
+    /** Bytes of weights (what one decode step streams from memory). */
+    public long byteSize() {
+        long n = tokenEmbeddings.byteSize() + (output == tokenEmbeddings ? 0 : output.byteSize());
+        for (LayerWeights l : layers) {
+            n += l.wq().byteSize() + l.wk().byteSize() + l.wv().byteSize() + l.wo().byteSize()
+                    + l.w1().byteSize() + l.w2().byteSize() + l.w3().byteSize();
+        }
+        return n;
+    }
+}

@@ -1,0 +1,67 @@
+package dev.llama3j.tensor;
+
+import dev.llama3j.tensor.kernel.RowKernel;
+
+import java.lang.foreign.MemorySegment;
+
+/** A contiguous row-major matrix of one element type, computed in place by that type's kernel. */
+public final class DenseMatrix implements Matrix {
+    private final String name;
+    private final DType type;
+    private final RowKernel kernel;
+    private final MemorySegment data;
+    private final int rows;
+    private final int cols;
+    private final long rowBytes;
+
+    public DenseMatrix(String name, DType type, MemorySegment data, int rows, int cols) {
+        this.name = name;
+        this.type = type;
+        this.kernel = type.kernel();
+        this.data = data;
+        this.rows = rows;
+        this.cols = cols;
+        this.rowBytes = type.bytesFor(cols);
+        if (data.byteSize() != rowBytes * rows) {
+            throw new IllegalArgumentException(name + ": " + data.byteSize() + " bytes for " + rows + "x" + cols + " " + type);
+        }
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public MemorySegment data() {
+        return data;
+    }
+
+    @Override
+    public int rows() {
+        return rows;
+    }
+
+    @Override
+    public int cols() {
+        return cols;
+    }
+
+    @Override
+    public DType type() {
+        return type;
+    }
+
+    @Override
+    public long byteSize() {
+        return data.byteSize();
+    }
+
+    @Override
+    public float dot(int row, float[] x, int xOff) {
+        return kernel.dot(data, row * rowBytes, x, xOff, cols);
+    }
+
+    @Override
+    public void row(int row, float[] dst, int dstOff) {
+        kernel.dequantize(data, row * rowBytes, dst, dstOff, cols);
+    }
+}

@@ -1,0 +1,48 @@
+package dev.llama3j.tensor;
+
+/**
+ * A weight matrix {@code [rows, cols]} times activations: row {@code r} produces output element {@code r}.
+ * Implementations read their weights in place (mapped file), whatever the element type.
+ * Callers split rows across threads; every method is safe to call concurrently on disjoint rows.
+ */
+public interface Matrix {
+
+    int rows();
+
+    int cols();
+
+    /** The element type of the weights (for a matrix merged from shards, that of the first shard). */
+    DType type();
+
+    /** Bytes of weights this matrix reads per full pass. */
+    long byteSize();
+
+    /** Dot product of row {@code row} with {@code x[xOff .. xOff + cols)}. */
+    float dot(int row, float[] x, int xOff);
+
+    /** Row {@code row} as floats into {@code dst[dstOff .. dstOff + cols)} (embedding lookup). */
+    void row(int row, float[] dst, int dstOff);
+
+    /** {@code out[outOff + r] = dot(r, x, xOff)} for r in [rowStart, rowEnd). */
+    default void matvec(float[] x, int xOff, float[] out, int outOff, int rowStart, int rowEnd) {
+        for (int r = rowStart; r < rowEnd; r++) {
+            out[outOff + r] = dot(r, x, xOff);
+        }
+    }
+
+    /**
+     * Several activation vectors at once (a prompt): {@code x} holds {@code n} vectors of {@code cols}
+     * floats, {@code out} receives {@code n} vectors of {@code rows} floats; rows [rowStart, rowEnd) only.
+     * Rows are the outer loop so a row's weights are read once from memory and reused from cache for
+     * every vector.
+     */
+    default void matmul(float[] x, int n, float[] out, int rowStart, int rowEnd) {
+        int cols = cols();
+        int rows = rows();
+        for (int r = rowStart; r < rowEnd; r++) {
+            for (int t = 0; t < n; t++) {
+                out[t * rows + r] = dot(r, x, t * cols);
+            }
+        }
+    }
+}

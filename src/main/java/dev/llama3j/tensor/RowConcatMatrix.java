@@ -1,0 +1,58 @@
+package dev.llama3j.tensor;
+
+import java.util.List;
+
+/**
+ * Matrices stacked on dim 0 (rows), without copying: how model-parallel shards of wq/wk/wv/w1/w3/output
+ * and tok_embeddings form the full matrix. All parts have the same shape.
+ */
+public final class RowConcatMatrix implements Matrix {
+    private final Matrix[] parts;
+    private final int partRows;
+    private final int cols;
+
+    public RowConcatMatrix(List<Matrix> parts) {
+        this.parts = parts.toArray(Matrix[]::new);
+        this.partRows = this.parts[0].rows();
+        this.cols = this.parts[0].cols();
+        for (Matrix p : this.parts) {
+            if (p.rows() != partRows || p.cols() != cols) {
+                throw new IllegalArgumentException("row-concatenated parts differ in shape");
+            }
+        }
+    }
+
+    @Override
+    public int rows() {
+        return partRows * parts.length;
+    }
+
+    @Override
+    public int cols() {
+        return cols;
+    }
+
+    @Override
+    public DType type() {
+        return parts[0].type();
+    }
+
+    @Override
+    public long byteSize() {
+        long n = 0;
+        for (Matrix p : parts) {
+            n += p.byteSize();
+        }
+        return n;
+    }
+
+    @Override
+    public float dot(int row, float[] x, int xOff) {
+        return parts[row / partRows].dot(row % partRows, x, xOff);
+    }
+
+    @Override
+    public void row(int row, float[] dst, int dstOff) {
+        parts[row / partRows].row(row % partRows, dst, dstOff);
+    }
+}

@@ -1,0 +1,58 @@
+package dev.llama3j.tensor.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.llama3j.tensor.kernel.Vectors.F;
+import static dev.llama3j.tensor.kernel.Vectors.LE;
+import static dev.llama3j.tensor.kernel.Vectors.S;
+import static dev.llama3j.tensor.kernel.Vectors.SHORT_LE;
+
+/** bfloat16 weights: the top 16 bits of a float32, so widening is a 16-bit left shift. */
+public final class BF16Kernel implements RowKernel {
+    public static final BF16Kernel INSTANCE = new BF16Kernel();
+
+    private BF16Kernel() {}
+
+    public static float toFloat(short bits) {
+        return Float.intBitsToFloat(bits << 16);
+    }
+
+    /** {@code F.length()} bf16 values at byte offset {@code at}, widened to floats. */
+    static FloatVector load(MemorySegment w, long at) {
+        return (FloatVector) ShortVector.fromMemorySegment(S, w, at, LE)
+                .convertShape(VectorOperators.S2I, Vectors.I, 0)
+                .lanewise(VectorOperators.LSHL, 16)
+                .reinterpretAsFloats();
+    }
+
+    @Override
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n) {
+        int step = F.length();
+        FloatVector acc0 = FloatVector.zero(F);
+        FloatVector acc1 = FloatVector.zero(F);
+        int i = 0;
+        for (; i + 2 * step <= n; i += 2 * step) {
+            acc0 = load(w, off + 2L * i).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+            acc1 = load(w, off + 2L * (i + step)).fma(FloatVector.fromArray(F, x, xOff + i + step), acc1);
+        }
+        for (; i + step <= n; i += step) {
+            acc0 = load(w, off + 2L * i).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
+        }
+        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sum += toFloat(w.get(SHORT_LE, off + 2L * i)) * x[xOff + i];
+        }
+        return sum;
+    }
+
+    @Override
+    public void dequantize(MemorySegment w, long off, float[] dst, int dstOff, int n) {
+        for (int i = 0; i < n; i++) {
+            dst[dstOff + i] = toFloat(w.get(SHORT_LE, off + 2L * i));
+        }
+    }
+}

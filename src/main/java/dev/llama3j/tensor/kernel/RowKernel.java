@@ -1,0 +1,17 @@
+package dev.llama3j.tensor.kernel;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * How one weight type is read in place: one implementation per type, one shape for all.
+ * {@code off} is a byte offset into {@code w} at the start of a block; {@code n} is a multiple of the
+ * type's block size.
+ */
+public interface RowKernel {
+
+    /** {@code sum_i w[i] * x[xOff + i]} over n weights, vectorized. */
+    float dot(MemorySegment w, long off, float[] x, int xOff, int n);
+
+    /** n weights as floats into {@code dst[dstOff ..]}; plain scalar code, also the tests' reference. */
+    void dequantize(MemorySegment w, long off, float[] dst, int dstOff, int n);
+}
