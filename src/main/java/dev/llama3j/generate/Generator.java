@@ -1,0 +1,159 @@
+package dev.llama3j.generate;
+
+import dev.llama3j.LlamaException;
+import dev.llama3j.model.Transformer;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Meta's {@code Llama.generate} on token ids: the rows of a batch advance in lock step; the first forward covers the
+ * shortest prompt, then one position per step for all rows, with prompt tokens overriding predictions
+ * (teacher forcing) until each row's prompt is used up. A row stops at its first generated stop token; results are
+ * cut at max_gen_len and at the first stop token.
+ */
+public final class Generator {
+    private final Transformer model;
+    private final int[] stopTokens;
+    private final int vocab;
+
+    public Generator(Transformer model, int[] stopTokens) {
+        this.model = model;
+        this.stopTokens = stopTokens.clone();
+        this.vocab = model.config().vocabSize();
+    }
+
+    /**
+     * @param tokens   per row, the tokens returned (prompt included when echo)
+     * @param logprobs per row, the log-probability of each returned token (0 for the first prompt token), or null
+     */
+    public record Result(List<int[]> tokens, List<float[]> logprobs) {}
+
+    public Result generate(List<int[]> prompts, int maxGenLen, float temperature, float topP, boolean logprobs,
+                           boolean echo, Sampler sampler, TokenListener listener) {
+        int bsz = prompts.size();
+        int maxBatch = model.cache().maxBatch();
+        int maxSeqLen = model.cache().maxSeqLen();
+        if (bsz == 0) {
+            throw new LlamaException("no prompts to generate from");
+        }
+        if (bsz > maxBatch) {
+            throw new LlamaException(bsz + " prompts, but max_batch_size is " + maxBatch);
+        }
+        if (maxGenLen < 0) {
+            throw new LlamaException("max_gen_len must be >= 0, got " + maxGenLen);
+        }
+        int minPrompt = Integer.MAX_VALUE;
+        int maxPrompt = 0;
+        for (int i = 0; i < bsz; i++) {
+            int len = prompts.get(i).length;
+            if (len == 0) {
+                throw new LlamaException("prompt " + (i + 1) + " is empty");
+            }
+            if (len > maxSeqLen) {
+                throw new LlamaException("prompt " + (i + 1) + " has " + len + " tokens, more than max_seq_len "
+                        + maxSeqLen);
+            }
+            minPrompt = Math.min(minPrompt, len);
+            maxPrompt = Math.max(maxPrompt, len);
+        }
+        int totalLen = (int) Math.min(maxSeqLen, (long) maxGenLen + maxPrompt);
+
+        int[][] tokens = new int[bsz][totalLen];
+        boolean[][] isPrompt = new boolean[bsz][totalLen];
+        for (int i = 0; i < bsz; i++) {
+            int[] p = prompts.get(i);
+            System.arraycopy(p, 0, tokens[i], 0, p.length);
+            Arrays.fill(isPrompt[i], 0, p.length, true);
+        }
+        float[][] tokenLogprobs = logprobs ? new float[bsz][totalLen] : null;
+
+        if (minPrompt == totalLen && logprobs) {
+            float[][] logits = model.forward(slice(tokens, 0, totalLen), 0, true);
+            recordLogprobs(logits, tokens, tokenLogprobs, 0, totalLen, 1);
+        }
+
+        boolean[] eosReached = new boolean[bsz];
+        int prevPos = 0;
+        for (int curPos = minPrompt; curPos < totalLen; curPos++) {
+            float[][] logits = model.forward(slice(tokens, prevPos, curPos), prevPos, logprobs);
+            int width = logprobs ? curPos - prevPos : 1;
+            for (int i = 0; i < bsz; i++) {
+                int next = sampler.sample(logits[i], (width - 1) * vocab, vocab, temperature, topP);
+                if (isPrompt[i][curPos]) {
+                    next = tokens[i][curPos];
+                }
+                tokens[i][curPos] = next;
+            }
+            if (logprobs) {
+                recordLogprobs(logits, tokens, tokenLogprobs, prevPos, curPos, width);
+            }
+            boolean all = true;
+            for (int i = 0; i < bsz; i++) {
+                if (!isPrompt[i][curPos] && !eosReached[i]) {
+                    int next = tokens[i][curPos];
+                    if (isStop(next)) {
+                        eosReached[i] = true;
+                    } else if (curPos < prompts.get(i).length + maxGenLen) {
+                        listener.onToken(i, next);
+                    }
+                }
+                all &= eosReached[i];
+            }
+            prevPos = curPos;
+            if (all) {
+                break;
+            }
+        }
+
+        List<int[]> outTokens = new ArrayList<>(bsz);
+        List<float[]> outLogprobs = logprobs ? new ArrayList<>(bsz) : null;
+        for (int i = 0; i < bsz; i++) {
+            int plen = prompts.get(i).length;
+            int start = echo ? 0 : plen;
+            int end = Math.min(totalLen, plen + maxGenLen);
+            int cut = end;
+            for (int j = start; j < end; j++) {
+                if (isStop(tokens[i][j])) {
+                    cut = j;
+                    break;
+                }
+            }
+            outTokens.add(Arrays.copyOfRange(tokens[i], start, Math.max(start, cut)));
+            if (logprobs) {
+                outLogprobs.add(Arrays.copyOfRange(tokenLogprobs[i], start, Math.max(start, cut)));
+            }
+        }
+        return new Result(outTokens, outLogprobs);
+    }
+
+    /** logprob of tokens[prevPos+1 .. curPos] from the logits of positions prevPos .. curPos-1; pad targets stay 0. */
+    private void recordLogprobs(float[][] logits, int[][] tokens, float[][] out, int prevPos, int curPos, int width) {
+        for (int i = 0; i < tokens.length; i++) {
+            for (int j = 0; j < width; j++) {
+                int target = prevPos + 1 + j;
+                if (target < tokens[i].length && target <= curPos) {
+                    out[i][target] = Sampler.logProb(logits[i], j * vocab, vocab, tokens[i][target]);
+                }
+            }
+        }
+    }
+
+    private boolean isStop(int token) {
+        for (int s : stopTokens) {
+            if (s == token) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static int[][] slice(int[][] tokens, int from, int to) {
+        int[][] s = new int[tokens.length][];
+        for (int i = 0; i < tokens.length; i++) {
+            s[i] = Arrays.copyOfRange(tokens[i], from, to);
+        }
+        return s;
+    }
+}
