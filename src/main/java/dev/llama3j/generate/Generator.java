@@ -28,7 +28,21 @@ public final class Generator {
      * @param tokens   per row, the tokens returned (prompt included when echo)
      * @param logprobs per row, the log-probability of each returned token (0 for the first prompt token), or null
      */
-    public record Result(List<int[]> tokens, List<float[]> logprobs) {}
+    public record Result(List<int[]> tokens, List<float[]> logprobs, Stats stats) {}
+
+    /**
+     * Where the time went: the first forward (all rows' shared prompt prefix as one batch) and the single-position
+     * steps after it.
+     */
+    public record Stats(int prefillTokens, long prefillNanos, int steps, int stepTokens, long stepNanos) {
+        public double prefillTokensPerSecond() {
+            return prefillNanos == 0 ? 0 : prefillTokens * 1e9 / prefillNanos;
+        }
+
+        public double stepTokensPerSecond() {
+            return stepNanos == 0 ? 0 : stepTokens * 1e9 / stepNanos;
+        }
+    }
 
     public Result generate(List<int[]> prompts, int maxGenLen, float temperature, float topP, boolean logprobs,
                            boolean echo, Sampler sampler, TokenListener listener) {
@@ -70,14 +84,27 @@ public final class Generator {
         float[][] tokenLogprobs = logprobs ? new float[bsz][totalLen] : null;
 
         if (minPrompt == totalLen && logprobs) {
+            // Nothing to generate (max_gen_len 0 or prompts filling max_seq_len): logprobs of the prompt only.
+            // generation.py scores logits[j] against tokens[j] here, unlike its main loop; we keep the main loop's
+            // (correct) pairing of logits[j] with tokens[j + 1] so logprobs mean the same everywhere.
             float[][] logits = model.forward(slice(tokens, 0, totalLen), 0, true);
-            recordLogprobs(logits, tokens, tokenLogprobs, 0, totalLen, 1);
+            recordLogprobs(logits, tokens, tokenLogprobs, 0, totalLen - 1, totalLen);
         }
 
         boolean[] eosReached = new boolean[bsz];
         int prevPos = 0;
+        long prefillNanos = 0;
+        long stepNanos = 0;
+        int steps = 0;
         for (int curPos = minPrompt; curPos < totalLen; curPos++) {
+            long t0 = System.nanoTime();
             float[][] logits = model.forward(slice(tokens, prevPos, curPos), prevPos, logprobs);
+            if (prevPos == 0) {
+                prefillNanos = System.nanoTime() - t0;
+            } else {
+                stepNanos += System.nanoTime() - t0;
+                steps++;
+            }
             int width = logprobs ? curPos - prevPos : 1;
             for (int i = 0; i < bsz; i++) {
                 int next = sampler.sample(logits[i], (width - 1) * vocab, vocab, temperature, topP);
@@ -125,7 +152,8 @@ public final class Generator {
                 outLogprobs.add(Arrays.copyOfRange(tokenLogprobs[i], start, Math.max(start, cut)));
             }
         }
-        return new Result(outTokens, outLogprobs);
+        Stats stats = new Stats(prefillNanos > 0 ? bsz * minPrompt : 0, prefillNanos, steps, steps * bsz, stepNanos);
+        return new Result(outTokens, outLogprobs, stats);
     }
 
     /** logprob of tokens[prevPos+1 .. curPos] from the logits of positions prevPos .. curPos-1; pad targets stay 0. */
