@@ -76,7 +76,7 @@ final class EngineOutput {
     private ArrayNode incremental(JsonNode ref) {
         ArrayNode arr = json.createArrayNode();
         for (JsonNode r : ref.get("incremental")) {
-            int[] prompt = ints(r.get("prompt"));
+            int[] prompt = forwardTokens(ref, r.get("prompt").asText());
             int steps = r.get("n_decode").asInt();
             Transformer model = new Transformer(weights, 1, prompt.length + steps);
             ObjectNode e = arr.addObject();
@@ -138,6 +138,16 @@ final class EngineOutput {
             }
         }
         return arr;
+    }
+
+    /** The tokens of the reference's forward prompt {@code name} (incremental cases name their prompt). */
+    static int[] forwardTokens(JsonNode ref, String name) {
+        for (JsonNode f : ref.get("forward")) {
+            if (f.get("name").asText().equals(name)) {
+                return ints(f.get("tokens"));
+            }
+        }
+        throw new IllegalArgumentException("reference has no forward prompt " + name);
     }
 
     /** The reference's stored last-position logits of forward prompt {@code name} (inline or .npy). */
