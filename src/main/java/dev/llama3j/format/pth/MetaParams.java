@@ -38,14 +38,16 @@ public final class MetaParams {
         int multipleOf = root.has("multiple_of") ? f.requiredInt("multiple_of") : DEFAULT_MULTIPLE_OF;
         Double multiplier = root.hasNonNull("ffn_dim_multiplier") ? f.positiveNumber("ffn_dim_multiplier") : null;
         boolean scaledRope = root.has("use_scaled_rope") && f.bool("use_scaled_rope");
+        int nLayers = f.requiredInt("n_layers");
+        int vocabSize = f.requiredInt("vocab_size");
+        double normEps = root.has("norm_eps") ? f.positiveNumber("norm_eps") : DEFAULT_NORM_EPS;
+        double ropeTheta = root.has("rope_theta") ? f.positiveNumber("rope_theta") : DEFAULT_ROPE_THETA;
         try {
-            return new ModelConfig(dim, f.requiredInt("n_layers"), nHeads, nKvHeads, f.requiredInt("vocab_size"),
-                    ModelConfig.metaFfnDim(dim, multipleOf, multiplier),
-                    (float) (root.has("norm_eps") ? f.positiveNumber("norm_eps") : DEFAULT_NORM_EPS),
-                    (float) (root.has("rope_theta") ? f.positiveNumber("rope_theta") : DEFAULT_ROPE_THETA),
-                    scaledRope ? RopeScaling.LLAMA_3_1 : null,
-                    scaledRope ? LLAMA31_CONTEXT : LLAMA3_CONTEXT);
+            return new ModelConfig(dim, nLayers, nHeads, nKvHeads, vocabSize,
+                    ModelConfig.metaFfnDim(dim, multipleOf, multiplier), (float) normEps, (float) ropeTheta,
+                    scaledRope ? RopeScaling.LLAMA_3_1 : null, scaledRope ? LLAMA31_CONTEXT : LLAMA3_CONTEXT);
         } catch (LlamaException e) {
+            // ModelConfig's checks name the field; add the file
             throw new LlamaException(file + ": " + e.getMessage(), e);
         }
     }

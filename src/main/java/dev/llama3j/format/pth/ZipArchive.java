@@ -264,11 +264,11 @@ public final class ZipArchive {
             return Integer.toUnsignedLong(file.get(U32, at));
         }
 
-        /** A ZIP64 value; anything at or above 2^63 cannot describe a real file. */
+        /** A ZIP64 value; anything at or above 2^63 cannot describe a real file (callers check the rest). */
         private long u64(long at, String what) {
             long v = file.get(U64, at);
-            if (v < 0 || v > size) {
-                throw corrupt(what + " " + Long.toUnsignedString(v) + " exceeds the file size " + size);
+            if (v < 0) {
+                throw corrupt(what + " " + Long.toUnsignedString(v) + " is impossibly large");
             }
             return v;
         }
