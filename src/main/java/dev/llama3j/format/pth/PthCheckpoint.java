@@ -87,7 +87,8 @@ public final class PthCheckpoint implements AutoCloseable {
 
     private static String findPickle(String source, ZipArchive zip) {
         List<String> pickles = zip.names().stream()
-                .filter(n -> n.equals(PICKLE) || n.endsWith("/" + PICKLE) && n.indexOf('/') == n.length() - PICKLE.length() - 1)
+                .filter(n -> n.equals(PICKLE)
+                        || (n.endsWith("/" + PICKLE) && n.indexOf('/') == n.length() - PICKLE.length() - 1))
                 .toList();
         if (pickles.size() != 1) {
             throw new LlamaException(source + ": expected one '<archive>/" + PICKLE + "' entry in the torch zip, found "

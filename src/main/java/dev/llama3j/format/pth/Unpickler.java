@@ -425,6 +425,9 @@ public final class Unpickler {
         if (stride.length != shape.length) {
             throw error(call + ": " + shape.length + " sizes but " + stride.length + " strides");
         }
+        if (!(a[4] instanceof Boolean)) {
+            throw error(call + ": requires_grad must be a bool, got " + describe(a[4]));
+        }
         if (!(a[5] instanceof Map<?, ?> hooks) || !hooks.isEmpty()) {
             throw error(call + ": backward hooks are not supported");
         }
