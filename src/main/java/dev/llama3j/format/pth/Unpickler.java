@@ -117,7 +117,7 @@ public final class Unpickler {
                     }
                 }
                 case 0x95 -> { // FRAME: a length prefix only; frames need no buffering when reading in place
-                    long len = pickle(8).get(I64, 0);
+                    long len = arg(8).get(I64, 0);
                     if (len < 0 || len > end - pos) {
                         throw error("frame length " + len + " at offset " + at + " exceeds the remaining "
                                 + (end - pos) + " bytes");
@@ -136,21 +136,21 @@ public final class Unpickler {
                 case 0x85 -> push(tupleOf(at, 1)); // TUPLE1
                 case 0x86 -> push(tupleOf(at, 2)); // TUPLE2
                 case 0x87 -> push(tupleOf(at, 3)); // TUPLE3
-                case 'X' -> push(string(Integer.toUnsignedLong(pickle(4).get(I32, 0)), at)); // BINUNICODE
+                case 'X' -> push(string(Integer.toUnsignedLong(arg(4).get(I32, 0)), at)); // BINUNICODE
                 case 0x8c -> push(string(u8(), at)); // SHORT_BINUNICODE
-                case 'J' -> push((long) pickle(4).get(I32, 0)); // BININT
+                case 'J' -> push((long) arg(4).get(I32, 0)); // BININT
                 case 'K' -> push((long) u8()); // BININT1
                 case 'M' -> push((long) (u8() | u8() << 8)); // BININT2
                 case 0x8a -> push(long1(at)); // LONG1
                 case 0x88 -> push(Boolean.TRUE); // NEWTRUE
                 case 0x89 -> push(Boolean.FALSE); // NEWFALSE
                 case 'N' -> push(None.NONE); // NONE
-                case 'G' -> push(pickle(8).get(F64_BE, 0)); // BINFLOAT
+                case 'G' -> push(arg(8).get(F64_BE, 0)); // BINFLOAT
                 case 'q' -> memoize(u8(), at); // BINPUT
-                case 'r' -> memoize(Integer.toUnsignedLong(pickle(4).get(I32, 0)), at); // LONG_BINPUT
+                case 'r' -> memoize(Integer.toUnsignedLong(arg(4).get(I32, 0)), at); // LONG_BINPUT
                 case 0x94 -> memoize(memo.size(), at); // MEMOIZE
                 case 'h' -> push(recall(u8(), at)); // BINGET
-                case 'j' -> push(recall(Integer.toUnsignedLong(pickle(4).get(I32, 0)), at)); // LONG_BINGET
+                case 'j' -> push(recall(Integer.toUnsignedLong(arg(4).get(I32, 0)), at)); // LONG_BINGET
                 case 's' -> { // SETITEM
                     Object value = pop(at);
                     Object key = pop(at);
@@ -216,7 +216,7 @@ public final class Unpickler {
         return s;
     }
 
-    private MemorySegment pickle(long n) {
+    private MemorySegment arg(long n) {
         return bytes(n, "argument");
     }
 
@@ -256,7 +256,7 @@ public final class Unpickler {
         if (n > 8) {
             throw error("integer of " + n + " bytes at offset " + at + " is too large");
         }
-        MemorySegment b = pickle(n);
+        MemorySegment b = arg(n);
         long v = 0;
         for (int i = n - 1; i >= 0; i--) {
             v = v << 8 | Byte.toUnsignedInt(b.get(ValueLayout.JAVA_BYTE, i));
