@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.fail;
  * weight bytes) or fails with a {@link LlamaException}; never another exception, an OOM or a hang.
  */
 class PthFuzzTest {
-    private static final int MUTANTS = 4000;
+    private static final int MUTANTS = 3000;
     private static final long[] HUGE = {0xFFFFFFFFL, 0x7FFFFFFFL, 0x80000000L, 0xFFFFFFFFFFFFFFFFL,
             Long.MAX_VALUE, Long.MIN_VALUE, 1L << 32, 1L << 40, 0};
 
