@@ -1,0 +1,207 @@
+package dev.llama3j.format.pth;
+
+import dev.llama3j.LlamaException;
+import dev.llama3j.model.LayerWeights;
+import dev.llama3j.model.LlamaWeights;
+import dev.llama3j.model.ModelConfig;
+import dev.llama3j.tensor.ColConcatMatrix;
+import dev.llama3j.tensor.Matrix;
+import dev.llama3j.tensor.RowConcatMatrix;
+import dev.llama3j.tensor.Tensor;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Loads a Meta native checkpoint folder ({@code params.json} + {@code consolidated.NN.pth}) in place.
+ * With N model-parallel shards the full matrices are views over the shards, merged the way Meta's
+ * fairscale layers split them: column-parallel layers (wq, wk, wv, w1, w3, output) and the
+ * vocab-parallel embedding are split on dim 0, row-parallel layers (wo, w2) on dim 1, and RMSNorm
+ * weights are replicated (shard 0 is used).
+ */
+public final class MetaCheckpointLoader {
+    private static final Pattern SHARD = Pattern.compile("consolidated\\.(\\d+)\\.pth");
+    /** Llama 1/2 checkpoints stored the RoPE frequencies; they are recomputed from the config. */
+    private static final String ROPE_FREQS = "rope.freqs";
+
+    /** How one tensor is divided among shards. */
+    private enum Split { ROWS, COLS, REPLICATED }
+
+    /** A tensor every shard must hold, with its per-shard shape. */
+    private record Expected(String name, Split split, long... shardShape) {
+    }
+
+    private MetaCheckpointLoader() {}
+
+    public static LlamaWeights load(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new LlamaException(dir + ": not a directory (expected a Meta checkpoint folder with params.json"
+                    + " and consolidated.NN.pth)");
+        }
+        ModelConfig config = MetaParams.read(dir.resolve("params.json"));
+        List<Path> files = shardFiles(dir);
+        List<PthCheckpoint> shards = new ArrayList<>();
+        try {
+            for (Path f : files) {
+                shards.add(PthCheckpoint.open(f));
+            }
+            return assemble(config, shards);
+        } catch (RuntimeException e) {
+            shards.forEach(PthCheckpoint::close);
+            throw e;
+        }
+    }
+
+    /** The shards' weights as one model; closing the result closes the shards. */
+    static LlamaWeights assemble(ModelConfig config, List<PthCheckpoint> shards) {
+        List<Map<String, Tensor>> tensors = shards.stream().map(PthCheckpoint::tensors).toList();
+        List<String> names = shards.stream().map(PthCheckpoint::toString).toList();
+        return assemble(config, tensors, names, () -> shards.forEach(PthCheckpoint::close));
+    }
+
+    /**
+     * The weights of shards given as tensor maps ({@code names} label them in errors).
+     * Every shard is checked to hold exactly the expected tensors in the expected shapes.
+     */
+    static LlamaWeights assemble(ModelConfig config, List<Map<String, Tensor>> shards, List<String> names,
+                                 AutoCloseable resources) {
+        int n = shards.size();
+        checkDivisible(config, n, names.getFirst());
+        Map<String, Expected> expected = expectedTensors(config, n);
+        for (int s = 0; s < n; s++) {
+            checkTensors(shards.get(s), expected, names.get(s));
+        }
+        Assembler a = new Assembler(shards, expected);
+        List<LayerWeights> layers = new ArrayList<>();
+        for (int l = 0; l < config.nLayers(); l++) {
+            String p = "layers." + l + ".";
+            layers.add(new LayerWeights(a.vector(p + "attention_norm.weight"),
+                    a.matrix(p + "attention.wq.weight"), a.matrix(p + "attention.wk.weight"),
+                    a.matrix(p + "attention.wv.weight"), a.matrix(p + "attention.wo.weight"),
+                    a.vector(p + "ffn_norm.weight"),
+                    a.matrix(p + "feed_forward.w1.weight"), a.matrix(p + "feed_forward.w2.weight"),
+                    a.matrix(p + "feed_forward.w3.weight")));
+        }
+        return new LlamaWeights(config, a.matrix("tok_embeddings.weight"), List.copyOf(layers),
+                a.vector("norm.weight"), a.matrix("output.weight"), null, resources);
+    }
+
+    /** {@code consolidated.NN.pth} in shard order; the numbers must run 0..N-1 with none missing. */
+    private static List<Path> shardFiles(Path dir) {
+        Map<Integer, Path> byIndex = new HashMap<>();
+        try (Stream<Path> list = Files.list(dir)) {
+            for (Path p : list.toList()) {
+                Matcher m = SHARD.matcher(p.getFileName().toString());
+                if (m.matches() && m.group(1).length() < 6) {
+                    byIndex.put(Integer.parseInt(m.group(1)), p);
+                }
+            }
+        } catch (IOException e) {
+            throw new LlamaException(dir + ": cannot list the folder: " + e.getMessage(), e);
+        }
+        if (byIndex.isEmpty()) {
+            throw new LlamaException(dir + ": no consolidated.NN.pth files found");
+        }
+        List<Path> files = byIndex.entrySet().stream()
+                .sorted(Map.Entry.comparingByKey()).map(Map.Entry::getValue).toList();
+        for (int i = 0; i < files.size(); i++) {
+            if (!byIndex.containsKey(i)) {
+                throw new LlamaException(dir + ": model-parallel shard " + i + " is missing: found "
+                        + files.stream().map(p -> p.getFileName().toString()).sorted(Comparator.naturalOrder()).toList());
+            }
+        }
+        return files;
+    }
+
+    /**
+     * Meta gives each shard {@code n_heads/N} query heads, {@code n_kv_heads/N} kv heads (model.py:
+     * {@code n_local_kv_heads = n_kv_heads // world_size}, so fewer kv heads than shards cannot be loaded),
+     * {@code vocab/N} embedding rows and {@code ffn/N} hidden units.
+     */
+    private static void checkDivisible(ModelConfig c, int n, String file) {
+        record Part(String what, int value) {
+        }
+        for (Part p : List.of(new Part("n_heads", c.nHeads()), new Part("n_kv_heads", c.nKvHeads()),
+                new Part("vocab_size", c.vocabSize()), new Part("FFN hidden size", c.ffnDim()))) {
+            if (p.value % n != 0) {
+                throw new LlamaException(file + ": " + n + " model-parallel shards cannot split " + p.what + " = "
+                        + p.value + " evenly (it must be a multiple of the shard count)");
+            }
+        }
+    }
+
+    private static Map<String, Expected> expectedTensors(ModelConfig c, int n) {
+        long dim = c.dim();
+        long q = (long) c.nHeads() * c.headDim() / n;
+        long kv = (long) c.kvDim() / n;
+        long ffn = c.ffnDim() / n;
+        List<Expected> list = new ArrayList<>(List.of(
+                new Expected("tok_embeddings.weight", Split.ROWS, c.vocabSize() / n, dim),
+                new Expected("norm.weight", Split.REPLICATED, dim),
+                new Expected("output.weight", Split.ROWS, c.vocabSize() / n, dim)));
+        for (int l = 0; l < c.nLayers(); l++) {
+            String p = "layers." + l + ".";
+            list.add(new Expected(p + "attention_norm.weight", Split.REPLICATED, dim));
+            list.add(new Expected(p + "attention.wq.weight", Split.ROWS, q, dim));
+            list.add(new Expected(p + "attention.wk.weight", Split.ROWS, kv, dim));
+            list.add(new Expected(p + "attention.wv.weight", Split.ROWS, kv, dim));
+            list.add(new Expected(p + "attention.wo.weight", Split.COLS, dim, q));
+            list.add(new Expected(p + "ffn_norm.weight", Split.REPLICATED, dim));
+            list.add(new Expected(p + "feed_forward.w1.weight", Split.ROWS, ffn, dim));
+            list.add(new Expected(p + "feed_forward.w2.weight", Split.COLS, dim, ffn));
+            list.add(new Expected(p + "feed_forward.w3.weight", Split.ROWS, ffn, dim));
+        }
+        Map<String, Expected> byName = new LinkedHashMap<>();
+        list.forEach(e -> byName.put(e.name, e));
+        return byName;
+    }
+
+    private static void checkTensors(Map<String, Tensor> tensors, Map<String, Expected> expected, String file) {
+        for (Expected e : expected.values()) {
+            Tensor t = tensors.get(e.name);
+            if (t == null) {
+                throw new LlamaException(file + ": missing tensor '" + e.name + "' (expected shape "
+                        + Arrays.toString(e.shardShape) + ")");
+            }
+            if (!Arrays.equals(t.shape(), e.shardShape)) {
+                throw new LlamaException(file + ": tensor '" + e.name + "' has shape " + t.shapeString()
+                        + ", expected " + Arrays.toString(e.shardShape));
+            }
+        }
+        for (String name : tensors.keySet()) {
+            if (!expected.containsKey(name) && !name.equals(ROPE_FREQS)) {
+                throw new LlamaException(file + ": unexpected tensor '" + name + "' for this params.json");
+            }
+        }
+    }
+
+    /** Builds merged views of checked tensors. */
+    private record Assembler(List<Map<String, Tensor>> shards, Map<String, Expected> expected) {
+        Matrix matrix(String name) {
+            List<Matrix> parts = shards.stream().map(s -> s.get(name).asMatrix()).toList();
+            if (parts.size() == 1) {
+                return parts.getFirst();
+            }
+            return switch (expected.get(name).split) {
+                case ROWS -> new RowConcatMatrix(parts);
+                case COLS -> new ColConcatMatrix(parts);
+                case REPLICATED -> throw new IllegalStateException(name + " is not a matrix");
+            };
+        }
+
+        float[] vector(String name) {
+            return shards.getFirst().get(name).toFloats();
+        }
+    }
+}
