@@ -150,12 +150,15 @@ final class EngineOutput {
         throw new IllegalArgumentException("reference has no forward prompt " + name);
     }
 
-    /** The reference's stored last-position logits of forward prompt {@code name} (inline or .npy). */
+    /** The reference's stored last-position logits of forward prompt {@code name} (inline or .npy), or null. */
     static float[] refLastLogits(JsonNode ref, String name, Path fixturesDir) throws IOException {
         for (JsonNode f : ref.get("forward")) {
             if (f.get("name").asText().equals(name)) {
                 if (f.has("last_logits")) {
                     return floats(f.get("last_logits"));
+                }
+                if (!f.has("last_logits_npy")) {
+                    return null;
                 }
                 return Npy.readFloats(fixturesDir.resolve("refs").resolve(f.get("last_logits_npy").asText()));
             }
