@@ -12,7 +12,8 @@ public final class RowPermutedMatrix implements Matrix {
     /** {@code perm} must be a permutation of {@code 0 .. base.rows()-1}; it is copied. */
     public RowPermutedMatrix(Matrix base, int[] perm) {
         if (perm.length != base.rows()) {
-            throw new IllegalArgumentException("permutation of " + perm.length + " rows for a matrix of " + base.rows());
+            throw new IllegalArgumentException("permutation of " + perm.length + " rows for a matrix of "
+                    + base.rows());
         }
         boolean[] seen = new boolean[perm.length];
         for (int p : perm) {

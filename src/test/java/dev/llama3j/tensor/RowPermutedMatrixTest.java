@@ -45,9 +45,10 @@ class RowPermutedMatrixTest {
     void rejectsWhatIsNotAPermutation() {
         try (Arena arena = Arena.ofConfined()) {
             Matrix base = new DenseMatrix("m", DType.F32, arena.allocate(24), 3, 2);
-            assertThatThrownBy(() -> new RowPermutedMatrix(base, new int[] {0, 1})).isInstanceOf(IllegalArgumentException.class);
-            assertThatThrownBy(() -> new RowPermutedMatrix(base, new int[] {0, 1, 1})).isInstanceOf(IllegalArgumentException.class);
-            assertThatThrownBy(() -> new RowPermutedMatrix(base, new int[] {0, 1, 3})).isInstanceOf(IllegalArgumentException.class);
+            for (int[] bad : new int[][] {{0, 1}, {0, 1, 1}, {0, 1, 3}, {-1, 0, 1}}) {
+                assertThatThrownBy(() -> new RowPermutedMatrix(base, bad))
+                        .isInstanceOf(IllegalArgumentException.class);
+            }
         }
     }
 }

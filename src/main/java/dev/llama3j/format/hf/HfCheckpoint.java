@@ -84,15 +84,16 @@ final class HfCheckpoint implements AutoCloseable {
                 for (String name : f.tensors().keySet()) {
                     SafetensorsFile other = fileOf.putIfAbsent(name, f);
                     if (other != null) {
-                        throw new LlamaException(p + ": tensor " + JsonConfigFile.shown(name) + " is also in " + other.path());
+                        throw new LlamaException(p + ": tensor " + JsonConfigFile.shown(name) + " is also in "
+                                + other.path());
                     }
                 }
             }
             for (Map.Entry<String, String> e : shardOf.entrySet()) {
                 SafetensorsFile f = fileOf.get(e.getKey());
                 if (f == null || !f.path().getFileName().toString().equals(e.getValue())) {
-                    throw new LlamaException(index + ": weight_map puts " + JsonConfigFile.shown(e.getKey()) + " in " + e.getValue()
-                            + ", but " + (f == null ? "no shard holds it" : "it is in " + f.path().getFileName()));
+                    throw new LlamaException(index + ": weight_map puts " + JsonConfigFile.shown(e.getKey()) + " in "
+                            + e.getValue() + ", but " + (f == null ? "no shard holds it" : "it is in " + f.path().getFileName()));
                 }
             }
             return new HfCheckpoint(dir, List.copyOf(files), fileOf);

@@ -69,12 +69,11 @@ final class SafetensorsHeader {
             } else if (value == JsonToken.START_OBJECT) {
                 out.add(entry(name));
             } else {
-                throw error("tensor " + shown(name) + ": expected an object {dtype, shape, data_offsets}, got " + value);
+                throw error("tensor " + shown(name) + ": expected an object {dtype, shape, data_offsets}, got "
+                        + kind(value));
             }
         }
-        if (p.currentToken() != JsonToken.END_OBJECT) {
-            throw error("expected a tensor name, got " + p.currentToken());
-        }
+        // Jackson guarantees the loop ended on END_OBJECT; only trailing content is left to check.
         if (p.nextToken() != null) {
             throw error("unexpected data after the header object");
         }
@@ -91,7 +90,7 @@ final class SafetensorsHeader {
             switch (field) {
                 case "dtype" -> {
                     if (value != JsonToken.VALUE_STRING) {
-                        throw error("tensor " + shown(name) + ": dtype must be a string, got " + value);
+                        throw error("tensor " + shown(name) + ": dtype must be a string, got " + kind(value));
                     }
                     dtype = p.getText();
                 }
@@ -105,7 +104,8 @@ final class SafetensorsHeader {
             throw error("tensor " + shown(name) + ": missing " + missing);
         }
         if (offsets.length != 2) {
-            throw error("tensor " + shown(name) + ": data_offsets must be [begin, end], got " + offsets.length + " numbers");
+            throw error("tensor " + shown(name) + ": data_offsets must be [begin, end], got " + offsets.length
+                    + " numbers");
         }
         return new Entry(name, dtype(name, dtype), shape, offsets[0], offsets[1]);
     }
@@ -113,14 +113,15 @@ final class SafetensorsHeader {
     /** An array of at most {@code max} non-negative integers that fit in a long. */
     private long[] longs(String tensor, String field, int max) throws IOException {
         if (p.currentToken() != JsonToken.START_ARRAY) {
-            throw error("tensor " + shown(tensor) + ": " + field + " must be an array of integers, got " + p.currentToken());
+            throw error("tensor " + shown(tensor) + ": " + field + " must be an array of integers, got "
+                    + kind(p.currentToken()));
         }
         long[] buf = new long[max];
         int n = 0;
         JsonToken t;
         while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
             if (t != JsonToken.VALUE_NUMBER_INT) {
-                throw error("tensor " + shown(tensor) + ": " + field + " must hold integers, got " + t);
+                throw error("tensor " + shown(tensor) + ": " + field + " must hold integers, got " + kind(t));
             }
             if (n == max) {
                 throw error("tensor " + shown(tensor) + ": " + field + " has more than " + max + " entries");
@@ -141,6 +142,23 @@ final class SafetensorsHeader {
             case "BF16" -> DType.BF16;
             default -> throw error("tensor " + shown(tensor) + " has dtype " + shown(name)
                     + ", which llama3j does not read (expected F32, F16 or BF16)");
+        };
+    }
+
+    /** A JSON token in words, for messages. */
+    private static String kind(JsonToken t) {
+        if (t == null) {
+            return "the end of the header";
+        }
+        return switch (t) {
+            case START_OBJECT -> "an object";
+            case START_ARRAY -> "an array";
+            case VALUE_STRING -> "a string";
+            case VALUE_NUMBER_INT -> "an integer";
+            case VALUE_NUMBER_FLOAT -> "a fractional number";
+            case VALUE_TRUE, VALUE_FALSE -> "a boolean";
+            case VALUE_NULL -> "null";
+            default -> t.toString();
         };
     }
 

@@ -122,7 +122,7 @@ class SafetensorsFileTest {
                 new byte[8]), "shape value -2 is out of range");
         assertRejected(SafetensorsTestFiles.file("{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8,9]}}",
                 new byte[8]), "data_offsets has more than 2 entries");
-        assertRejected(SafetensorsTestFiles.file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1],"
+        assertRejected(SafetensorsTestFiles.file("{\"a\":{\"dtype\":\"F32\",\"shape\":[" + "1,".repeat(16) + "1],"
                 + "\"data_offsets\":[0,4]}}", new byte[4]), "shape has more than 16 entries");
         assertRejected(SafetensorsTestFiles.file("{\"a\":{\"dtype\":\"F32\",\"shape\":[99999999999999999999],"
                 + "\"data_offsets\":[0,4]}}", new byte[4]), "out of range");
@@ -159,7 +159,8 @@ class SafetensorsFileTest {
         // end before begin
         assertRejected(SafetensorsTestFiles.file(two.formatted(0, 8, 8, 0), new byte[16]), "[8, 0]");
         // a gap, and trailing bytes
-        assertRejected(SafetensorsTestFiles.file(two.formatted(0, 8, 12, 20), new byte[20]), "expected it to start at 8");
+        assertRejected(SafetensorsTestFiles.file(two.formatted(0, 8, 12, 20), new byte[20]),
+                "expected it to start at 8");
         assertRejected(SafetensorsTestFiles.file(two.formatted(0, 8, 8, 16), new byte[24]),
                 "cover 16 of the 24 data bytes");
         // huge values that overflow when multiplied or added
