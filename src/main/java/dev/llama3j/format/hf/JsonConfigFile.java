@@ -54,8 +54,8 @@ final class JsonConfigFile {
             return new JsonConfigFile(file, "", root);
         } catch (JacksonException e) {
             String msg = e.getOriginalMessage() == null ? e.toString() : e.getOriginalMessage();
-            throw new LlamaException(file + ": not valid JSON (" + shown(msg) + " at byte "
-                    + e.getLocation().getByteOffset() + ")");
+            String at = e.getLocation() == null ? "" : " at byte " + e.getLocation().getByteOffset();
+            throw new LlamaException(file + ": not valid JSON (" + shown(msg) + at + ")");
         } catch (IOException e) {
             throw new LlamaException(file + ": cannot read: " + shown(e.toString()));
         }

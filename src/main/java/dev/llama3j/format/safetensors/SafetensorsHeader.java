@@ -49,8 +49,8 @@ final class SafetensorsHeader {
             return new SafetensorsHeader(source, p).entries();
         } catch (JacksonException e) {
             String msg = e.getOriginalMessage() == null ? e.toString() : e.getOriginalMessage();
-            throw new LlamaException(source + ": the safetensors header is not valid JSON (" + shown(msg)
-                    + " at header byte " + e.getLocation().getByteOffset() + ")");
+            String at = e.getLocation() == null ? "" : " at header byte " + e.getLocation().getByteOffset();
+            throw new LlamaException(source + ": the safetensors header is not valid JSON (" + shown(msg) + at + ")");
         } catch (IOException e) {
             throw new LlamaException(source + ": cannot read the safetensors header: " + shown(e.toString()));
         }

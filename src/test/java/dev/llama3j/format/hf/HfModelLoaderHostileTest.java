@@ -146,6 +146,8 @@ class HfModelLoaderHostileTest {
         Path dir = copy("tiny-sv-hf");
         Files.writeString(dir.resolve("config.json"), "{\"hidden_size\": 64,");
         assertRejected(dir, "config.json: not valid JSON");
+        Files.writeString(dir.resolve("config.json"), "{\"hidden_size\": 64} {}");
+        assertRejected(dir, "config.json: not valid JSON", "Trailing token");
         Files.delete(dir.resolve("config.json"));
         assertRejected(dir, "no config.json");
         Path noWeights = copy("tiny31-sv-hf");
