@@ -1,6 +1,7 @@
 package dev.llama3j.format;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.format.hf.HfModelLoader;
 import dev.llama3j.format.pth.MetaCheckpointLoader;
 import dev.llama3j.model.LlamaWeights;
 
@@ -49,7 +50,8 @@ public final class ModelFiles {
     public static LlamaWeights loadWeights(Path path) {
         return switch (detect(path)) {
             case META -> MetaCheckpointLoader.load(path);
-            case HF, GGUF -> throw new LlamaException(path + ": " + detect(path) + " models are not loadable yet");
+            case HF -> HfModelLoader.load(path);
+            case GGUF -> throw new LlamaException(path + ": " + detect(path) + " models are not loadable yet");
         };
     }
 

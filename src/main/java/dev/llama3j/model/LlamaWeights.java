@@ -14,10 +14,17 @@ public record LlamaWeights(ModelConfig config, Matrix tokenEmbeddings, List<Laye
                            float[] norm, Matrix output, float[] ropeFreqDivisors,
                            AutoCloseable resources) implements AutoCloseable {
 
+    /** Releases the mapped files; the matrices must not be read afterwards. */
     @Override
-    public void close() throws Exception {
+    public void close() {
         if (resources != null) {
-            resources.close();
+            try {
+                resources.close();
+            } catch (RuntimeException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IllegalStateException("closing model files: " + e.getMessage(), e);
+            }
         }
     }
 

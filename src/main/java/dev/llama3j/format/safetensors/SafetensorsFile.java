@@ -4,15 +4,12 @@ import dev.llama3j.LlamaException;
 import dev.llama3j.format.safetensors.SafetensorsHeader.Entry;
 import dev.llama3j.tensor.Tensor;
 
-import java.io.IOException;
-import java.lang.foreign.Arena;
+import dev.llama3j.format.MappedFile;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -34,12 +31,12 @@ public final class SafetensorsFile implements AutoCloseable {
     public static final long MAX_HEADER_BYTES = 100_000_000L;
 
     private final Path path;
-    private final Arena arena;
+    private final MappedFile file;
     private final Map<String, Tensor> tensors;
 
-    private SafetensorsFile(Path path, Arena arena, Map<String, Tensor> tensors) {
+    private SafetensorsFile(Path path, MappedFile file, Map<String, Tensor> tensors) {
         this.path = path;
-        this.arena = arena;
+        this.file = file;
         this.tensors = tensors;
     }
 
@@ -48,13 +45,11 @@ public final class SafetensorsFile implements AutoCloseable {
         if (!Files.isRegularFile(path)) {
             throw new LlamaException(path + ": safetensors file not found");
         }
-        // Shared: the transformer reads weights from several threads.
-        Arena arena = Arena.ofShared();
+        MappedFile mapped = MappedFile.open(path);
         try {
-            MemorySegment file = map(path, arena);
-            return new SafetensorsFile(path, arena, readTensors(path.toString(), file));
+            return new SafetensorsFile(path, mapped, readTensors(path.toString(), mapped.segment()));
         } catch (RuntimeException e) {
-            arena.close();
+            mapped.close();
             throw e;
         }
     }
@@ -80,16 +75,7 @@ public final class SafetensorsFile implements AutoCloseable {
     /** Unmaps the file; tensors from it must not be read afterwards. */
     @Override
     public void close() {
-        arena.close();
-    }
-
-    // Minimal stand-in for the shared MappedFile: swap when it lands.
-    private static MemorySegment map(Path path, Arena arena) {
-        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
-            return ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size(), arena);
-        } catch (IOException e) {
-            throw new LlamaException(path + ": cannot map the file: " + e.getMessage());
-        }
+        file.close();
     }
 
     /**
