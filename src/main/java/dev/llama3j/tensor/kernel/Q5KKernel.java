@@ -1,7 +1,6 @@
 package dev.llama3j.tensor.kernel;
 
 import dev.llama3j.tensor.DType;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -42,7 +41,7 @@ public final class Q5KKernel extends QuantKernel {
     void unpack(MemorySegment w, long block, byte[] q, int qOff) {
         for (int j = 0; j < 256; j += GROUP) {
             QuantBits.nibbles(w, block + Q4KKernel.nibbleByte(QS, j), Q4KKernel.nibbleShift(j))
-                    .or(QuantBits.bits(w, block + QH + (j & 31), j >>> 5, 1).lanewise(VectorOperators.LSHL, 4))
+                    .or(QuantBits.times16(QuantBits.bits(w, block + QH + (j & 31), j >>> 5, 1)))
                     .intoArray(q, qOff + j);
         }
     }

@@ -1,7 +1,6 @@
 package dev.llama3j.tensor.kernel;
 
 import dev.llama3j.tensor.DType;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -56,7 +55,7 @@ public final class Q6KKernel extends QuantKernel {
     void unpack(MemorySegment w, long block, byte[] q, int qOff) {
         for (int j = 0; j < 256; j += GROUP) {
             QuantBits.nibbles(w, block + lowByte(j), lowShift(j))
-                    .or(QuantBits.bits(w, block + highByte(j), highShift(j), 3).lanewise(VectorOperators.LSHL, 4))
+                    .or(QuantBits.times16(QuantBits.bits(w, block + highByte(j), highShift(j), 3)))
                     .sub((byte) 32)
                     .intoArray(q, qOff + j);
         }

@@ -49,12 +49,24 @@ final class QuantBits {
 
     /** {@link #GROUP} consecutive bytes from {@code at}, each reduced to its 4 bits at {@code shift}. */
     static ByteVector nibbles(MemorySegment w, long at, int shift) {
-        return load(w, at).lanewise(VectorOperators.LSHR, shift).and((byte) 0x0F);
+        return bits(w, at, shift, 0x0F);
     }
 
-    /** {@link #GROUP} consecutive bytes from {@code at}, each reduced to its {@code mask} bits at {@code shift}. */
+    /**
+     * {@link #GROUP} consecutive bytes from {@code at}, each reduced to its {@code mask} bits at {@code shift}.
+     * x86 has no byte shifts, so whole 32-bit lanes are shifted and the per-byte mask clears the bits that
+     * came in from the neighbouring byte.
+     */
     static ByteVector bits(MemorySegment w, long at, int shift, int mask) {
-        return load(w, at).lanewise(VectorOperators.LSHR, shift).and((byte) mask);
+        return load(w, at).reinterpretAsInts()
+                .lanewise(VectorOperators.LSHR, shift)
+                .and(mask * 0x01010101)
+                .reinterpretAsBytes();
+    }
+
+    /** Each byte of {@code v} (all below 16) times 16, through 32-bit lanes for the same reason. */
+    static ByteVector times16(ByteVector v) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes();
     }
 
     static ByteVector load(MemorySegment w, long at) {
