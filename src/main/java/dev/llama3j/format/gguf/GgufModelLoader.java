@@ -57,6 +57,11 @@ public final class GgufModelLoader {
                 : embeddings;   // tied embeddings
         float[] norm = vector(file, "output_norm.weight", dim);
 
+        // each layer has 9 tensors: a hostile block_count fails here, before anything is sized by it
+        if (config.nLayers() > file.tensorCount() / 9) {
+            throw new LlamaException(file.source() + ": llama.block_count = " + config.nLayers() + " but the file has only "
+                    + file.tensorCount() + " tensors (9 per layer)");
+        }
         List<LayerWeights> layers = new ArrayList<>(config.nLayers());
         for (int i = 0; i < config.nLayers(); i++) {
             String p = "blk." + i + ".";
