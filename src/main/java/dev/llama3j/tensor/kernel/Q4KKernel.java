@@ -1,0 +1,52 @@
+package dev.llama3j.tensor.kernel;
+
+import dev.llama3j.tensor.DType;
+
+import java.lang.foreign.MemorySegment;
+
+import static dev.llama3j.tensor.kernel.QuantBits.GROUP;
+
+/**
+ * Q4_K: blocks of 256 as {@code fp16 d, fp16 dmin, u8 scales[12], u8 qs[128]}, 8 sub-blocks of 32 with
+ * 6-bit scale {@code sc} and min {@code m}: {@code w = (d*sc) * q - (dmin*m)}. Sub-blocks {@code 2k} and
+ * {@code 2k+1} are the low and high nibbles of {@code qs[32k .. 32k+32)}.
+ */
+public final class Q4KKernel extends QuantKernel {
+    public static final Q4KKernel INSTANCE = new Q4KKernel();
+
+    private Q4KKernel() {
+        super(DType.Q4_K, 32, true);
+    }
+
+    /** Byte of element {@code j}'s nibble, relative to the block, within a 128-byte nibble array at {@code qs}. */
+    static long nibbleByte(int qs, int j) {
+        return qs + 32L * (j >>> 6) + (j & 31);
+    }
+
+    /** Shift of element {@code j}'s nibble: odd sub-blocks take the high nibbles. */
+    static int nibbleShift(int j) {
+        return ((j >>> 5) & 1) * 4;
+    }
+
+    @Override
+    int quant(MemorySegment w, long block, int j) {
+        return QuantBits.nibble(w, block + nibbleByte(16, j), nibbleShift(j));
+    }
+
+    @Override
+    float scale(MemorySegment w, long block, int sub) {
+        return QuantBits.f16(w, block) * QuantBits.kScale(w, block + 4, sub);
+    }
+
+    @Override
+    float offset(MemorySegment w, long block, int sub) {
+        return -(QuantBits.f16(w, block + 2) * QuantBits.kMin(w, block + 4, sub));
+    }
+
+    @Override
+    void unpack(MemorySegment w, long block, byte[] q, int qOff) {
+        for (int j = 0; j < 256; j += GROUP) {
+            QuantBits.nibbles(w, block + nibbleByte(16, j), nibbleShift(j)).intoArray(q, qOff + j);
+        }
+    }
+}

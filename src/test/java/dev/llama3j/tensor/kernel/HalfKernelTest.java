@@ -1,0 +1,129 @@
+package dev.llama3j.tensor.kernel;
+
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+
+import static dev.llama3j.tensor.kernel.KernelTestSupport.Bytes;
+import static dev.llama3j.tensor.kernel.KernelTestSupport.assertBitsEqual;
+import static dev.llama3j.tensor.kernel.KernelTestSupport.exactDot;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/** F16 and BF16 kernels: special values in the vector widening, tails, and dot products. */
+class HalfKernelTest {
+
+    /** 16-bit words written little-endian after a 1-byte prefix (rows need not be aligned). */
+    private static MemorySegment halves(int... words) {
+        Bytes b = new Bytes(1 + 2 * words.length);
+        for (int i = 0; i < words.length; i++) {
+            b.u16(1 + 2 * i, words[i]);
+        }
+        return b.segment();
+    }
+
+    private static float[] dequantize(RowKernel k, MemorySegment w, int n) {
+        float[] out = new float[n];
+        k.dequantize(w, 1, out, 0, n);
+        return out;
+    }
+
+    @Test
+    void f16DequantizesHandCheckedValues() {
+        // 0x3C00 = 1, 0xC000 = -2, 0x3555 = 0x1.554p-2 = 0.333251953125, 0x7BFF = 65504 (largest finite),
+        // 0x0400 = 2^-14 (smallest normal), 0x03FF = 1023 * 2^-24 (largest subnormal), 0x0001 = 2^-24,
+        // 0x8001 = -2^-24, 0x8000 = -0.0, 0x7C00 = +inf, 0xFC00 = -inf
+        MemorySegment w = halves(0x3C00, 0xC000, 0x3555, 0x7BFF, 0x0400, 0x03FF, 0x0001, 0x8001, 0x8000, 0x7C00, 0xFC00);
+        assertBitsEqual(dequantize(F16Kernel.INSTANCE, w, 11), new float[] {
+                1f, -2f, 0.333251953125f, 65504f, 0x1p-14f, 1023 * 0x1p-24f, 0x1p-24f, -0x1p-24f, -0f,
+                Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY});
+        assertThat(dequantize(F16Kernel.INSTANCE, halves(0x7E00, 0xFC01), 2)).containsOnly(Float.NaN);
+    }
+
+    @Test
+    void bf16DequantizesHandCheckedValues() {
+        // bf16 is the top half of a float32: 0x3F80 = 1, 0xC040 = -3, 0x3EAB = 0x3EAB0000 = 0.333984375,
+        // 0x0001 = 2^-133 (subnormal), 0x8000 = -0.0, 0x7F80 = +inf, 0xFF80 = -inf, 0x7F7F = 0x1.fep127
+        MemorySegment w = halves(0x3F80, 0xC040, 0x3EAB, 0x0001, 0x8000, 0x7F80, 0xFF80, 0x7F7F);
+        assertBitsEqual(dequantize(BF16Kernel.INSTANCE, w, 8), new float[] {
+                1f, -3f, 0.333984375f, 0x1p-133f, -0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, 0x1.fep127f});
+        assertThat(dequantize(BF16Kernel.INSTANCE, halves(0x7FC0, 0xFF81), 2)).containsOnly(Float.NaN);
+    }
+
+    /** Every 16-bit pattern through the vector widening must equal the scalar conversion (NaN stays NaN). */
+    @Test
+    void vectorWideningMatchesScalarForEveryBitPattern() {
+        int lanes = Vectors.F.length();
+        int[] all = new int[65536];
+        for (int i = 0; i < all.length; i++) {
+            all[i] = i;
+        }
+        MemorySegment w = halves(all);
+        for (int i = 0; i < all.length; i += lanes) {
+            FloatVector f16 = F16Kernel.load(w, 1 + 2L * i);
+            FloatVector bf16 = BF16Kernel.load(w, 1 + 2L * i);
+            for (int l = 0; l < lanes; l++) {
+                short bits = (short) (i + l);
+                assertSameFloat(f16.lane(l), Float.float16ToFloat(bits), "f16 0x%04x", i + l);
+                assertSameFloat(bf16.lane(l), BF16Kernel.toFloat(bits), "bf16 0x%04x", i + l);
+            }
+        }
+    }
+
+    private static void assertSameFloat(float actual, float expected, String what, int bits) {
+        if (Float.isNaN(expected)) {
+            assertThat(actual).as(what, bits).isNaN();
+        } else {
+            assertThat(Float.floatToRawIntBits(actual)).as(what + ": %s vs %s", bits, actual, expected)
+                    .isEqualTo(Float.floatToRawIntBits(expected));
+        }
+    }
+
+    /** Row lengths around multiples of the vector length exercise the unrolled loop, the single loop and the tail. */
+    @Test
+    void dotMatchesDoubleSumForAllTailLengths() {
+        Random rnd = new Random(42);
+        int max = 3 * Vectors.F.length() + 3;
+        for (int n = 1; n <= max; n++) {
+            int[] f16 = new int[n];
+            int[] bf16 = new int[n];
+            for (int i = 0; i < n; i++) {
+                float v = (float) rnd.nextGaussian();
+                f16[i] = Float.floatToFloat16(v) & 0xFFFF;
+                bf16[i] = Float.floatToRawIntBits(v) >>> 16;
+            }
+            float[] x = new float[n + 3];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) rnd.nextGaussian();
+            }
+            for (RowKernel k : new RowKernel[] {F16Kernel.INSTANCE, BF16Kernel.INSTANCE}) {
+                MemorySegment w = halves(k == F16Kernel.INSTANCE ? f16 : bf16);
+                double[] exact = exactDot(dequantize(k, w, n), x, 3);
+                assertThat((double) k.dot(w, 1, x, 3, n)).as("%s n=%d", k.getClass().getSimpleName(), n)
+                        .isCloseTo(exact[0], within(1e-6 * exact[1]));
+            }
+        }
+    }
+
+    /** A NaN or infinite weight in any lane, vector or tail, reaches the dot product. */
+    @Test
+    void dotPropagatesNaNAndInfinityFromAnyLane() {
+        int n = 2 * Vectors.F.length() + 3;
+        float[] ones = new float[n];
+        java.util.Arrays.fill(ones, 1f);
+        for (int pos : new int[] {0, Vectors.F.length(), n - 1}) {
+            int[] f16 = new int[n];
+            int[] bf16 = new int[n];
+            f16[pos] = 0x7E00;
+            bf16[pos] = 0x7FC0;
+            assertThat(F16Kernel.INSTANCE.dot(halves(f16), 1, ones, 0, n)).as("f16 NaN at %d", pos).isNaN();
+            assertThat(BF16Kernel.INSTANCE.dot(halves(bf16), 1, ones, 0, n)).as("bf16 NaN at %d", pos).isNaN();
+            f16[pos] = 0xFC00;
+            bf16[pos] = 0xFF80;
+            assertThat(F16Kernel.INSTANCE.dot(halves(f16), 1, ones, 0, n)).isEqualTo(Float.NEGATIVE_INFINITY);
+            assertThat(BF16Kernel.INSTANCE.dot(halves(bf16), 1, ones, 0, n)).isEqualTo(Float.NEGATIVE_INFINITY);
+        }
+    }
+}
