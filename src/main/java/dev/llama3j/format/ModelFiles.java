@@ -1,6 +1,7 @@
 package dev.llama3j.format;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.format.gguf.GgufModelLoader;
 import dev.llama3j.format.hf.HfModelLoader;
 import dev.llama3j.format.pth.MetaCheckpointLoader;
 import dev.llama3j.model.LlamaWeights;
@@ -51,7 +52,7 @@ public final class ModelFiles {
         return switch (detect(path)) {
             case META -> MetaCheckpointLoader.load(path);
             case HF -> HfModelLoader.load(path);
-            case GGUF -> throw new LlamaException(path + ": " + detect(path) + " models are not loadable yet");
+            case GGUF -> GgufModelLoader.load(path);
         };
     }
 

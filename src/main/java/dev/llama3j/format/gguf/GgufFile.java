@@ -1,15 +1,11 @@
 package dev.llama3j.format.gguf;
 
+import dev.llama3j.format.MappedFile;
 import dev.llama3j.LlamaException;
 import dev.llama3j.tensor.Tensor;
 
-import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.channels.FileChannel;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Map;
 
 /**
@@ -19,38 +15,30 @@ import java.util.Map;
  */
 public final class GgufFile implements AutoCloseable {
     private final String source;
-    private final Arena arena;
+    private final MappedFile mapped;
     private final GgufParser.Header header;
     private boolean closed;
 
-    private GgufFile(String source, Arena arena, GgufParser.Header header) {
+    private GgufFile(String source, MappedFile mapped, GgufParser.Header header) {
         this.source = source;
-        this.arena = arena;
+        this.mapped = mapped;
         this.header = header;
     }
 
     /** Maps and parses {@code path}; a missing, unreadable or malformed file is a {@link LlamaException}. */
     public static GgufFile open(Path path) {
-        // a shared arena: tensors are read by every worker thread
-        Arena arena = Arena.ofShared();
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-            MemorySegment data = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size(), arena);
-            return parse(data, path.toString(), arena);
-        } catch (NoSuchFileException e) {
-            arena.close();
-            throw new LlamaException(path + ": file not found");
-        } catch (IOException e) {
-            arena.close();
-            throw new LlamaException(path + ": cannot read the file: " + e.getMessage(), e);
+        MappedFile mapped = MappedFile.open(path);
+        try {
+            return parse(mapped.segment(), path.toString(), mapped);
         } catch (RuntimeException | Error e) {
-            arena.close();
+            mapped.close();
             throw e;
         }
     }
 
-    /** Parses a file already in memory; {@code arena} (nullable) is closed by {@link #close}. */
-    static GgufFile parse(MemorySegment data, String source, Arena arena) {
-        return new GgufFile(source, arena, new GgufParser(data, source).parse());
+    /** Parses a file already in memory; {@code mapped} (nullable) is closed by {@link #close}. */
+    static GgufFile parse(MemorySegment data, String source, MappedFile mapped) {
+        return new GgufFile(source, mapped, new GgufParser(data, source).parse());
     }
 
     /** The file name, as used in error messages. */
@@ -106,8 +94,8 @@ public final class GgufFile implements AutoCloseable {
 
     @Override
     public synchronized void close() {
-        if (!closed && arena != null) {
-            arena.close();
+        if (!closed && mapped != null) {
+            mapped.close();
         }
         closed = true;
     }
