@@ -59,6 +59,7 @@ final class RankTable {
 
     /** Thrown by the constructor; the loader turns it into a message naming the file lines. */
     static final class DuplicateTokenException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
         final int firstRank;
         final int secondRank;
 

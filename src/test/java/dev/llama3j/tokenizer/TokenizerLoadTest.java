@@ -133,6 +133,20 @@ class TokenizerLoadTest {
         assertThat(t.decode(new int[]{257, 256, 259})).isEqualTo("abcab<|end_of_text|>");
     }
 
+    @Test
+    void base64DecodingMatchesTheJdkAndRejectsWhatItRejects() {
+        byte[] dst = new byte[16];
+        for (String ok : new String[]{"QQ==", "QUI=", "QUJD", "QUJDRA==", "//79"}) {
+            byte[] src = ok.getBytes(StandardCharsets.US_ASCII);
+            int n = TiktokenFile.decodeBase64(src, 0, src.length, dst, 0);
+            assertThat(java.util.Arrays.copyOf(dst, n)).as(ok).isEqualTo(Base64.getDecoder().decode(ok));
+        }
+        for (String bad : new String[]{"QQ", "Q===", "====", "QQ=A", "QQ==QQ==", "QU-D", "QUJ\u00e9"}) {
+            byte[] src = bad.getBytes(StandardCharsets.UTF_8);
+            assertThat(TiktokenFile.decodeBase64(src, 0, src.length, dst, 0)).as(bad).isEqualTo(-1);
+        }
+    }
+
     private static String[] validLines() {
         String[] lines = new String[256];
         for (int b = 0; b < 256; b++) {
