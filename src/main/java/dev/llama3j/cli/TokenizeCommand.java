@@ -111,21 +111,32 @@ public final class TokenizeCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** A longer request line is answered with an error (and skipped) instead of filling the heap. */
+    static final int MAX_LINE_BYTES = 256 << 20;
+
     private void answerRequests(Tokenizer tokenizer, InputStream stdin, Writer out) throws IOException {
         InputStream in = new BufferedInputStream(stdin, 1 << 16);
         ByteArrayOutputStream line = new ByteArrayOutputStream();
+        boolean tooLong = false;
         int lineNumber = 0;
-        int b;
         while (true) {
-            b = in.read();
-            if (b == '\n' || (b < 0 && line.size() > 0)) {
+            int b = in.read();
+            if (b == '\n' || (b < 0 && (line.size() > 0 || tooLong))) {
                 lineNumber++;
-                out.write(answer(tokenizer, line.toByteArray(), lineNumber));
+                out.write(tooLong
+                        ? JSON.writeValueAsString(JSON.createObjectNode().put("error", "line " + lineNumber
+                                + ": longer than " + MAX_LINE_BYTES + " bytes"))
+                        : answer(tokenizer, line.toByteArray(), lineNumber));
                 out.write('\n');
                 out.flush(); // a caller may drive this as a co-process, one request at a time
                 line.reset();
-            } else if (b >= 0) {
+                tooLong = false;
+            } else if (b >= 0 && !tooLong) {
                 line.write(b);
+                if (line.size() > MAX_LINE_BYTES) {
+                    tooLong = true;
+                    line.reset();
+                }
             }
             if (b < 0) {
                 break;
