@@ -3,7 +3,6 @@ package dev.llama3j.tokenizer;
 import dev.llama3j.LlamaException;
 
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -13,58 +12,29 @@ import java.util.Map;
  * python_tag when the first call is code_interpreter, and ends with eom_id when it stopped at
  * END_OF_MESSAGE. Every text part is a separate tokenizer call, as in the reference.
  */
-final class LlamaModelsChatFormat implements ChatFormat {
+final class LlamaModelsChatFormat extends HeaderChatFormat {
     /** llama-models replaces the image token (128011) by 128256 in the model input: the vision model's id. */
     static final int VISION_TOKEN_ID = 128256;
 
-    private final Tokenizer tokenizer;
     private final ToolPromptFormat toolPromptFormat;
 
     LlamaModelsChatFormat(Tokenizer tokenizer, ToolPromptFormat toolPromptFormat) {
-        this.tokenizer = tokenizer.withNames(SpecialTokenNames.LLAMA_3_1);
+        super(tokenizer.withNames(SpecialTokenNames.LLAMA_3_1));
         this.toolPromptFormat = toolPromptFormat;
     }
 
     @Override
-    public int[] encodeHeader(String role) {
-        IntList out = new IntList(8);
-        appendHeader(role, out);
-        return out.toArray();
-    }
-
-    @Override
-    public int[] encodeMessage(Message message) {
-        IntList out = new IntList(32);
-        appendMessage(message, out);
-        return out.toArray();
-    }
-
-    @Override
-    public int[] encodeDialogPrompt(List<Message> dialog) {
-        IntList out = new IntList(64);
-        out.add(tokenizer.bosId());
-        for (Message m : dialog) {
-            appendMessage(m, out);
-        }
-        appendHeader("assistant", out);
-        return out.toArray();
-    }
-
-    private void appendHeader(String role, IntList out) {
-        String rendered = switch (role) {
+    String headerRole(String role) {
+        return switch (role) {
             case "system", "user", "assistant" -> role;
             case "tool", "ipython" -> "ipython";
             default -> throw new LlamaException("unknown role '" + role
                     + "' in dialog: expected system, user, assistant, tool (or ipython)");
         };
-        out.add(tokenizer.specialTokenId("<|start_header_id|>"));
-        out.addAll(tokenizer.encode(rendered, false, false));
-        out.add(tokenizer.specialTokenId("<|end_header_id|>"));
-        out.addAll(tokenizer.encode("\n\n", false, false));
     }
 
-    private void appendMessage(Message m, IntList out) {
-        appendHeader(m.role(), out);
+    @Override
+    void appendBody(Message m, IntList out) {
         boolean assistant = m.role().equals("assistant");
         if (assistant && !m.toolCalls().isEmpty() && m.toolCalls().getFirst().toolName().equals("code_interpreter")) {
             out.add(tokenizer.specialTokenId("<|python_tag|>"));
