@@ -7,6 +7,7 @@ final class Subcommands {
     private Subcommands() {}
 
     static List<Object> all() {
-        return List.of(new ConformanceCommand());
+        return List.of(new CompleteCommand(), new ChatCommand(), new TokenizeCommand(), new ConformanceCommand(),
+                new BenchTokenizerCommand());
     }
 }

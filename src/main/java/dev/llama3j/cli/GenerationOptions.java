@@ -1,0 +1,40 @@
+package dev.llama3j.cli;
+
+import dev.llama3j.generate.Llama;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** Options shared by {@code complete} and {@code chat}, named as in Meta's example scripts. */
+final class GenerationOptions {
+    @Option(names = {"--ckpt-dir", "-m", "--model"}, required = true, paramLabel = "PATH",
+            description = "model: a Meta checkpoint directory (consolidated.NN.pth + params.json)")
+    Path ckptDir;
+
+    @Option(names = "--tokenizer-path", paramLabel = "FILE",
+            description = "tokenizer.model (default: <ckpt-dir>/tokenizer.model)")
+    Path tokenizerPath;
+
+    @Option(names = "--temperature", defaultValue = "0.6", description = "sampling temperature; 0 = greedy (default: ${DEFAULT-VALUE})")
+    float temperature;
+
+    @Option(names = "--top-p", defaultValue = "0.9", description = "nucleus sampling threshold (default: ${DEFAULT-VALUE})")
+    float topP;
+
+    @Option(names = "--max-batch-size", defaultValue = "4", description = "most prompts/dialogs at once (default: ${DEFAULT-VALUE})")
+    int maxBatchSize;
+
+    @Option(names = "--seed", defaultValue = "1", description = "random seed for sampling (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--logprobs", description = "print each generated token with its log-probability")
+    boolean logprobs;
+
+    @Option(names = "--timing", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "print load time and tokens/s on stderr at the end (default: on)")
+    boolean timing;
+
+    Llama build(int maxSeqLen) {
+        return Llama.build(ckptDir, tokenizerPath, maxSeqLen, maxBatchSize, seed);
+    }
+}

@@ -1,0 +1,206 @@
+package dev.llama3j.generate;
+
+import dev.llama3j.LlamaException;
+import dev.llama3j.format.ModelFiles;
+import dev.llama3j.model.LlamaWeights;
+import dev.llama3j.model.Transformer;
+import dev.llama3j.tokenizer.ChatFormat;
+import dev.llama3j.tokenizer.Message;
+import dev.llama3j.tokenizer.Tokenizer;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The application API, as Meta's {@code Llama} class in {@code generation.py}: build a model once, then
+ * {@link #textCompletion} and {@link #chatCompletion} over batches of prompts or dialogs.
+ *
+ * <pre>{@code
+ * try (Llama llama = Llama.build(Path.of("Meta-Llama-3-8B-Instruct"), null, 512, 4, 1)) {
+ *     var answers = llama.chatCompletion(List.of(List.of(Message.user("Hi!"))), 0.6f, 0.9f, null, false);
+ * }
+ * }</pre>
+ */
+public final class Llama implements AutoCloseable {
+    /** Meta asserts max_seq_len <= 8192 for Llama 3; Llama 3.1+ models allow their own longer context. */
+    public static final int LLAMA3_MAX_SEQ_LEN = 8192;
+
+    private final LlamaWeights weights;
+    private final Tokenizer tokenizer;
+    private final ChatFormat chatFormat;
+    private final Transformer model;
+    private final Generator generator;
+    private final Sampler sampler;
+    private final long loadNanos;
+
+    private Llama(LlamaWeights weights, Tokenizer tokenizer, ChatFormat chatFormat, int maxSeqLen, int maxBatchSize,
+                  long seed, long loadNanos) {
+        this.weights = weights;
+        this.tokenizer = tokenizer;
+        this.chatFormat = chatFormat;
+        this.model = new Transformer(weights, maxBatchSize, maxSeqLen);
+        this.generator = new Generator(model, tokenizer.stopTokens().stream().mapToInt(Integer::intValue).toArray());
+        this.sampler = new Sampler(seed);
+        this.loadNanos = loadNanos;
+    }
+
+    /**
+     * Loads a model and its tokenizer.
+     *
+     * @param modelPath     a Meta checkpoint directory (consolidated.NN.pth + params.json)
+     * @param tokenizerPath tokenizer.model; null for {@code <modelPath>/tokenizer.model}
+     * @param seed          the sampling seed: the same seed gives the same output
+     */
+    public static Llama build(Path modelPath, Path tokenizerPath, int maxSeqLen, int maxBatchSize, long seed) {
+        long t0 = System.nanoTime();
+        if (maxBatchSize < 1) {
+            throw new LlamaException("max_batch_size must be >= 1, got " + maxBatchSize);
+        }
+        Path tokPath = tokenizerPath != null ? tokenizerPath : defaultTokenizer(modelPath);
+        Tokenizer tokenizer = Tokenizer.load(tokPath);
+        LlamaWeights weights = ModelFiles.loadWeights(modelPath);
+        try {
+            int limit = Math.max(LLAMA3_MAX_SEQ_LEN, weights.config().contextLength());
+            if (maxSeqLen < 1 || maxSeqLen > limit) {
+                throw new LlamaException("max_seq_len must be in 1.." + limit + " for this model, got " + maxSeqLen);
+            }
+            if (weights.config().vocabSize() != tokenizer.vocabSize()) {
+                throw new LlamaException("the model's vocab_size " + weights.config().vocabSize() + " does not match the "
+                        + tokenizer.vocabSize() + " tokens of " + tokPath);
+            }
+            boolean llama31 = weights.config().ropeScaling() != null || weights.ropeFreqDivisors() != null;
+            ChatFormat format = llama31 ? ChatFormat.llamaModels(tokenizer, null) : ChatFormat.llama3(tokenizer);
+            return new Llama(weights, tokenizer, format, maxSeqLen, maxBatchSize, seed, System.nanoTime() - t0);
+        } catch (RuntimeException e) {
+            closeQuietly(weights);
+            throw e;
+        }
+    }
+
+    private static Path defaultTokenizer(Path modelPath) {
+        Path dir = Files.isDirectory(modelPath) ? modelPath : modelPath.getParent();
+        Path p = dir == null ? Path.of("tokenizer.model") : dir.resolve("tokenizer.model");
+        if (!Files.isRegularFile(p)) {
+            throw new LlamaException("no tokenizer: " + p + " does not exist (give --tokenizer-path)");
+        }
+        return p;
+    }
+
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public LlamaWeights weights() {
+        return weights;
+    }
+
+    public int maxSeqLen() {
+        return model.cache().maxSeqLen();
+    }
+
+    public int maxBatchSize() {
+        return model.cache().maxBatch();
+    }
+
+    public double loadSeconds() {
+        return loadNanos / 1e9;
+    }
+
+    /** One completion: the generated text, and with logprobs each token's text and log-probability. */
+    public record CompletionPrediction(String generation, List<String> tokens, float[] logprobs) {}
+
+    /** One chat answer: the assistant message, and with logprobs each token's text and log-probability. */
+    public record ChatPrediction(Message generation, List<String> tokens, float[] logprobs) {}
+
+    /** {@code generate} on token ids, exactly generation.py's semantics (see {@link Generator}). */
+    public Generator.Result generate(List<int[]> promptTokens, int maxGenLen, float temperature, float topP,
+                                     boolean logprobs, boolean echo, TokenListener listener) {
+        checkSampling(temperature, topP);
+        return generator.generate(promptTokens, maxGenLen, temperature, topP, logprobs, echo, sampler, listener);
+    }
+
+    /** generation.py {@code text_completion}: prompts are encoded with BOS; max_gen_len null = max_seq_len - 1. */
+    public List<CompletionPrediction> textCompletion(List<String> prompts, float temperature, float topP,
+                                                     Integer maxGenLen, boolean logprobs, boolean echo,
+                                                     TokenListener listener) {
+        List<int[]> tokens = new ArrayList<>();
+        for (String p : prompts) {
+            tokens.add(tokenizer.encode(p, true, false));
+        }
+        Generator.Result r = generate(tokens, genLen(maxGenLen), temperature, topP, logprobs, echo, listener);
+        lastStats = r.stats();
+        List<CompletionPrediction> out = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            int[] t = r.tokens().get(i);
+            out.add(new CompletionPrediction(tokenizer.decode(t), logprobs ? pieces(t) : null,
+                    logprobs ? r.logprobs().get(i) : null));
+        }
+        return out;
+    }
+
+    /** generation.py {@code chat_completion}: each dialog is formatted by the chat format, answered by the model. */
+    public List<ChatPrediction> chatCompletion(List<List<Message>> dialogs, float temperature, float topP,
+                                               Integer maxGenLen, boolean logprobs, TokenListener listener) {
+        List<int[]> tokens = new ArrayList<>();
+        for (List<Message> d : dialogs) {
+            tokens.add(chatFormat.encodeDialogPrompt(d));
+        }
+        Generator.Result r = generate(tokens, genLen(maxGenLen), temperature, topP, logprobs, false, listener);
+        lastStats = r.stats();
+        List<ChatPrediction> out = new ArrayList<>();
+        for (int i = 0; i < dialogs.size(); i++) {
+            int[] t = r.tokens().get(i);
+            out.add(new ChatPrediction(Message.assistant(tokenizer.decode(t)), logprobs ? pieces(t) : null,
+                    logprobs ? r.logprobs().get(i) : null));
+        }
+        return out;
+    }
+
+    private Generator.Stats lastStats;
+
+    /** Tokens the chat format makes of {@code dialog} (to keep a conversation within max_seq_len). */
+    public int promptLength(List<Message> dialog) {
+        return chatFormat.encodeDialogPrompt(dialog).length;
+    }
+
+    /** Timing of the last completion call. */
+    public Generator.Stats lastStats() {
+        return lastStats;
+    }
+
+    private int genLen(Integer maxGenLen) {
+        return maxGenLen == null ? maxSeqLen() - 1 : maxGenLen;
+    }
+
+    private List<String> pieces(int[] tokens) {
+        List<String> p = new ArrayList<>(tokens.length);
+        for (int t : tokens) {
+            p.add(tokenizer.decode(new int[] {t}));
+        }
+        return p;
+    }
+
+    private static void checkSampling(float temperature, float topP) {
+        if (!(temperature >= 0) || Float.isInfinite(temperature)) {
+            throw new LlamaException("temperature must be >= 0, got " + temperature);
+        }
+        if (!(topP > 0 && topP <= 1)) {
+            throw new LlamaException("top_p must be in (0, 1], got " + topP);
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // already failing: the original error is the one to report
+        }
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(weights);
+    }
+}
