@@ -3,6 +3,9 @@ package dev.llama3j.model;
 import dev.llama3j.LlamaException;
 import dev.llama3j.tensor.Matrix;
 import dev.llama3j.tensor.Parallel;
+import dev.llama3j.tensor.VectorMath;
+
+import java.util.Arrays;
 
 import java.util.List;
 
@@ -40,7 +43,8 @@ public final class Transformer {
      * Runs {@code tokens[b]} (all rows the same length T) at positions {@code startPos .. startPos+T-1}, writing their
      * keys and values into the cache rows 0..B-1.
      *
-     * @param allPositions logits for every position ({@code [B][T*vocab]}) or only the last ({@code [B][vocab]})
+     * @param allPositions logits for every position ({@code [B][T*vocab]}, fresh arrays) or only the last
+     *                     ({@code [B][vocab]}, reused buffers valid until the next call)
      */
     public float[][] forward(int[][] tokens, int startPos, boolean allPositions) {
         int batch = tokens.length;
@@ -49,23 +53,18 @@ public final class Transformer {
         int n = batch * seq;
         int dim = c.dim();
         int kvDim = c.kvDim();
-        int hd = c.headDim();
+        Buffers buf = buffers(n);
+        float[] x = buf.x;
+        float[] xb = buf.xb;
+        float[] q = buf.q;
+        float[] k = buf.k;
+        float[] v = buf.v;
 
-        float[] x = new float[n * dim];
         for (int b = 0; b < batch; b++) {
             for (int t = 0; t < seq; t++) {
                 w.tokenEmbeddings().row(tokens[b][t], x, (b * seq + t) * dim);
             }
         }
-        float[] xb = new float[n * dim];
-        float[] q = new float[n * dim];
-        float[] k = new float[n * kvDim];
-        float[] v = new float[n * kvDim];
-        float[] att = new float[n * dim];
-        float[] out = new float[n * dim];
-        float[] h1 = new float[n * c.ffnDim()];
-        float[] h3 = new float[n * c.ffnDim()];
-
         List<LayerWeights> layers = w.layers();
         for (int l = 0; l < layers.size(); l++) {
             LayerWeights lw = layers.get(l);
@@ -84,42 +83,76 @@ public final class Transformer {
                     System.arraycopy(v, i * kvDim, vc, (startPos + t) * kvDim, kvDim);
                 }
             }
-            attention(l, q, att, batch, seq, startPos, hd);
-            Parallel.matmul(lw.wo(), att, n, out);
-            add(x, out);
+            attention(l, q, buf.att, batch, seq, startPos);
+            Parallel.matmul(lw.wo(), buf.att, n, buf.out);
+            add(x, buf.out, n * dim);
 
             rmsNorm(x, lw.ffnNorm(), xb, n);
-            Parallel.matmul(lw.w1(), xb, n, h1);
-            Parallel.matmul(lw.w3(), xb, n, h3);
-            swiglu(h1, h3);
-            Parallel.matmul(lw.w2(), h1, n, out);
-            add(x, out);
+            Parallel.matmul(lw.w1(), xb, n, buf.h1);
+            Parallel.matmul(lw.w3(), xb, n, buf.h3);
+            swiglu(buf.h1, buf.h3, n * c.ffnDim());
+            Parallel.matmul(lw.w2(), buf.h1, n, buf.out);
+            add(x, buf.out, n * dim);
         }
 
         Matrix output = w.output();
         int vocab = output.rows();
-        float[][] logits = new float[batch][];
         if (allPositions) {
             rmsNorm(x, w.norm(), xb, n);
             float[] all = new float[n * vocab];
             Parallel.matmul(output, xb, n, all);
+            float[][] logits = new float[batch][];
             for (int b = 0; b < batch; b++) {
-                logits[b] = java.util.Arrays.copyOfRange(all, b * seq * vocab, (b + 1) * seq * vocab);
+                logits[b] = Arrays.copyOfRange(all, b * seq * vocab, (b + 1) * seq * vocab);
             }
-        } else {
-            float[] last = new float[batch * dim];
-            for (int b = 0; b < batch; b++) {
-                System.arraycopy(x, ((b + 1) * seq - 1) * dim, last, b * dim, dim);
-            }
-            float[] lastNorm = new float[batch * dim];
-            rmsNorm(last, w.norm(), lastNorm, batch);
-            float[] all = new float[batch * vocab];
-            Parallel.matmul(output, lastNorm, batch, all);
-            for (int b = 0; b < batch; b++) {
-                logits[b] = java.util.Arrays.copyOfRange(all, b * vocab, (b + 1) * vocab);
-            }
+            return logits;
         }
-        return logits;
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(x, ((b + 1) * seq - 1) * dim, buf.last, b * dim, dim);
+        }
+        rmsNorm(buf.last, w.norm(), buf.lastNorm, batch);
+        Parallel.matmul(output, buf.lastNorm, batch, buf.lastLogits);
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(buf.lastLogits, b * vocab, buf.rowLogits[b], 0, vocab);
+        }
+        return batch == buf.rowLogits.length ? buf.rowLogits : Arrays.copyOf(buf.rowLogits, batch);
+    }
+
+    /**
+     * Activation buffers, reused across calls so that a decode step allocates nothing; grown when a call brings
+     * more vectors than any before. The last-position logits returned by {@link #forward} live here too: they are
+     * valid until the next call.
+     */
+    private static final class Buffers {
+        final int capacity;
+        final float[] x, xb, q, k, v, att, out, h1, h3, last, lastNorm, lastLogits;
+        final float[][] rowLogits;
+
+        Buffers(ModelConfig c, int n, int maxBatch, int vocab) {
+            capacity = n;
+            x = new float[n * c.dim()];
+            xb = new float[n * c.dim()];
+            q = new float[n * c.dim()];
+            k = new float[n * c.kvDim()];
+            v = new float[n * c.kvDim()];
+            att = new float[n * c.dim()];
+            out = new float[n * c.dim()];
+            h1 = new float[n * c.ffnDim()];
+            h3 = new float[n * c.ffnDim()];
+            last = new float[maxBatch * c.dim()];
+            lastNorm = new float[maxBatch * c.dim()];
+            lastLogits = new float[maxBatch * vocab];
+            rowLogits = new float[maxBatch][vocab];
+        }
+    }
+
+    private Buffers buffers;
+
+    private Buffers buffers(int n) {
+        if (buffers == null || buffers.capacity < n) {
+            buffers = new Buffers(c, n, cache.maxBatch, w.output().rows());
+        }
+        return buffers;
     }
 
     private void checkInput(int[][] tokens, int startPos, int batch, int seq) {
@@ -147,32 +180,26 @@ public final class Transformer {
      * Causal attention of every (row, position, head) over the cached keys/values 0..startPos+t. Query head h reads
      * KV head h / (nHeads / nKvHeads) (Meta's repeat_kv). softmax(q.k / sqrt(hd)) . v, float32.
      */
-    private void attention(int layer, float[] q, float[] att, int batch, int seq, int startPos, int hd) {
+    private void attention(int layer, float[] q, float[] att, int batch, int seq, int startPos) {
         int nHeads = c.nHeads();
+        int hd = c.headDim();
         int group = nHeads / c.nKvHeads();
         int dim = c.dim();
         int kvDim = c.kvDim();
-        int tasks = batch * seq * nHeads;
-        Parallel.forRange(tasks, (from, to) -> {
+        Parallel.forRange(batch * seq * nHeads, (from, to) -> {
             float[] scores = new float[startPos + seq];
             for (int task = from; task < to; task++) {
                 int h = task % nHeads;
                 int i = task / nHeads;       // vector index b * seq + t
                 int b = i / seq;
-                int t = i % seq;
-                int len = startPos + t + 1;
+                int len = startPos + i % seq + 1;
                 float[] kc = cache.keys[layer][b];
                 float[] vc = cache.values[layer][b];
                 int qOff = i * dim + h * hd;
                 int kvOff = (h / group) * hd;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int p = 0; p < len; p++) {
-                    float s = 0f;
-                    int ko = p * kvDim + kvOff;
-                    for (int d = 0; d < hd; d++) {
-                        s += q[qOff + d] * kc[ko + d];
-                    }
-                    s /= attentionScale;
+                    float s = VectorMath.dot(q, qOff, kc, p * kvDim + kvOff, hd) / attentionScale;
                     scores[p] = s;
                     max = Math.max(max, s);
                 }
@@ -182,14 +209,9 @@ public final class Transformer {
                     scores[p] = e;
                     sum += e;
                 }
-                int oOff = i * dim + h * hd;
-                java.util.Arrays.fill(att, oOff, oOff + hd, 0f);
+                Arrays.fill(att, qOff, qOff + hd, 0f);
                 for (int p = 0; p < len; p++) {
-                    float a = scores[p] / sum;
-                    int vo = p * kvDim + kvOff;
-                    for (int d = 0; d < hd; d++) {
-                        att[oOff + d] += a * vc[vo + d];
-                    }
+                    VectorMath.axpy(scores[p] / sum, vc, p * kvDim + kvOff, att, qOff, hd);
                 }
             }
         });
@@ -200,29 +222,21 @@ public final class Transformer {
         int dim = weight.length;
         float eps = c.normEps();
         for (int i = 0; i < n; i++) {
-            int o = i * dim;
-            double ss = 0;
-            for (int j = 0; j < dim; j++) {
-                ss += x[o + j] * x[o + j];
-            }
+            double ss = VectorMath.sumOfSquares(x, i * dim, dim);
             float scale = (float) (1.0 / Math.sqrt((float) (ss / dim) + eps));
-            for (int j = 0; j < dim; j++) {
-                out[o + j] = (x[o + j] * scale) * weight[j];
-            }
+            VectorMath.scaleMul(x, i * dim, scale, weight, out, i * dim, dim);
         }
     }
 
-    /** {@code a = silu(a) * b}, elementwise. */
-    private static void swiglu(float[] a, float[] b) {
-        for (int i = 0; i < a.length; i++) {
+    /** {@code a = silu(a) * b} over the first n elements. */
+    private static void swiglu(float[] a, float[] b, int n) {
+        for (int i = 0; i < n; i++) {
             float g = a[i];
             a[i] = g / (1.0f + (float) Math.exp(-g)) * b[i];
         }
     }
 
-    private static void add(float[] x, float[] y) {
-        for (int i = 0; i < x.length; i++) {
-            x[i] += y[i];
-        }
+    private static void add(float[] x, float[] y, int n) {
+        VectorMath.axpy(1f, y, 0, x, 0, n);
     }
 }

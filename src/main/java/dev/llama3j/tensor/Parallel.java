@@ -1,12 +1,18 @@
 package dev.llama3j.tensor;
 
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Splits index ranges statically across a fixed pool of platform threads (one per core by default,
- * {@code -Dllama3j.threads=N} to change). The caller runs the first chunk itself.
+ * Splits index ranges statically across a dedicated pool of platform threads, one per core by default
+ * ({@code -Dllama3j.threads=N} or {@link #setThreads}). The caller runs the first chunk itself.
+ *
+ * <p>A forward pass issues a few dozen parallel operations per layer, each lasting tens of microseconds, so the
+ * hand-off must cost far less than an executor's queue and futures. Workers spin briefly on a volatile job counter
+ * (catching back-to-back operations without a system call), then park, so that a pool sharing the machine with other
+ * processes does not burn their cores (llama.cpp's spinning barriers collapse in that situation).
  */
 public final class Parallel {
 
@@ -15,61 +21,33 @@ public final class Parallel {
         void run(int start, int end);
     }
 
-    private static final int THREADS = Math.max(1, Integer.getInteger("llama3j.threads",
-            Runtime.getRuntime().availableProcessors()));
-    private static final ExecutorService POOL = Executors.newFixedThreadPool(Math.max(1, THREADS - 1), r -> {
-        Thread t = new Thread(r, "llama3j-worker");
-        t.setDaemon(true);
-        return t;
-    });
+    /** how long an idle thread spins before parking */
+    private static final long SPIN_NANOS = 50_000;
+
+    private static volatile Pool pool = new Pool(Math.max(1, Integer.getInteger("llama3j.threads",
+            Runtime.getRuntime().availableProcessors())));
 
     private Parallel() {}
 
     public static int threads() {
-        return THREADS;
+        return pool.threads;
+    }
+
+    /** Replaces the pool with one of {@code n} threads (benchmarks compare thread counts). */
+    public static synchronized void setThreads(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + n);
+        }
+        if (n != pool.threads) {
+            Pool old = pool;
+            pool = new Pool(n);
+            old.shutdown();
+        }
     }
 
     /** Runs {@code body} over [0, n) in up to {@link #threads()} contiguous chunks, waiting for all. */
     public static void forRange(int n, RangeBody body) {
-        int chunks = Math.min(THREADS, n);
-        if (chunks <= 1) {
-            if (n > 0) {
-                body.run(0, n);
-            }
-            return;
-        }
-        CountDownLatch done = new CountDownLatch(chunks - 1);
-        Throwable[] failure = new Throwable[1];
-        for (int c = 1; c < chunks; c++) {
-            int start = (int) ((long) n * c / chunks);
-            int end = (int) ((long) n * (c + 1) / chunks);
-            POOL.execute(() -> {
-                try {
-                    body.run(start, end);
-                } catch (Throwable t) {
-                    synchronized (failure) {
-                        failure[0] = t;
-                    }
-                } finally {
-                    done.countDown();
-                }
-            });
-        }
-        body.run(0, (int) ((long) n / chunks));
-        try {
-            done.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
-        synchronized (failure) {
-            if (failure[0] instanceof RuntimeException re) {
-                throw re;
-            }
-            if (failure[0] instanceof Error err) {
-                throw err;
-            }
-        }
+        pool.run(n, body);
     }
 
     /** {@code out = m * x} with rows split across threads. */
@@ -86,4 +64,123 @@ public final class Parallel {
         forRange(m.rows(), (s, e) -> m.matmul(x, n, out, s, e));
     }
 
+    /** One parallel operation; immutable, so a worker that reads it late still sees one consistent job. */
+    private record Job(long epoch, RangeBody body, int size, int chunks, AtomicInteger pending,
+                       AtomicReference<Throwable> failure, Thread caller) {}
+
+    private static final class Pool {
+        final int threads;
+        private final Thread[] workers;
+        private final ReentrantLock submit = new ReentrantLock();
+        private volatile Job job = new Job(0, null, 0, 0, null, null, null);
+        private volatile boolean stopped;
+
+        Pool(int threads) {
+            this.threads = threads;
+            this.workers = new Thread[threads - 1];
+            for (int i = 0; i < workers.length; i++) {
+                int chunk = i + 1;
+                workers[i] = Thread.ofPlatform().daemon().name("llama3j-worker-" + chunk).unstarted(() -> work(chunk));
+                workers[i].start();
+            }
+        }
+
+        void run(int n, RangeBody body) {
+            int parts = Math.min(threads, n);
+            if (parts <= 1 || isWorker()) {
+                if (n > 0) {
+                    body.run(0, n);
+                }
+                return;
+            }
+            submit.lock();
+            try {
+                Job j = new Job(job.epoch + 1, body, n, parts, new AtomicInteger(parts - 1), new AtomicReference<>(),
+                        Thread.currentThread());
+                job = j;
+                for (int i = 0; i < parts - 1; i++) {
+                    LockSupport.unpark(workers[i]);
+                }
+                Throwable mine = null;
+                try {
+                    body.run(0, bound(n, parts, 1));
+                } catch (Throwable t) {
+                    mine = t;
+                }
+                awaitWorkers(j);
+                Throwable t = mine != null ? mine : j.failure.get();
+                if (t instanceof RuntimeException re) {
+                    throw re;
+                }
+                if (t instanceof Error err) {
+                    throw err;
+                }
+            } finally {
+                submit.unlock();
+            }
+        }
+
+        private void awaitWorkers(Job j) {
+            long start = System.nanoTime();
+            int spins = 0;
+            while (j.pending.get() > 0) {
+                if (++spins < 64 || System.nanoTime() - start < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.parkNanos(this, 100_000);
+                }
+            }
+        }
+
+        private void work(int chunk) {
+            long seen = 0;
+            while (true) {
+                Job j;
+                long start = System.nanoTime();
+                int spins = 0;
+                while ((j = job).epoch == seen) {
+                    if (stopped) {
+                        return;
+                    }
+                    if (++spins < 64 || System.nanoTime() - start < SPIN_NANOS) {
+                        Thread.onSpinWait();
+                    } else {
+                        LockSupport.park(this);
+                    }
+                }
+                seen = j.epoch;
+                if (chunk < j.chunks) {
+                    try {
+                        j.body.run(bound(j.size, j.chunks, chunk), bound(j.size, j.chunks, chunk + 1));
+                    } catch (Throwable t) {
+                        j.failure.compareAndSet(null, t);
+                    }
+                    if (j.pending.decrementAndGet() == 0) {
+                        LockSupport.unpark(j.caller);
+                    }
+                }
+            }
+        }
+
+        private boolean isWorker() {
+            Thread me = Thread.currentThread();
+            for (Thread w : workers) {
+                if (w == me) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private static int bound(int n, int parts, int i) {
+            return (int) ((long) n * i / parts);
+        }
+
+        void shutdown() {
+            stopped = true;
+            for (Thread w : workers) {
+                LockSupport.unpark(w);
+            }
+        }
+    }
 }

@@ -1,0 +1,74 @@
+package dev.llama3j.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Vectorized float32 loops on activations (heap arrays): dot, axpy, scale. */
+public final class VectorMath {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
+    private VectorMath() {}
+
+    /** {@code sum a[ao+i] * b[bo+i]} for i in [0, n). */
+    public static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        int i = 0;
+        float sum = 0f;
+        if (n >= F.length()) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+                acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            sum += a[ao + i] * b[bo + i];
+        }
+        return sum;
+    }
+
+    /** {@code y[yo+i] += alpha * x[xo+i]} for i in [0, n). */
+    public static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        int i = 0;
+        if (n >= F.length()) {
+            FloatVector va = FloatVector.broadcast(F, alpha);
+            for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+                FloatVector.fromArray(F, x, xo + i).fma(va, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+            }
+        }
+        for (; i < n; i++) {
+            y[yo + i] += alpha * x[xo + i];
+        }
+    }
+
+    /** {@code sum x[xo+i]^2}, accumulated in float lanes then summed in double. */
+    public static double sumOfSquares(float[] x, int xo, int n) {
+        int i = 0;
+        double sum = 0;
+        if (n >= F.length()) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+                FloatVector v = FloatVector.fromArray(F, x, xo + i);
+                acc = v.fma(v, acc);
+            }
+            sum = acc.reduceLanes(VectorOperators.ADD);
+        }
+        for (; i < n; i++) {
+            sum += x[xo + i] * x[xo + i];
+        }
+        return sum;
+    }
+
+    /** {@code out[oo+i] = x[xo+i] * scale * w[i]} for i in [0, n) (RMSNorm's last step). */
+    public static void scaleMul(float[] x, int xo, float scale, float[] w, float[] out, int oo, int n) {
+        int i = 0;
+        if (n >= F.length()) {
+            for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+                FloatVector.fromArray(F, x, xo + i).mul(scale).mul(FloatVector.fromArray(F, w, i)).intoArray(out, oo + i);
+            }
+        }
+        for (; i < n; i++) {
+            out[oo + i] = (x[xo + i] * scale) * w[i];
+        }
+    }
+}
