@@ -1,0 +1,158 @@
+package dev.llama3j.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llama3j.LlamaException;
+import dev.llama3j.bench.ModelBenchmark;
+import dev.llama3j.format.ModelFiles;
+import dev.llama3j.model.LlamaWeights;
+import dev.llama3j.tensor.Parallel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code llama3j bench}: llama-bench's prompt and generation tests, table and JSON, so numbers line up. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Measures prompt processing (ppN: N tokens in one forward pass) and generation (tgN: N tokens",
+                "one at a time) in tokens/s like llama.cpp's llama-bench. Lists are comma-separated."})
+final class BenchCommand implements Callable<Integer> {
+
+    @Option(names = {"-m", "--model"}, required = true, description = "model file or directory")
+    Path model;
+
+    @Option(names = {"-p", "--n-prompt"}, defaultValue = "512", description = "prompt lengths (default: ${DEFAULT-VALUE}; 0 skips)")
+    String prompts;
+
+    @Option(names = {"-n", "--n-gen"}, defaultValue = "128", description = "generation lengths (default: ${DEFAULT-VALUE}; 0 skips)")
+    String gens;
+
+    @Option(names = {"-t", "--threads"}, description = "thread counts (default: one per core)")
+    String threads;
+
+    @Option(names = {"-r", "--repetitions"}, defaultValue = "5", description = "timed repetitions per test (default: ${DEFAULT-VALUE})")
+    int reps;
+
+    @Option(names = {"-o", "--output"}, defaultValue = "md", description = "md or json (default: ${DEFAULT-VALUE})")
+    String output;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!output.equals("md") && !output.equals("json")) {
+            throw new LlamaException("--output must be md or json, got '" + output + "'");
+        }
+        if (reps < 1) {
+            throw new LlamaException("--repetitions must be >= 1, got " + reps);
+        }
+        List<Integer> ps = ModelBenchmark.parseList(prompts, "--n-prompt");
+        List<Integer> ns = ModelBenchmark.parseList(gens, "--n-gen");
+        List<Integer> ts = threads == null ? List.of(Runtime.getRuntime().availableProcessors())
+                : ModelBenchmark.parseList(threads, "--threads");
+        for (int t : ts) {
+            if (t < 1) {
+                throw new LlamaException("--threads must be >= 1, got " + t);
+            }
+        }
+        int original = Parallel.threads();
+        try (LlamaWeights w = ModelFiles.loadWeights(model)) {
+            ModelBenchmark bench = new ModelBenchmark(w);
+            long params = ModelBenchmark.parameterCount(w);
+            long size = modelSize(model);
+            String type = describe(w, params);
+            List<ModelBenchmark.Result> results = new ArrayList<>();
+            boolean md = output.equals("md");
+            if (md) {
+                System.out.println("| model                          |       size |     params | backend    | threads |            test |                  t/s |");
+                System.out.println("| ------------------------------ | ---------: | ---------: | ---------- | ------: | --------------: | -------------------: |");
+            }
+            for (int t : ts) {
+                for (int p : ps) {
+                    if (p > 0) {
+                        results.add(report(bench.prompt(p, t, reps), md, type, size, params));
+                    }
+                }
+                for (int n : ns) {
+                    if (n > 0) {
+                        results.add(report(bench.generate(n, t, reps), md, type, size, params));
+                    }
+                }
+            }
+            if (!md) {
+                System.out.println(json(results, type, size, params));
+            }
+        } finally {
+            Parallel.setThreads(original);
+        }
+        return 0;
+    }
+
+    private ModelBenchmark.Result report(ModelBenchmark.Result r, boolean md, String type, long size, long params) {
+        if (md) {
+            System.out.printf("| %-30s | %6.2f MiB | %8.2f M | %-10s | %7d | %15s | %12.2f ± %5.2f |%n", type,
+                    size / 1048576.0, params / 1e6, "CPU (Java)", r.threads(), r.test(), r.avgTs(), r.stddevTs());
+            System.out.flush();
+        }
+        return r;
+    }
+
+    private String json(List<ModelBenchmark.Result> results, String type, long size, long params) throws Exception {
+        ObjectMapper m = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        ArrayNode arr = m.createArrayNode();
+        for (ModelBenchmark.Result r : results) {
+            ObjectNode o = arr.addObject();
+            o.put("build_commit", "llama3j");
+            o.put("model_filename", model.toString());
+            o.put("model_type", type);
+            o.put("model_size", size);
+            o.put("model_n_params", params);
+            o.put("n_threads", r.threads());
+            o.put("n_prompt", r.nPrompt());
+            o.put("n_gen", r.nGen());
+            o.put("test", r.test());
+            o.put("avg_ns", Math.round(r.avgNs()));
+            o.put("stddev_ns", Math.round(r.stddevNs()));
+            o.put("avg_ts", r.avgTs());
+            o.put("stddev_ts", r.stddevTs());
+            ArrayNode ns = o.putArray("samples_ns");
+            for (double v : r.samplesNanos()) {
+                ns.add(Math.round(v));
+            }
+            ArrayNode tps = o.putArray("samples_ts");
+            for (double v : r.samplesTokensPerSecond()) {
+                tps.add(v);
+            }
+        }
+        return m.writeValueAsString(arr);
+    }
+
+    /** "llama 1B Q4_0"-style: architecture, size class from the parameter count, weight type of the layers. */
+    private static String describe(LlamaWeights w, long params) {
+        String size = params >= 1e9 ? Math.round(params / 1e9) + "B"
+                : params >= 1e6 ? Math.round(params / 1e6) + "M" : Math.round(params / 1e3) + "K";
+        return "llama " + size + " " + w.layers().get(0).w1().type();
+    }
+
+    private static long modelSize(Path p) throws Exception {
+        if (!Files.isDirectory(p)) {
+            return Files.size(p);
+        }
+        try (var s = Files.list(p)) {
+            return s.filter(Files::isRegularFile).filter(f -> {
+                String n = f.getFileName().toString();
+                return n.endsWith(".pth") || n.endsWith(".safetensors");
+            }).mapToLong(f -> {
+                try {
+                    return Files.size(f);
+                } catch (java.io.IOException e) {
+                    return 0;
+                }
+            }).sum();
+        }
+    }
+}
