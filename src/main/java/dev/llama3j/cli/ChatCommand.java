@@ -105,7 +105,7 @@ final class ChatCommand implements Callable<Integer> {
     private int interactive() throws IOException {
         PrintStream out = System.out;
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
-        try (Llama llama = Llama.build(options.ckptDir, options.tokenizerPath, maxSeqLen, 1, options.seed)) {
+        try (Llama llama = options.build(maxSeqLen, 1)) {
             List<Message> dialog = new ArrayList<>();
             if (system != null) {
                 dialog.add(Message.system(system));
@@ -129,14 +129,23 @@ final class ChatCommand implements Callable<Integer> {
                     continue;
                 }
                 dialog.add(Message.user(line));
-                dropOldTurns(llama, dialog, fixed);
-                out.print("Assistant: ");
-                out.flush();
-                Output.Streamer streamer = new Output.Streamer(llama, out);
-                int budget = maxGenLen != null ? maxGenLen : maxSeqLen - 1;
-                Llama.ChatPrediction r = llama.chatCompletion(List.of(dialog), options.temperature, options.topP,
-                        budget, options.logprobs, streamer).get(0);
-                streamer.finish();
+                Llama.ChatPrediction r;
+                try {
+                    dropOldTurns(llama, dialog, fixed);
+                    out.print("Assistant: ");
+                    out.flush();
+                    Output.Streamer streamer = new Output.Streamer(llama, out);
+                    int budget = maxGenLen != null ? maxGenLen : maxSeqLen - 1;
+                    r = llama.chatCompletion(List.of(dialog), options.temperature, options.topP, budget,
+                            options.logprobs, streamer).get(0);
+                    streamer.finish();
+                } catch (LlamaException e) {
+                    // one bad turn (say, a message longer than the context) must not end the conversation
+                    dialog.remove(dialog.size() - 1);
+                    out.println();
+                    System.err.println("llama3j: " + e.getMessage());
+                    continue;
+                }
                 out.println();
                 Output.printLogprobs(out, r.tokens(), r.logprobs());
                 dialog.add(r.generation());

@@ -1,9 +1,13 @@
 package dev.llama3j.cli;
 
+import dev.llama3j.LlamaException;
+import dev.llama3j.format.pth.Checklist;
 import dev.llama3j.generate.Llama;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /** Options shared by {@code complete} and {@code chat}, named as in Meta's example scripts. */
 final class GenerationOptions {
@@ -30,11 +34,25 @@ final class GenerationOptions {
     @Option(names = "--logprobs", description = "print each generated token with its log-probability")
     boolean logprobs;
 
+    @Option(names = "--verify", description = "check the files against the download's checklist.chk (MD5) first")
+    boolean verify;
+
     @Option(names = "--timing", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "print load time and tokens/s on stderr at the end (default: on)")
     boolean timing;
 
     Llama build(int maxSeqLen) {
-        return Llama.build(ckptDir, tokenizerPath, maxSeqLen, maxBatchSize, seed);
+        return build(maxSeqLen, maxBatchSize);
+    }
+
+    Llama build(int maxSeqLen, int batchSize) {
+        if (verify) {
+            if (!Files.isRegularFile(ckptDir.resolve(Checklist.FILE_NAME))) {
+                throw new LlamaException("--verify: " + ckptDir.resolve(Checklist.FILE_NAME) + " does not exist");
+            }
+            List<String> files = Checklist.verify(ckptDir);
+            System.err.println("llama3j: verified " + files.size() + " files against " + Checklist.FILE_NAME);
+        }
+        return Llama.build(ckptDir, tokenizerPath, maxSeqLen, batchSize, seed);
     }
 }
