@@ -8,6 +8,6 @@ final class Subcommands {
 
     static List<Object> all() {
         return List.of(new CompleteCommand(), new ChatCommand(), new TokenizeCommand(), new ConformanceCommand(),
-                new BenchCommand(), new BenchTokenizerCommand());
+                new ConvertCommand(), new SynthCommand(), new BenchCommand(), new BenchTokenizerCommand());
     }
 }

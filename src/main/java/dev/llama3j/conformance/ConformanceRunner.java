@@ -80,21 +80,40 @@ public final class ConformanceRunner {
 
     private FixtureResult runOne(Path fixtures, Path outDir, JsonNode manifest, JsonNode fx, String name)
             throws IOException {
+        Comparison.Tolerance tol = "quantized".equals(fx.path("tolerance_class").asText("float"))
+                ? Comparison.Tolerance.QUANTIZED : Comparison.Tolerance.FLOAT;
+        return run(fixtures, outDir, manifest, fixtures.resolve(fx.get("path").asText()), fx.get("ref").asText(), name, tol);
+    }
+
+    /**
+     * Runs one model (any path llama3j loads, e.g. a file it converted) against one reference of
+     * {@code fixtures/refs}, with the tolerances of {@code quantized} or of float fixtures; the engine output goes
+     * to {@code outDir/<name>.json}.
+     */
+    public FixtureResult runModel(Path fixtures, Path model, String refId, boolean quantized, String name, Path outDir)
+            throws IOException {
+        JsonNode manifest = json.readTree(fixtures.resolve("manifest.json").toFile());
+        if (!manifest.get("refs").has(refId)) {
+            throw new LlamaException(fixtures.resolve("manifest.json") + ": no reference " + refId);
+        }
+        Files.createDirectories(outDir);
+        return run(fixtures, outDir, manifest, model, refId, name,
+                quantized ? Comparison.Tolerance.QUANTIZED : Comparison.Tolerance.FLOAT);
+    }
+
+    private FixtureResult run(Path fixtures, Path outDir, JsonNode manifest, Path model, String refId, String name,
+                              Comparison.Tolerance tol) throws IOException {
         LlamaWeights weights;
         try {
-            weights = opener.open(fixtures.resolve(fx.get("path").asText()));
+            weights = opener.open(model);
         } catch (LlamaException e) {
             return new FixtureResult(name, false, e.getMessage(), List.of());
         }
         try (weights) {
-            JsonNode ref = json.readTree(fixtures.resolve(manifest.get("refs").get(fx.get("ref").asText())
-                    .get("file").asText()).toFile());
+            JsonNode ref = json.readTree(fixtures.resolve(manifest.get("refs").get(refId).get("file").asText()).toFile());
             ObjectNode out = new EngineOutput(json, weights).compute(name, ref, fixtures, outDir);
             json.writeValue(outDir.resolve(name + ".json").toFile(), out);
-            Comparison.Tolerance tol = "quantized".equals(fx.path("tolerance_class").asText("float"))
-                    ? Comparison.Tolerance.QUANTIZED : Comparison.Tolerance.FLOAT;
-            List<Comparison.Check> checks = Comparison.compare(ref, out, fixtures, outDir, tol);
-            return new FixtureResult(name, true, "", checks);
+            return new FixtureResult(name, true, "", Comparison.compare(ref, out, fixtures, outDir, tol));
         }
     }
 

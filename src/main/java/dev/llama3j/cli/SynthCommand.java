@@ -1,0 +1,51 @@
+package dev.llama3j.cli;
+
+import dev.llama3j.convert.GgufFileType;
+import dev.llama3j.convert.LlamaGgufExport;
+import dev.llama3j.convert.RandomWeights;
+import dev.llama3j.convert.SynthShape;
+import dev.llama3j.model.LlamaWeights;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code llama3j synth}: a GGUF file of a real Llama 3 shape with random weights, for benchmarks. */
+@Command(name = "synth", mixinStandardHelpOptions = true,
+        description = {"Writes a GGUF file with the exact shape of a released Llama 3 model and random weights",
+                "(deterministic for a seed), generated and quantized on all cores while it is written."})
+final class SynthCommand implements Callable<Integer> {
+
+    @Option(names = "--shape", required = true, paramLabel = "SHAPE",
+            description = "llama-3.2-1b, llama-3.2-3b, llama-3-8b or llama-3-70b")
+    String shape;
+
+    @Option(names = "--type", defaultValue = "q8_0", paramLabel = "TYPE",
+            description = "f32, f16, bf16, q8_0, q4_0 or q4_k_m (default: ${DEFAULT-VALUE})")
+    String type;
+
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE.gguf", description = "file to write")
+    Path out;
+
+    @Option(names = "--tokenizer", paramLabel = "tokenizer.model", description = "tiktoken tokenizer.model to embed")
+    Path tokenizer;
+
+    @Option(names = "--seed", defaultValue = "42", description = "random seed (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--force", description = "overwrite FILE if it exists")
+    boolean force;
+
+    @Override
+    public Integer call() {
+        SynthShape s = SynthShape.parse(shape);
+        GgufFileType fileType = GgufFileType.parse(type);
+        GgufOutput.checkWritable(out, force);
+        LlamaWeights weights = RandomWeights.create(s.config(), s.tiedEmbeddings, seed);
+        var options = new LlamaGgufExport.Options("synthetic " + s.cliName, fileType, GgufOutput.tokenizer(tokenizer));
+        GgufOutput.write(LlamaGgufExport.prepare(weights, options), out,
+                s.cliName + " " + fileType.cliName + ", seed " + seed);
+        return 0;
+    }
+}
