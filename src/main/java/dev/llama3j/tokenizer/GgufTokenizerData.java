@@ -93,14 +93,6 @@ public record GgufTokenizerData(String model, String pre, String[] tokens, int[]
         while (base < tokens.length && tokenTypes[base] == NORMAL) {
             base++;
         }
-        byte[][] baseBytes = new byte[base][];
-        for (int id = 0; id < base; id++) {
-            baseBytes[id] = tokens[id] == null ? null : Gpt2Bytes.decode(tokens[id]);
-            if (baseBytes[id] == null || baseBytes[id].length == 0) {
-                throw new LlamaException(key + "tokens[" + id + "] '" + shown(tokens[id])
-                        + "' is not a byte-level token (GPT-2 characters)");
-            }
-        }
         for (int id = base; id < tokens.length; id++) {
             if (tokenTypes[id] != CONTROL && tokenTypes[id] != USER_DEFINED) {
                 throw new LlamaException(key + "token_type[" + id + "] = " + tokenTypes[id] + " after the special"
@@ -108,22 +100,8 @@ public record GgufTokenizerData(String model, String pre, String[] tokens, int[]
                         + " tokens (3, control, or 4, user-defined)");
             }
         }
-        RankTable ranks;
-        try {
-            ranks = RankTable.of(baseBytes);
-        } catch (RankTable.DuplicateTokenException e) {
-            throw new LlamaException(key + "tokens[" + e.secondRank + "] has the same bytes as tokens["
-                    + e.firstRank + "] ('" + shown(tokens[e.secondRank]) + "')");
-        }
-        int missing = ranks.firstMissingByte();
-        if (missing >= 0) {
-            throw new LlamaException(key + "tokens has no token for the single byte 0x"
-                    + String.format("%02x", missing) + " (every byte must be a base token)");
-        }
-        TiktokenMerges.verify(key + "merges", merges, ranks, Arrays.copyOf(tokens, base));
-        SpecialTokenNames names = SpecialTokenNames.fromFile(key + "tokens",
-                Arrays.asList(tokens).subList(base, tokens.length));
-        Tokenizer tokenizer = Tokenizer.fromRanks(ranks, names);
+        Tokenizer tokenizer = ByteLevelVocabulary.build(Arrays.copyOf(tokens, base), id -> key + "tokens[" + id + "]",
+                merges, key + "merges", Arrays.asList(tokens).subList(base, tokens.length), key + "tokens");
         checkId(key + "bos_token_id", bosId, tokenizer);
         if (bosId != tokenizer.bosId()) {
             throw new LlamaException(key + "bos_token_id = " + bosId + " but <|begin_of_text|> is token "
@@ -153,9 +131,5 @@ public record GgufTokenizerData(String model, String pre, String[] tokens, int[]
             throw new LlamaException(key + " = " + id + " is not a token id (expected 0.."
                     + (tokenizer.vocabSize() - 1) + ")");
         }
-    }
-
-    private static String shown(String s) {
-        return s == null ? "null" : SpecialTokenNames.shown(s);
     }
 }
