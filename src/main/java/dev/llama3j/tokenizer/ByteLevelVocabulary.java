@@ -10,6 +10,9 @@ import java.util.function.IntFunction;
  * tokens in GPT-2 characters by id (the id is the tiktoken rank), their merges, and special-token names.
  */
 final class ByteLevelVocabulary {
+    /** The special tokens {@link Tokenizer} looks up by name. */
+    private static final List<String> REQUIRED_SPECIALS = List.of("<|begin_of_text|>", "<|end_of_text|>", "<|eot_id|>");
+
     private ByteLevelVocabulary() {}
 
     /**
@@ -41,6 +44,12 @@ final class ByteLevelVocabulary {
                     + String.format("%02x", missing) + " (every byte must be a token)");
         }
         TiktokenMerges.verify(mergesKey, merges, ranks, baseTexts);
+        for (String required : REQUIRED_SPECIALS) {
+            if (!specialNames.contains(required)) {
+                throw new LlamaException(namesKey + ": no special token " + required + " (a Llama 3 vocabulary has "
+                        + String.join(", ", REQUIRED_SPECIALS) + ")");
+            }
+        }
         return Tokenizer.fromRanks(ranks, SpecialTokenNames.fromFile(namesKey, specialNames));
     }
 

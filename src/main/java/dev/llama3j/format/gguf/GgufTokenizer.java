@@ -4,7 +4,7 @@ import dev.llama3j.LlamaException;
 import dev.llama3j.tokenizer.GgufTokenizerData;
 import dev.llama3j.tokenizer.Tokenizer;
 
-/** Reads and writes the {@code tokenizer.*} keys of a GGUF file (llama.cpp's names). */
+/** The {@code tokenizer.*} keys of a GGUF file (llama.cpp's names): reads them into a tokenizer; writers use the key names. */
 public final class GgufTokenizer {
     public static final String MODEL = "tokenizer.ggml.model";
     public static final String PRE = "tokenizer.ggml.pre";
