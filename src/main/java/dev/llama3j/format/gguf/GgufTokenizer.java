@@ -4,7 +4,10 @@ import dev.llama3j.LlamaException;
 import dev.llama3j.tokenizer.GgufTokenizerData;
 import dev.llama3j.tokenizer.Tokenizer;
 
-/** The {@code tokenizer.*} keys of a GGUF file (llama.cpp's names): reads them into a tokenizer; writers use the key names. */
+/**
+ * The {@code tokenizer.*} keys of a GGUF file (llama.cpp's names): reads them into a tokenizer. A GGUF writer
+ * takes the key names from here and the values from {@link GgufTokenizerData#fromTokenizer}.
+ */
 public final class GgufTokenizer {
     public static final String MODEL = "tokenizer.ggml.model";
     public static final String PRE = "tokenizer.ggml.pre";
