@@ -8,7 +8,6 @@ import dev.llama3j.tokenizer.ChatFormat;
 import dev.llama3j.tokenizer.Message;
 import dev.llama3j.tokenizer.Tokenizer;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,15 +32,17 @@ public final class Llama implements AutoCloseable {
     private final Transformer model;
     private final Generator generator;
     private final Sampler sampler;
+    private final int[] stopTokens;
     private final long loadNanos;
 
-    private Llama(LlamaWeights weights, Tokenizer tokenizer, ChatFormat chatFormat, int maxSeqLen, int maxBatchSize,
-                  long seed, long loadNanos) {
+    private Llama(LlamaWeights weights, Tokenizer tokenizer, ChatFormat chatFormat, int[] stopTokens, int maxSeqLen,
+                  int maxBatchSize, long seed, long loadNanos) {
         this.weights = weights;
         this.tokenizer = tokenizer;
         this.chatFormat = chatFormat;
         this.model = new Transformer(weights, maxBatchSize, maxSeqLen);
-        this.generator = new Generator(model, tokenizer.stopTokens().stream().mapToInt(Integer::intValue).toArray());
+        this.generator = new Generator(model, stopTokens);
+        this.stopTokens = stopTokens.clone();
         this.sampler = new Sampler(seed);
         this.loadNanos = loadNanos;
     }
@@ -49,8 +50,10 @@ public final class Llama implements AutoCloseable {
     /**
      * Loads a model and its tokenizer.
      *
-     * @param modelPath     a Meta checkpoint directory (consolidated.NN.pth + params.json)
-     * @param tokenizerPath tokenizer.model; null for {@code <modelPath>/tokenizer.model}
+     * @param modelPath     a Meta checkpoint directory (consolidated.NN.pth + params.json), a Hugging Face
+     *                      directory, or a GGUF file
+     * @param tokenizerPath tokenizer.model, tokenizer.json or a .gguf file whose tokenizer to use; null for the
+     *                      model's own (see {@link ModelFiles#loadTokenizer})
      * @param seed          the sampling seed: the same seed gives the same output
      */
     public static Llama build(Path modelPath, Path tokenizerPath, int maxSeqLen, int maxBatchSize, long seed) {
@@ -58,38 +61,37 @@ public final class Llama implements AutoCloseable {
         if (maxBatchSize < 1) {
             throw new LlamaException("max_batch_size must be >= 1, got " + maxBatchSize);
         }
-        Path tokPath = tokenizerPath != null ? tokenizerPath : defaultTokenizer(modelPath);
-        Tokenizer tokenizer = Tokenizer.load(tokPath);
-        LlamaWeights weights = ModelFiles.loadWeights(modelPath);
+        ModelFiles.LoadedModel loaded = ModelFiles.load(modelPath, tokenizerPath);
+        LlamaWeights weights = loaded.weights();
         try {
             int limit = Math.max(LLAMA3_MAX_SEQ_LEN, weights.config().contextLength());
             if (maxSeqLen < 1 || maxSeqLen > limit) {
                 throw new LlamaException("max_seq_len must be in 1.." + limit + " for this model, got " + maxSeqLen);
             }
+            // Llama 3.1+: scaled RoPE in the config, or GGUF's rope_freqs divisors
+            boolean llama31 = weights.config().ropeScaling() != null || weights.ropeFreqDivisors() != null;
+            ModelFiles.ModelTokenizer modelTokenizer = llama31 ? loaded.tokenizer().withLlama31Names() : loaded.tokenizer();
+            Tokenizer tokenizer = modelTokenizer.tokenizer();
             if (weights.config().vocabSize() != tokenizer.vocabSize()) {
                 throw new LlamaException("the model's vocab_size " + weights.config().vocabSize() + " does not match the "
-                        + tokenizer.vocabSize() + " tokens of " + tokPath);
+                        + tokenizer.vocabSize() + " tokens of " + modelTokenizer.source());
             }
-            boolean llama31 = weights.config().ropeScaling() != null || weights.ropeFreqDivisors() != null;
             ChatFormat format = llama31 ? ChatFormat.llamaModels(tokenizer, null) : ChatFormat.llama3(tokenizer);
-            return new Llama(weights, tokenizer, format, maxSeqLen, maxBatchSize, seed, System.nanoTime() - t0);
+            int[] stops = modelTokenizer.stopTokens().stream().mapToInt(Integer::intValue).toArray();
+            return new Llama(weights, tokenizer, format, stops, maxSeqLen, maxBatchSize, seed, System.nanoTime() - t0);
         } catch (RuntimeException e) {
             closeQuietly(weights);
             throw e;
         }
     }
 
-    private static Path defaultTokenizer(Path modelPath) {
-        Path dir = Files.isDirectory(modelPath) ? modelPath : modelPath.getParent();
-        Path p = dir == null ? Path.of("tokenizer.model") : dir.resolve("tokenizer.model");
-        if (!Files.isRegularFile(p)) {
-            throw new LlamaException("no tokenizer: " + p + " does not exist (give --tokenizer-path)");
-        }
-        return p;
-    }
-
     public Tokenizer tokenizer() {
         return tokenizer;
+    }
+
+    /** The ids that end generation: the tokenizer's and those the model's files name. */
+    public int[] stopTokens() {
+        return stopTokens.clone();
     }
 
     public LlamaWeights weights() {

@@ -57,6 +57,38 @@ final class RankTable {
         }
     }
 
+    /**
+     * Builds the table from token bytes in rank order.
+     *
+     * @throws DuplicateTokenException when two ranks have the same bytes
+     */
+    static RankTable of(byte[][] tokens) {
+        int total = 0;
+        for (byte[] t : tokens) {
+            total += t.length;
+        }
+        byte[] pool = new byte[total];
+        int[] offsets = new int[tokens.length + 1];
+        int at = 0;
+        for (int r = 0; r < tokens.length; r++) {
+            offsets[r] = at;
+            System.arraycopy(tokens[r], 0, pool, at, tokens[r].length);
+            at += tokens[r].length;
+        }
+        offsets[tokens.length] = at;
+        return new RankTable(pool, offsets);
+    }
+
+    /** The smallest byte value that is not a token, or -1 when every byte is one (as BPE needs). */
+    int firstMissingByte() {
+        for (int b = 0; b < 256; b++) {
+            if (byteRanks[b] == NO_RANK) {
+                return b;
+            }
+        }
+        return -1;
+    }
+
     /** Thrown by the constructor; the loader turns it into a message naming the file lines. */
     static final class DuplicateTokenException extends RuntimeException {
         private static final long serialVersionUID = 1L;

@@ -122,11 +122,10 @@ final class TiktokenFile {
             throw new LlamaException(path + ": line " + lineOf[e.secondRank] + ": rank " + e.secondRank
                     + " has the same token bytes as rank " + e.firstRank + " (line " + lineOf[e.firstRank] + ")");
         }
-        for (int b = 0; b < 256; b++) {
-            if (table.byteRank(b) == RankTable.NO_RANK) {
-                throw new LlamaException(path + ": no token for the single byte 0x" + String.format("%02x", b)
-                        + " (every byte must be a token)");
-            }
+        int missing = table.firstMissingByte();
+        if (missing >= 0) {
+            throw new LlamaException(path + ": no token for the single byte 0x" + String.format("%02x", missing)
+                    + " (every byte must be a token)");
         }
         return table;
     }

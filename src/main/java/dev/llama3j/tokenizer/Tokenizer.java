@@ -67,6 +67,19 @@ public final class Tokenizer {
         return new Tokenizer(TiktokenFile.read(tokenizerModel), naming);
     }
 
+    /**
+     * A tokenizer from a vocabulary a model file carries (GGUF, tokenizer.json): base tokens by rank, then the
+     * special tokens with the file's names. The caller has checked that the file's BPE is tiktoken's.
+     */
+    static Tokenizer fromRanks(RankTable ranks, SpecialTokenNames naming) {
+        return new Tokenizer(ranks, naming);
+    }
+
+    /** The rank table, for the exporters that derive merges from it. */
+    RankTable ranks() {
+        return ranks;
+    }
+
     /** The same vocabulary with other special-token names (cheap: shares the rank table). */
     public Tokenizer withNames(SpecialTokenNames other) {
         return other == naming ? this : new Tokenizer(ranks, other);

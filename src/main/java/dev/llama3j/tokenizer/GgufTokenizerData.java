@@ -1,0 +1,135 @@
+package dev.llama3j.tokenizer;
+
+import dev.llama3j.LlamaException;
+
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A Llama 3 tokenizer as GGUF stores it ({@code tokenizer.ggml.*} and {@code tokenizer.chat_template}), the
+ * way llama.cpp's converter writes it: base tokens as GPT-2 characters ({@link Gpt2Bytes}), special tokens by
+ * name, token types, and the BPE merges Hugging Face derives from the tiktoken ranks.
+ * {@link #fromTokenizer} makes the arrays for a GGUF writer; {@link #toTokenizer} checks arrays read from a
+ * file and builds the tokenizer, which encodes exactly as Meta's tokenizer.model does.
+ *
+ * @param model       {@code tokenizer.ggml.model}: "gpt2" (byte-level BPE)
+ * @param pre         {@code tokenizer.ggml.pre}: "llama-bpe" (the Llama 3 pre-tokenizer)
+ * @param tokens      {@code tokenizer.ggml.tokens}, by id
+ * @param tokenTypes  {@code tokenizer.ggml.token_type}, by id ({@link #NORMAL}, {@link #CONTROL}, ...)
+ * @param merges      {@code tokenizer.ggml.merges}: "left right" in GPT-2 characters
+ * @param eotId       {@code tokenizer.ggml.eot_token_id}, or null when absent
+ * @param eomId       {@code tokenizer.ggml.eom_token_id}, or null when absent (Llama 3.1+)
+ * @param chatTemplate {@code tokenizer.chat_template}, or null when absent
+ */
+public record GgufTokenizerData(String model, String pre, String[] tokens, int[] tokenTypes, String[] merges,
+                                int bosId, int eosId, Integer eotId, Integer eomId, String chatTemplate) {
+    public static final String MODEL_GPT2 = "gpt2";
+    public static final String PRE_LLAMA_BPE = "llama-bpe";
+    /** llama.cpp's token types. */
+    public static final int NORMAL = 1;
+    public static final int CONTROL = 3;
+    public static final int USER_DEFINED = 4;
+
+    /**
+     * The Llama 3 Instruct chat template, as in Meta's tokenizer_config.json and llama.cpp's Llama 3 GGUFs
+     * (llama3j formats chats itself; other tools read this).
+     */
+    public static final String LLAMA3_CHAT_TEMPLATE = "{% set loop_messages = messages %}"
+            + "{% for message in loop_messages %}"
+            + "{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'"
+            + "+ message['content'] | trim + '<|eot_id|>' %}"
+            + "{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}"
+            + "{{ content }}{% endfor %}"
+            + "{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}";
+
+    /**
+     * The GGUF arrays for a tokenizer loaded from tokenizer.model.
+     *
+     * @param llama31 write the Llama 3.1+ special-token names (eom_id, python_tag, ...) and eom_token_id
+     */
+    public static GgufTokenizerData fromTokenizer(Tokenizer tokenizer, boolean llama31) {
+        Tokenizer named = tokenizer.withNames(llama31 ? SpecialTokenNames.LLAMA_3_1 : SpecialTokenNames.LLAMA_3);
+        int base = named.baseVocabSize();
+        String[] tokens = new String[named.vocabSize()];
+        int[] types = new int[tokens.length];
+        for (int id = 0; id < tokens.length; id++) {
+            boolean special = id >= base;
+            tokens[id] = special ? named.specialTokens().get(id - base) : Gpt2Bytes.encode(named.tokenBytes(id));
+            types[id] = special ? CONTROL : NORMAL;
+        }
+        String[] merges = TiktokenMerges.asText(TiktokenMerges.derive(named.ranks()), tokens);
+        Integer eom = llama31 ? named.specialTokenId("<|eom_id|>") : null;
+        return new GgufTokenizerData(MODEL_GPT2, PRE_LLAMA_BPE, tokens, types, merges, named.bosId(), named.eosId(),
+                named.eotId(), eom, LLAMA3_CHAT_TEMPLATE);
+    }
+
+    /**
+     * Checks the arrays and builds the tokenizer: base tokens are the leading NORMAL tokens (their id is
+     * their BPE rank, as in tiktoken), special tokens the CONTROL or USER_DEFINED ones after them.
+     *
+     * @param source the file, for messages
+     * @throws LlamaException when the data is not a Llama 3 style byte-level BPE tokenizer
+     */
+    public Tokenizer toTokenizer(String source) {
+        String key = source + ": tokenizer.ggml.";
+        if (!MODEL_GPT2.equals(model)) {
+            throw new LlamaException(key + "model '" + model + "' is not supported: llama3j supports Llama 3's '"
+                    + MODEL_GPT2 + "' (byte-level BPE)");
+        }
+        if (pre == null) {
+            throw new LlamaException(key + "pre is missing: llama3j supports Llama 3's '" + PRE_LLAMA_BPE + "'");
+        }
+        if (!PRE_LLAMA_BPE.equals(pre)) {
+            throw new LlamaException(key + "pre '" + pre + "' is not supported: llama3j supports Llama 3's '"
+                    + PRE_LLAMA_BPE + "'");
+        }
+        if (tokenTypes.length != tokens.length) {
+            throw new LlamaException(key + "token_type has " + tokenTypes.length + " entries but tokens has "
+                    + tokens.length);
+        }
+        int base = 0;
+        while (base < tokens.length && tokenTypes[base] == NORMAL) {
+            base++;
+        }
+        for (int id = base; id < tokens.length; id++) {
+            if (tokenTypes[id] != CONTROL && tokenTypes[id] != USER_DEFINED) {
+                throw new LlamaException(key + "token_type[" + id + "] = " + tokenTypes[id] + " after the special"
+                        + " token " + (id - 1) + ": expected the base tokens (1, normal) first, then only special"
+                        + " tokens (3, control, or 4, user-defined)");
+            }
+        }
+        Tokenizer tokenizer = ByteLevelVocabulary.build(Arrays.copyOf(tokens, base), id -> key + "tokens[" + id + "]",
+                merges, key + "merges", Arrays.asList(tokens).subList(base, tokens.length), key + "tokens");
+        checkId(key + "bos_token_id", bosId, tokenizer);
+        if (bosId != tokenizer.bosId()) {
+            throw new LlamaException(key + "bos_token_id = " + bosId + " but <|begin_of_text|> is token "
+                    + tokenizer.bosId());
+        }
+        checkId(key + "eos_token_id", eosId, tokenizer);
+        checkId(key + "eot_token_id", eotId, tokenizer);
+        checkId(key + "eom_token_id", eomId, tokenizer);
+        return tokenizer;
+    }
+
+    /** The ids the file says end generation: eos, eot and eom (those present). */
+    public Set<Integer> stopTokenIds() {
+        Set<Integer> ids = new LinkedHashSet<>(List.of(eosId));
+        if (eotId != null) {
+            ids.add(eotId);
+        }
+        if (eomId != null) {
+            ids.add(eomId);
+        }
+        return ids;
+    }
+
+    /** An optional id from the file must be one of the vocabulary's. */
+    private static void checkId(String key, Integer id, Tokenizer tokenizer) {
+        if (id != null && (id < 0 || id >= tokenizer.vocabSize())) {
+            throw new LlamaException(key + " = " + id + " is not a token id (expected 0.."
+                    + (tokenizer.vocabSize() - 1) + ")");
+        }
+    }
+}
