@@ -32,8 +32,8 @@ final class GgufOutput {
         }
     }
 
-    static GgufTokenizerSource tokenizer(Path tokenizerModel) {
-        return tokenizerModel == null ? null : GgufTokenizers.fromTokenizerModel(tokenizerModel);
+    static GgufTokenizerSource tokenizer(Path tokenizerModel, boolean llama31) {
+        return tokenizerModel == null ? null : GgufTokenizers.fromTokenizerModel(tokenizerModel, llama31);
     }
 
     /** Writes the file, with a progress bar on stderr when it is a terminal, then one summary line. */

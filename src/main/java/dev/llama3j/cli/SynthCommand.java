@@ -1,6 +1,7 @@
 package dev.llama3j.cli;
 
 import dev.llama3j.convert.GgufFileType;
+import dev.llama3j.convert.GgufTokenizers;
 import dev.llama3j.convert.LlamaGgufExport;
 import dev.llama3j.convert.RandomWeights;
 import dev.llama3j.convert.SynthShape;
@@ -43,7 +44,8 @@ final class SynthCommand implements Callable<Integer> {
         GgufFileType fileType = GgufFileType.parse(type);
         GgufOutput.checkWritable(out, force);
         LlamaWeights weights = RandomWeights.create(s.config(), s.tiedEmbeddings, seed);
-        var options = new LlamaGgufExport.Options("synthetic " + s.cliName, fileType, GgufOutput.tokenizer(tokenizer));
+        var options = new LlamaGgufExport.Options("synthetic " + s.cliName, fileType, GgufOutput.tokenizer(tokenizer,
+                GgufTokenizers.isLlama31(weights)));
         GgufOutput.write(LlamaGgufExport.prepare(weights, options), out,
                 s.cliName + " " + fileType.cliName + ", seed " + seed);
         return 0;

@@ -91,4 +91,17 @@ class ConvertFixturesTest {
         }
         GgufAssert.assertSameBytes(out, expected);
     }
+
+    /** With the real tokenizer: tiny-meta (bf16) to Q8_0 is the file llama.cpp's tools wrote, tokenizer keys included. */
+    @Test
+    void convertingTinyMetaWithItsTokenizerReproducesLlamaCppsFile() throws Exception {
+        Path src = SharedData.require("fixtures/meta/tiny-meta");
+        Path out = dir.resolve("tiny-gguf-q8_0.gguf");
+        try (LlamaWeights w = ModelFiles.loadWeights(src)) {
+            var tokenizer = GgufTokenizers.fromTokenizerModel(src.resolve("tokenizer.model"), false);
+            LlamaGgufExport.prepare(w, new LlamaGgufExport.Options("tiny-gguf-q8_0", GgufFileType.parse("q8_0"),
+                    tokenizer)).write(out, null);
+        }
+        GgufAssert.assertSameBytes(out, SharedData.require("fixtures/gguf/tiny-gguf-q8_0.gguf"));
+    }
 }
