@@ -1,6 +1,7 @@
 package dev.llama3j.cli;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.format.ModelFiles;
 import dev.llama3j.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -17,7 +18,7 @@ import java.util.concurrent.Callable;
         description = "Measure single-threaded encode speed (tokens/s, MB/s) on generated English-like text or a file.")
 public final class BenchTokenizerCommand implements Callable<Integer> {
 
-    @Option(names = "--tokenizer", required = true, paramLabel = "PATH", description = "tiktoken tokenizer.model")
+    @Option(names = "--tokenizer", required = true, paramLabel = "PATH", description = "tokenizer.model, tokenizer.json or a .gguf model")
     Path tokenizerPath;
 
     @Option(names = "--file", paramLabel = "F", description = "UTF-8 text to encode instead of generated text")
@@ -65,7 +66,7 @@ public final class BenchTokenizerCommand implements Callable<Integer> {
         if (rounds < 1) {
             throw new LlamaException("--rounds must be at least 1, got " + rounds);
         }
-        Tokenizer tokenizer = Tokenizer.load(tokenizerPath);
+        Tokenizer tokenizer = ModelFiles.readTokenizerFile(tokenizerPath).tokenizer();
         String text = file != null ? Files.readString(file, StandardCharsets.UTF_8) : generate(megabytes << 20);
         double mb = text.getBytes(StandardCharsets.UTF_8).length / 1e6;
         int tokens = 0;

@@ -12,11 +12,13 @@ import java.util.List;
 /** Options shared by {@code complete} and {@code chat}, named as in Meta's example scripts. */
 final class GenerationOptions {
     @Option(names = {"--ckpt-dir", "-m", "--model"}, required = true, paramLabel = "PATH",
-            description = "model: a Meta checkpoint directory (consolidated.NN.pth + params.json)")
+            description = {"model: a Meta checkpoint directory (consolidated.NN.pth + params.json), a Hugging Face",
+                    "directory (config.json + *.safetensors) or a .gguf file"})
     Path ckptDir;
 
     @Option(names = "--tokenizer-path", paramLabel = "FILE",
-            description = "tokenizer.model (default: <ckpt-dir>/tokenizer.model)")
+            description = {"tokenizer.model, tokenizer.json or a .gguf file (default: the model's own:",
+                    "tokenizer.model beside a Meta checkpoint, tokenizer.json of a HF directory, GGUF metadata)"})
     Path tokenizerPath;
 
     @Option(names = "--temperature", defaultValue = "0.6", description = "sampling temperature; 0 = greedy (default: ${DEFAULT-VALUE})")

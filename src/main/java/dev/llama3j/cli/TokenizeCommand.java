@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llama3j.LlamaException;
+import dev.llama3j.format.ModelFiles;
 import dev.llama3j.tokenizer.ChatFormat;
 import dev.llama3j.tokenizer.DialogJson;
 import dev.llama3j.tokenizer.SpecialTokenNames;
@@ -51,7 +52,7 @@ import java.util.concurrent.Callable;
                 "  a request that fails -> {\"error\"}, and the run goes on."})
 public final class TokenizeCommand implements Callable<Integer> {
 
-    @Option(names = "--tokenizer", required = true, paramLabel = "PATH", description = "tiktoken tokenizer.model")
+    @Option(names = "--tokenizer", required = true, paramLabel = "PATH", description = "tokenizer.model, tokenizer.json or a .gguf model")
     Path tokenizerPath;
 
     @Option(names = "--bos", description = "prepend <|begin_of_text|>")
@@ -90,7 +91,7 @@ public final class TokenizeCommand implements Callable<Integer> {
         if (jsonl && !text.isEmpty()) {
             throw new LlamaException("tokenize: --jsonl reads stdin; do not also give TEXT (got '" + text.getFirst() + "')");
         }
-        Tokenizer tokenizer = Tokenizer.load(tokenizerPath, naming);
+        Tokenizer tokenizer = ModelFiles.readTokenizerFile(tokenizerPath).tokenizer().withNames(naming);
         PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8));
         if (jsonl) {
             answerRequests(tokenizer, System.in, out);
