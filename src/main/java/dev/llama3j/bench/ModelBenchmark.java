@@ -108,6 +108,15 @@ public final class ModelBenchmark {
         return n;
     }
 
+    /** Bytes of all weight tensors as stored (norms counted as float32, as GGUF stores them): llama-bench's size. */
+    public static long tensorBytes(LlamaWeights w) {
+        long n = w.byteSize() + 4L * w.norm().length;
+        for (LayerWeights l : w.layers()) {
+            n += 4L * (l.attentionNorm().length + l.ffnNorm().length);
+        }
+        return n;
+    }
+
     static double mean(double[] v) {
         double s = 0;
         for (double x : v) {

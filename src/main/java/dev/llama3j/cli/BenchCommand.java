@@ -12,7 +12,6 @@ import dev.llama3j.tensor.Parallel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -63,7 +62,7 @@ final class BenchCommand implements Callable<Integer> {
         try (LlamaWeights w = ModelFiles.loadWeights(model)) {
             ModelBenchmark bench = new ModelBenchmark(w);
             long params = ModelBenchmark.parameterCount(w);
-            long size = modelSize(model);
+            long size = ModelBenchmark.tensorBytes(w);
             String type = describe(w, params);
             List<ModelBenchmark.Result> results = new ArrayList<>();
             boolean md = output.equals("md");
@@ -136,23 +135,5 @@ final class BenchCommand implements Callable<Integer> {
         String size = params >= 1e9 ? Math.round(params / 1e9) + "B"
                 : params >= 1e6 ? Math.round(params / 1e6) + "M" : Math.round(params / 1e3) + "K";
         return "llama " + size + " " + w.layers().get(0).w1().type();
-    }
-
-    private static long modelSize(Path p) throws Exception {
-        if (!Files.isDirectory(p)) {
-            return Files.size(p);
-        }
-        try (var s = Files.list(p)) {
-            return s.filter(Files::isRegularFile).filter(f -> {
-                String n = f.getFileName().toString();
-                return n.endsWith(".pth") || n.endsWith(".safetensors");
-            }).mapToLong(f -> {
-                try {
-                    return Files.size(f);
-                } catch (java.io.IOException e) {
-                    return 0;
-                }
-            }).sum();
-        }
     }
 }
