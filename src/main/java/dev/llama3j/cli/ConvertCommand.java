@@ -2,7 +2,6 @@ package dev.llama3j.cli;
 
 import dev.llama3j.LlamaException;
 import dev.llama3j.convert.GgufFileType;
-import dev.llama3j.convert.GgufTokenizers;
 import dev.llama3j.convert.LlamaGgufExport;
 import dev.llama3j.format.ModelFiles;
 import dev.llama3j.model.LlamaWeights;
@@ -55,7 +54,7 @@ final class ConvertCommand implements Callable<Integer> {
         String modelName = name != null ? name : source.toAbsolutePath().normalize().getFileName().toString();
         try (LlamaWeights weights = ModelFiles.loadWeights(source)) {
             var options = new LlamaGgufExport.Options(modelName, fileType, GgufOutput.tokenizer(tokenizerModel,
-                    GgufTokenizers.isLlama31(weights)));
+                    weights.isLlama31()));
             GgufOutput.write(LlamaGgufExport.prepare(weights, options), out, format + " -> " + fileType.cliName);
         }
         return 0;

@@ -1,7 +1,6 @@
 package dev.llama3j.cli;
 
 import dev.llama3j.convert.GgufFileType;
-import dev.llama3j.convert.GgufTokenizers;
 import dev.llama3j.convert.LlamaGgufExport;
 import dev.llama3j.convert.RandomWeights;
 import dev.llama3j.convert.SynthShape;
@@ -45,7 +44,7 @@ final class SynthCommand implements Callable<Integer> {
         GgufOutput.checkWritable(out, force);
         LlamaWeights weights = RandomWeights.create(s.config(), s.tiedEmbeddings, seed);
         var options = new LlamaGgufExport.Options("synthetic " + s.cliName, fileType, GgufOutput.tokenizer(tokenizer,
-                GgufTokenizers.isLlama31(weights)));
+                weights.isLlama31()));
         GgufOutput.write(LlamaGgufExport.prepare(weights, options), out,
                 s.cliName + " " + fileType.cliName + ", seed " + seed);
         return 0;

@@ -4,7 +4,6 @@ import dev.llama3j.format.gguf.GgufArray;
 import dev.llama3j.format.gguf.GgufTokenizer;
 import dev.llama3j.format.gguf.GgufType;
 import dev.llama3j.format.gguf.GgufWriter;
-import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.tokenizer.GgufTokenizerData;
 import dev.llama3j.tokenizer.Tokenizer;
 
@@ -48,10 +47,5 @@ public final class GgufTokenizers {
                 }
             }
         };
-    }
-
-    /** Whether a model uses the Llama 3.1+ conventions (scaled RoPE). */
-    public static boolean isLlama31(LlamaWeights weights) {
-        return weights.config().ropeScaling() != null || weights.ropeFreqDivisors() != null;
     }
 }

@@ -68,8 +68,7 @@ public final class Llama implements AutoCloseable {
             if (maxSeqLen < 1 || maxSeqLen > limit) {
                 throw new LlamaException("max_seq_len must be in 1.." + limit + " for this model, got " + maxSeqLen);
             }
-            // Llama 3.1+: scaled RoPE in the config, or GGUF's rope_freqs divisors
-            boolean llama31 = weights.config().ropeScaling() != null || weights.ropeFreqDivisors() != null;
+            boolean llama31 = weights.isLlama31();
             ModelFiles.ModelTokenizer modelTokenizer = llama31 ? loaded.tokenizer().withLlama31Names() : loaded.tokenizer();
             Tokenizer tokenizer = modelTokenizer.tokenizer();
             if (weights.config().vocabSize() != tokenizer.vocabSize()) {

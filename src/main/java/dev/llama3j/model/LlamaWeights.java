@@ -28,6 +28,11 @@ public record LlamaWeights(ModelConfig config, Matrix tokenEmbeddings, List<Laye
         }
     }
 
+    /** Llama 3.1+ conventions: scaled RoPE in the config, or GGUF's rope_freqs divisors. */
+    public boolean isLlama31() {
+        return config.ropeScaling() != null || ropeFreqDivisors != null;
+    }
+
     /** Bytes of weights (what one decode step streams from memory). */
     public long byteSize() {
         long n = tokenEmbeddings.byteSize() + (output == tokenEmbeddings ? 0 : output.byteSize());
