@@ -22,6 +22,9 @@ public final class Transformer {
     private final KVCache cache;
     private final Rope rope;
     private final float attentionScale;
+    /** per layer, the matrices that read the same normalized input: {wq, wk, wv} and {w1, w3} */
+    private final Matrix[][] qkvWeights;
+    private final Matrix[][] upWeights;
 
     public Transformer(LlamaWeights weights, int maxBatch, int maxSeqLen) {
         this.w = weights;
@@ -29,6 +32,8 @@ public final class Transformer {
         this.cache = new KVCache(c, maxBatch, maxSeqLen);
         this.rope = new Rope(c, weights.ropeFreqDivisors(), maxSeqLen);
         this.attentionScale = (float) Math.sqrt(c.headDim());
+        this.qkvWeights = weights.layers().stream().map(l -> new Matrix[] {l.wq(), l.wk(), l.wv()}).toArray(Matrix[][]::new);
+        this.upWeights = weights.layers().stream().map(l -> new Matrix[] {l.w1(), l.w3()}).toArray(Matrix[][]::new);
     }
 
     public ModelConfig config() {
@@ -69,9 +74,7 @@ public final class Transformer {
         for (int l = 0; l < layers.size(); l++) {
             LayerWeights lw = layers.get(l);
             rmsNorm(x, lw.attentionNorm(), xb, n);
-            Parallel.matmul(lw.wq(), xb, n, q);
-            Parallel.matmul(lw.wk(), xb, n, k);
-            Parallel.matmul(lw.wv(), xb, n, v);
+            Parallel.matmul(qkvWeights[l], xb, n, buf.qkv);
             for (int b = 0; b < batch; b++) {
                 float[] kc = cache.keys[l][b];
                 float[] vc = cache.values[l][b];
@@ -88,8 +91,7 @@ public final class Transformer {
             add(x, buf.out, n * dim);
 
             rmsNorm(x, lw.ffnNorm(), xb, n);
-            Parallel.matmul(lw.w1(), xb, n, buf.h1);
-            Parallel.matmul(lw.w3(), xb, n, buf.h3);
+            Parallel.matmul(upWeights[l], xb, n, buf.h13);
             swiglu(buf.h1, buf.h3, n * c.ffnDim());
             Parallel.matmul(lw.w2(), buf.h1, n, buf.out);
             add(x, buf.out, n * dim);
@@ -127,6 +129,8 @@ public final class Transformer {
         final int capacity;
         final float[] x, xb, q, k, v, att, out, h1, h3, last, lastNorm, lastLogits;
         final float[][] rowLogits;
+        final float[][] qkv;
+        final float[][] h13;
 
         Buffers(ModelConfig c, int n, int maxBatch, int vocab) {
             capacity = n;
@@ -143,6 +147,8 @@ public final class Transformer {
             lastNorm = new float[maxBatch * c.dim()];
             lastLogits = new float[maxBatch * vocab];
             rowLogits = new float[maxBatch][vocab];
+            qkv = new float[][] {q, k, v};
+            h13 = new float[][] {h1, h3};
         }
     }
 

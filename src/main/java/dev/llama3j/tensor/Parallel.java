@@ -68,6 +68,30 @@ public final class Parallel {
     private record Job(long epoch, RangeBody body, int size, int chunks, AtomicInteger pending,
                        AtomicReference<Throwable> failure, Thread caller) {}
 
+    /**
+     * Several matrices reading the same input (wq/wk/wv, or w1/w3) in ONE parallel region: their rows are laid end
+     * to end and split across threads, so the threads meet once instead of once per matrix.
+     */
+    public static void matmul(Matrix[] ms, float[] x, int n, float[][] outs) {
+        int[] starts = new int[ms.length + 1];
+        for (int i = 0; i < ms.length; i++) {
+            starts[i + 1] = starts[i] + ms[i].rows();
+        }
+        forRange(starts[ms.length], (s, e) -> {
+            for (int i = 0; i < ms.length; i++) {
+                int from = Math.max(s, starts[i]) - starts[i];
+                int to = Math.min(e, starts[i + 1]) - starts[i];
+                if (from < to) {
+                    if (n == 1) {
+                        ms[i].matvec(x, 0, outs[i], 0, from, to);
+                    } else {
+                        ms[i].matmul(x, n, outs[i], from, to);
+                    }
+                }
+            }
+        });
+    }
+
     private static final class Pool {
         final int threads;
         private final Thread[] workers;
