@@ -1,9 +1,7 @@
 package dev.llama3j.tensor.kernel;
 
 import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -22,17 +20,12 @@ final class QuantBits {
     static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(LE);
 
     /**
-     * Float lanes of the quantized dot. Capped at 16 so that a group of quants never crosses the 16-byte
-     * halves of a nibble-packed Q4_0/Q5_0 block.
+     * Byte lanes of one unpacking step: 16, which divides every block and sub-block size and never crosses the
+     * 16-byte halves of a nibble-packed Q4_0/Q5_0 block; one SSE/NEON register.
      */
-    static final VectorSpecies<Float> QF = Vectors.F.length() > 16 ? FloatVector.SPECIES_512 : Vectors.F;
-    /** Byte lanes holding one group of quants: as many as QF has lanes, but at least 8 (the smallest shape). */
-    static final VectorSpecies<Byte> B =
-            VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, QF.length() * 8)));
-    /** Quants per vector step (8 or 16): divides every block and sub-block size. */
+    static final VectorSpecies<Byte> B = ByteVector.SPECIES_128;
+    /** Quants per unpacking step. */
     static final int GROUP = B.length();
-    /** Float vectors one byte group widens into. */
-    static final int PARTS = GROUP / QF.length();
 
     static float f16(MemorySegment w, long at) {
         return Float.float16ToFloat(w.get(SHORT_LE, at));

@@ -4,13 +4,10 @@ import dev.llama3j.tensor.DType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
-
-import static dev.llama3j.tensor.kernel.QuantBits.B;
-import static dev.llama3j.tensor.kernel.QuantBits.GROUP;
-import static dev.llama3j.tensor.kernel.QuantBits.PARTS;
-import static dev.llama3j.tensor.kernel.QuantBits.QF;
 
 /**
  * The one shape of every ggml block-quantized type: a block splits into sub-blocks, and element {@code j}
@@ -18,19 +15,27 @@ import static dev.llama3j.tensor.kernel.QuantBits.QF;
  * Subclasses only say where the quants and scales lie; they compute them in float32 in the same order as
  * gguf-py's {@code dequantize}, so {@link #dequantize} is bit-exact with it.
  *
- * <p>{@link #dot} first unpacks a row's quants into signed bytes with vector code ({@link #unpack}), then
- * runs one vector loop for all types: per sub-block {@code sum(q*x)} and {@code sum(x)}, scaled once per
- * sub-block. Unpacking through a byte buffer keeps the per-type code out of the shared loop, so the loop
- * compiles once and no vector crosses a virtual call.
+ * <p>The vector paths all go block by block: {@link #unpack} turns a block's quants into signed bytes in a
+ * small per-thread buffer that stays in L1 (vector code, the only per-type part), the sub-block scales are read
+ * once, and one shared loop does the arithmetic. {@link #dot} factors the scale out of each sub-block
+ * ({@code scale * sum(q*x) + offset * sum(x)}), so the inner loop is a byte-to-float widening and an FMA per
+ * {@link Vectors#F} lanes; it keeps two sums so consecutive 16-element chunks do not wait on each other's FMA.
  */
 public abstract sealed class QuantKernel implements RowKernel
         permits Q8_0Kernel, Q4Kernel, Q5Kernel, Q4KKernel, Q5KKernel, Q6KKernel {
 
-    /** Per-thread buffers for one row's unpacked quants and sub-block scales. */
+    /** Elements per step of the dot loop: the smallest sub-block (Q6_K's). */
+    private static final int CHUNK = 16;
+    /** Byte lanes that widen into one float vector. */
+    private static final VectorSpecies<Byte> BF =
+            VectorSpecies.of(byte.class, VectorShape.forBitSize(Vectors.F.length() * 8));
+    private static final int LANES = Vectors.F.length();
+
+    /** Per-thread buffers for one block's unpacked quants and sub-block scales. */
     private static final class Scratch {
-        byte[] quants = new byte[0];
-        float[] scales = new float[0];
-        float[] offsets = new float[0];
+        final byte[] quants = new byte[256];
+        final float[] scales = new float[16];
+        final float[] offsets = new float[16];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -38,12 +43,14 @@ public abstract sealed class QuantKernel implements RowKernel
     private final int blockSize;
     private final int blockBytes;
     private final int subBlockSize;
+    private final int subBlocks;
     private final boolean hasOffset;
 
     QuantKernel(DType type, int subBlockSize, boolean hasOffset) {
         this.blockSize = type.blockSize;
         this.blockBytes = type.blockBytes;
         this.subBlockSize = subBlockSize;
+        this.subBlocks = blockSize / subBlockSize;
         this.hasOffset = hasOffset;
     }
 
@@ -63,7 +70,6 @@ public abstract sealed class QuantKernel implements RowKernel
 
     @Override
     public final void dequantize(MemorySegment w, long off, float[] dst, int dstOff, int n) {
-        int subBlocks = blockSize / subBlockSize;
         for (int b = 0; b < n / blockSize; b++) {
             long block = off + (long) b * blockBytes;
             for (int s = 0; s < subBlocks; s++) {
@@ -78,59 +84,80 @@ public abstract sealed class QuantKernel implements RowKernel
         }
     }
 
+    /** Unpacks the block's quants and sub-block scales (and offsets) into {@code s}. */
+    private void unpackBlock(MemorySegment w, long block, Scratch s) {
+        unpack(w, block, s.quants, 0);
+        for (int sub = 0; sub < subBlocks; sub++) {
+            s.scales[sub] = scale(w, block, sub);
+            if (hasOffset) {
+                s.offsets[sub] = offset(w, block, sub);
+            }
+        }
+    }
+
+    /** Quants {@code [j, j + LANES)} of the unpacked block, as floats. */
+    private static FloatVector quants(byte[] q, int j) {
+        return (FloatVector) ByteVector.fromArray(BF, q, j).convertShape(VectorOperators.B2F, Vectors.F, 0);
+    }
+
+    /** {@code sum(q*x)} over the 16 elements from {@code j}, as a vector of partial sums. */
+    private static FloatVector chunkDot(byte[] q, int j, float[] x, int xAt) {
+        FloatVector acc = quants(q, j).mul(FloatVector.fromArray(Vectors.F, x, xAt));
+        for (int p = LANES; p < CHUNK; p += LANES) {
+            acc = quants(q, j + p).fma(FloatVector.fromArray(Vectors.F, x, xAt + p), acc);
+        }
+        return acc;
+    }
+
+    /** {@code sum(x)} over the 16 elements from {@code xAt}, as a vector of partial sums. */
+    private static FloatVector chunkSum(float[] x, int xAt) {
+        FloatVector acc = FloatVector.fromArray(Vectors.F, x, xAt);
+        for (int p = LANES; p < CHUNK; p += LANES) {
+            acc = acc.add(FloatVector.fromArray(Vectors.F, x, xAt + p));
+        }
+        return acc;
+    }
+
     @Override
     public final float dot(MemorySegment w, long off, float[] x, int xOff, int n) {
-        int blocks = n / blockSize;
-        int subBlocks = blockSize / subBlockSize;
-        Scratch s = scratch(n, blocks * subBlocks);
-        for (int b = 0; b < blocks; b++) {
-            long block = off + (long) b * blockBytes;
-            unpack(w, block, s.quants, b * blockSize);
-            for (int sb = 0; sb < subBlocks; sb++) {
-                s.scales[b * subBlocks + sb] = scale(w, block, sb);
-                if (hasOffset) {
-                    s.offsets[b * subBlocks + sb] = offset(w, block, sb);
-                }
-            }
-        }
-        return dotUnpacked(s.quants, s.scales, hasOffset ? s.offsets : null, subBlockSize, x, xOff, n);
-    }
-
-    private static Scratch scratch(int n, int subBlocks) {
         Scratch s = SCRATCH.get();
-        if (s.quants.length < n) {
-            s.quants = new byte[n];
-        }
-        if (s.scales.length < subBlocks) {
-            s.scales = new float[subBlocks];
-            s.offsets = new float[subBlocks];
-        }
-        return s;
-    }
-
-    /** {@code sum_s scales[s] * sum(q*x) + offsets[s] * sum(x)} over sub-blocks of {@code sub} elements. */
-    private static float dotUnpacked(byte[] q, float[] scales, float[] offsets, int sub, float[] x, int xOff, int n) {
-        int lanes = QF.length();
-        FloatVector sum = FloatVector.zero(QF);
-        FloatVector sumOffsets = FloatVector.zero(QF);
-        for (int s = 0, j = 0; j < n; s++) {
-            FloatVector acc = FloatVector.zero(QF);
-            FloatVector accX = FloatVector.zero(QF);
-            for (int end = j + sub; j < end; j += GROUP) {
-                ByteVector group = ByteVector.fromArray(B, q, j);
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector xv = FloatVector.fromArray(QF, x, xOff + j + p * lanes);
-                    acc = ((FloatVector) group.convertShape(VectorOperators.B2F, QF, p)).fma(xv, acc);
-                    if (offsets != null) {
-                        accX = accX.add(xv);
-                    }
+        byte[] q = s.quants;
+        int subShift = Integer.numberOfTrailingZeros(subBlockSize / CHUNK);
+        FloatVector even = FloatVector.zero(Vectors.F);
+        FloatVector odd = FloatVector.zero(Vectors.F);
+        FloatVector offsets = FloatVector.zero(Vectors.F);
+        for (int b = 0; b < n / blockSize; b++) {
+            unpackBlock(w, off + (long) b * blockBytes, s);
+            int xb = xOff + b * blockSize;
+            for (int c = 0; c < blockSize / CHUNK; c += 2) {
+                int j = c * CHUNK;
+                even = chunkDot(q, j, x, xb + j).fma(FloatVector.broadcast(Vectors.F, s.scales[c >>> subShift]), even);
+                odd = chunkDot(q, j + CHUNK, x, xb + j + CHUNK).fma(FloatVector.broadcast(Vectors.F, s.scales[(c + 1) >>> subShift]), odd);
+                if (hasOffset) {
+                    // every type with an offset has sub-blocks of 32: this chunk pair is one sub-block
+                    FloatVector xs = chunkSum(x, xb + j).add(chunkSum(x, xb + j + CHUNK));
+                    offsets = xs.fma(FloatVector.broadcast(Vectors.F, s.offsets[c >>> 1]), offsets);
                 }
             }
-            sum = acc.fma(FloatVector.broadcast(QF, scales[s]), sum);
-            if (offsets != null) {
-                sumOffsets = accX.fma(FloatVector.broadcast(QF, offsets[s]), sumOffsets);
+        }
+        return even.add(odd).add(offsets).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Vector dequantization, bit-exact with {@link #dequantize}: scale times quant, then plus offset. */
+    @Override
+    public final void unpackFloats(MemorySegment w, long off, float[] dst, int dstOff, int n) {
+        Scratch s = SCRATCH.get();
+        for (int b = 0; b < n / blockSize; b++) {
+            unpackBlock(w, off + (long) b * blockBytes, s);
+            int db = dstOff + b * blockSize;
+            for (int j = 0; j < blockSize; j += LANES) {
+                int sub = j / subBlockSize;
+                FloatVector v = quants(s.quants, j).mul(s.scales[sub]);
+                if (hasOffset) {
+                    v = v.add(s.offsets[sub]);
+                }
+                v.intoArray(dst, db + j);
             }
         }
-        return sum.add(sumOffsets).reduceLanes(VectorOperators.ADD);
     }
 }

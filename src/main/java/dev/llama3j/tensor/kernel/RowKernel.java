@@ -14,4 +14,10 @@ public interface RowKernel {
 
     /** n weights as floats into {@code dst[dstOff ..]}; plain scalar code, also the tests' reference. */
     void dequantize(MemorySegment w, long off, float[] dst, int dstOff, int n);
+
+    /**
+     * The same floats as {@link #dequantize}, bit for bit, with vector code: how {@link TileMatmul} turns rows into
+     * float tiles once per prompt.
+     */
+    void unpackFloats(MemorySegment w, long off, float[] dst, int dstOff, int n);
 }
