@@ -68,7 +68,7 @@ public final class CpuTimeBench {
     }
 
     /** Runs {@code op} for about 2 s of CPU time to warm up, then times batches for about 3 s; the median batch. */
-    private static double medianSeconds(Runnable op) {
+    static double medianSeconds(Runnable op) {
         long warmEnd = cpu() + 2_000_000_000L;
         int perBatch = 0;
         long start = cpu();

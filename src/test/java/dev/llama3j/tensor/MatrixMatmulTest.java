@@ -17,12 +17,12 @@ class MatrixMatmulTest {
         float[] x = RandomWeights.gaussian(n * m.cols(), rnd);
         float[] out = new float[n * m.rows()];
         m.matmul(x, n, out, 0, m.rows());
-        for (int t = 0; t < n; t++) {
-            for (int r = 0; r < m.rows(); r++) {
+        float[] row = new float[m.cols()];
+        for (int r = 0; r < m.rows(); r++) {
+            m.row(r, row, 0);
+            for (int t = 0; t < n; t++) {
                 float dot = m.dot(r, x, t * m.cols());
                 // both sum in float32, in different orders; scale the bound by the magnitude of the terms
-                float[] row = new float[m.cols()];
-                m.row(r, row, 0);
                 double mag = 0;
                 for (int i = 0; i < row.length; i++) {
                     mag += Math.abs((double) row[i] * x[t * m.cols() + i]);

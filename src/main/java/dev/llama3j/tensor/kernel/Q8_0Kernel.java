@@ -1,6 +1,8 @@
 package dev.llama3j.tensor.kernel;
 
 import dev.llama3j.tensor.DType;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -27,9 +29,22 @@ public final class Q8_0Kernel extends QuantKernel {
 
     @Override
     void unpack(MemorySegment w, long block, byte[] q, int qOff) {
-        // the quants already are signed bytes; a vector copy beats MemorySegment.copy's bulk path on 32 bytes
+        // the quants already are signed bytes
         for (int j = 0; j < 32; j += GROUP) {
             QuantBits.load(w, block + 2 + j).intoArray(q, qOff + j);
         }
+    }
+
+    @Override
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n) {
+        FloatVector sum = FloatVector.zero(Vectors.F);
+        for (int b = 0; b < n / 32; b++) {
+            long block = off + 34L * b;
+            int xb = xOff + 32 * b;
+            FloatVector acc = QuantBits.dot16(QuantBits.load(w, block + 18), x, xb + 16,
+                    QuantBits.dot16(QuantBits.load(w, block + 2), x, xb, FloatVector.zero(Vectors.F)));
+            sum = acc.fma(FloatVector.broadcast(Vectors.F, QuantBits.f16(w, block)), sum);
+        }
+        return sum.reduceLanes(VectorOperators.ADD);
     }
 }

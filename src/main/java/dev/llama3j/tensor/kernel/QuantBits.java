@@ -1,6 +1,7 @@
 package dev.llama3j.tensor.kernel;
 
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -27,6 +28,81 @@ final class QuantBits {
     /** Quants per unpacking step. */
     static final int GROUP = B.length();
 
+    private static final int LANES = Vectors.F.length();
+
+    /**
+     * {@code acc + q * x[xAt .. xAt + 16)} lane-wise: the 16 signed quants of {@code q} widened to floats
+     * ({@code 16 / F.length()} vectors) and multiplied into the partial sums. The arithmetic of every quantized dot.
+     */
+    static FloatVector dot16(ByteVector q, float[] x, int xAt, FloatVector acc) {
+        for (int p = 0; p < GROUP / LANES; p++) {
+            FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, Vectors.F, p);
+            acc = qf.fma(FloatVector.fromArray(Vectors.F, x, xAt + p * LANES), acc);
+        }
+        return acc;
+    }
+
+    /** {@code acc + x[xAt .. xAt + 16)} lane-wise: the activation sums that a sub-block's min multiplies. */
+    static FloatVector sum16(float[] x, int xAt, FloatVector acc) {
+        for (int p = 0; p < GROUP / LANES; p++) {
+            acc = acc.add(FloatVector.fromArray(Vectors.F, x, xAt + p * LANES));
+        }
+        return acc;
+    }
+
+    /**
+     * {@code sum_b min_b * sum(x over block b)} for blocks of 32 whose fp16 min lies at byte {@code minAt} of each
+     * block: the offset part of Q4_1/Q5_1 dots, in a loop of its own so the quant loop stays small enough for C2.
+     */
+    static float minTerms(MemorySegment w, long off, int blockBytes, int minAt, float[] x, int xOff, int n) {
+        FloatVector sum = FloatVector.zero(Vectors.F);
+        for (int b = 0; b < n / 32; b++) {
+            int xb = xOff + 32 * b;
+            FloatVector xs = sum16(x, xb + 16, sum16(x, xb, FloatVector.zero(Vectors.F)));
+            sum = xs.fma(FloatVector.broadcast(Vectors.F, f16(w, off + (long) blockBytes * b + minAt)), sum);
+        }
+        return sum.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * {@code sum_b sum_s dmin_b * min_bs * sum(x over sub-block s of block b)}: the min part of Q4_K/Q5_K dots
+     * (subtracted), in a loop of its own so the quant loop stays small enough for C2.
+     */
+    static float kMinTerms(MemorySegment w, long off, int blockBytes, float[] x, int xOff, int n) {
+        FloatVector sum = FloatVector.zero(Vectors.F);
+        for (int b = 0; b < n / 256; b++) {
+            long block = off + (long) blockBytes * b;
+            float dmin = f16(w, block + 2);
+            for (int sub = 0; sub < 8; sub++) {
+                int xj = xOff + 256 * b + 32 * sub;
+                FloatVector xs = sum16(x, xj + 16, sum16(x, xj, FloatVector.zero(Vectors.F)));
+                sum = xs.fma(FloatVector.broadcast(Vectors.F, dmin * kMin(w, block + 4, sub)), sum);
+            }
+        }
+        return sum.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** {@code sum q*x} over the 32 nibbles at {@code shift} (0 or 4) of the 32 bytes at {@code at}, and x from xj. */
+    static float nibbleDot32(MemorySegment w, long at, int shift, float[] x, int xj) {
+        // spelled out, no helpers: see Q6KKernel's dot32 on C2's inlining depth
+        FloatVector acc = FloatVector.zero(Vectors.F);
+        for (int h = 0; h < 32; h += GROUP) {
+            ByteVector q = ByteVector.fromMemorySegment(B, w, at + h, LE)
+                    .reinterpretAsInts().lanewise(VectorOperators.LSHR, shift).reinterpretAsBytes()
+                    .and(LOW_4);
+            for (int p = 0; p < GROUP / LANES; p++) {
+                acc = ((FloatVector) q.convertShape(VectorOperators.B2F, Vectors.F, p))
+                        .fma(FloatVector.fromArray(Vectors.F, x, xj + h + p * LANES), acc);
+            }
+        }
+        return acc.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** The high nibble of each byte of {@code v}. */
+    static ByteVector high4(ByteVector v) {
+        return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(LOW_4);
+    }
+
     static float f16(MemorySegment w, long at) {
         return Float.float16ToFloat(w.get(SHORT_LE, at));
     }
@@ -40,9 +116,14 @@ final class QuantBits {
         return (u8(w, at) >>> shift) & 0x0F;
     }
 
+    /** Byte masks and constants as vectors, built once: a scalar operand would be broadcast again at every use. */
+    static final ByteVector LOW_4 = ByteVector.broadcast(B, (byte) 0x0F);
+    static final ByteVector LOW_2 = ByteVector.broadcast(B, (byte) 0x03);
+    static final ByteVector LOW_1 = ByteVector.broadcast(B, (byte) 0x01);
+
     /** {@link #GROUP} consecutive bytes from {@code at}, each reduced to its 4 bits at {@code shift}. */
     static ByteVector nibbles(MemorySegment w, long at, int shift) {
-        return bits(w, at, shift, 0x0F);
+        return bits(w, at, shift, LOW_4);
     }
 
     /**
@@ -50,11 +131,11 @@ final class QuantBits {
      * x86 has no byte shifts, so whole 32-bit lanes are shifted and the per-byte mask clears the bits that
      * came in from the neighbouring byte.
      */
-    static ByteVector bits(MemorySegment w, long at, int shift, int mask) {
+    static ByteVector bits(MemorySegment w, long at, int shift, ByteVector mask) {
         return load(w, at).reinterpretAsInts()
                 .lanewise(VectorOperators.LSHR, shift)
-                .and(mask * 0x01010101)
-                .reinterpretAsBytes();
+                .reinterpretAsBytes()
+                .and(mask);
     }
 
     /** Each byte of {@code v} (all below 16) times 16, through 32-bit lanes for the same reason. */

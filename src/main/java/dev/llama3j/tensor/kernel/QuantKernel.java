@@ -15,17 +15,19 @@ import java.lang.foreign.MemorySegment;
  * Subclasses only say where the quants and scales lie; they compute them in float32 in the same order as
  * gguf-py's {@code dequantize}, so {@link #dequantize} is bit-exact with it.
  *
- * <p>The vector paths all go block by block: {@link #unpack} turns a block's quants into signed bytes in a
- * small per-thread buffer that stays in L1 (vector code, the only per-type part), the sub-block scales are read
- * once, and one shared loop does the arithmetic. {@link #dot} factors the scale out of each sub-block
- * ({@code scale * sum(q*x) + offset * sum(x)}), so the inner loop is a byte-to-float widening and an FMA per
- * {@link Vectors#F} lanes; it keeps two sums so consecutive 16-element chunks do not wait on each other's FMA.
+ * <p>{@link #dot} (decode) is written per type where it pays (Q8_0, Q4_0/Q4_1, Q4_K, Q6_K): each reads its quants straight from the mapped weights into
+ * registers, 16 at a time ({@code quants16}), and hands them to the shared arithmetic of {@link QuantBits#dot16}
+ * with the block's scale factored out. It cannot be one shared loop calling a per-type "give me 16 quants"
+ * method: a vector returned through a call that C2 does not inline (a call site that has seen three or more
+ * types, or one past C2's inlining node budget) is boxed on the heap, several times slower. The other types use
+ * the general path below, through a per-thread buffer.
+ *
+ * <p>{@link #unpackFloats} (the tiles of {@link TileMatmul}, amortized over a prompt) is shared: {@link #unpack}
+ * writes a block's quants as signed bytes into a per-thread buffer, then one loop scales them to floats.
  */
 public abstract sealed class QuantKernel implements RowKernel
         permits Q8_0Kernel, Q4Kernel, Q5Kernel, Q4KKernel, Q5KKernel, Q6KKernel {
 
-    /** Elements per step of the dot loop: the smallest sub-block (Q6_K's). */
-    private static final int CHUNK = 16;
     /** Byte lanes that widen into one float vector. */
     private static final VectorSpecies<Byte> BF =
             VectorSpecies.of(byte.class, VectorShape.forBitSize(Vectors.F.length() * 8));
@@ -100,43 +102,40 @@ public abstract sealed class QuantKernel implements RowKernel
         return (FloatVector) ByteVector.fromArray(BF, q, j).convertShape(VectorOperators.B2F, Vectors.F, 0);
     }
 
-    /** {@code sum(q*x)} over the 16 elements from {@code j}, as a vector of partial sums. */
-    private static FloatVector chunkDot(byte[] q, int j, float[] x, int xAt) {
-        FloatVector acc = quants(q, j).mul(FloatVector.fromArray(Vectors.F, x, xAt));
-        for (int p = LANES; p < CHUNK; p += LANES) {
-            acc = quants(q, j + p).fma(FloatVector.fromArray(Vectors.F, x, xAt + p), acc);
-        }
-        return acc;
-    }
-
-    /** {@code sum(x)} over the 16 elements from {@code xAt}, as a vector of partial sums. */
-    private static FloatVector chunkSum(float[] x, int xAt) {
-        FloatVector acc = FloatVector.fromArray(Vectors.F, x, xAt);
-        for (int p = LANES; p < CHUNK; p += LANES) {
-            acc = acc.add(FloatVector.fromArray(Vectors.F, x, xAt + p));
-        }
-        return acc;
-    }
-
+    /**
+     * The general path, for types without a loop of their own (Q5_0, Q5_1, Q5_K): each block is unpacked into the
+     * per-thread buffer, then multiplied 16 quants at a time with the sub-block's scale factored out. Two sums
+     * alternate so consecutive 16-element chunks do not wait on each other's FMA.
+     */
     @Override
-    public final float dot(MemorySegment w, long off, float[] x, int xOff, int n) {
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n) {
         Scratch s = SCRATCH.get();
-        byte[] q = s.quants;
-        int subShift = Integer.numberOfTrailingZeros(subBlockSize / CHUNK);
+        int chunksPerSub = subBlockSize / 16;
         FloatVector even = FloatVector.zero(Vectors.F);
         FloatVector odd = FloatVector.zero(Vectors.F);
         FloatVector offsets = FloatVector.zero(Vectors.F);
         for (int b = 0; b < n / blockSize; b++) {
             unpackBlock(w, off + (long) b * blockBytes, s);
             int xb = xOff + b * blockSize;
-            for (int c = 0; c < blockSize / CHUNK; c += 2) {
-                int j = c * CHUNK;
-                even = chunkDot(q, j, x, xb + j).fma(FloatVector.broadcast(Vectors.F, s.scales[c >>> subShift]), even);
-                odd = chunkDot(q, j + CHUNK, x, xb + j + CHUNK).fma(FloatVector.broadcast(Vectors.F, s.scales[(c + 1) >>> subShift]), odd);
+            for (int j = 0; j < blockSize; j += 32) {
+                // spelled out, no helpers: see Q6KKernel's dot32 on C2's inlining depth
+                FloatVector a0 = FloatVector.zero(Vectors.F);
+                FloatVector a1 = FloatVector.zero(Vectors.F);
+                FloatVector xs = FloatVector.zero(Vectors.F);
+                for (int p = 0; p < 16; p += LANES) {
+                    FloatVector x0 = FloatVector.fromArray(Vectors.F, x, xb + j + p);
+                    FloatVector x1 = FloatVector.fromArray(Vectors.F, x, xb + j + 16 + p);
+                    a0 = quants(s.quants, j + p).fma(x0, a0);
+                    a1 = quants(s.quants, j + 16 + p).fma(x1, a1);
+                    if (hasOffset) {
+                        xs = xs.add(x0).add(x1);
+                    }
+                }
+                even = a0.fma(FloatVector.broadcast(Vectors.F, s.scales[j / 16 / chunksPerSub]), even);
+                odd = a1.fma(FloatVector.broadcast(Vectors.F, s.scales[(j / 16 + 1) / chunksPerSub]), odd);
                 if (hasOffset) {
-                    // every type with an offset has sub-blocks of 32: this chunk pair is one sub-block
-                    FloatVector xs = chunkSum(x, xb + j).add(chunkSum(x, xb + j + CHUNK));
-                    offsets = xs.fma(FloatVector.broadcast(Vectors.F, s.offsets[c >>> 1]), offsets);
+                    // every type with an offset has sub-blocks of 32: these 32 elements are one sub-block
+                    offsets = xs.fma(FloatVector.broadcast(Vectors.F, s.offsets[j / 32]), offsets);
                 }
             }
         }
