@@ -66,6 +66,15 @@ public final class DenseMatrix implements Matrix {
         kernel.dequantize(data, row * rowBytes, dst, dstOff, cols);
     }
 
+    /** One {@link RowKernel#prepare} of {@code x} serves every row. */
+    @Override
+    public void matvec(float[] x, int xOff, float[] out, int outOff, int rowStart, int rowEnd) {
+        float[] prepared = kernel.prepare(x, xOff, cols);
+        for (int r = rowStart; r < rowEnd; r++) {
+            out[outOff + r] = kernel.dot(data, r * rowBytes, x, xOff, cols, prepared);
+        }
+    }
+
     @Override
     public void matmul(float[] x, int n, float[] out, int rowStart, int rowEnd) {
         TileMatmul.matmul(kernel, data, 0, rowBytes, cols, null, x, n, out, rows, rowStart, rowEnd);

@@ -61,10 +61,20 @@ public final class Q4KKernel extends QuantKernel {
     /**
      * Sub-block by sub-block, each a call that returns a float: C2 stops inlining past a node budget that a whole
      * block of vector code exceeds, and a vector that crosses a call it did not inline is boxed on the heap. The
-     * mins go in a second loop ({@link QuantBits#kMinTerms}).
+     * mins multiply the prepared sub-block sums of {@code x} ({@link QuantBits#kMinTerms}).
      */
     @Override
+    public float[] prepare(float[] x, int xOff, int n) {
+        return QuantBits.blockSums(x, xOff, n);
+    }
+
+    @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n) {
+        return dot(w, off, x, xOff, n, prepare(x, xOff, n));
+    }
+
+    @Override
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] blockSums) {
         float sum = 0f;
         for (int b = 0; b < n / 256; b++) {
             long block = off + 144L * b;
@@ -75,6 +85,6 @@ public final class Q4KKernel extends QuantKernel {
                 sum += d * QuantBits.kScale(w, block + 4, sub) * q;
             }
         }
-        return sum - QuantBits.kMinTerms(w, off, 144, x, xOff, n);
+        return sum - QuantBits.kMinTerms(w, off, 144, blockSums);
     }
 }

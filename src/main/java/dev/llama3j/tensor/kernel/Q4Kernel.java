@@ -61,12 +61,22 @@ public final class Q4Kernel extends QuantKernel {
     }
 
     /**
-     * One 16-byte load per block gives both halves of the quants; the loop is kept flat (no helper returning a
-     * vector, scalar operands pre-broadcast) because C2 stops inlining past a node budget, and a vector
-     * crossing a call that was not inlined is boxed.
+     * One 16-byte load per block gives both halves of the quants; the mins multiply the prepared block sums. The
+     * loop is kept flat (no helper returning a vector, scalar operands pre-broadcast) because C2 stops inlining
+     * past a node budget, and a vector crossing a call that was not inlined is boxed.
      */
     @Override
+    public float[] prepare(float[] x, int xOff, int n) {
+        return hasMin ? QuantBits.blockSums(x, xOff, n) : null;
+    }
+
+    @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n) {
+        return dot(w, off, x, xOff, n, prepare(x, xOff, n));
+    }
+
+    @Override
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] blockSums) {
         FloatVector sum = FloatVector.zero(Vectors.F);
         for (int b = 0; b < n / 32; b++) {
             long block = off + (long) blockBytes * b;
@@ -78,6 +88,6 @@ public final class Q4Kernel extends QuantKernel {
             sum = acc.fma(FloatVector.broadcast(Vectors.F, QuantBits.f16(w, block)), sum);
         }
         float total = sum.reduceLanes(VectorOperators.ADD);
-        return hasMin ? total + QuantBits.minTerms(w, off, blockBytes, 2, x, xOff, n) : total;
+        return hasMin ? total + QuantBits.minTerms(w, off, blockBytes, 2, blockSums) : total;
     }
 }

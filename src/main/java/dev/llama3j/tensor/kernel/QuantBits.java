@@ -42,44 +42,39 @@ final class QuantBits {
         return acc;
     }
 
-    /** {@code acc + x[xAt .. xAt + 16)} lane-wise: the activation sums that a sub-block's min multiplies. */
-    static FloatVector sum16(float[] x, int xAt, FloatVector acc) {
-        for (int p = 0; p < GROUP / LANES; p++) {
-            acc = acc.add(FloatVector.fromArray(Vectors.F, x, xAt + p * LANES));
+    /** The sums of {@code x[xOff .. xOff + n)} over each block of 32: what a min multiplies. */
+    static float[] blockSums(float[] x, int xOff, int n) {
+        float[] sums = new float[n / 32];
+        for (int b = 0; b < sums.length; b++) {
+            FloatVector xs = FloatVector.fromArray(Vectors.F, x, xOff + 32 * b);
+            for (int p = LANES; p < 32; p += LANES) {
+                xs = xs.add(FloatVector.fromArray(Vectors.F, x, xOff + 32 * b + p));
+            }
+            sums[b] = xs.reduceLanes(VectorOperators.ADD);
         }
-        return acc;
+        return sums;
     }
 
-    /**
-     * {@code sum_b min_b * sum(x over block b)} for blocks of 32 whose fp16 min lies at byte {@code minAt} of each
-     * block: the offset part of Q4_1/Q5_1 dots, in a loop of its own so the quant loop stays small enough for C2.
-     */
-    static float minTerms(MemorySegment w, long off, int blockBytes, int minAt, float[] x, int xOff, int n) {
-        FloatVector sum = FloatVector.zero(Vectors.F);
-        for (int b = 0; b < n / 32; b++) {
-            int xb = xOff + 32 * b;
-            FloatVector xs = sum16(x, xb + 16, sum16(x, xb, FloatVector.zero(Vectors.F)));
-            sum = xs.fma(FloatVector.broadcast(Vectors.F, f16(w, off + (long) blockBytes * b + minAt)), sum);
+    /** {@code sum_b min_b * sums[b]} for blocks of 32 whose fp16 min lies at byte {@code minAt} (Q4_1). */
+    static float minTerms(MemorySegment w, long off, int blockBytes, int minAt, float[] sums) {
+        float total = 0f;
+        for (int b = 0; b < sums.length; b++) {
+            total += f16(w, off + (long) blockBytes * b + minAt) * sums[b];
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        return total;
     }
 
-    /**
-     * {@code sum_b sum_s dmin_b * min_bs * sum(x over sub-block s of block b)}: the min part of Q4_K/Q5_K dots
-     * (subtracted), in a loop of its own so the quant loop stays small enough for C2.
-     */
-    static float kMinTerms(MemorySegment w, long off, int blockBytes, float[] x, int xOff, int n) {
-        FloatVector sum = FloatVector.zero(Vectors.F);
-        for (int b = 0; b < n / 256; b++) {
+    /** {@code sum_b dmin_b * sum_s min_bs * sums[8b + s]}: the part of a Q4_K dot that is subtracted. */
+    static float kMinTerms(MemorySegment w, long off, int blockBytes, float[] sums) {
+        float total = 0f;
+        for (int b = 0; b < sums.length / 8; b++) {
             long block = off + (long) blockBytes * b;
             float dmin = f16(w, block + 2);
             for (int sub = 0; sub < 8; sub++) {
-                int xj = xOff + 256 * b + 32 * sub;
-                FloatVector xs = sum16(x, xj + 16, sum16(x, xj, FloatVector.zero(Vectors.F)));
-                sum = xs.fma(FloatVector.broadcast(Vectors.F, dmin * kMin(w, block + 4, sub)), sum);
+                total += dmin * kMin(w, block + 4, sub) * sums[8 * b + sub];
             }
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        return total;
     }
 
     /** {@code sum q*x} over the 32 nibbles at {@code shift} (0 or 4) of the 32 bytes at {@code at}, and x from xj. */

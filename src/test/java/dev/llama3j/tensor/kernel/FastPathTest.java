@@ -59,6 +59,9 @@ class FastPathTest {
                     // float32 accumulation in any order errs by at most a small multiple of eps * sum |w x|
                     assertThat((double) k.dot(w, 3, x, 5, n)).as("%s n=%d trial %d", t, n, trial)
                             .isCloseTo(exact[0], within(1e-5 * exact[1]));
+                    // the per-matvec path: the activation prepared once, then the dot
+                    assertThat((double) k.dot(w, 3, x, 5, n, k.prepare(x, 5, n))).as("%s prepared", t)
+                            .isCloseTo(exact[0], within(1e-5 * exact[1]));
                 }
             }
         }
