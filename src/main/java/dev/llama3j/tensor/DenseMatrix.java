@@ -1,6 +1,7 @@
 package dev.llama3j.tensor;
 
 import dev.llama3j.tensor.kernel.RowKernel;
+import dev.llama3j.tensor.kernel.TileMatmul;
 
 import java.lang.foreign.MemorySegment;
 
@@ -63,5 +64,27 @@ public final class DenseMatrix implements Matrix {
     @Override
     public void row(int row, float[] dst, int dstOff) {
         kernel.dequantize(data, row * rowBytes, dst, dstOff, cols);
+    }
+
+    /** One {@link RowKernel#prepare} of {@code x} serves every row. */
+    @Override
+    public void matvec(float[] x, int xOff, float[] out, int outOff, int rowStart, int rowEnd) {
+        float[] prepared = kernel.prepare(x, xOff, cols);
+        for (int r = rowStart; r < rowEnd; r++) {
+            out[outOff + r] = kernel.dot(data, r * rowBytes, x, xOff, cols, prepared);
+        }
+    }
+
+    @Override
+    public void matmul(float[] x, int n, float[] out, int rowStart, int rowEnd) {
+        TileMatmul.matmul(kernel, data, 0, rowBytes, cols, null, x, n, out, rows, rowStart, rowEnd);
+    }
+
+    /**
+     * {@link #matmul} of the view whose row {@code r} is row {@code rowMap[r]} of this matrix (a
+     * {@link RowPermutedMatrix}): {@code out[t * rowMap.length + r]} for r in [rowStart, rowEnd).
+     */
+    void matmulPermuted(int[] rowMap, float[] x, int n, float[] out, int rowStart, int rowEnd) {
+        TileMatmul.matmul(kernel, data, 0, rowBytes, cols, rowMap, x, n, out, rowMap.length, rowStart, rowEnd);
     }
 }

@@ -60,4 +60,14 @@ public final class RowPermutedMatrix implements Matrix {
     public void row(int row, float[] dst, int dstOff) {
         base.row(perm[row], dst, dstOff);
     }
+
+    @Override
+    public void matmul(float[] x, int n, float[] out, int rowStart, int rowEnd) {
+        if (base instanceof DenseMatrix dense) {
+            // the usual case (Hugging Face wq/wk): keep the tiled product, reading rows through the permutation
+            dense.matmulPermuted(perm, x, n, out, rowStart, rowEnd);
+        } else {
+            Matrix.super.matmul(x, n, out, rowStart, rowEnd);
+        }
+    }
 }

@@ -57,6 +57,15 @@ public final class F16Kernel implements RowKernel {
     }
 
     @Override
+    public void unpackFloats(MemorySegment w, long off, float[] dst, int dstOff, int n) {
+        int i = 0;
+        for (; i + F.length() <= n; i += F.length()) {
+            load(w, off + 2L * i).intoArray(dst, dstOff + i);
+        }
+        dequantize(w, off + 2L * i, dst, dstOff + i, n - i);
+    }
+
+    @Override
     public void dequantize(MemorySegment w, long off, float[] dst, int dstOff, int n) {
         for (int i = 0; i < n; i++) {
             dst[dstOff + i] = Float.float16ToFloat(w.get(SHORT_LE, off + 2L * i));

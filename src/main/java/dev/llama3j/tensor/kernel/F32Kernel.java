@@ -37,6 +37,15 @@ public final class F32Kernel implements RowKernel {
     }
 
     @Override
+    public void unpackFloats(MemorySegment w, long off, float[] dst, int dstOff, int n) {
+        int i = 0;
+        for (; i + F.length() <= n; i += F.length()) {
+            FloatVector.fromMemorySegment(F, w, off + 4L * i, LE).intoArray(dst, dstOff + i);
+        }
+        dequantize(w, off + 4L * i, dst, dstOff + i, n - i);
+    }
+
+    @Override
     public void dequantize(MemorySegment w, long off, float[] dst, int dstOff, int n) {
         for (int i = 0; i < n; i++) {
             dst[dstOff + i] = w.get(FLOAT_LE, off + 4L * i);

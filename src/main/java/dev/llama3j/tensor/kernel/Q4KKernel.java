@@ -1,6 +1,9 @@
 package dev.llama3j.tensor.kernel;
 
 import dev.llama3j.tensor.DType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -43,10 +46,45 @@ public final class Q4KKernel extends QuantKernel {
         return -(QuantBits.f16(w, block + 2) * QuantBits.kMin(w, block + 4, sub));
     }
 
+    /** Elements {@code j .. j+16} (j a multiple of 16) of the block. */
+    private static ByteVector quants16(MemorySegment w, long block, int j) {
+        return QuantBits.nibbles(w, block + nibbleByte(16, j), nibbleShift(j));
+    }
+
     @Override
     void unpack(MemorySegment w, long block, byte[] q, int qOff) {
         for (int j = 0; j < 256; j += GROUP) {
-            QuantBits.nibbles(w, block + nibbleByte(16, j), nibbleShift(j)).intoArray(q, qOff + j);
+            quants16(w, block, j).intoArray(q, qOff + j);
         }
+    }
+
+    /**
+     * Sub-block by sub-block, each a call that returns a float: C2 stops inlining past a node budget that a whole
+     * block of vector code exceeds, and a vector that crosses a call it did not inline is boxed on the heap. The
+     * mins multiply the prepared sub-block sums of {@code x} ({@link QuantBits#kMinTerms}).
+     */
+    @Override
+    public float[] prepare(float[] x, int xOff, int n) {
+        return QuantBits.blockSums(x, xOff, n);
+    }
+
+    @Override
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n) {
+        return dot(w, off, x, xOff, n, prepare(x, xOff, n));
+    }
+
+    @Override
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] blockSums) {
+        float sum = 0f;
+        for (int b = 0; b < n / 256; b++) {
+            long block = off + 144L * b;
+            float d = QuantBits.f16(w, block);
+            for (int sub = 0; sub < 8; sub++) {
+                float q = QuantBits.nibbleDot32(w, block + nibbleByte(16, 32 * sub), nibbleShift(32 * sub), x,
+                        xOff + 256 * b + 32 * sub);
+                sum += d * QuantBits.kScale(w, block + 4, sub) * q;
+            }
+        }
+        return sum - QuantBits.kMinTerms(w, off, 144, blockSums);
     }
 }

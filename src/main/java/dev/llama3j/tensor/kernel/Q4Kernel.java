@@ -1,6 +1,9 @@
 package dev.llama3j.tensor.kernel;
 
 import dev.llama3j.tensor.DType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -15,13 +18,19 @@ public final class Q4Kernel extends QuantKernel {
     public static final Q4Kernel Q4_0 = new Q4Kernel(DType.Q4_0, false);
     public static final Q4Kernel Q4_1 = new Q4Kernel(DType.Q4_1, true);
 
+    private final int blockBytes;
+    private final boolean hasMin;
     private final int qs;
     private final int bias;
+    private final ByteVector biasVector;
 
     private Q4Kernel(DType type, boolean hasMin) {
         super(type, 32, hasMin);
+        this.blockBytes = type.blockBytes;
+        this.hasMin = hasMin;
         this.qs = hasMin ? 4 : 2;
         this.bias = hasMin ? 0 : 8;
+        this.biasVector = ByteVector.broadcast(QuantBits.B, (byte) bias);
     }
 
     @Override
@@ -39,10 +48,46 @@ public final class Q4Kernel extends QuantKernel {
         return QuantBits.f16(w, block + 2);
     }
 
+    /** Elements {@code j .. j+16} (j = 0 or 16) of the block: the low, then the high nibbles, minus the bias. */
+    private ByteVector quants16(MemorySegment w, long block, int j) {
+        return QuantBits.nibbles(w, block + qs, j / 4).sub(biasVector);
+    }
+
     @Override
     void unpack(MemorySegment w, long block, byte[] q, int qOff) {
         for (int j = 0; j < 32; j += GROUP) {
-            QuantBits.nibbles(w, block + qs + (j & 15), (j >>> 4) * 4).sub((byte) bias).intoArray(q, qOff + j);
+            quants16(w, block, j).intoArray(q, qOff + j);
         }
+    }
+
+    /**
+     * One 16-byte load per block gives both halves of the quants; the mins multiply the prepared block sums. The
+     * loop is kept flat (no helper returning a vector, scalar operands pre-broadcast) because C2 stops inlining
+     * past a node budget, and a vector crossing a call that was not inlined is boxed.
+     */
+    @Override
+    public float[] prepare(float[] x, int xOff, int n) {
+        return hasMin ? QuantBits.blockSums(x, xOff, n) : null;
+    }
+
+    @Override
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n) {
+        return dot(w, off, x, xOff, n, prepare(x, xOff, n));
+    }
+
+    @Override
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] blockSums) {
+        FloatVector sum = FloatVector.zero(Vectors.F);
+        for (int b = 0; b < n / 32; b++) {
+            long block = off + (long) blockBytes * b;
+            int xb = xOff + 32 * b;
+            ByteVector packed = QuantBits.load(w, block + qs);
+            ByteVector low = packed.and(QuantBits.LOW_4).sub(biasVector);
+            ByteVector high = QuantBits.high4(packed).sub(biasVector);
+            FloatVector acc = QuantBits.dot16(high, x, xb + 16, QuantBits.dot16(low, x, xb, FloatVector.zero(Vectors.F)));
+            sum = acc.fma(FloatVector.broadcast(Vectors.F, QuantBits.f16(w, block)), sum);
+        }
+        float total = sum.reduceLanes(VectorOperators.ADD);
+        return hasMin ? total + QuantBits.minTerms(w, off, blockBytes, 2, blockSums) : total;
     }
 }

@@ -41,7 +41,7 @@ public final class Q5KKernel extends QuantKernel {
     void unpack(MemorySegment w, long block, byte[] q, int qOff) {
         for (int j = 0; j < 256; j += GROUP) {
             QuantBits.nibbles(w, block + Q4KKernel.nibbleByte(QS, j), Q4KKernel.nibbleShift(j))
-                    .or(QuantBits.times16(QuantBits.bits(w, block + QH + (j & 31), j >>> 5, 1)))
+                    .or(QuantBits.times16(QuantBits.bits(w, block + QH + (j & 31), j >>> 5, QuantBits.LOW_1)))
                     .intoArray(q, qOff + j);
         }
     }

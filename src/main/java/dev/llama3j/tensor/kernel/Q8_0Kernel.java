@@ -1,9 +1,13 @@
 package dev.llama3j.tensor.kernel;
 
 import dev.llama3j.tensor.DType;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+
+import static dev.llama3j.tensor.kernel.QuantBits.GROUP;
 
 /** Q8_0: blocks of 32 as {@code fp16 d, int8 q[32]}; {@code w = d * q}. */
 public final class Q8_0Kernel extends QuantKernel {
@@ -26,6 +30,21 @@ public final class Q8_0Kernel extends QuantKernel {
     @Override
     void unpack(MemorySegment w, long block, byte[] q, int qOff) {
         // the quants already are signed bytes
-        MemorySegment.copy(w, ValueLayout.JAVA_BYTE, block + 2, q, qOff, 32);
+        for (int j = 0; j < 32; j += GROUP) {
+            QuantBits.load(w, block + 2 + j).intoArray(q, qOff + j);
+        }
+    }
+
+    @Override
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n) {
+        FloatVector sum = FloatVector.zero(Vectors.F);
+        for (int b = 0; b < n / 32; b++) {
+            long block = off + 34L * b;
+            int xb = xOff + 32 * b;
+            FloatVector acc = QuantBits.dot16(QuantBits.load(w, block + 18), x, xb + 16,
+                    QuantBits.dot16(QuantBits.load(w, block + 2), x, xb, FloatVector.zero(Vectors.F)));
+            sum = acc.fma(FloatVector.broadcast(Vectors.F, QuantBits.f16(w, block)), sum);
+        }
+        return sum.reduceLanes(VectorOperators.ADD);
     }
 }

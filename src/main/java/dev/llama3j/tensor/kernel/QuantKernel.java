@@ -4,13 +4,10 @@ import dev.llama3j.tensor.DType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
-
-import static dev.llama3j.tensor.kernel.QuantBits.B;
-import static dev.llama3j.tensor.kernel.QuantBits.GROUP;
-import static dev.llama3j.tensor.kernel.QuantBits.PARTS;
-import static dev.llama3j.tensor.kernel.QuantBits.QF;
 
 /**
  * The one shape of every ggml block-quantized type: a block splits into sub-blocks, and element {@code j}
@@ -18,19 +15,29 @@ import static dev.llama3j.tensor.kernel.QuantBits.QF;
  * Subclasses only say where the quants and scales lie; they compute them in float32 in the same order as
  * gguf-py's {@code dequantize}, so {@link #dequantize} is bit-exact with it.
  *
- * <p>{@link #dot} first unpacks a row's quants into signed bytes with vector code ({@link #unpack}), then
- * runs one vector loop for all types: per sub-block {@code sum(q*x)} and {@code sum(x)}, scaled once per
- * sub-block. Unpacking through a byte buffer keeps the per-type code out of the shared loop, so the loop
- * compiles once and no vector crosses a virtual call.
+ * <p>{@link #dot} (decode) is written per type where it pays (Q8_0, Q4_0/Q4_1, Q4_K, Q6_K): each reads its quants straight from the mapped weights into
+ * registers, 16 at a time ({@code quants16}), and hands them to the shared arithmetic of {@link QuantBits#dot16}
+ * with the block's scale factored out. It cannot be one shared loop calling a per-type "give me 16 quants"
+ * method: a vector returned through a call that C2 does not inline (a call site that has seen three or more
+ * types, or one past C2's inlining node budget) is boxed on the heap, several times slower. The other types use
+ * the general path below, through a per-thread buffer.
+ *
+ * <p>{@link #unpackFloats} (the tiles of {@link TileMatmul}, amortized over a prompt) is shared: {@link #unpack}
+ * writes a block's quants as signed bytes into a per-thread buffer, then one loop scales them to floats.
  */
 public abstract sealed class QuantKernel implements RowKernel
         permits Q8_0Kernel, Q4Kernel, Q5Kernel, Q4KKernel, Q5KKernel, Q6KKernel {
 
-    /** Per-thread buffers for one row's unpacked quants and sub-block scales. */
+    /** Byte lanes that widen into one float vector. */
+    private static final VectorSpecies<Byte> BF =
+            VectorSpecies.of(byte.class, VectorShape.forBitSize(Vectors.F.length() * 8));
+    private static final int LANES = Vectors.F.length();
+
+    /** Per-thread buffers for one block's unpacked quants and sub-block scales. */
     private static final class Scratch {
-        byte[] quants = new byte[0];
-        float[] scales = new float[0];
-        float[] offsets = new float[0];
+        final byte[] quants = new byte[256];
+        final float[] scales = new float[16];
+        final float[] offsets = new float[16];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -38,12 +45,14 @@ public abstract sealed class QuantKernel implements RowKernel
     private final int blockSize;
     private final int blockBytes;
     private final int subBlockSize;
+    private final int subBlocks;
     private final boolean hasOffset;
 
     QuantKernel(DType type, int subBlockSize, boolean hasOffset) {
         this.blockSize = type.blockSize;
         this.blockBytes = type.blockBytes;
         this.subBlockSize = subBlockSize;
+        this.subBlocks = blockSize / subBlockSize;
         this.hasOffset = hasOffset;
     }
 
@@ -63,7 +72,6 @@ public abstract sealed class QuantKernel implements RowKernel
 
     @Override
     public final void dequantize(MemorySegment w, long off, float[] dst, int dstOff, int n) {
-        int subBlocks = blockSize / subBlockSize;
         for (int b = 0; b < n / blockSize; b++) {
             long block = off + (long) b * blockBytes;
             for (int s = 0; s < subBlocks; s++) {
@@ -78,59 +86,77 @@ public abstract sealed class QuantKernel implements RowKernel
         }
     }
 
-    @Override
-    public final float dot(MemorySegment w, long off, float[] x, int xOff, int n) {
-        int blocks = n / blockSize;
-        int subBlocks = blockSize / subBlockSize;
-        Scratch s = scratch(n, blocks * subBlocks);
-        for (int b = 0; b < blocks; b++) {
-            long block = off + (long) b * blockBytes;
-            unpack(w, block, s.quants, b * blockSize);
-            for (int sb = 0; sb < subBlocks; sb++) {
-                s.scales[b * subBlocks + sb] = scale(w, block, sb);
-                if (hasOffset) {
-                    s.offsets[b * subBlocks + sb] = offset(w, block, sb);
-                }
+    /** Unpacks the block's quants and sub-block scales (and offsets) into {@code s}. */
+    private void unpackBlock(MemorySegment w, long block, Scratch s) {
+        unpack(w, block, s.quants, 0);
+        for (int sub = 0; sub < subBlocks; sub++) {
+            s.scales[sub] = scale(w, block, sub);
+            if (hasOffset) {
+                s.offsets[sub] = offset(w, block, sub);
             }
         }
-        return dotUnpacked(s.quants, s.scales, hasOffset ? s.offsets : null, subBlockSize, x, xOff, n);
     }
 
-    private static Scratch scratch(int n, int subBlocks) {
+    /** Quants {@code [j, j + LANES)} of the unpacked block, as floats. */
+    private static FloatVector quants(byte[] q, int j) {
+        return (FloatVector) ByteVector.fromArray(BF, q, j).convertShape(VectorOperators.B2F, Vectors.F, 0);
+    }
+
+    /**
+     * The general path, for types without a loop of their own (Q5_0, Q5_1, Q5_K): each block is unpacked into the
+     * per-thread buffer, then multiplied 16 quants at a time with the sub-block's scale factored out. Two sums
+     * alternate so consecutive 16-element chunks do not wait on each other's FMA.
+     */
+    @Override
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n) {
         Scratch s = SCRATCH.get();
-        if (s.quants.length < n) {
-            s.quants = new byte[n];
-        }
-        if (s.scales.length < subBlocks) {
-            s.scales = new float[subBlocks];
-            s.offsets = new float[subBlocks];
-        }
-        return s;
-    }
-
-    /** {@code sum_s scales[s] * sum(q*x) + offsets[s] * sum(x)} over sub-blocks of {@code sub} elements. */
-    private static float dotUnpacked(byte[] q, float[] scales, float[] offsets, int sub, float[] x, int xOff, int n) {
-        int lanes = QF.length();
-        FloatVector sum = FloatVector.zero(QF);
-        FloatVector sumOffsets = FloatVector.zero(QF);
-        for (int s = 0, j = 0; j < n; s++) {
-            FloatVector acc = FloatVector.zero(QF);
-            FloatVector accX = FloatVector.zero(QF);
-            for (int end = j + sub; j < end; j += GROUP) {
-                ByteVector group = ByteVector.fromArray(B, q, j);
-                for (int p = 0; p < PARTS; p++) {
-                    FloatVector xv = FloatVector.fromArray(QF, x, xOff + j + p * lanes);
-                    acc = ((FloatVector) group.convertShape(VectorOperators.B2F, QF, p)).fma(xv, acc);
-                    if (offsets != null) {
-                        accX = accX.add(xv);
+        int chunksPerSub = subBlockSize / 16;
+        FloatVector even = FloatVector.zero(Vectors.F);
+        FloatVector odd = FloatVector.zero(Vectors.F);
+        FloatVector offsets = FloatVector.zero(Vectors.F);
+        for (int b = 0; b < n / blockSize; b++) {
+            unpackBlock(w, off + (long) b * blockBytes, s);
+            int xb = xOff + b * blockSize;
+            for (int j = 0; j < blockSize; j += 32) {
+                // spelled out, no helpers: see Q6KKernel's dot32 on C2's inlining depth
+                FloatVector a0 = FloatVector.zero(Vectors.F);
+                FloatVector a1 = FloatVector.zero(Vectors.F);
+                FloatVector xs = FloatVector.zero(Vectors.F);
+                for (int p = 0; p < 16; p += LANES) {
+                    FloatVector x0 = FloatVector.fromArray(Vectors.F, x, xb + j + p);
+                    FloatVector x1 = FloatVector.fromArray(Vectors.F, x, xb + j + 16 + p);
+                    a0 = quants(s.quants, j + p).fma(x0, a0);
+                    a1 = quants(s.quants, j + 16 + p).fma(x1, a1);
+                    if (hasOffset) {
+                        xs = xs.add(x0).add(x1);
                     }
                 }
-            }
-            sum = acc.fma(FloatVector.broadcast(QF, scales[s]), sum);
-            if (offsets != null) {
-                sumOffsets = accX.fma(FloatVector.broadcast(QF, offsets[s]), sumOffsets);
+                even = a0.fma(FloatVector.broadcast(Vectors.F, s.scales[j / 16 / chunksPerSub]), even);
+                odd = a1.fma(FloatVector.broadcast(Vectors.F, s.scales[(j / 16 + 1) / chunksPerSub]), odd);
+                if (hasOffset) {
+                    // every type with an offset has sub-blocks of 32: these 32 elements are one sub-block
+                    offsets = xs.fma(FloatVector.broadcast(Vectors.F, s.offsets[j / 32]), offsets);
+                }
             }
         }
-        return sum.add(sumOffsets).reduceLanes(VectorOperators.ADD);
+        return even.add(odd).add(offsets).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Vector dequantization, bit-exact with {@link #dequantize}: scale times quant, then plus offset. */
+    @Override
+    public final void unpackFloats(MemorySegment w, long off, float[] dst, int dstOff, int n) {
+        Scratch s = SCRATCH.get();
+        for (int b = 0; b < n / blockSize; b++) {
+            unpackBlock(w, off + (long) b * blockBytes, s);
+            int db = dstOff + b * blockSize;
+            for (int j = 0; j < blockSize; j += LANES) {
+                int sub = j / subBlockSize;
+                FloatVector v = quants(s.quants, j).mul(s.scales[sub]);
+                if (hasOffset) {
+                    v = v.add(s.offsets[sub]);
+                }
+                v.intoArray(dst, db + j);
+            }
+        }
     }
 }

@@ -12,6 +12,25 @@ public interface RowKernel {
     /** {@code sum_i w[i] * x[xOff + i]} over n weights, vectorized. */
     float dot(MemorySegment w, long off, float[] x, int xOff, int n);
 
+    /**
+     * What this kernel can compute once per activation vector and reuse for every row of a matrix-vector product
+     * (the sums of {@code x} over each block of 32, for the types whose blocks have a min), or null when nothing.
+     */
+    default float[] prepare(float[] x, int xOff, int n) {
+        return null;
+    }
+
+    /** {@link #dot} given {@code prepared = prepare(x, xOff, n)} for the same vector. */
+    default float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared) {
+        return dot(w, off, x, xOff, n);
+    }
+
     /** n weights as floats into {@code dst[dstOff ..]}; plain scalar code, also the tests' reference. */
     void dequantize(MemorySegment w, long off, float[] dst, int dstOff, int n);
+
+    /**
+     * The same floats as {@link #dequantize}, bit for bit, with vector code: how {@link TileMatmul} turns rows into
+     * float tiles once per prompt.
+     */
+    void unpackFloats(MemorySegment w, long off, float[] dst, int dstOff, int n);
 }
