@@ -1,6 +1,7 @@
 package dev.llama3j.tensor.kernel;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -23,10 +24,10 @@ public final class BF16Kernel implements RowKernel {
 
     /** {@code F.length()} bf16 values at byte offset {@code at}, widened to floats. */
     static FloatVector load(MemorySegment w, long at) {
-        return (FloatVector) ShortVector.fromMemorySegment(S, w, at, LE)
-                .convertShape(VectorOperators.S2I, Vectors.I, 0)
-                .lanewise(VectorOperators.LSHL, 16)
-                .reinterpretAsFloats();
+        // the cast matters: with only the Vector interface type, C2 (JDK 25) can take the lanes for floats once other
+        // code converts to floats, and fails compiling the shift ("LSHIFT: float")
+        IntVector bits = (IntVector) ShortVector.fromMemorySegment(S, w, at, LE).convertShape(VectorOperators.S2I, Vectors.I, 0);
+        return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
     @Override

@@ -3,11 +3,18 @@ package dev.llama3j.tensor.kernel;
 import dev.llama3j.tensor.DType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.llama3j.tensor.kernel.QuantBits.B32;
+import static dev.llama3j.tensor.kernel.QuantBits.F8;
 import static dev.llama3j.tensor.kernel.QuantBits.GROUP;
+import static dev.llama3j.tensor.kernel.QuantBits.MASK4;
+import static dev.llama3j.tensor.kernel.Vectors.LE;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHR;
 
 /**
  * Q4_K: blocks of 256 as {@code fp16 d, fp16 dmin, u8 scales[12], u8 qs[128]}, 8 sub-blocks of 32 with
@@ -59,13 +66,12 @@ public final class Q4KKernel extends QuantKernel {
     }
 
     /**
-     * Sub-block by sub-block, each a call that returns a float: C2 stops inlining past a node budget that a whole
-     * block of vector code exceeds, and a vector that crosses a call it did not inline is boxed on the heap. The
-     * mins multiply the prepared sub-block sums of {@code x} ({@link QuantBits#kMinTerms}).
+     * Per 64 elements one 32-byte load of quads: the low nibbles are sub-block 2k, the high nibbles 2k+1. The 8
+     * scales and mins come from two loads of the packed bytes; the mins multiply the prepared lane sums of x.
      */
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
-        return QuantBits.blockSums(x, xOff, n);
+        return QuantBits.prepareQuads(x, xOff, n);
     }
 
     @Override
@@ -74,17 +80,56 @@ public final class Q4KKernel extends QuantKernel {
     }
 
     @Override
-    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] blockSums) {
-        float sum = 0f;
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] p) {
+        FloatVector even = FloatVector.zero(F8);
+        FloatVector odd = FloatVector.zero(F8);
+        FloatVector minTerms = FloatVector.zero(F8);
+        // the block's 8 scales and mins decoded once, in straight-line code, into a per-thread buffer
+        float[] scales = scratch().scales;
+        float[] mins = scratch().offsets;
         for (int b = 0; b < n / 256; b++) {
             long block = off + 144L * b;
             float d = QuantBits.f16(w, block);
-            for (int sub = 0; sub < 8; sub++) {
-                float q = QuantBits.nibbleDot32(w, block + nibbleByte(16, 32 * sub), nibbleShift(32 * sub), x,
-                        xOff + 256 * b + 32 * sub);
-                sum += d * QuantBits.kScale(w, block + 4, sub) * q;
+            float dmin = QuantBits.f16(w, block + 2);
+            long lo = w.get(QuantBits.LONG_LE, block + 4);
+            int hi = w.get(QuantBits.INT_LE, block + 12);
+            for (int sub = 0; sub < 4; sub++) {
+                // QuantBits.kScale's packing, without its branches
+                scales[sub] = d * ((int) (lo >>> 8 * sub) & 0x3F);
+                mins[sub] = dmin * ((int) (lo >>> 8 * sub + 32) & 0x3F);
+                scales[sub + 4] = d * ((hi >>> 8 * sub) & 0x0F | ((int) (lo >>> 8 * sub + 6) & 0x03) << 4);
+                mins[sub + 4] = dmin * ((hi >>> 8 * sub + 4) & 0x0F | ((int) (lo >>> 8 * sub + 38) & 0x03) << 4);
+            }
+            for (int k = 0; k < 4; k++) {
+                IntVector q = ByteVector.fromMemorySegment(B32, w, block + 16 + 32L * k, LE).reinterpretAsInts();
+                int xk = 256 * b + 64 * k;
+                // constant shifts, spelled out: a shift by a loop variable costs C2 several times more
+                FloatVector low = FloatVector.zero(F8);
+                FloatVector high = FloatVector.zero(F8);
+                low = ((FloatVector) q.lanewise(LSHR, 0).and(MASK4).convert(I2F, 0))
+                        .fma(FloatVector.fromArray(F8, p, xk + 0), low);
+                high = ((FloatVector) q.lanewise(LSHR, 4).and(MASK4).convert(I2F, 0))
+                        .fma(FloatVector.fromArray(F8, p, xk + 32), high);
+                low = ((FloatVector) q.lanewise(LSHR, 8).and(MASK4).convert(I2F, 0))
+                        .fma(FloatVector.fromArray(F8, p, xk + 8), low);
+                high = ((FloatVector) q.lanewise(LSHR, 12).and(MASK4).convert(I2F, 0))
+                        .fma(FloatVector.fromArray(F8, p, xk + 40), high);
+                low = ((FloatVector) q.lanewise(LSHR, 16).and(MASK4).convert(I2F, 0))
+                        .fma(FloatVector.fromArray(F8, p, xk + 16), low);
+                high = ((FloatVector) q.lanewise(LSHR, 20).and(MASK4).convert(I2F, 0))
+                        .fma(FloatVector.fromArray(F8, p, xk + 48), high);
+                low = ((FloatVector) q.lanewise(LSHR, 24).and(MASK4).convert(I2F, 0))
+                        .fma(FloatVector.fromArray(F8, p, xk + 24), low);
+                high = ((FloatVector) q.lanewise(LSHR, 28).and(MASK4).convert(I2F, 0))
+                        .fma(FloatVector.fromArray(F8, p, xk + 56), high);
+                even = low.fma(FloatVector.broadcast(F8, scales[2 * k]), even);
+                odd = high.fma(FloatVector.broadcast(F8, scales[2 * k + 1]), odd);
+                minTerms = FloatVector.fromArray(F8, p, n + xk / 4)
+                        .fma(FloatVector.broadcast(F8, mins[2 * k]), minTerms);
+                minTerms = FloatVector.fromArray(F8, p, n + xk / 4 + 8)
+                        .fma(FloatVector.broadcast(F8, mins[2 * k + 1]), minTerms);
             }
         }
-        return sum - QuantBits.kMinTerms(w, off, 144, blockSums);
+        return even.add(odd).sub(minTerms).reduceLanes(VectorOperators.ADD);
     }
 }

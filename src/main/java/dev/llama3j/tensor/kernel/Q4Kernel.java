@@ -3,11 +3,20 @@ package dev.llama3j.tensor.kernel;
 import dev.llama3j.tensor.DType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
+import static dev.llama3j.tensor.kernel.QuantBits.F8;
 import static dev.llama3j.tensor.kernel.QuantBits.GROUP;
+import static dev.llama3j.tensor.kernel.QuantBits.MASK4;
+import static dev.llama3j.tensor.kernel.QuantBits.S16;
+import static dev.llama3j.tensor.kernel.Vectors.LE;
+import static jdk.incubator.vector.VectorOperators.B2S;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHR;
 
 /**
  * Q4_0 ({@code fp16 d, u8 qs[16]}; {@code w = d * (q - 8)}) and Q4_1 ({@code fp16 d, fp16 m, u8 qs[16]};
@@ -23,6 +32,7 @@ public final class Q4Kernel extends QuantKernel {
     private final int qs;
     private final int bias;
     private final ByteVector biasVector;
+    private static final FloatVector MINUS_8 = FloatVector.broadcast(F8, -8f);
 
     private Q4Kernel(DType type, boolean hasMin) {
         super(type, 32, hasMin);
@@ -61,13 +71,12 @@ public final class Q4Kernel extends QuantKernel {
     }
 
     /**
-     * One 16-byte load per block gives both halves of the quants; the mins multiply the prepared block sums. The
-     * loop is kept flat (no helper returning a vector, scalar operands pre-broadcast) because C2 stops inlining
-     * past a node budget, and a vector crossing a call that was not inlined is boxed.
+     * Each block's 16 bytes are loaded once and widened to pairs; the low nibbles of both bytes of a lane and then
+     * the high nibbles are 4 groups of 8. Q4_0's {@code -8} and Q4_1's min multiply the prepared lane sums of x.
      */
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
-        return hasMin ? QuantBits.blockSums(x, xOff, n) : null;
+        return QuantBits.preparePairs(x, xOff, n);
     }
 
     @Override
@@ -76,18 +85,29 @@ public final class Q4Kernel extends QuantKernel {
     }
 
     @Override
-    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] blockSums) {
-        FloatVector sum = FloatVector.zero(Vectors.F);
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] p) {
+        FloatVector sum = FloatVector.zero(F8);
+        FloatVector mins = FloatVector.zero(F8);
         for (int b = 0; b < n / 32; b++) {
             long block = off + (long) blockBytes * b;
-            int xb = xOff + 32 * b;
-            ByteVector packed = QuantBits.load(w, block + qs);
-            ByteVector low = packed.and(QuantBits.LOW_4).sub(biasVector);
-            ByteVector high = QuantBits.high4(packed).sub(biasVector);
-            FloatVector acc = QuantBits.dot16(high, x, xb + 16, QuantBits.dot16(low, x, xb, FloatVector.zero(Vectors.F)));
-            sum = acc.fma(FloatVector.broadcast(Vectors.F, QuantBits.f16(w, block)), sum);
+            IntVector q = ((ShortVector) ByteVector.fromMemorySegment(QuantBits.B, w, block + qs, LE)
+                    .convertShape(B2S, S16, 0)).reinterpretAsInts();
+            int xb = 32 * b;
+            FloatVector acc = ((FloatVector) q.and(MASK4).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb));
+            acc = ((FloatVector) q.lanewise(LSHR, 16).and(MASK4).convert(I2F, 0))
+                    .fma(FloatVector.fromArray(F8, p, xb + 8), acc);
+            acc = ((FloatVector) q.lanewise(LSHR, 4).and(MASK4).convert(I2F, 0))
+                    .fma(FloatVector.fromArray(F8, p, xb + 16), acc);
+            acc = ((FloatVector) q.lanewise(LSHR, 20).and(MASK4).convert(I2F, 0))
+                    .fma(FloatVector.fromArray(F8, p, xb + 24), acc);
+            FloatVector xs = FloatVector.fromArray(F8, p, n + 8 * b);
+            if (hasMin) {
+                mins = xs.fma(FloatVector.broadcast(F8, QuantBits.f16(w, block + 2)), mins);
+            } else {
+                acc = xs.fma(MINUS_8, acc);
+            }
+            sum = acc.fma(FloatVector.broadcast(F8, QuantBits.f16(w, block)), sum);
         }
-        float total = sum.reduceLanes(VectorOperators.ADD);
-        return hasMin ? total + QuantBits.minTerms(w, off, blockBytes, 2, blockSums) : total;
+        return sum.add(mins).reduceLanes(VectorOperators.ADD);
     }
 }

@@ -3,12 +3,23 @@ package dev.llama3j.tensor.kernel;
 import dev.llama3j.tensor.DType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 import static dev.llama3j.tensor.kernel.QuantBits.B;
+import static dev.llama3j.tensor.kernel.QuantBits.B32;
+import static dev.llama3j.tensor.kernel.QuantBits.F8;
+import static dev.llama3j.tensor.kernel.QuantBits.I8;
+import static dev.llama3j.tensor.kernel.QuantBits.MASK4;
+import static dev.llama3j.tensor.kernel.Vectors.LE;
+import static jdk.incubator.vector.VectorOperators.B2F;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LSHR;
 import static dev.llama3j.tensor.kernel.QuantBits.GROUP;
 
 /**
@@ -24,6 +35,10 @@ public final class Q6KKernel extends QuantKernel {
     private static final int SCALES = 192;
     private static final int D = 208;
     private static final ByteVector MINUS = ByteVector.broadcast(QuantBits.B, (byte) 32);
+    private static final IntVector MASK_HIGH = IntVector.broadcast(I8, 0x30);
+    private static final FloatVector MINUS_32 = FloatVector.broadcast(F8, -32f);
+
+    private static final jdk.incubator.vector.VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
 
     private Q6KKernel() {
         super(DType.Q6_K, 16, false);
@@ -71,46 +86,98 @@ public final class Q6KKernel extends QuantKernel {
     }
 
     /**
-     * Sub-blocks {@code j/16} and {@code j/16 + 1} times their scales, dotted with {@code x[xj ..]}. Spelled out with
-     * no helper calls between it and the Vector API: C2 inlines at most 15 levels deep, and the Vector API's own
+     * Per half of 128 elements three 32-byte loads of quads: {@code ql[0..32)}, {@code ql[32..64)} and {@code qh}.
+     * Chunk {@code m} (32 elements) takes its low 4 bits from nibble {@code m/2} of the {@code m%2}-th ql load and its
+     * top 2 bits from bits {@code 2m} of qh; {@code qh << 4} puts the top bits of chunks 0 and 1 where a right shift
+     * reaches them. A chunk's lanes 0-3 are one sub-block of 16 and lanes 4-7 the next, so its scales are one vector
+     * (a lane shuffle of the half's 8 scales). The {@code -32} multiplies the prepared lane sums of x. Spelled out
+     * with no helper between it and the Vector API: C2 inlines at most 15 levels deep and the Vector API's own
      * layers use most of them; an operation past that is not intrinsified and boxes every vector.
      */
-    private static float dot32(MemorySegment w, long block, int j, float d, float[] x, int xj) {
-        int lowShift = lowShift(j);
-        int highShift = highShift(j);
-        FloatVector acc = FloatVector.zero(Vectors.F);
-        FloatVector scale0 = FloatVector.broadcast(Vectors.F, d * w.get(ValueLayout.JAVA_BYTE, block + SCALES + j / 16));
-        FloatVector scale1 = FloatVector.broadcast(Vectors.F, d * w.get(ValueLayout.JAVA_BYTE, block + SCALES + j / 16 + 1));
-        for (int h = 0; h < 32; h += 16) {
-            ByteVector low = ByteVector.fromMemorySegment(B, w, block + lowByte(j + h), Vectors.LE)
-                    .reinterpretAsInts().lanewise(VectorOperators.LSHR, lowShift).reinterpretAsBytes()
-                    .and(QuantBits.LOW_4);
-            ByteVector high = ByteVector.fromMemorySegment(B, w, block + highByte(j + h), Vectors.LE)
-                    .reinterpretAsInts().lanewise(VectorOperators.LSHR, highShift).reinterpretAsBytes()
-                    .and(QuantBits.LOW_2)
-                    .reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes();
-            ByteVector q = low.or(high).sub(MINUS);
-            FloatVector part = FloatVector.zero(Vectors.F);
-            for (int p = 0; p < GROUP / Vectors.F.length(); p++) {
-                part = ((FloatVector) q.convertShape(VectorOperators.B2F, Vectors.F, p))
-                        .fma(FloatVector.fromArray(Vectors.F, x, xj + h + p * Vectors.F.length()), part);
-            }
-            acc = part.fma(h == 0 ? scale0 : scale1, acc);
-        }
-        return acc.reduceLanes(VectorOperators.ADD);
+    @Override
+    public float[] prepare(float[] x, int xOff, int n) {
+        return QuantBits.prepareQuads(x, xOff, n);
     }
 
-    /** 32 elements per call that returns a float, for the reason given at {@link Q4KKernel#dot}. */
     @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n) {
-        float sum = 0f;
+        return dot(w, off, x, xOff, n, prepare(x, xOff, n));
+    }
+
+    @Override
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] p) {
+        FloatVector acc0 = FloatVector.zero(F8);
+        FloatVector acc1 = FloatVector.zero(F8);
+        FloatVector acc2 = FloatVector.zero(F8);
+        FloatVector acc3 = FloatVector.zero(F8);
         for (int b = 0; b < n / 256; b++) {
             long block = off + 210L * b;
-            float d = QuantBits.f16(w, block + D);
-            for (int j = 0; j < 256; j += 32) {
-                sum += dot32(w, block, j, d, x, xOff + 256 * b + j);
+            FloatVector d = FloatVector.broadcast(F8, QuantBits.f16(w, block + D));
+            for (int h = 0; h < 2; h++) {
+                IntVector l0 = ByteVector.fromMemorySegment(B32, w, block + 64L * h, LE).reinterpretAsInts();
+                IntVector l1 = ByteVector.fromMemorySegment(B32, w, block + 64L * h + 32, LE).reinterpretAsInts();
+                IntVector qh = ByteVector.fromMemorySegment(B32, w, block + QH + 32L * h, LE).reinterpretAsInts();
+                IntVector qh4 = qh.lanewise(LSHL, 4);
+                FloatVector scales = ((FloatVector) ByteVector.fromMemorySegment(B8, w, block + SCALES + 8L * h, LE)
+                        .convertShape(B2F, F8, 0)).mul(d);
+                int xc = 256 * b + 128 * h;
+                FloatVector c0 = FloatVector.zero(F8);
+                FloatVector c1 = FloatVector.zero(F8);
+                FloatVector c2 = FloatVector.zero(F8);
+                FloatVector c3 = FloatVector.zero(F8);
+                // constant shifts, spelled out: a shift by a loop variable costs C2 several times more
+                c0 = ((FloatVector) l0.and(MASK4).or(qh4.and(MASK_HIGH))
+                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 0), c0);
+                c1 = ((FloatVector) l1.and(MASK4).or(qh4.lanewise(LSHR, 2).and(MASK_HIGH))
+                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 32), c1);
+                c2 = ((FloatVector) l0.lanewise(LSHR, 4).and(MASK4).or(qh.and(MASK_HIGH))
+                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 64), c2);
+                c3 = ((FloatVector) l1.lanewise(LSHR, 4).and(MASK4).or(qh.lanewise(LSHR, 2).and(MASK_HIGH))
+                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 96), c3);
+                c0 = ((FloatVector) l0.lanewise(LSHR, 8).and(MASK4).or(qh4.lanewise(LSHR, 8).and(MASK_HIGH))
+                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 8), c0);
+                c1 = ((FloatVector) l1.lanewise(LSHR, 8).and(MASK4).or(qh4.lanewise(LSHR, 10).and(MASK_HIGH))
+                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 40), c1);
+                c2 = ((FloatVector) l0.lanewise(LSHR, 12).and(MASK4).or(qh.lanewise(LSHR, 8).and(MASK_HIGH))
+                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 72), c2);
+                c3 = ((FloatVector) l1.lanewise(LSHR, 12).and(MASK4).or(qh.lanewise(LSHR, 10).and(MASK_HIGH))
+                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 104), c3);
+                c0 = ((FloatVector) l0.lanewise(LSHR, 16).and(MASK4).or(qh4.lanewise(LSHR, 16).and(MASK_HIGH))
+                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 16), c0);
+                c1 = ((FloatVector) l1.lanewise(LSHR, 16).and(MASK4).or(qh4.lanewise(LSHR, 18).and(MASK_HIGH))
+                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 48), c1);
+                c2 = ((FloatVector) l0.lanewise(LSHR, 20).and(MASK4).or(qh.lanewise(LSHR, 16).and(MASK_HIGH))
+                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 80), c2);
+                c3 = ((FloatVector) l1.lanewise(LSHR, 20).and(MASK4).or(qh.lanewise(LSHR, 18).and(MASK_HIGH))
+                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 112), c3);
+                c0 = ((FloatVector) l0.lanewise(LSHR, 24).and(MASK4).or(qh4.lanewise(LSHR, 24).and(MASK_HIGH))
+                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 24), c0);
+                c1 = ((FloatVector) l1.lanewise(LSHR, 24).and(MASK4).or(qh4.lanewise(LSHR, 26).and(MASK_HIGH))
+                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 56), c1);
+                c2 = ((FloatVector) l0.lanewise(LSHR, 28).and(MASK4).or(qh.lanewise(LSHR, 24).and(MASK_HIGH))
+                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 88), c2);
+                c3 = ((FloatVector) l1.lanewise(LSHR, 28).and(MASK4).or(qh.lanewise(LSHR, 26).and(MASK_HIGH))
+                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 120), c3);
+                int xs = n + xc / 4;
+                acc0 = FloatVector.fromArray(F8, p, xs).fma(MINUS_32, c0).fma(scales.rearrange(PAIR[0]), acc0);
+                acc1 = FloatVector.fromArray(F8, p, xs + 8).fma(MINUS_32, c1).fma(scales.rearrange(PAIR[1]), acc1);
+                acc2 = FloatVector.fromArray(F8, p, xs + 16).fma(MINUS_32, c2).fma(scales.rearrange(PAIR[2]), acc2);
+                acc3 = FloatVector.fromArray(F8, p, xs + 24).fma(MINUS_32, c3).fma(scales.rearrange(PAIR[3]), acc3);
             }
         }
-        return sum;
+        return acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Chunk m's scales from the half's 8: scale 2m in lanes 0-3, scale 2m+1 in lanes 4-7. */
+    private static final VectorShuffle<Float>[] PAIR = pairShuffles();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] pairShuffles() {
+        VectorShuffle<Float>[] pairs = new VectorShuffle[4];
+        for (int m = 0; m < 4; m++) {
+            int a = 2 * m;
+            pairs[m] = VectorShuffle.fromValues(F8, a, a, a, a, a + 1, a + 1, a + 1, a + 1);
+        }
+        return pairs;
     }
 }

@@ -1,13 +1,21 @@
 package dev.llama3j.tensor.kernel;
 
 import dev.llama3j.tensor.DType;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
+import static dev.llama3j.tensor.kernel.QuantBits.B32;
+import static dev.llama3j.tensor.kernel.QuantBits.F8;
 import static dev.llama3j.tensor.kernel.QuantBits.GROUP;
+import static dev.llama3j.tensor.kernel.Vectors.LE;
+import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
 
 /** Q8_0: blocks of 32 as {@code fp16 d, int8 q[32]}; {@code w = d * q}. */
 public final class Q8_0Kernel extends QuantKernel {
@@ -36,14 +44,32 @@ public final class Q8_0Kernel extends QuantKernel {
     }
 
     @Override
+    public float[] prepare(float[] x, int xOff, int n) {
+        return QuantBits.prepareQuads(x, xOff, n);
+    }
+
+    @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n) {
-        FloatVector sum = FloatVector.zero(Vectors.F);
+        return dot(w, off, x, xOff, n, prepare(x, xOff, n));
+    }
+
+    /** Byte j of each quad lane, sign-extended by a left then an arithmetic right shift. */
+    @Override
+    public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] p) {
+        FloatVector sum = FloatVector.zero(F8);
         for (int b = 0; b < n / 32; b++) {
             long block = off + 34L * b;
-            int xb = xOff + 32 * b;
-            FloatVector acc = QuantBits.dot16(QuantBits.load(w, block + 18), x, xb + 16,
-                    QuantBits.dot16(QuantBits.load(w, block + 2), x, xb, FloatVector.zero(Vectors.F)));
-            sum = acc.fma(FloatVector.broadcast(Vectors.F, QuantBits.f16(w, block)), sum);
+            IntVector q = ByteVector.fromMemorySegment(B32, w, block + 2, LE).reinterpretAsInts();
+            int xb = 32 * b;
+            FloatVector acc = ((FloatVector) q.lanewise(LSHL, 24).lanewise(ASHR, 24).convert(I2F, 0))
+                    .mul(FloatVector.fromArray(F8, p, xb));
+            acc = ((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 24).convert(I2F, 0))
+                    .fma(FloatVector.fromArray(F8, p, xb + 8), acc);
+            acc = ((FloatVector) q.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0))
+                    .fma(FloatVector.fromArray(F8, p, xb + 16), acc);
+            acc = ((FloatVector) q.lanewise(ASHR, 24).convert(I2F, 0))
+                    .fma(FloatVector.fromArray(F8, p, xb + 24), acc);
+            sum = acc.fma(FloatVector.broadcast(F8, QuantBits.f16(w, block)), sum);
         }
         return sum.reduceLanes(VectorOperators.ADD);
     }

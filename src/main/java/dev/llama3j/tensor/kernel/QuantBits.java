@@ -2,6 +2,8 @@ package dev.llama3j.tensor.kernel;
 
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -28,74 +30,52 @@ final class QuantBits {
     /** Quants per unpacking step. */
     static final int GROUP = B.length();
 
-    private static final int LANES = Vectors.F.length();
+    /*
+     * The decode loops ({@code dot}) work on 8 lanes of 32 bits. Quants are loaded 32 bytes at a time as 8 int lanes
+     * ("quads": lane i holds bytes 4i .. 4i+3) or 16 bytes widened to 16-bit halves ("pairs": lane i holds bytes 2i
+     * and 2i+1), and each field is taken out of every lane at once with a shift and a mask, then converted to floats.
+     * Lane i of such a group holds element 4i+j (or 2i+j), not element i, so the activations are reordered to match
+     * once per matrix-vector product ({@link #prepareQuads}, {@link #preparePairs}): one load and a few integer ops
+     * per 8 weights instead of one load, one widening and one range check per 8. 256 bits is what every x86-64 with
+     * AVX2 has, and a wider machine runs these natively too.
+     */
+    static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
+    static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
+    static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    static final IntVector MASK4 = IntVector.broadcast(I8, 0x0F);
+    static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
 
     /**
-     * {@code acc + q * x[xAt .. xAt + 16)} lane-wise: the 16 signed quants of {@code q} widened to floats
-     * ({@code 16 / F.length()} vectors) and multiplied into the partial sums. The arithmetic of every quantized dot.
+     * {@code x[xOff .. xOff + n)} reordered for the quads layout: in each 32, element {@code 4i + j} moves to
+     * {@code 8j + i}; followed by {@code n / 4} lane sums, for each 32 the 8 lanes summed over its 4 groups (what a
+     * per-32 bias or min multiplies).
      */
-    static FloatVector dot16(ByteVector q, float[] x, int xAt, FloatVector acc) {
-        for (int p = 0; p < GROUP / LANES; p++) {
-            FloatVector qf = (FloatVector) q.convertShape(VectorOperators.B2F, Vectors.F, p);
-            acc = qf.fma(FloatVector.fromArray(Vectors.F, x, xAt + p * LANES), acc);
-        }
-        return acc;
+    static float[] prepareQuads(float[] x, int xOff, int n) {
+        return reorder(x, xOff, n, 4);
     }
 
-    /** The sums of {@code x[xOff .. xOff + n)} over each block of 32: what a min multiplies. */
-    static float[] blockSums(float[] x, int xOff, int n) {
-        float[] sums = new float[n / 32];
-        for (int b = 0; b < sums.length; b++) {
-            FloatVector xs = FloatVector.fromArray(Vectors.F, x, xOff + 32 * b);
-            for (int p = LANES; p < 32; p += LANES) {
-                xs = xs.add(FloatVector.fromArray(Vectors.F, x, xOff + 32 * b + p));
-            }
-            sums[b] = xs.reduceLanes(VectorOperators.ADD);
-        }
-        return sums;
+    /** Like {@link #prepareQuads} for the pairs layout: in each 16, element {@code 2i + j} moves to {@code 8j + i}. */
+    static float[] preparePairs(float[] x, int xOff, int n) {
+        return reorder(x, xOff, n, 2);
     }
 
-    /** {@code sum_b min_b * sums[b]} for blocks of 32 whose fp16 min lies at byte {@code minAt} (Q4_1). */
-    static float minTerms(MemorySegment w, long off, int blockBytes, int minAt, float[] sums) {
-        float total = 0f;
-        for (int b = 0; b < sums.length; b++) {
-            total += f16(w, off + (long) blockBytes * b + minAt) * sums[b];
-        }
-        return total;
-    }
-
-    /** {@code sum_b dmin_b * sum_s min_bs * sums[8b + s]}: the part of a Q4_K dot that is subtracted. */
-    static float kMinTerms(MemorySegment w, long off, int blockBytes, float[] sums) {
-        float total = 0f;
-        for (int b = 0; b < sums.length / 8; b++) {
-            long block = off + (long) blockBytes * b;
-            float dmin = f16(w, block + 2);
-            for (int sub = 0; sub < 8; sub++) {
-                total += dmin * kMin(w, block + 4, sub) * sums[8 * b + sub];
+    private static float[] reorder(float[] x, int xOff, int n, int perLane) {
+        float[] p = new float[n + n / 4];
+        int run = 8 * perLane;
+        for (int c = 0; c < n; c += run) {
+            for (int i = 0; i < 8; i++) {
+                for (int j = 0; j < perLane; j++) {
+                    p[c + 8 * j + i] = x[xOff + c + perLane * i + j];
+                }
             }
         }
-        return total;
-    }
-
-    /** {@code sum q*x} over the 32 nibbles at {@code shift} (0 or 4) of the 32 bytes at {@code at}, and x from xj. */
-    static float nibbleDot32(MemorySegment w, long at, int shift, float[] x, int xj) {
-        // spelled out, no helpers: see Q6KKernel's dot32 on C2's inlining depth
-        FloatVector acc = FloatVector.zero(Vectors.F);
-        for (int h = 0; h < 32; h += GROUP) {
-            ByteVector q = ByteVector.fromMemorySegment(B, w, at + h, LE)
-                    .reinterpretAsInts().lanewise(VectorOperators.LSHR, shift).reinterpretAsBytes()
-                    .and(LOW_4);
-            for (int p = 0; p < GROUP / LANES; p++) {
-                acc = ((FloatVector) q.convertShape(VectorOperators.B2F, Vectors.F, p))
-                        .fma(FloatVector.fromArray(Vectors.F, x, xj + h + p * LANES), acc);
+        for (int c = 0; c < n; c += 32) {
+            for (int i = 0; i < 8; i++) {
+                p[n + c / 4 + i] = p[c + i] + p[c + 8 + i] + p[c + 16 + i] + p[c + 24 + i];
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
-    }
-
-    /** The high nibble of each byte of {@code v}. */
-    static ByteVector high4(ByteVector v) {
-        return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and(LOW_4);
+        return p;
     }
 
     static float f16(MemorySegment w, long at) {

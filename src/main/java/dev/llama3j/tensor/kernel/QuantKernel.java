@@ -34,13 +34,18 @@ public abstract sealed class QuantKernel implements RowKernel
     private static final int LANES = Vectors.F.length();
 
     /** Per-thread buffers for one block's unpacked quants and sub-block scales. */
-    private static final class Scratch {
+    static final class Scratch {
         final byte[] quants = new byte[256];
         final float[] scales = new float[16];
         final float[] offsets = new float[16];
     }
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** This thread's buffers: {@code scales} and {@code offsets} also hold a block's decoded scales in a dot. */
+    static Scratch scratch() {
+        return SCRATCH.get();
+    }
 
     private final int blockSize;
     private final int blockBytes;
