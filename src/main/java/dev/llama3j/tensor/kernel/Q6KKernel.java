@@ -71,6 +71,33 @@ public final class Q6KKernel extends QuantKernel {
     }
 
     /**
+     * 16 elements at a time as in {@link #dot32}, widened and scaled in registers: the same float product as
+     * {@link #dequantize}, so the same bits.
+     */
+    @Override
+    public void unpackFloats(MemorySegment w, long off, float[] dst, int dstOff, int n) {
+        for (int b = 0; b < n / 256; b++) {
+            long block = off + 210L * b;
+            float d = QuantBits.f16(w, block + D);
+            for (int j = 0; j < 256; j += GROUP) {
+                FloatVector scale = FloatVector.broadcast(Vectors.F, d * w.get(ValueLayout.JAVA_BYTE, block + SCALES + j / 16));
+                ByteVector low = ByteVector.fromMemorySegment(B, w, block + lowByte(j), Vectors.LE)
+                        .reinterpretAsInts().lanewise(VectorOperators.LSHR, lowShift(j)).reinterpretAsBytes()
+                        .and(QuantBits.LOW_4);
+                ByteVector high = ByteVector.fromMemorySegment(B, w, block + highByte(j), Vectors.LE)
+                        .reinterpretAsInts().lanewise(VectorOperators.LSHR, highShift(j)).reinterpretAsBytes()
+                        .and(QuantBits.LOW_2)
+                        .reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes();
+                ByteVector q = low.or(high).sub(MINUS);
+                for (int p = 0; p < GROUP / Vectors.F.length(); p++) {
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, Vectors.F, p)).mul(scale)
+                            .intoArray(dst, dstOff + 256 * b + j + p * Vectors.F.length());
+                }
+            }
+        }
+    }
+
+    /**
      * Sub-blocks {@code j/16} and {@code j/16 + 1} times their scales, dotted with {@code x[xj ..]}. Spelled out with
      * no helper calls between it and the Vector API: C2 inlines at most 15 levels deep, and the Vector API's own
      * layers use most of them; an operation past that is not intrinsified and boxes every vector.

@@ -1,6 +1,7 @@
 package dev.llama3j.tensor.kernel;
 
 import dev.llama3j.tensor.DType;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
@@ -32,6 +33,23 @@ public final class Q8_0Kernel extends QuantKernel {
         // the quants already are signed bytes
         for (int j = 0; j < 32; j += GROUP) {
             QuantBits.load(w, block + 2 + j).intoArray(q, qOff + j);
+        }
+    }
+
+    /** The quants widened and scaled in registers: the same float product as {@link #dequantize}. */
+    @Override
+    public void unpackFloats(MemorySegment w, long off, float[] dst, int dstOff, int n) {
+        for (int b = 0; b < n / 32; b++) {
+            long block = off + 34L * b;
+            int db = dstOff + 32 * b;
+            FloatVector d = FloatVector.broadcast(Vectors.F, QuantBits.f16(w, block));
+            for (int h = 0; h < 32; h += GROUP) {
+                ByteVector q = QuantBits.load(w, block + 2 + h);
+                for (int p = 0; p < GROUP / Vectors.F.length(); p++) {
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, Vectors.F, p)).mul(d)
+                            .intoArray(dst, db + h + p * Vectors.F.length());
+                }
+            }
         }
     }
 

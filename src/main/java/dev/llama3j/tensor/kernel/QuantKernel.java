@@ -144,7 +144,7 @@ public abstract sealed class QuantKernel implements RowKernel
 
     /** Vector dequantization, bit-exact with {@link #dequantize}: scale times quant, then plus offset. */
     @Override
-    public final void unpackFloats(MemorySegment w, long off, float[] dst, int dstOff, int n) {
+    public void unpackFloats(MemorySegment w, long off, float[] dst, int dstOff, int n) {
         Scratch s = SCRATCH.get();
         for (int b = 0; b < n / blockSize; b++) {
             unpackBlock(w, off + (long) b * blockBytes, s);
