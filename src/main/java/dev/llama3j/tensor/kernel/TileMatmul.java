@@ -37,19 +37,19 @@ public final class TileMatmul {
 
     private static final int LANES = F.length();
     /** Output rows per micro-tile: one broadcast weight each. */
-    public static final int ROWS = 5;
+    public static final int ROWS = 4;
     /** Tokens per micro-tile: two activation vectors. 6 x 2 sums + 2 activations + 1 broadcast fill 15 of 16 AVX2 registers. */
     static final int TOKENS = 2 * LANES;
     /** Columns per depth block: a multiple of every block size (256 for the K-quants). */
     public static final int DEPTH = 256;
     /** Rows unpacked per depth block: 8 micro-tiles. */
-    static final int BLOCK_ROWS = 8 * ROWS;
+    static final int BLOCK_ROWS = 12 * ROWS;
     /** Packed activation floats per pass (8 MiB): longer prompts go through in several passes of tokens. */
     private static final int PACKED_FLOATS = 1 << 21;
 
     /** Per-thread buffers, grown on demand. */
     private static final class Buffers {
-        final float[] weights = new float[BLOCK_ROWS * DEPTH];
+        float[] weights = new float[0];
         float[] acts = new float[0];
         float[] sums = new float[0];
     }
@@ -120,25 +120,37 @@ public final class TileMatmul {
         }
         float[] sums = b.sums;
         Arrays.fill(sums, 0, size, 0f);
+        // depth block kb of row r at (kb * BLOCK_ROWS + r) * DEPTH: the micro-kernel's rows lie DEPTH apart
+        int panel = BLOCK_ROWS * DEPTH;
+        int panels = (cols + DEPTH - 1) / DEPTH;
+        if (b.weights.length < panels * panel) {
+            b.weights = new float[panels * panel];
+        }
         float[] weights = b.weights;
+        // row by row: long sequential reads, which the hardware prefetches from memory (48 rows read a slice at a
+        // time would be 48 short streams, each paying the memory latency)
+        for (int r = 0; r < rows; r++) {
+            for (int k0 = 0; k0 < cols; k0 += DEPTH) {
+                w.unpack(r0 + r, k0, Math.min(DEPTH, cols - k0), weights, k0 / DEPTH * panel + r * DEPTH);
+            }
+        }
         // a short last tile multiplies zero rows and its extra sums are dropped
-        Arrays.fill(weights, rows * DEPTH, tiles * ROWS * DEPTH, 0f);
+        for (int kb = 0; kb < panels; kb++) {
+            Arrays.fill(weights, kb * panel + rows * DEPTH, kb * panel + tiles * ROWS * DEPTH, 0f);
+        }
         // a last group of at most LANES tokens needs only the narrow kernel
         boolean narrowLast = tokens - (groups - 1) * TOKENS <= LANES;
         for (int k0 = 0; k0 < cols; k0 += DEPTH) {
             int depth = Math.min(DEPTH, cols - k0);
-            for (int r = 0; r < rows; r++) {
-                w.unpack(r0 + r, k0, depth, weights, r * DEPTH);
-            }
             for (int g = 0; g < groups; g++) {
                 int a = (g * cols + k0) * TOKENS;
                 boolean narrow = narrowLast && g == groups - 1;
                 for (int rt = 0; rt < tiles; rt++) {
                     int s = (rt * groups + g) * ROWS * TOKENS;
                     if (narrow) {
-                        tileNarrow(weights, rt * ROWS * DEPTH, depth, acts, a, sums, s);
+                        tileNarrow(weights, k0 / DEPTH * panel + rt * ROWS * DEPTH, depth, acts, a, sums, s);
                     } else {
-                        tile(weights, rt * ROWS * DEPTH, depth, acts, a, sums, s);
+                        tile(weights, k0 / DEPTH * panel + rt * ROWS * DEPTH, depth, acts, a, sums, s);
                     }
                 }
             }
@@ -175,8 +187,7 @@ public final class TileMatmul {
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
-        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
-        int w1 = w + DEPTH, w2 = w1 + DEPTH, w3 = w2 + DEPTH, w4 = w3 + DEPTH;
+        int w1 = w + DEPTH, w2 = w1 + DEPTH, w3 = w2 + DEPTH;
         for (int k = 0; k < depth; k++) {
             int ak = a + k * TOKENS;
             FloatVector x0 = FloatVector.fromArray(F, acts, ak);
@@ -193,9 +204,6 @@ public final class TileMatmul {
             v = FloatVector.broadcast(F, weights[w3 + k]);
             c30 = v.fma(x0, c30);
             c31 = v.fma(x1, c31);
-            v = FloatVector.broadcast(F, weights[w4 + k]);
-            c40 = v.fma(x0, c40);
-            c41 = v.fma(x1, c41);
         }
         add(c00, sums, s);
         add(c01, sums, s + LANES);
@@ -205,28 +213,24 @@ public final class TileMatmul {
         add(c21, sums, s + 2 * TOKENS + LANES);
         add(c30, sums, s + 3 * TOKENS);
         add(c31, sums, s + 3 * TOKENS + LANES);
-        add(c40, sums, s + 4 * TOKENS);
-        add(c41, sums, s + 4 * TOKENS + LANES);
     }
 
     /** {@link #tile} for the first {@link #LANES} tokens of the group only (a prompt's last few tokens). */
     private static void tileNarrow(float[] weights, int w, int depth, float[] acts, int a, float[] sums, int s) {
-        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F);
-        FloatVector c3 = FloatVector.zero(F), c4 = FloatVector.zero(F);
-        int w1 = w + DEPTH, w2 = w1 + DEPTH, w3 = w2 + DEPTH, w4 = w3 + DEPTH;
+        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+        int w1 = w + DEPTH, w2 = w1 + DEPTH, w3 = w2 + DEPTH;
         for (int k = 0; k < depth; k++) {
             FloatVector x0 = FloatVector.fromArray(F, acts, a + k * TOKENS);
             c0 = x0.fma(FloatVector.broadcast(F, weights[w + k]), c0);
             c1 = x0.fma(FloatVector.broadcast(F, weights[w1 + k]), c1);
             c2 = x0.fma(FloatVector.broadcast(F, weights[w2 + k]), c2);
             c3 = x0.fma(FloatVector.broadcast(F, weights[w3 + k]), c3);
-            c4 = x0.fma(FloatVector.broadcast(F, weights[w4 + k]), c4);
         }
         add(c0, sums, s);
         add(c1, sums, s + TOKENS);
         add(c2, sums, s + 2 * TOKENS);
         add(c3, sums, s + 3 * TOKENS);
-        add(c4, sums, s + 4 * TOKENS);
     }
 
     private static void add(FloatVector v, float[] sums, int at) {
