@@ -10,18 +10,22 @@ import static dev.llama3j.tensor.kernel.Vectors.F;
  * Matrix times many vectors (a prompt) for every weight type, blocked like a BLAS matrix product so that the FMA units,
  * not the caches, set the pace.
  *
- * <p>The micro-kernel keeps a tile of {@link #ROWS} output rows by {@link #TOKENS} tokens in 12 vector registers. Per
+ * <p>The micro-kernel keeps a tile of {@link #ROWS} output rows by {@link #TOKENS} tokens in 8 vector registers. Per
  * column k it loads the k-th element of {@link #TOKENS} activation vectors as two vectors (the activations are packed
  * transposed, token-minor, once per call) and broadcasts the k-th weight of each of the {@link #ROWS} rows: 2 loads and
- * 6 broadcasts feed 12 FMAs, with no horizontal sums anywhere. Weights are the broadcast side so that they can stay in
+ * 4 broadcasts feed 8 FMAs, with no horizontal sums anywhere. Weights are the broadcast side so that they can stay in
  * their natural row-major order: a row is unpacked to floats ({@link RowSlices#unpack}) exactly once per call, and
- * only the activations, whose packing is amortized over every row of the matrix, are transposed.
+ * only the activations, whose packing is amortized over every row of the matrix, are transposed. Four rows, not
+ * five or six: C2 tends to load every broadcast of an iteration before the first FMA, and with more rows the sums,
+ * broadcasts and activations no longer fit the 16 AVX2 registers, so a sum is spilled and every iteration waits on
+ * a store-to-load round trip (half speed).
  *
- * <p>Blocking: {@link #DEPTH} columns of {@link #BLOCK_ROWS} rows are unpacked into a per-thread buffer (48 KiB,
- * L2); for each group of {@link #TOKENS} tokens the packed activations of those columns (16 KiB, L1) are then
- * multiplied with every row tile of the block. Partial sums of each depth block are added into a per-thread sum
- * buffer, so the float rounding is that of a blocked sum: at most {@link #DEPTH} + cols / {@link #DEPTH} + 1
- * roundings on the path of any term. Every buffer is per thread and grows only, so steady state allocates nothing.
+ * <p>Blocking: {@link #BLOCK_ROWS} rows are unpacked whole, row after row (long sequential reads, which the hardware
+ * prefetches from memory), into per-thread panels of {@link #DEPTH} columns (48 KiB each, L2). For each depth panel
+ * and each group of {@link #TOKENS} tokens, the packed activations of those columns (16 KiB, L1) are multiplied with
+ * every row tile of the panel. The panels' partial sums are added into a per-thread sum buffer, so the float rounding
+ * is that of a blocked sum: at most {@link #DEPTH} + ceil(cols / {@link #DEPTH}) roundings on the path of any term.
+ * Every buffer is per thread and grows only, so steady state allocates nothing.
  */
 public final class TileMatmul {
     /** Rows of a {@link RowSlices} matrix as floats, a slice at a time. */
@@ -38,11 +42,11 @@ public final class TileMatmul {
     private static final int LANES = F.length();
     /** Output rows per micro-tile: one broadcast weight each. */
     public static final int ROWS = 4;
-    /** Tokens per micro-tile: two activation vectors. 6 x 2 sums + 2 activations + 1 broadcast fill 15 of 16 AVX2 registers. */
+    /** Tokens per micro-tile: two activation vectors (8 sums + 2 activations + 4 broadcasts: 14 AVX2 registers). */
     static final int TOKENS = 2 * LANES;
     /** Columns per depth block: a multiple of every block size (256 for the K-quants). */
     public static final int DEPTH = 256;
-    /** Rows unpacked per depth block: 8 micro-tiles. */
+    /** Rows unpacked at a time: 12 micro-tiles. */
     static final int BLOCK_ROWS = 12 * ROWS;
     /** Packed activation floats per pass (8 MiB): longer prompts go through in several passes of tokens. */
     private static final int PACKED_FLOATS = 1 << 21;
@@ -179,8 +183,9 @@ public final class TileMatmul {
     }
 
     /**
-     * {@code sums[s + i * TOKENS + j] += sum_k weights[w + i * DEPTH + k] * acts[a + k * TOKENS + j]} for the 6 rows
-     * i and 16 tokens j of one micro-tile. Spelled out: the 12 sums must stay in registers.
+     * {@code sums[s + i * TOKENS + j] += sum_k weights[w + i * DEPTH + k] * acts[a + k * TOKENS + j]} for the
+     * {@link #ROWS} rows i and {@link #TOKENS} tokens j of one micro-tile. Spelled out: the 8 sums must stay in
+     * registers.
      */
     private static void tile(float[] weights, int w, int depth, float[] acts, int a, float[] sums, int s) {
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);

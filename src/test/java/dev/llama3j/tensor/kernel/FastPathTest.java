@@ -67,16 +67,6 @@ class FastPathTest {
         }
     }
 
-    /**
-     * The float rounding bound of {@link TileMatmul}: each term passes through at most {@code DEPTH} roundings in its
-     * depth block's FMA chain, then one per depth block when the blocks' sums are added, so the error is at most
-     * {@code gamma_m * sum |w x|} with {@code m = DEPTH + ceil(cols / DEPTH)} and {@code gamma_m = m u / (1 - m u)}.
-     */
-    static double tileErrorBound(int cols, double magnitude) {
-        double mu = (TileMatmul.DEPTH + (cols + TileMatmul.DEPTH - 1) / TileMatmul.DEPTH) * Math.ulp(1f) / 2;
-        return mu / (1 - mu) * magnitude;
-    }
-
     @ParameterizedTest
     @EnumSource(DType.class)
     void tileMatmulMatchesTheDoubleSumsForOddShapes(DType t) {
@@ -114,7 +104,7 @@ class FastPathTest {
                                 double[] exact = exactDot(deq[r], x, tok * cols);
                                 assertThat((double) got).as("%s cols=%d rows=%d n=%d token %d row %d", t, cols, rows,
                                                 n, tok, r)
-                                        .isCloseTo(exact[0], within(tileErrorBound(cols, exact[1])));
+                                        .isCloseTo(exact[0], within(TileErrorBound.of(cols, exact[1])));
                             }
                         }
                     }
