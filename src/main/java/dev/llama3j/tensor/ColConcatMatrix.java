@@ -1,5 +1,7 @@
 package dev.llama3j.tensor;
 
+import dev.llama3j.tensor.kernel.TileMatmul;
+
 import java.util.List;
 
 /**
@@ -8,6 +10,7 @@ import java.util.List;
  */
 public final class ColConcatMatrix implements Matrix {
     private final Matrix[] parts;
+    private final TileMatmul.RowSlices slices;
     private final int rows;
     private final int partCols;
 
@@ -20,6 +23,28 @@ public final class ColConcatMatrix implements Matrix {
                 throw new IllegalArgumentException("column-concatenated parts differ in shape");
             }
         }
+        this.slices = partSlices();
+    }
+
+    /** A slice may span parts: each part unpacks its own columns (a part boundary is block-aligned in the part). */
+    private TileMatmul.RowSlices partSlices() {
+        TileMatmul.RowSlices[] cols = new TileMatmul.RowSlices[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            if ((cols[i] = parts[i].slices()) == null) {
+                return null;
+            }
+        }
+        return (row, col, len, dst, dstOff) -> {
+            while (len > 0) {
+                int part = col / partCols;
+                int from = col - part * partCols;
+                int take = Math.min(len, partCols - from);
+                cols[part].unpack(row, from, take, dst, dstOff);
+                col += take;
+                dstOff += take;
+                len -= take;
+            }
+        };
     }
 
     @Override
@@ -60,5 +85,10 @@ public final class ColConcatMatrix implements Matrix {
         for (int i = 0; i < parts.length; i++) {
             parts[i].row(row, dst, dstOff + i * partCols);
         }
+    }
+
+    @Override
+    public TileMatmul.RowSlices slices() {
+        return slices;
     }
 }

@@ -14,6 +14,7 @@ public final class DenseMatrix implements Matrix {
     private final int rows;
     private final int cols;
     private final long rowBytes;
+    private final TileMatmul.RowSlices slices = this::unpack;
 
     public DenseMatrix(String name, DType type, MemorySegment data, int rows, int cols) {
         this.name = name;
@@ -76,15 +77,11 @@ public final class DenseMatrix implements Matrix {
     }
 
     @Override
-    public void matmul(float[] x, int n, float[] out, int rowStart, int rowEnd) {
-        TileMatmul.matmul(kernel, data, 0, rowBytes, cols, null, x, n, out, rows, rowStart, rowEnd);
+    public TileMatmul.RowSlices slices() {
+        return slices;
     }
 
-    /**
-     * {@link #matmul} of the view whose row {@code r} is row {@code rowMap[r]} of this matrix (a
-     * {@link RowPermutedMatrix}): {@code out[t * rowMap.length + r]} for r in [rowStart, rowEnd).
-     */
-    void matmulPermuted(int[] rowMap, float[] x, int n, float[] out, int rowStart, int rowEnd) {
-        TileMatmul.matmul(kernel, data, 0, rowBytes, cols, rowMap, x, n, out, rowMap.length, rowStart, rowEnd);
+    private void unpack(int row, int col, int len, float[] dst, int dstOff) {
+        kernel.unpackFloats(data, row * rowBytes + type.bytesFor(col), dst, dstOff, len);
     }
 }

@@ -1,5 +1,7 @@
 package dev.llama3j.tensor;
 
+import dev.llama3j.tensor.kernel.TileMatmul;
+
 /**
  * A weight matrix {@code [rows, cols]} times activations: row {@code r} produces output element {@code r}.
  * Implementations read their weights in place (mapped file), whatever the element type.
@@ -31,12 +33,25 @@ public interface Matrix {
     }
 
     /**
+     * Rows as float slices for the tiled matrix product ({@link TileMatmul}), or null when this matrix can only
+     * compute dot products.
+     */
+    default TileMatmul.RowSlices slices() {
+        return null;
+    }
+
+    /**
      * Several activation vectors at once (a prompt): {@code x} holds {@code n} vectors of {@code cols}
      * floats, {@code out} receives {@code n} vectors of {@code rows} floats; rows [rowStart, rowEnd) only.
-     * Rows are the outer loop so a row's weights are read once from memory and reused from cache for
-     * every vector.
+     * With {@link #slices} the tiled product, which reads each weight once per call; otherwise one dot per row
+     * and vector, rows outermost so a row's weights are reused from cache for every vector.
      */
     default void matmul(float[] x, int n, float[] out, int rowStart, int rowEnd) {
+        TileMatmul.RowSlices slices = slices();
+        if (slices != null) {
+            TileMatmul.matmul(slices, cols(), x, n, out, rows(), rowStart, rowEnd);
+            return;
+        }
         int cols = cols();
         int rows = rows();
         for (int r = rowStart; r < rowEnd; r++) {

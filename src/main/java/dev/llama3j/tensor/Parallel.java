@@ -1,5 +1,7 @@
 package dev.llama3j.tensor;
 
+import dev.llama3j.tensor.kernel.TileMatmul;
+
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -50,6 +52,14 @@ public final class Parallel {
         pool.run(n, body);
     }
 
+    /**
+     * {@link #forRange} in units of {@code grain}: every chunk but the last starts and ends on a multiple of
+     * {@code grain} (the row tiles of a matrix product stay whole).
+     */
+    public static void forRange(int n, int grain, RangeBody body) {
+        pool.run((n + grain - 1) / grain, (s, e) -> body.run(s * grain, Math.min(n, e * grain)));
+    }
+
     /** {@code out = m * x} with rows split across threads. */
     public static void matvec(Matrix m, float[] x, float[] out) {
         forRange(m.rows(), (s, e) -> m.matvec(x, 0, out, 0, s, e));
@@ -61,7 +71,7 @@ public final class Parallel {
             matvec(m, x, out);
             return;
         }
-        forRange(m.rows(), (s, e) -> m.matmul(x, n, out, s, e));
+        forRange(m.rows(), TileMatmul.ROWS, (s, e) -> m.matmul(x, n, out, s, e));
     }
 
     /** One parallel operation; immutable, so a worker that reads it late still sees one consistent job. */
@@ -77,7 +87,7 @@ public final class Parallel {
         for (int i = 0; i < ms.length; i++) {
             starts[i + 1] = starts[i] + ms[i].rows();
         }
-        forRange(starts[ms.length], (s, e) -> {
+        forRange(starts[ms.length], n == 1 ? 1 : TileMatmul.ROWS, (s, e) -> {
             for (int i = 0; i < ms.length; i++) {
                 int from = Math.max(s, starts[i]) - starts[i];
                 int to = Math.min(e, starts[i + 1]) - starts[i];

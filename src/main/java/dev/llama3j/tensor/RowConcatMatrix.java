@@ -1,5 +1,7 @@
 package dev.llama3j.tensor;
 
+import dev.llama3j.tensor.kernel.TileMatmul;
+
 import java.util.List;
 
 /**
@@ -8,6 +10,7 @@ import java.util.List;
  */
 public final class RowConcatMatrix implements Matrix {
     private final Matrix[] parts;
+    private final TileMatmul.RowSlices slices;
     private final int partRows;
     private final int cols;
 
@@ -20,6 +23,17 @@ public final class RowConcatMatrix implements Matrix {
                 throw new IllegalArgumentException("row-concatenated parts differ in shape");
             }
         }
+        this.slices = partSlices();
+    }
+
+    private TileMatmul.RowSlices partSlices() {
+        TileMatmul.RowSlices[] rows = new TileMatmul.RowSlices[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            if ((rows[i] = parts[i].slices()) == null) {
+                return null;
+            }
+        }
+        return (row, col, len, dst, dstOff) -> rows[row / partRows].unpack(row % partRows, col, len, dst, dstOff);
     }
 
     @Override
@@ -54,5 +68,10 @@ public final class RowConcatMatrix implements Matrix {
     @Override
     public void row(int row, float[] dst, int dstOff) {
         parts[row / partRows].row(row % partRows, dst, dstOff);
+    }
+
+    @Override
+    public TileMatmul.RowSlices slices() {
+        return slices;
     }
 }

@@ -1,5 +1,7 @@
 package dev.llama3j.tensor;
 
+import dev.llama3j.tensor.kernel.TileMatmul;
+
 /**
  * A view of another matrix with its rows reordered, without copying: row {@code r} of this matrix is row
  * {@code perm[r]} of the underlying one. Hugging Face checkpoints store wq/wk with the rows of each head
@@ -8,6 +10,7 @@ package dev.llama3j.tensor;
 public final class RowPermutedMatrix implements Matrix {
     private final Matrix base;
     private final int[] perm;
+    private final TileMatmul.RowSlices slices;
 
     /** {@code perm} must be a permutation of {@code 0 .. base.rows()-1}; it is copied. */
     public RowPermutedMatrix(Matrix base, int[] perm) {
@@ -24,6 +27,8 @@ public final class RowPermutedMatrix implements Matrix {
         }
         this.base = base;
         this.perm = perm.clone();
+        TileMatmul.RowSlices rows = base.slices();
+        this.slices = rows == null ? null : (row, col, len, dst, dstOff) -> rows.unpack(this.perm[row], col, len, dst, dstOff);
     }
 
     /** Row of the underlying matrix that row {@code row} of this view reads. */
@@ -62,12 +67,7 @@ public final class RowPermutedMatrix implements Matrix {
     }
 
     @Override
-    public void matmul(float[] x, int n, float[] out, int rowStart, int rowEnd) {
-        if (base instanceof DenseMatrix dense) {
-            // the usual case (Hugging Face wq/wk): keep the tiled product, reading rows through the permutation
-            dense.matmulPermuted(perm, x, n, out, rowStart, rowEnd);
-        } else {
-            Matrix.super.matmul(x, n, out, rowStart, rowEnd);
-        }
+    public TileMatmul.RowSlices slices() {
+        return slices;
     }
 }

@@ -1,63 +1,97 @@
 package dev.llama3j.tensor;
 
+import dev.llama3j.tensor.kernel.TileErrorBound;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.lang.foreign.Arena;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-/** matmul equals one dot per (row, vector) for dense matrices and every view built on them, all types. */
+/**
+ * matmul of dense matrices and of every view built on them (permuted rows, Meta's row and column shards), all types,
+ * against double-precision sums over the dequantized rows: every one takes the tiled path, for token counts around
+ * the micro-tile width and row ranges off the tile grid.
+ */
 class MatrixMatmulTest {
 
-    private static void assertMatmulEqualsDots(Matrix m, int n, Random rnd) {
-        float[] x = RandomWeights.gaussian(n * m.cols(), rnd);
-        float[] out = new float[n * m.rows()];
-        m.matmul(x, n, out, 0, m.rows());
-        // matvec (which may prepare the activation once) of the last vector, into an offset output
-        float[] one = new float[m.rows() + 1];
-        m.matvec(x, m.cols() * (n - 1), one, 1, 0, m.rows());
-        float[] row = new float[m.cols()];
-        for (int r = 0; r < m.rows(); r++) {
+    private static void assertMatmulMatchesDoubleSums(Matrix m, int n, int rowStart, int rowEnd, Random rnd) {
+        int rows = m.rows();
+        int cols = m.cols();
+        float[] x = RandomWeights.gaussian(n * cols, rnd);
+        float[] out = new float[n * rows];
+        Arrays.fill(out, Float.NaN);
+        m.matmul(x, n, out, rowStart, rowEnd);
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
             m.row(r, row, 0);
             for (int t = 0; t < n; t++) {
-                float dot = m.dot(r, x, t * m.cols());
-                // both sum in float32, in different orders; scale the bound by the magnitude of the terms
+                float got = out[t * rows + r];
+                if (r < rowStart || r >= rowEnd) {
+                    assertThat(got).as("%s row %d outside [%d, %d) untouched", m.type(), r, rowStart, rowEnd).isNaN();
+                    continue;
+                }
+                double sum = 0;
                 double mag = 0;
-                for (int i = 0; i < row.length; i++) {
-                    mag += Math.abs((double) row[i] * x[t * m.cols() + i]);
+                for (int i = 0; i < cols; i++) {
+                    double p = (double) row[i] * x[t * cols + i];
+                    sum += p;
+                    mag += Math.abs(p);
                 }
-                assertThat(out[t * m.rows() + r]).as("%s token %d row %d", m.type(), t, r)
-                        .isCloseTo(dot, within((float) (2e-5 * mag)));
-                if (t == n - 1) {
-                    // the same terms; only the vector reduction order may differ between JIT tiers
-                    assertThat(one[1 + r]).as("%s matvec row %d", m.type(), r)
-                            .isCloseTo(dot, within((float) (2e-5 * mag)));
-                }
+                assertThat((double) got).as("%s %s n=%d token %d row %d", m.type(), m.getClass().getSimpleName(), n, t, r)
+                        .isCloseTo(sum, within(TileErrorBound.of(cols, mag)));
             }
         }
     }
 
     @ParameterizedTest
     @EnumSource(DType.class)
-    void denseAndViewsMatchPerVectorDots(DType t) {
+    void denseAndViewsMatchDoubleSums(DType t) {
         Random rnd = new Random(t.ordinal());
+        // two blocks per part: column shards split a depth panel between parts
         int cols = t.isQuantized() ? 2 * t.blockSize : 24;
+        int rows = 13;
         try (Arena arena = Arena.ofConfined()) {
-            DenseMatrix a = RandomWeights.matrix(arena, t, 7, cols, rnd);
-            DenseMatrix b = RandomWeights.matrix(arena, t, 7, cols, rnd);
-            int[] perm = {3, 6, 0, 1, 5, 2, 4};
+            DenseMatrix a = RandomWeights.matrix(arena, t, rows, cols, rnd);
+            DenseMatrix b = RandomWeights.matrix(arena, t, rows, cols, rnd);
+            int[] perm = {3, 6, 0, 1, 5, 2, 4, 12, 7, 11, 8, 10, 9};
+            int[] interleave = new int[2 * rows];
+            for (int i = 0; i < rows; i++) {
+                interleave[2 * i] = 2 * rows - 1 - i;
+                interleave[2 * i + 1] = i;
+            }
             List<Matrix> views = List.of(a,
                     new RowPermutedMatrix(a, perm),
                     new RowConcatMatrix(List.of(a, b)),
-                    new ColConcatMatrix(List.of(a, b)),
-                    new RowPermutedMatrix(new RowConcatMatrix(List.of(a, b)), new int[] {13, 0, 12, 1, 11, 2, 10, 3, 9, 4, 8, 5, 7, 6}));
+                    new ColConcatMatrix(List.of(a, b, a)),
+                    new RowPermutedMatrix(new RowConcatMatrix(List.of(a, b)), interleave));
             for (Matrix m : views) {
-                for (int n : new int[] {1, 2, 5, 11}) {
-                    assertMatmulEqualsDots(m, n, rnd);
+                assertThat(m.slices()).as("%s takes the tiled path", m.getClass().getSimpleName()).isNotNull();
+                for (int n : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 17, 70}) {
+                    assertMatmulMatchesDoubleSums(m, n, 0, m.rows(), rnd);
+                    // a range that starts and ends off the tile grid
+                    assertMatmulMatchesDoubleSums(m, n, 1, m.rows() - 2, rnd);
+                }
+                // matvec (which may prepare the activation once) against the same sums, into an offset output
+                float[] x = RandomWeights.gaussian(m.cols(), rnd);
+                float[] one = new float[m.rows() + 1];
+                m.matvec(x, 0, one, 1, 0, m.rows());
+                float[] row = new float[m.cols()];
+                for (int r = 0; r < m.rows(); r++) {
+                    m.row(r, row, 0);
+                    double sum = 0;
+                    double mag = 0;
+                    for (int i = 0; i < row.length; i++) {
+                        sum += (double) row[i] * x[i];
+                        mag += Math.abs((double) row[i] * x[i]);
+                    }
+                    // float32 dots in any order: well inside a few hundred roundings of the magnitude
+                    assertThat((double) one[1 + r]).as("%s matvec row %d", m.type(), r)
+                            .isCloseTo(sum, within(TileErrorBound.of(m.cols(), mag)));
                 }
             }
         }

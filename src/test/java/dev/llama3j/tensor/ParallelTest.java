@@ -56,4 +56,27 @@ class ParallelTest {
             assertThat(hits.get(i)).isEqualTo(1);
         }
     }
+
+    @Test
+    void grainedRangesCoverEveryIndexOnceAndChunksStartOnTheGrain() {
+        for (int threads : new int[] {1, 2, 3}) {
+            Parallel.setThreads(threads);
+            for (int n : new int[] {0, 1, 3, 4, 5, 13, 2048, 2051}) {
+                AtomicIntegerArray hits = new AtomicIntegerArray(Math.max(n, 1));
+                AtomicIntegerArray badStarts = new AtomicIntegerArray(1);
+                Parallel.forRange(n, 4, (s, e) -> {
+                    if (s % 4 != 0 || (e % 4 != 0 && e != n)) {
+                        badStarts.incrementAndGet(0);
+                    }
+                    for (int i = s; i < e; i++) {
+                        hits.incrementAndGet(i);
+                    }
+                });
+                assertThat(badStarts.get(0)).as("threads %d n %d: chunks off the grain", threads, n).isZero();
+                for (int i = 0; i < n; i++) {
+                    assertThat(hits.get(i)).as("threads %d n %d index %d", threads, n, i).isEqualTo(1);
+                }
+            }
+        }
+    }
 }

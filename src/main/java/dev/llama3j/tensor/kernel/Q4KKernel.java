@@ -66,6 +66,62 @@ public final class Q4KKernel extends QuantKernel {
     }
 
     /**
+     * Per 64 elements one pair of 16-byte loads serves two sub-blocks (low, then high nibbles), widened, scaled and
+     * offset in registers: the same float operations as {@link #dequantize}, so the same bits. The 6-bit scales and
+     * mins come from three int loads by shifts ({@link #scaleOf}, {@link #minOf}), without per-byte memory reads.
+     */
+    @Override
+    public void unpackFloats(MemorySegment w, long off, float[] dst, int dstOff, int n) {
+        for (int b = 0; b < n / 256; b++) {
+            long block = off + 144L * b;
+            float d = QuantBits.f16(w, block);
+            float dmin = QuantBits.f16(w, block + 2);
+            int packed0 = w.get(QuantBits.INT_LE, block + 4);
+            int packed1 = w.get(QuantBits.INT_LE, block + 8);
+            int packed2 = w.get(QuantBits.INT_LE, block + 12);
+            for (int sub = 0; sub < 8; sub += 2) {
+                FloatVector scaleLow = FloatVector.broadcast(Vectors.F, d * scaleOf(packed0, packed2, sub));
+                FloatVector scaleHigh = FloatVector.broadcast(Vectors.F, d * scaleOf(packed0, packed2, sub + 1));
+                FloatVector minLow = FloatVector.broadcast(Vectors.F, -(dmin * minOf(packed1, packed2, sub)));
+                FloatVector minHigh = FloatVector.broadcast(Vectors.F, -(dmin * minOf(packed1, packed2, sub + 1)));
+                int db = dstOff + 256 * b + 32 * sub;
+                for (int h = 0; h < 32; h += GROUP) {
+                    ByteVector packed = QuantBits.load(w, block + 16 + 16L * sub + h);
+                    ByteVector low = packed.and(QuantBits.LOW_4);
+                    ByteVector high = packed.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                            .and(QuantBits.LOW_4);
+                    for (int p = 0; p < GROUP / Vectors.F.length(); p++) {
+                        int at = db + h + p * Vectors.F.length();
+                        ((FloatVector) low.convertShape(VectorOperators.B2F, Vectors.F, p)).mul(scaleLow).add(minLow)
+                                .intoArray(dst, at);
+                        ((FloatVector) high.convertShape(VectorOperators.B2F, Vectors.F, p)).mul(scaleHigh).add(minHigh)
+                                .intoArray(dst, at + 32);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link QuantBits#kScale} of sub-block {@code j} from the scale bytes 0-3 and 8-11 read as little-endian ints:
+     * byte {@code j mod 4} of either is at bit {@code 8 * (j mod 4)}.
+     */
+    private static int scaleOf(int bytes0to3, int bytes8to11, int j) {
+        int at = 8 * (j & 3);
+        return j < 4
+                ? (bytes0to3 >>> at) & 0x3F
+                : ((bytes8to11 >>> at) & 0x0F) | ((bytes0to3 >>> (at + 6)) & 3) << 4;
+    }
+
+    /** {@link QuantBits#kMin} of sub-block {@code j} from the scale bytes 4-7 and 8-11, as {@link #scaleOf}. */
+    private static int minOf(int bytes4to7, int bytes8to11, int j) {
+        int at = 8 * (j & 3);
+        return j < 4
+                ? (bytes4to7 >>> at) & 0x3F
+                : ((bytes8to11 >>> (at + 4)) & 0x0F) | ((bytes4to7 >>> (at + 6)) & 3) << 4;
+    }
+
+    /**
      * Per 64 elements one 32-byte load of quads: the low nibbles are sub-block 2k, the high nibbles 2k+1. The 8
      * scales and mins come from two loads of the packed bytes; the mins multiply the prepared lane sums of x.
      */

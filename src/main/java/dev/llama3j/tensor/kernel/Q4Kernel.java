@@ -71,6 +71,35 @@ public final class Q4Kernel extends QuantKernel {
     }
 
     /**
+     * Like {@link #dot}, one 16-byte load per block gives both halves of the quants, widened and scaled (then
+     * offset by the min) in registers: the same float operations as {@link #dequantize}, so the same bits.
+     */
+    @Override
+    public void unpackFloats(MemorySegment w, long off, float[] dst, int dstOff, int n) {
+        for (int b = 0; b < n / 32; b++) {
+            long block = off + (long) blockBytes * b;
+            int db = dstOff + 32 * b;
+            FloatVector d = FloatVector.broadcast(Vectors.F, QuantBits.f16(w, block));
+            FloatVector m = FloatVector.broadcast(Vectors.F, hasMin ? QuantBits.f16(w, block + 2) : 0f);
+            ByteVector packed = QuantBits.load(w, block + qs);
+            ByteVector low = packed.and(QuantBits.LOW_4).sub(biasVector);
+            ByteVector high = packed.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes()
+                    .and(QuantBits.LOW_4).sub(biasVector);
+            for (int p = 0; p < GROUP / Vectors.F.length(); p++) {
+                FloatVector lo = ((FloatVector) low.convertShape(VectorOperators.B2F, Vectors.F, p)).mul(d);
+                FloatVector hi = ((FloatVector) high.convertShape(VectorOperators.B2F, Vectors.F, p)).mul(d);
+                if (hasMin) {
+                    // only with a min: adding a zero would turn -0.0 into 0.0
+                    lo = lo.add(m);
+                    hi = hi.add(m);
+                }
+                lo.intoArray(dst, db + p * Vectors.F.length());
+                hi.intoArray(dst, db + GROUP + p * Vectors.F.length());
+            }
+        }
+    }
+
+    /**
      * Each block's 16 bytes are loaded once and widened to pairs; the low nibbles of both bytes of a lane and then
      * the high nibbles are 4 groups of 8. Q4_0's {@code -8} and Q4_1's min multiply the prepared lane sums of x.
      */

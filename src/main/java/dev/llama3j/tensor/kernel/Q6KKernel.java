@@ -86,6 +86,33 @@ public final class Q6KKernel extends QuantKernel {
     }
 
     /**
+     * 16 elements at a time as in {@link #dot32}, widened and scaled in registers: the same float product as
+     * {@link #dequantize}, so the same bits.
+     */
+    @Override
+    public void unpackFloats(MemorySegment w, long off, float[] dst, int dstOff, int n) {
+        for (int b = 0; b < n / 256; b++) {
+            long block = off + 210L * b;
+            float d = QuantBits.f16(w, block + D);
+            for (int j = 0; j < 256; j += GROUP) {
+                FloatVector scale = FloatVector.broadcast(Vectors.F, d * w.get(ValueLayout.JAVA_BYTE, block + SCALES + j / 16));
+                ByteVector low = ByteVector.fromMemorySegment(B, w, block + lowByte(j), Vectors.LE)
+                        .reinterpretAsInts().lanewise(VectorOperators.LSHR, lowShift(j)).reinterpretAsBytes()
+                        .and(QuantBits.LOW_4);
+                ByteVector high = ByteVector.fromMemorySegment(B, w, block + highByte(j), Vectors.LE)
+                        .reinterpretAsInts().lanewise(VectorOperators.LSHR, highShift(j)).reinterpretAsBytes()
+                        .and(QuantBits.LOW_2)
+                        .reinterpretAsInts().lanewise(VectorOperators.LSHL, 4).reinterpretAsBytes();
+                ByteVector q = low.or(high).sub(MINUS);
+                for (int p = 0; p < GROUP / Vectors.F.length(); p++) {
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, Vectors.F, p)).mul(scale)
+                            .intoArray(dst, dstOff + 256 * b + j + p * Vectors.F.length());
+                }
+            }
+        }
+    }
+
+    /**
      * Per half of 128 elements three 32-byte loads of quads: {@code ql[0..32)}, {@code ql[32..64)} and {@code qh}.
      * Chunk {@code m} (32 elements) takes its low 4 bits from nibble {@code m/2} of the {@code m%2}-th ql load and its
      * top 2 bits from bits {@code 2m} of qh; {@code qh << 4} puts the top bits of chunks 0 and 1 where a right shift

@@ -43,6 +43,23 @@ public final class Q8_0Kernel extends QuantKernel {
         }
     }
 
+    /** The quants widened and scaled in registers: the same float product as {@link #dequantize}. */
+    @Override
+    public void unpackFloats(MemorySegment w, long off, float[] dst, int dstOff, int n) {
+        for (int b = 0; b < n / 32; b++) {
+            long block = off + 34L * b;
+            int db = dstOff + 32 * b;
+            FloatVector d = FloatVector.broadcast(Vectors.F, QuantBits.f16(w, block));
+            for (int h = 0; h < 32; h += GROUP) {
+                ByteVector q = QuantBits.load(w, block + 2 + h);
+                for (int p = 0; p < GROUP / Vectors.F.length(); p++) {
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, Vectors.F, p)).mul(d)
+                            .intoArray(dst, db + h + p * Vectors.F.length());
+                }
+            }
+        }
+    }
+
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
         return QuantBits.prepareQuads(x, xOff, n);

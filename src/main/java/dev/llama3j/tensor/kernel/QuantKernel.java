@@ -22,8 +22,9 @@ import java.lang.foreign.MemorySegment;
  * types, or one past C2's inlining node budget) is boxed on the heap, several times slower. The other types use
  * the general path below, through a per-thread buffer.
  *
- * <p>{@link #unpackFloats} (the tiles of {@link TileMatmul}, amortized over a prompt) is shared: {@link #unpack}
- * writes a block's quants as signed bytes into a per-thread buffer, then one loop scales them to floats.
+ * <p>{@link #unpackFloats} (the weight panels of {@link TileMatmul}) is written per type the same way (Q8_0, Q4_0/Q4_1,
+ * Q4_K, Q6_K): quants widened and scaled in registers. The general version below serves Q5_0, Q5_1 and Q5_K:
+ * {@link #unpack} writes a block's quants as signed bytes into a per-thread buffer, then one loop scales them.
  */
 public abstract sealed class QuantKernel implements RowKernel
         permits Q8_0Kernel, Q4Kernel, Q5Kernel, Q4KKernel, Q5KKernel, Q6KKernel {
@@ -149,7 +150,7 @@ public abstract sealed class QuantKernel implements RowKernel
 
     /** Vector dequantization, bit-exact with {@link #dequantize}: scale times quant, then plus offset. */
     @Override
-    public final void unpackFloats(MemorySegment w, long off, float[] dst, int dstOff, int n) {
+    public void unpackFloats(MemorySegment w, long off, float[] dst, int dstOff, int n) {
         Scratch s = SCRATCH.get();
         for (int b = 0; b < n / blockSize; b++) {
             unpackBlock(w, off + (long) b * blockBytes, s);

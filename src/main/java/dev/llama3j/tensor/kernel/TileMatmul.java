@@ -1,145 +1,244 @@
 package dev.llama3j.tensor.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
-import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 
 import static dev.llama3j.tensor.kernel.Vectors.F;
 
 /**
- * Matrix times many vectors (a prompt) for every weight type, register-blocked: {@link #ROWS} rows are unpacked to
- * floats once ({@link RowKernel#unpackFloats}) into a per-thread tile, then every group of {@link #TOKENS} activation
- * vectors is multiplied against all of them with {@code ROWS x TOKENS} vector accumulators, so each weight vector
- * loaded feeds {@code TOKENS} FMAs and each activation vector {@code ROWS}. The unpacking cost is paid once per row
- * per call, not once per token.
+ * Matrix times many vectors (a prompt) for every weight type, blocked like a BLAS matrix product so that the FMA units,
+ * not the caches, set the pace.
+ *
+ * <p>The micro-kernel keeps a tile of {@link #ROWS} output rows by {@link #TOKENS} tokens in 8 vector registers. Per
+ * column k it loads the k-th element of {@link #TOKENS} activation vectors as two vectors (the activations are packed
+ * transposed, token-minor, once per call) and broadcasts the k-th weight of each of the {@link #ROWS} rows: 2 loads and
+ * 4 broadcasts feed 8 FMAs, with no horizontal sums anywhere. Weights are the broadcast side so that they can stay in
+ * their natural row-major order: a row is unpacked to floats ({@link RowSlices#unpack}) exactly once per call, and
+ * only the activations, whose packing is amortized over every row of the matrix, are transposed. Four rows, not
+ * five or six: C2 tends to load every broadcast of an iteration before the first FMA, and with more rows the sums,
+ * broadcasts and activations no longer fit the 16 AVX2 registers, so a sum is spilled and every iteration waits on
+ * a store-to-load round trip (half speed).
+ *
+ * <p>Blocking: {@link #BLOCK_ROWS} rows are unpacked whole, row after row (long sequential reads, which the hardware
+ * prefetches from memory), into per-thread panels of {@link #DEPTH} columns (48 KiB each, L2). For each depth panel
+ * and each group of {@link #TOKENS} tokens, the packed activations of those columns (16 KiB, L1) are multiplied with
+ * every row tile of the panel. The panels' partial sums are added into a per-thread sum buffer, so the float rounding
+ * is that of a blocked sum: at most {@link #DEPTH} + ceil(cols / {@link #DEPTH}) roundings on the path of any term.
+ * Every buffer is per thread and grows only, so steady state allocates nothing.
  */
 public final class TileMatmul {
-    /** Rows per tile. With {@link #TOKENS} it fills the 16 AVX2 registers: 12 sums, 3 activations, 1 weight. */
-    static final int ROWS = 4;
-    static final int TOKENS = 3;
-    private static final int LANES = F.length();
+    /** Rows of a {@link RowSlices} matrix as floats, a slice at a time. */
+    @FunctionalInterface
+    public interface RowSlices {
+        /**
+         * Columns {@code [col, col + len)} of row {@code row} as floats into {@code dst[dstOff ..]}, bit-exact with
+         * the type's scalar dequantization. {@code col} is a multiple of the type's block size and {@code len} is
+         * one too or reaches the end of the row ({@link TileMatmul} asks for multiples of {@link #DEPTH}).
+         */
+        void unpack(int row, int col, int len, float[] dst, int dstOff);
+    }
 
-    private static final ThreadLocal<float[][]> TILE = ThreadLocal.withInitial(() -> new float[1][0]);
+    private static final int LANES = F.length();
+    /** Output rows per micro-tile: one broadcast weight each. */
+    public static final int ROWS = 4;
+    /** Tokens per micro-tile: two activation vectors (8 sums + 2 activations + 4 broadcasts: 14 AVX2 registers). */
+    static final int TOKENS = 2 * LANES;
+    /** Columns per depth block: a multiple of every block size (256 for the K-quants). */
+    public static final int DEPTH = 256;
+    /** Rows unpacked at a time: 12 micro-tiles. */
+    static final int BLOCK_ROWS = 12 * ROWS;
+    /** Packed activation floats per pass (8 MiB): longer prompts go through in several passes of tokens. */
+    private static final int PACKED_FLOATS = 1 << 21;
+
+    /** Per-thread buffers, grown on demand. */
+    private static final class Buffers {
+        float[] weights = new float[0];
+        float[] acts = new float[0];
+        float[] sums = new float[0];
+    }
+
+    private static final ThreadLocal<Buffers> BUFFERS = ThreadLocal.withInitial(Buffers::new);
 
     private TileMatmul() {}
 
     /**
-     * {@code out[t * outStride + r] = row rowMap[r] . x[t * cols ..]} for r in [rowStart, rowEnd) and tokens t in
-     * [0, n), where row {@code i} of the matrix starts at byte {@code off + i * rowBytes} of {@code w}; a null
-     * {@code rowMap} is the identity.
+     * {@code out[t * outStride + r] = row r . x[t * cols ..]} for r in [rowStart, rowEnd) and tokens t in [0, n);
+     * nothing else of {@code out} is written.
      */
-    public static void matmul(RowKernel kernel, MemorySegment w, long off, long rowBytes, int cols, int[] rowMap,
-                              float[] x, int n, float[] out, int outStride, int rowStart, int rowEnd) {
-        float[] tile = tile(cols);
-        float[] sums = new float[ROWS * TOKENS];
-        for (int r0 = rowStart; r0 < rowEnd; r0 += ROWS) {
-            int rows = Math.min(ROWS, rowEnd - r0);
-            for (int r = 0; r < rows; r++) {
-                int source = rowMap == null ? r0 + r : rowMap[r0 + r];
-                kernel.unpackFloats(w, off + source * rowBytes, tile, r * cols, cols);
-            }
-            // a short last tile computes on zero rows and drops their sums
-            java.util.Arrays.fill(tile, rows * cols, ROWS * cols, 0f);
-            int t = 0;
-            for (; t + TOKENS <= n; t += TOKENS) {
-                tile4x3(tile, cols, x, t * cols, sums);
-                store(sums, TOKENS, rows, out, outStride, t, r0);
-            }
-            for (; t < n; t++) {
-                tile4x1(tile, cols, x, t * cols, sums);
-                store(sums, 1, rows, out, outStride, t, r0);
+    public static void matmul(RowSlices w, int cols, float[] x, int n, float[] out, int outStride,
+                              int rowStart, int rowEnd) {
+        Buffers b = BUFFERS.get();
+        int pass = Math.max(TOKENS, PACKED_FLOATS / cols / TOKENS * TOKENS);
+        for (int t0 = 0; t0 < n; t0 += pass) {
+            int tokens = Math.min(pass, n - t0);
+            int groups = (tokens + TOKENS - 1) / TOKENS;
+            float[] acts = packActivations(b, x, cols, t0, tokens, groups);
+            for (int r0 = rowStart; r0 < rowEnd; r0 += BLOCK_ROWS) {
+                int rows = Math.min(BLOCK_ROWS, rowEnd - r0);
+                multiplyBlock(b, w, cols, r0, rows, acts, tokens, groups);
+                store(b.sums, rows, tokens, groups, out, outStride, t0, r0);
             }
         }
     }
 
-    private static void store(float[] sums, int tokens, int rows, float[] out, int outStride, int t, int r0) {
-        for (int k = 0; k < tokens; k++) {
-            for (int r = 0; r < rows; r++) {
-                out[(t + k) * outStride + r0 + r] = sums[r * TOKENS + k];
+    /**
+     * Tokens [t0, t0 + tokens) of x, transposed per group of {@link #TOKENS}: {@code acts[(g * cols + k) * TOKENS + j]}
+     * is element k of token {@code t0 + g * TOKENS + j}, zero past the last token.
+     */
+    private static float[] packActivations(Buffers b, float[] x, int cols, int t0, int tokens, int groups) {
+        int size = groups * cols * TOKENS;
+        if (b.acts.length < size) {
+            b.acts = new float[size];
+        }
+        float[] acts = b.acts;
+        for (int g = 0; g < groups; g++) {
+            int base = g * cols * TOKENS;
+            for (int j = 0; j < TOKENS; j++) {
+                int t = g * TOKENS + j;
+                if (t < tokens) {
+                    int src = (t0 + t) * cols;
+                    for (int k = 0; k < cols; k++) {
+                        acts[base + k * TOKENS + j] = x[src + k];
+                    }
+                } else {
+                    for (int k = 0; k < cols; k++) {
+                        acts[base + k * TOKENS + j] = 0f;
+                    }
+                }
             }
         }
+        return acts;
     }
 
-    private static float[] tile(int cols) {
-        float[][] holder = TILE.get();
-        if (holder[0].length < ROWS * cols) {
-            holder[0] = new float[ROWS * cols];
+    /**
+     * Sums of rows [r0, r0 + rows) times every packed token group into {@code b.sums}: micro-tile (rt, g) at
+     * {@code (rt * groups + g) * ROWS * TOKENS}, row-major within the tile.
+     */
+    private static void multiplyBlock(Buffers b, RowSlices w, int cols, int r0, int rows, float[] acts, int tokens,
+                                      int groups) {
+        int tiles = (rows + ROWS - 1) / ROWS;
+        int size = tiles * groups * ROWS * TOKENS;
+        if (b.sums.length < size) {
+            b.sums = new float[size];
         }
-        return holder[0];
-    }
-
-    /** sums[r*TOKENS + k] = tile row r . x[x0 + k*cols ..] for 4 rows and 3 vectors. */
-    private static void tile4x3(float[] tile, int cols, float[] x, int x0, float[] sums) {
-        FloatVector s00 = FloatVector.zero(F), s01 = FloatVector.zero(F), s02 = FloatVector.zero(F);
-        FloatVector s10 = FloatVector.zero(F), s11 = FloatVector.zero(F), s12 = FloatVector.zero(F);
-        FloatVector s20 = FloatVector.zero(F), s21 = FloatVector.zero(F), s22 = FloatVector.zero(F);
-        FloatVector s30 = FloatVector.zero(F), s31 = FloatVector.zero(F), s32 = FloatVector.zero(F);
-        int x1 = x0 + cols;
-        int x2 = x1 + cols;
-        int i = 0;
-        for (; i + LANES <= cols; i += LANES) {
-            FloatVector a0 = FloatVector.fromArray(F, x, x0 + i);
-            FloatVector a1 = FloatVector.fromArray(F, x, x1 + i);
-            FloatVector a2 = FloatVector.fromArray(F, x, x2 + i);
-            FloatVector w = FloatVector.fromArray(F, tile, i);
-            s00 = w.fma(a0, s00);
-            s01 = w.fma(a1, s01);
-            s02 = w.fma(a2, s02);
-            w = FloatVector.fromArray(F, tile, cols + i);
-            s10 = w.fma(a0, s10);
-            s11 = w.fma(a1, s11);
-            s12 = w.fma(a2, s12);
-            w = FloatVector.fromArray(F, tile, 2 * cols + i);
-            s20 = w.fma(a0, s20);
-            s21 = w.fma(a1, s21);
-            s22 = w.fma(a2, s22);
-            w = FloatVector.fromArray(F, tile, 3 * cols + i);
-            s30 = w.fma(a0, s30);
-            s31 = w.fma(a1, s31);
-            s32 = w.fma(a2, s32);
+        float[] sums = b.sums;
+        Arrays.fill(sums, 0, size, 0f);
+        // depth block kb of row r at (kb * BLOCK_ROWS + r) * DEPTH: the micro-kernel's rows lie DEPTH apart
+        int panel = BLOCK_ROWS * DEPTH;
+        int panels = (cols + DEPTH - 1) / DEPTH;
+        if (b.weights.length < panels * panel) {
+            b.weights = new float[panels * panel];
         }
-        sums[0] = s00.reduceLanes(VectorOperators.ADD);
-        sums[1] = s01.reduceLanes(VectorOperators.ADD);
-        sums[2] = s02.reduceLanes(VectorOperators.ADD);
-        sums[3] = s10.reduceLanes(VectorOperators.ADD);
-        sums[4] = s11.reduceLanes(VectorOperators.ADD);
-        sums[5] = s12.reduceLanes(VectorOperators.ADD);
-        sums[6] = s20.reduceLanes(VectorOperators.ADD);
-        sums[7] = s21.reduceLanes(VectorOperators.ADD);
-        sums[8] = s22.reduceLanes(VectorOperators.ADD);
-        sums[9] = s30.reduceLanes(VectorOperators.ADD);
-        sums[10] = s31.reduceLanes(VectorOperators.ADD);
-        sums[11] = s32.reduceLanes(VectorOperators.ADD);
-        for (; i < cols; i++) {
-            for (int r = 0; r < ROWS; r++) {
-                for (int k = 0; k < TOKENS; k++) {
-                    sums[r * TOKENS + k] += tile[r * cols + i] * x[x0 + k * cols + i];
+        float[] weights = b.weights;
+        // row by row: long sequential reads, which the hardware prefetches from memory (48 rows read a slice at a
+        // time would be 48 short streams, each paying the memory latency)
+        for (int r = 0; r < rows; r++) {
+            for (int k0 = 0; k0 < cols; k0 += DEPTH) {
+                w.unpack(r0 + r, k0, Math.min(DEPTH, cols - k0), weights, k0 / DEPTH * panel + r * DEPTH);
+            }
+        }
+        // a short last tile multiplies zero rows and its extra sums are dropped
+        for (int kb = 0; kb < panels; kb++) {
+            Arrays.fill(weights, kb * panel + rows * DEPTH, kb * panel + tiles * ROWS * DEPTH, 0f);
+        }
+        // a last group of at most LANES tokens needs only the narrow kernel
+        boolean narrowLast = tokens - (groups - 1) * TOKENS <= LANES;
+        for (int k0 = 0; k0 < cols; k0 += DEPTH) {
+            int depth = Math.min(DEPTH, cols - k0);
+            for (int g = 0; g < groups; g++) {
+                int a = (g * cols + k0) * TOKENS;
+                boolean narrow = narrowLast && g == groups - 1;
+                for (int rt = 0; rt < tiles; rt++) {
+                    int s = (rt * groups + g) * ROWS * TOKENS;
+                    if (narrow) {
+                        tileNarrow(weights, k0 / DEPTH * panel + rt * ROWS * DEPTH, depth, acts, a, sums, s);
+                    } else {
+                        tile(weights, k0 / DEPTH * panel + rt * ROWS * DEPTH, depth, acts, a, sums, s);
+                    }
                 }
             }
         }
     }
 
-    /** sums[r*TOKENS] = tile row r . x[x0 ..] for 4 rows and 1 vector (the tokens left over). */
-    private static void tile4x1(float[] tile, int cols, float[] x, int x0, float[] sums) {
-        FloatVector s0 = FloatVector.zero(F), s1 = FloatVector.zero(F);
-        FloatVector s2 = FloatVector.zero(F), s3 = FloatVector.zero(F);
-        int i = 0;
-        for (; i + LANES <= cols; i += LANES) {
-            FloatVector a = FloatVector.fromArray(F, x, x0 + i);
-            s0 = FloatVector.fromArray(F, tile, i).fma(a, s0);
-            s1 = FloatVector.fromArray(F, tile, cols + i).fma(a, s1);
-            s2 = FloatVector.fromArray(F, tile, 2 * cols + i).fma(a, s2);
-            s3 = FloatVector.fromArray(F, tile, 3 * cols + i).fma(a, s3);
-        }
-        sums[0] = s0.reduceLanes(VectorOperators.ADD);
-        sums[TOKENS] = s1.reduceLanes(VectorOperators.ADD);
-        sums[2 * TOKENS] = s2.reduceLanes(VectorOperators.ADD);
-        sums[3 * TOKENS] = s3.reduceLanes(VectorOperators.ADD);
-        for (; i < cols; i++) {
-            for (int r = 0; r < ROWS; r++) {
-                sums[r * TOKENS] += tile[r * cols + i] * x[x0 + i];
+    /**
+     * The block's sums, transposed into token-major {@code out}; padding rows and tokens are skipped. Token by
+     * token, so that the writes run along a row of {@code out} and the scattered reads hit the small sum buffer.
+     */
+    private static void store(float[] sums, int rows, int tokens, int groups, float[] out, int outStride, int t0,
+                              int r0) {
+        int tiles = (rows + ROWS - 1) / ROWS;
+        for (int t = 0; t < tokens; t++) {
+            int o = (t0 + t) * outStride + r0;
+            // token t's sum for row i of tile rt is at column + (rt * groups * ROWS + i) * TOKENS
+            int column = t / TOKENS * ROWS * TOKENS + t % TOKENS;
+            for (int rt = 0; rt < tiles; rt++) {
+                int from = column + rt * groups * ROWS * TOKENS;
+                int count = Math.min(ROWS, rows - rt * ROWS);
+                for (int i = 0; i < count; i++) {
+                    out[o + rt * ROWS + i] = sums[from + i * TOKENS];
+                }
             }
         }
+    }
+
+    /**
+     * {@code sums[s + i * TOKENS + j] += sum_k weights[w + i * DEPTH + k] * acts[a + k * TOKENS + j]} for the
+     * {@link #ROWS} rows i and {@link #TOKENS} tokens j of one micro-tile. Spelled out: the 8 sums must stay in
+     * registers.
+     */
+    private static void tile(float[] weights, int w, int depth, float[] acts, int a, float[] sums, int s) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        int w1 = w + DEPTH, w2 = w1 + DEPTH, w3 = w2 + DEPTH;
+        for (int k = 0; k < depth; k++) {
+            int ak = a + k * TOKENS;
+            FloatVector x0 = FloatVector.fromArray(F, acts, ak);
+            FloatVector x1 = FloatVector.fromArray(F, acts, ak + LANES);
+            FloatVector v = FloatVector.broadcast(F, weights[w + k]);
+            c00 = v.fma(x0, c00);
+            c01 = v.fma(x1, c01);
+            v = FloatVector.broadcast(F, weights[w1 + k]);
+            c10 = v.fma(x0, c10);
+            c11 = v.fma(x1, c11);
+            v = FloatVector.broadcast(F, weights[w2 + k]);
+            c20 = v.fma(x0, c20);
+            c21 = v.fma(x1, c21);
+            v = FloatVector.broadcast(F, weights[w3 + k]);
+            c30 = v.fma(x0, c30);
+            c31 = v.fma(x1, c31);
+        }
+        add(c00, sums, s);
+        add(c01, sums, s + LANES);
+        add(c10, sums, s + TOKENS);
+        add(c11, sums, s + TOKENS + LANES);
+        add(c20, sums, s + 2 * TOKENS);
+        add(c21, sums, s + 2 * TOKENS + LANES);
+        add(c30, sums, s + 3 * TOKENS);
+        add(c31, sums, s + 3 * TOKENS + LANES);
+    }
+
+    /** {@link #tile} for the first {@link #LANES} tokens of the group only (a prompt's last few tokens). */
+    private static void tileNarrow(float[] weights, int w, int depth, float[] acts, int a, float[] sums, int s) {
+        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
+        FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+        int w1 = w + DEPTH, w2 = w1 + DEPTH, w3 = w2 + DEPTH;
+        for (int k = 0; k < depth; k++) {
+            FloatVector x0 = FloatVector.fromArray(F, acts, a + k * TOKENS);
+            c0 = x0.fma(FloatVector.broadcast(F, weights[w + k]), c0);
+            c1 = x0.fma(FloatVector.broadcast(F, weights[w1 + k]), c1);
+            c2 = x0.fma(FloatVector.broadcast(F, weights[w2 + k]), c2);
+            c3 = x0.fma(FloatVector.broadcast(F, weights[w3 + k]), c3);
+        }
+        add(c0, sums, s);
+        add(c1, sums, s + TOKENS);
+        add(c2, sums, s + 2 * TOKENS);
+        add(c3, sums, s + 3 * TOKENS);
+    }
+
+    private static void add(FloatVector v, float[] sums, int at) {
+        v.add(FloatVector.fromArray(F, sums, at)).intoArray(sums, at);
     }
 }

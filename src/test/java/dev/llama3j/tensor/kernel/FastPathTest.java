@@ -73,32 +73,39 @@ class FastPathTest {
         RowKernel k = t.kernel();
         Random rnd = new Random(200 + t.ordinal());
         try (Arena arena = Arena.ofConfined()) {
-            int cols = t.isQuantized() ? 3 * t.blockSize : 45;
-            long rowBytes = t.bytesFor(cols);
-            for (int rows : new int[] {1, 3, 4, 9}) {
-                MemorySegment w = RandomWeights.fill(arena, t, rows, cols, 3, rnd);
-                float[][] deq = new float[rows][cols];
-                for (int r = 0; r < rows; r++) {
-                    k.dequantize(w, 3 + r * rowBytes, deq[r], 0, cols);
-                }
-                for (int n = 1; n <= 13; n++) {
-                    float[] x = RandomWeights.gaussian(n * cols, rnd);
-                    // a row range that starts off the tile grid, inside a wider output
-                    int rowStart = rows > 3 ? 1 : 0;
-                    int outRows = rows + 2;
-                    float[] out = new float[n * outRows];
-                    Arrays.fill(out, Float.NaN);
-                    TileMatmul.matmul(k, w, 3, rowBytes, cols, null, x, n, out, outRows, rowStart, rows);
-                    for (int tok = 0; tok < n; tok++) {
-                        for (int r = 0; r < outRows; r++) {
-                            float got = out[tok * outRows + r];
-                            if (r < rowStart || r >= rows) {
-                                assertThat(got).as("row %d outside the range is untouched", r).isNaN();
-                                continue;
+            // several depth blocks and a short last one; for the plain types a length off the vector width too
+            int[] colsCases = t.isQuantized() ? new int[] {3 * t.blockSize, 1280} : new int[] {45, 600};
+            for (int cols : colsCases) {
+                long rowBytes = t.bytesFor(cols);
+                for (int rows : new int[] {1, 5, 6, 7, 13, 50}) {
+                    MemorySegment w = RandomWeights.fill(arena, t, rows, cols, 3, rnd);
+                    float[][] deq = new float[rows][cols];
+                    for (int r = 0; r < rows; r++) {
+                        k.dequantize(w, 3 + r * rowBytes, deq[r], 0, cols);
+                    }
+                    TileMatmul.RowSlices slices = (row, col, len, dst, dstOff) ->
+                            k.unpackFloats(w, 3 + row * rowBytes + t.bytesFor(col), dst, dstOff, len);
+                    for (int n : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 17, 70}) {
+                        float[] x = RandomWeights.gaussian(n * cols, rnd);
+                        // a row range off the tile grid at both ends, inside a wider output
+                        int rowStart = rows > 3 ? 1 : 0;
+                        int rowEnd = rows > 6 ? rows - 1 : rows;
+                        int outRows = rows + 2;
+                        float[] out = new float[n * outRows];
+                        Arrays.fill(out, Float.NaN);
+                        TileMatmul.matmul(slices, cols, x, n, out, outRows, rowStart, rowEnd);
+                        for (int tok = 0; tok < n; tok++) {
+                            for (int r = 0; r < outRows; r++) {
+                                float got = out[tok * outRows + r];
+                                if (r < rowStart || r >= rowEnd) {
+                                    assertThat(got).as("row %d outside the range is untouched", r).isNaN();
+                                    continue;
+                                }
+                                double[] exact = exactDot(deq[r], x, tok * cols);
+                                assertThat((double) got).as("%s cols=%d rows=%d n=%d token %d row %d", t, cols, rows,
+                                                n, tok, r)
+                                        .isCloseTo(exact[0], within(TileErrorBound.of(cols, exact[1])));
                             }
-                            double[] exact = exactDot(deq[r], x, tok * cols);
-                            assertThat((double) got).as("%s rows=%d n=%d token %d row %d", t, rows, n, tok, r)
-                                    .isCloseTo(exact[0], within(1e-5 * exact[1]));
                         }
                     }
                 }
