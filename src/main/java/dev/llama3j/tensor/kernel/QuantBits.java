@@ -49,7 +49,8 @@ final class QuantBits {
     /**
      * {@code x[xOff .. xOff + n)} reordered for the quads layout: in each 32, element {@code 4i + j} moves to
      * {@code 8j + i}; followed by {@code n / 4} lane sums, for each 32 the 8 lanes summed over its 4 groups (what a
-     * per-32 bias or min multiplies).
+     * per-32 bias or min multiplies). The array is a per-thread buffer that may be longer than {@code n + n / 4};
+     * it is valid until the next prepare on the same thread.
      */
     static float[] prepareQuads(float[] x, int xOff, int n) {
         return reorder(x, xOff, n, 4);
@@ -60,8 +61,18 @@ final class QuantBits {
         return reorder(x, xOff, n, 2);
     }
 
+    /**
+     * Per-thread buffer for the prepared vector: a decode step prepares one per matrix and thread, and should not
+     * allocate. It is used only between a {@code prepare} and the dots of the same matvec on the same thread.
+     */
+    private static final ThreadLocal<float[][]> PREPARED = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+
     private static float[] reorder(float[] x, int xOff, int n, int perLane) {
-        float[] p = new float[n + n / 4];
+        float[][] holder = PREPARED.get();
+        if (holder[0].length < n + n / 4) {
+            holder[0] = new float[n + n / 4];
+        }
+        float[] p = holder[0];
         int run = 8 * perLane;
         for (int c = 0; c < n; c += run) {
             for (int i = 0; i < 8; i++) {

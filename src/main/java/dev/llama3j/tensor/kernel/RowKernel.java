@@ -14,7 +14,8 @@ public interface RowKernel {
 
     /**
      * What this kernel can compute once per activation vector and reuse for every row of a matrix-vector product
-     * (the sums of {@code x} over each block of 32, for the types whose blocks have a min), or null when nothing.
+     * (x reordered to the weights' nibble layout plus per-block lane sums, for the quantized types), or null when
+     * nothing. The result may be a per-thread buffer: use it before the next {@code prepare} on the same thread.
      */
     default float[] prepare(float[] x, int xOff, int n) {
         return null;
