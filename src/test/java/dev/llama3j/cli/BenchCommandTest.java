@@ -26,7 +26,7 @@ class BenchCommandTest {
             String[] cells = row.split("\\|");
             assertThat(cells).hasSize(8);
             assertThat(cells[1].strip()).matches("llama \\d+[KMB] Q8_0");
-            assertThat(cells[7].strip()).matches("\\d+\\.\\d{2} ± \\d+\\.\\d{2}");
+            assertThat(cells[7].strip()).matches("\\d+\\.\\d{2} ± +\\d+\\.\\d{2}");
         }
         assertThat(lines.subList(2, lines.size()).stream().map(l -> l.split("\\|")[5].strip() + l.split("\\|")[6].strip()))
                 .containsExactly("1pp8", "1pp16", "1tg4", "2pp8", "2pp16", "2tg4");
