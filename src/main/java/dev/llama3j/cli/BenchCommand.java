@@ -9,6 +9,7 @@ import dev.llama3j.bench.ModelBenchmark;
 import dev.llama3j.format.ModelFiles;
 import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.tensor.Parallel;
+import dev.llama3j.tensor.kernel.Int8Activations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -41,6 +42,9 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, defaultValue = "md", description = "md or json (default: ${DEFAULT-VALUE})")
     String output;
 
+    @Option(names = "--int8-activations", description = "decode with int8-quantized activations (see complete --help)")
+    boolean int8Activations;
+
     @Override
     public Integer call() throws Exception {
         if (!output.equals("md") && !output.equals("json")) {
@@ -59,6 +63,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         int original = Parallel.threads();
+        Int8Activations.enable(int8Activations);
         try (LlamaWeights w = ModelFiles.loadWeights(model)) {
             ModelBenchmark bench = new ModelBenchmark(w);
             long params = ModelBenchmark.parameterCount(w);
@@ -87,6 +92,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         } finally {
             Parallel.setThreads(original);
+            Int8Activations.enable(false);
         }
         return 0;
     }
@@ -94,7 +100,7 @@ final class BenchCommand implements Callable<Integer> {
     private ModelBenchmark.Result report(ModelBenchmark.Result r, boolean md, String type, long size, long params) {
         if (md) {
             System.out.printf("| %-30s | %6.2f MiB | %8.2f M | %-10s | %7d | %15s | %12.2f ± %5.2f |%n", type,
-                    size / 1048576.0, params / 1e6, "CPU (Java)", r.threads(), r.test(), r.avgTs(), r.stddevTs());
+                    size / 1048576.0, params / 1e6, int8Activations ? "CPU (Java, int8 act.)" : "CPU (Java)", r.threads(), r.test(), r.avgTs(), r.stddevTs());
             System.out.flush();
         }
         return r;
@@ -111,6 +117,7 @@ final class BenchCommand implements Callable<Integer> {
             o.put("model_size", size);
             o.put("model_n_params", params);
             o.put("n_threads", r.threads());
+            o.put("activations", int8Activations ? "int8" : "f32");
             o.put("n_prompt", r.nPrompt());
             o.put("n_gen", r.nGen());
             o.put("test", r.test());

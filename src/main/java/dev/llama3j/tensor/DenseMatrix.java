@@ -1,5 +1,6 @@
 package dev.llama3j.tensor;
 
+import dev.llama3j.tensor.kernel.Int8Activations;
 import dev.llama3j.tensor.kernel.RowKernel;
 import dev.llama3j.tensor.kernel.TileMatmul;
 
@@ -67,9 +68,19 @@ public final class DenseMatrix implements Matrix {
         kernel.dequantize(data, row * rowBytes, dst, dstOff, cols);
     }
 
-    /** One {@link RowKernel#prepare} of {@code x} serves every row. */
+    /**
+     * One {@link RowKernel#prepare} of {@code x} serves every row; with int8 activations turned on
+     * ({@link Int8Activations#enable}) and a type that has them, one quantization of {@code x} does.
+     */
     @Override
     public void matvec(float[] x, int xOff, float[] out, int outOff, int rowStart, int rowEnd) {
+        if (kernel.hasInt8Dot() && Int8Activations.enabled()) {
+            Int8Activations quantized = Int8Activations.quantize(x, xOff, cols);
+            for (int r = rowStart; r < rowEnd; r++) {
+                out[outOff + r] = kernel.dot(data, r * rowBytes, quantized, cols);
+            }
+            return;
+        }
         float[] prepared = kernel.prepare(x, xOff, cols);
         for (int r = rowStart; r < rowEnd; r++) {
             out[outOff + r] = kernel.dot(data, r * rowBytes, x, xOff, cols, prepared);

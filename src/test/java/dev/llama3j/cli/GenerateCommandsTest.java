@@ -52,6 +52,37 @@ class GenerateCommandsTest {
         assertThat(blocks[1].lines().filter(l -> l.startsWith("  \"")).count()).isEqualTo(1 + 5 + 5); // Simply| put|,| the| theory
     }
 
+    /**
+     * {@code --int8-activations} on a Q8_0 file: the same greedy tokens as the float32 default on this model (its
+     * top logits are far apart), log-probabilities within int8 rounding of the default's, and not all identical.
+     */
+    @Test
+    void int8ActivationsStayCloseToTheFloatPath() {
+        String model = SharedData.require("fixtures/gguf/tiny-gguf-q8_0.gguf").toString();
+        String[] args = {"complete", "-m", model, "--tokenizer-path", SharedData.require("llama3/tokenizer.model").toString(),
+                "--temperature", "0", "--max-gen-len", "8", "--logprobs", "--no-timing", "The capital of France is"};
+        CliRunner.Run exact = CliRunner.run(args);
+        String[] withInt8 = java.util.Arrays.copyOf(args, args.length + 1);
+        withInt8[args.length] = "--int8-activations";
+        CliRunner.Run fast = CliRunner.run(withInt8);
+        assertThat(exact.exit()).as(exact.stderr()).isZero();
+        assertThat(fast.exit()).as(fast.stderr()).isZero();
+        List<String> a = exact.stdout().lines().filter(l -> l.startsWith("  \"")).toList();
+        List<String> b = fast.stdout().lines().filter(l -> l.startsWith("  \"")).toList();
+        assertThat(a).hasSize(8);
+        assertThat(b).hasSize(a.size());
+        int differing = 0;
+        for (int i = 0; i < a.size(); i++) {
+            int split = a.get(i).lastIndexOf(' ');
+            assertThat(b.get(i)).startsWith(a.get(i).substring(0, split));
+            double la = Double.parseDouble(a.get(i).substring(split + 1));
+            double lb = Double.parseDouble(b.get(i).substring(b.get(i).lastIndexOf(' ') + 1));
+            assertThat(lb).isCloseTo(la, org.assertj.core.api.Assertions.within(0.05));
+            differing += la != lb ? 1 : 0;
+        }
+        assertThat(differing).isPositive();
+    }
+
     @Test
     void completeWithoutPromptsRunsMetasFourExamples() {
         CliRunner.Run run = CliRunner.run("complete", "--ckpt-dir", ckpt(), "--max-gen-len", "2");

@@ -4,6 +4,7 @@ import dev.llama3j.tensor.DType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -12,8 +13,10 @@ import java.lang.foreign.ValueLayout;
 import static dev.llama3j.tensor.kernel.QuantBits.B32;
 import static dev.llama3j.tensor.kernel.QuantBits.F8;
 import static dev.llama3j.tensor.kernel.QuantBits.GROUP;
+import static dev.llama3j.tensor.kernel.QuantBits.S16;
 import static dev.llama3j.tensor.kernel.Vectors.LE;
 import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.B2S;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
 
@@ -87,6 +90,32 @@ public final class Q8_0Kernel extends QuantKernel {
             acc = ((FloatVector) q.lanewise(ASHR, 24).convert(I2F, 0))
                     .fma(FloatVector.fromArray(F8, p, xb + 24), acc);
             sum = acc.fma(FloatVector.broadcast(F8, QuantBits.f16(w, block)), sum);
+        }
+        return sum.reduceLanes(VectorOperators.ADD);
+    }
+
+    @Override
+    public boolean hasInt8Dot() {
+        return true;
+    }
+
+    /**
+     * Both halves of a block widened to 16 bits and multiplied: |w x| <= 128 * 127, and a lane's two products, fit;
+     * four of them need not, so the lanes are widened before the pairs are added.
+     */
+    @Override
+    public float dot(MemorySegment w, long off, Int8Activations x, int n) {
+        short[] xq = x.q;
+        float[] xd = x.d;
+        FloatVector sum = FloatVector.zero(F8);
+        for (int b = 0; b < n / 32; b++) {
+            long block = off + 34L * b;
+            ShortVector w0 = (ShortVector) QuantBits.load(w, block + 2).convertShape(B2S, S16, 0);
+            ShortVector w1 = (ShortVector) QuantBits.load(w, block + 18).convertShape(B2S, S16, 0);
+            ShortVector p = w0.mul(ShortVector.fromArray(S16, xq, 32 * b))
+                    .add(w1.mul(ShortVector.fromArray(S16, xq, 32 * b + 16)));
+            float scale = QuantBits.f16(w, block) * xd[b];
+            sum = ((FloatVector) Int8Activations.pairSums(p).convert(I2F, 0)).fma(FloatVector.broadcast(F8, scale), sum);
         }
         return sum.reduceLanes(VectorOperators.ADD);
     }

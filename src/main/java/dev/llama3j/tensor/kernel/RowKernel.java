@@ -26,6 +26,19 @@ public interface RowKernel {
         return dot(w, off, x, xOff, n);
     }
 
+    /** Whether this type has the integer dot product with {@link Int8Activations}. */
+    default boolean hasInt8Dot() {
+        return false;
+    }
+
+    /**
+     * {@code sum_i w[i] * x[i]} with the activations quantized to int8 blocks ({@code x} from element 0): integer
+     * products per block of 32, then one float multiply-add by the two scales. Only where {@link #hasInt8Dot}.
+     */
+    default float dot(MemorySegment w, long off, Int8Activations x, int n) {
+        throw new UnsupportedOperationException("no int8 dot product for this weight type");
+    }
+
     /** n weights as floats into {@code dst[dstOff ..]}; plain scalar code, also the tests' reference. */
     void dequantize(MemorySegment w, long off, float[] dst, int dstOff, int n);
 

@@ -1,0 +1,110 @@
+package dev.llama3j.tensor.kernel;
+
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * An activation vector quantized the way ggml quantizes activations for its integer dot products: blocks of 32,
+ * {@code d = max|x| / 127}, {@code q = round(x / d)} in [-127, 127]. The quants are kept widened to 16 bits: the
+ * Vector API has no byte multiply-add (x86 {@code vpmaddubsw}), so the kernels multiply 16-bit lanes, where a product
+ * of a weight quant and an activation quant, and the sum of two such products, always fit.
+ *
+ * <p>This trades exactness for speed: each activation carries a relative error up to 1/254 of its block's largest
+ * magnitude, so logits drift by about 1e-2 relative from the float32 path, beyond the quantized fixtures' 1e-3
+ * tolerance. It is therefore opt-in ({@link #enable}); the default decode path keeps float32 activations.
+ *
+ * <p>An instance is a per-thread buffer ({@link #quantize}), valid until the next quantize on the same thread.
+ */
+public final class Int8Activations {
+    /** Activation quants, in element order. */
+    short[] q = new short[0];
+    /** Per block of 32: the scale d. */
+    float[] d = new float[0];
+    /**
+     * Per block of 32, 8 int lanes: lane i holds {@code 8 * (q[2i] + q[2i+1] + q[16+2i] + q[17+2i])}, what a Q4_0
+     * block's {@code -8} offset takes from lane i of its pair-reduced products.
+     */
+    int[] q4Offsets = new int[0];
+    private int n;
+
+    private static volatile boolean enabled;
+    private static final ThreadLocal<Int8Activations> BUFFER = ThreadLocal.withInitial(Int8Activations::new);
+
+    private Int8Activations() {}
+
+    /** Turns int8 activations on or off for every later matrix-vector product of the kernels that have them. */
+    public static void enable(boolean on) {
+        enabled = on;
+    }
+
+    public static boolean enabled() {
+        return enabled;
+    }
+
+    /** {@code x[xOff .. xOff + n)} quantized into this thread's buffer; n is a multiple of 32. */
+    public static Int8Activations quantize(float[] x, int xOff, int n) {
+        Int8Activations a = BUFFER.get();
+        a.fill(x, xOff, n);
+        return a;
+    }
+
+    /** Number of quantized activations. */
+    public int length() {
+        return n;
+    }
+
+    /** Activation quant {@code i}. */
+    public int quant(int i) {
+        return q[i];
+    }
+
+    /** Scale of block {@code b} (elements 32b .. 32b+31). */
+    public float scale(int b) {
+        return d[b];
+    }
+
+    /**
+     * Adjacent pairs of 16-bit lanes summed into 8 int lanes. Adding the lanes shifted left by 16 puts the pair sum
+     * in the high half (3 ops): exact only while every pair sum fits in 16 bits, as it does for Q4_0's 4-bit quants.
+     */
+    static IntVector pairSumsSmall(ShortVector lanes) {
+        IntVector p = lanes.reinterpretAsInts();
+        return p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
+    }
+
+    /** {@link #pairSumsSmall} for any 16-bit lanes: both halves sign-extended, then added (4 ops). */
+    static IntVector pairSums(ShortVector lanes) {
+        IntVector p = lanes.reinterpretAsInts();
+        return p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                .add(p.lanewise(VectorOperators.ASHR, 16));
+    }
+
+    private void fill(float[] x, int xOff, int n) {
+        if (q.length < n) {
+            q = new short[n];
+            d = new float[n / 32];
+            q4Offsets = new int[n / 4];
+        }
+        this.n = n;
+        for (int b = 0; b < n / 32; b++) {
+            int base = xOff + 32 * b;
+            float max = 0f;
+            for (int j = 0; j < 32; j++) {
+                max = Math.max(max, Math.abs(x[base + j]));
+            }
+            float scale = max / 127f;
+            float inverse = scale == 0f ? 0f : 1f / scale;
+            d[b] = scale;
+            for (int j = 0; j < 32; j++) {
+                // half away from zero, like ggml's roundf; |x * inverse| <= 127 up to rounding, clamped for safety
+                int v = Math.round(Math.abs(x[base + j]) * inverse);
+                q[32 * b + j] = (short) (Math.min(v, 127) * (x[base + j] < 0 ? -1 : 1));
+            }
+            for (int i = 0; i < 8; i++) {
+                int at = 32 * b + 2 * i;
+                q4Offsets[8 * b + i] = 8 * (q[at] + q[at + 1] + q[at + 16] + q[at + 17]);
+            }
+        }
+    }
+}
