@@ -3,6 +3,7 @@ package dev.llama3j.bench;
 import dev.llama3j.tensor.DType;
 import dev.llama3j.tensor.DenseMatrix;
 import dev.llama3j.tensor.RandomWeights;
+import dev.llama3j.tensor.kernel.Int8Activations;
 
 import java.lang.foreign.Arena;
 import java.lang.management.ManagementFactory;
@@ -19,6 +20,10 @@ import java.util.Random;
  * java --add-modules jdk.incubator.vector -cp target/test-classes:target/classes dev.llama3j.bench.CpuTimeBench \
  *   matvec 2048x2048 F32,Q8_0,Q4_0     # or: matmul 64 F32,Q4_K  (a 2048x2048 matrix times 64 vectors)
  * </pre>
+ * A type written {@code Q8_0:int8} runs its matvec with {@link Int8Activations} turned on, for a float-vs-int8
+ * comparison in one run ({@code matvec 2048x8192 Q8_0,Q8_0:int8,Q4_0,Q4_0:int8}).
+ * <pre>
+ * </pre>
  */
 public final class CpuTimeBench {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
@@ -31,11 +36,15 @@ public final class CpuTimeBench {
                 : Arrays.stream(DType.values()).map(Enum::name).toArray(String[]::new);
         double f32 = Double.NaN;
         for (String type : types) {
-            double rate = matvec ? matvec(DType.valueOf(type), args[1]) : matmul(DType.valueOf(type), Integer.parseInt(args[1]));
+            boolean int8 = type.endsWith(":int8");
+            DType t = DType.valueOf(int8 ? type.substring(0, type.length() - 5) : type);
+            Int8Activations.enable(int8);
+            double rate = matvec ? matvec(t, args[1]) : matmul(t, Integer.parseInt(args[1]));
+            Int8Activations.enable(false);
             if (type.equals("F32")) {
                 f32 = rate;
             }
-            System.out.printf("%-5s %s %-10s %8.2f %s  x%.2f vs F32%n", type, args[0], args[1], rate,
+            System.out.printf("%-9s %s %-10s %8.2f %s  x%.2f vs F32%n", type, args[0], args[1], rate,
                     matvec ? "GB/s" : "GFLOP/s", rate / f32);
         }
     }
