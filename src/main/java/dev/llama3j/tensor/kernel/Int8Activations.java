@@ -26,6 +26,8 @@ public final class Int8Activations {
      * block's {@code -8} offset takes from lane i of its pair-reduced products.
      */
     int[] q4Offsets = new int[0];
+    /** Per block of 32: {@code d * sum(q)}, the scaled activation sum that a K-quant sub-block's min multiplies. */
+    float[] scaledSums = new float[0];
     private int n;
 
     private static volatile boolean enabled;
@@ -85,6 +87,7 @@ public final class Int8Activations {
             q = new short[n];
             d = new float[n / 32];
             q4Offsets = new int[n / 4];
+            scaledSums = new float[n / 32];
         }
         this.n = n;
         for (int b = 0; b < n / 32; b++) {
@@ -101,6 +104,11 @@ public final class Int8Activations {
                 int v = Math.round(Math.abs(x[base + j]) * inverse);
                 q[32 * b + j] = (short) (Math.min(v, 127) * (x[base + j] < 0 ? -1 : 1));
             }
+            int sum = 0;
+            for (int j = 0; j < 32; j++) {
+                sum += q[32 * b + j];
+            }
+            scaledSums[b] = scale * sum;
             for (int i = 0; i < 8; i++) {
                 int at = 32 * b + 2 * i;
                 q4Offsets[8 * b + i] = 8 * (q[at] + q[at + 1] + q[at + 16] + q[at + 17]);

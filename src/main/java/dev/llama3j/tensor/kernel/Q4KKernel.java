@@ -4,6 +4,7 @@ import dev.llama3j.tensor.DType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -12,7 +13,9 @@ import static dev.llama3j.tensor.kernel.QuantBits.B32;
 import static dev.llama3j.tensor.kernel.QuantBits.F8;
 import static dev.llama3j.tensor.kernel.QuantBits.GROUP;
 import static dev.llama3j.tensor.kernel.QuantBits.MASK4;
+import static dev.llama3j.tensor.kernel.QuantBits.S16;
 import static dev.llama3j.tensor.kernel.Vectors.LE;
+import static jdk.incubator.vector.VectorOperators.B2S;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 
@@ -23,6 +26,8 @@ import static jdk.incubator.vector.VectorOperators.LSHR;
  */
 public final class Q4KKernel extends QuantKernel {
     public static final Q4KKernel INSTANCE = new Q4KKernel();
+
+    private static final ShortVector LOW_4_SHORTS = ShortVector.broadcast(S16, (short) 0x0F);
 
     private Q4KKernel() {
         super(DType.Q4_K, 32, true);
@@ -145,17 +150,7 @@ public final class Q4KKernel extends QuantKernel {
         float[] mins = scratch().offsets;
         for (int b = 0; b < n / 256; b++) {
             long block = off + 144L * b;
-            float d = QuantBits.f16(w, block);
-            float dmin = QuantBits.f16(w, block + 2);
-            long lo = w.get(QuantBits.LONG_LE, block + 4);
-            int hi = w.get(QuantBits.INT_LE, block + 12);
-            for (int sub = 0; sub < 4; sub++) {
-                // QuantBits.kScale's packing, without its branches
-                scales[sub] = d * ((int) (lo >>> 8 * sub) & 0x3F);
-                mins[sub] = dmin * ((int) (lo >>> 8 * sub + 32) & 0x3F);
-                scales[sub + 4] = d * ((hi >>> 8 * sub) & 0x0F | ((int) (lo >>> 8 * sub + 6) & 0x03) << 4);
-                mins[sub + 4] = dmin * ((hi >>> 8 * sub + 4) & 0x0F | ((int) (lo >>> 8 * sub + 38) & 0x03) << 4);
-            }
+            decodeScales(w, block, scales, mins);
             for (int k = 0; k < 4; k++) {
                 IntVector q = ByteVector.fromMemorySegment(B32, w, block + 16 + 32L * k, LE).reinterpretAsInts();
                 int xk = 256 * b + 64 * k;
@@ -187,5 +182,62 @@ public final class Q4KKernel extends QuantKernel {
             }
         }
         return even.add(odd).sub(minTerms).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** The block's 8 sub-block factors {@code d * sc} and {@code dmin * m}, in straight-line code. */
+    private static void decodeScales(MemorySegment w, long block, float[] scales, float[] mins) {
+        float d = QuantBits.f16(w, block);
+        float dmin = QuantBits.f16(w, block + 2);
+        long lo = w.get(QuantBits.LONG_LE, block + 4);
+        int hi = w.get(QuantBits.INT_LE, block + 12);
+        for (int sub = 0; sub < 4; sub++) {
+            // QuantBits.kScale's packing, without its branches
+            scales[sub] = d * ((int) (lo >>> 8 * sub) & 0x3F);
+            mins[sub] = dmin * ((int) (lo >>> 8 * sub + 32) & 0x3F);
+            scales[sub + 4] = d * ((hi >>> 8 * sub) & 0x0F | ((int) (lo >>> 8 * sub + 6) & 0x03) << 4);
+            mins[sub + 4] = dmin * ((hi >>> 8 * sub + 4) & 0x0F | ((int) (lo >>> 8 * sub + 38) & 0x03) << 4);
+        }
+    }
+
+    @Override
+    public boolean hasInt8Dot() {
+        return true;
+    }
+
+    /**
+     * Each sub-block of 32 is one int8 activation block. Per 64 elements two 16-byte loads widened to 16-bit lanes
+     * hold both sub-blocks: the low nibbles are sub-block 2k, the high nibbles 2k+1 (|q x| <= 15 * 127, so a lane's
+     * two products and the pair sums fit in 16 bits). The mins multiply the scaled activation block sums.
+     */
+    @Override
+    public float dot(MemorySegment w, long off, Int8Activations x, int n) {
+        short[] xq = x.q;
+        float[] xd = x.d;
+        float[] xSums = x.scaledSums;
+        float[] scales = scratch().scales;
+        float[] mins = scratch().offsets;
+        FloatVector sum = FloatVector.zero(F8);
+        float minTerms = 0f;
+        for (int b = 0; b < n / 256; b++) {
+            long block = off + 144L * b;
+            decodeScales(w, block, scales, mins);
+            for (int k = 0; k < 4; k++) {
+                long qs = block + 16 + 32L * k;
+                ShortVector q0 = (ShortVector) QuantBits.load(w, qs).convertShape(B2S, S16, 0);
+                ShortVector q1 = (ShortVector) QuantBits.load(w, qs + 16).convertShape(B2S, S16, 0);
+                int xb = 256 * b + 64 * k;
+                ShortVector low = q0.and(LOW_4_SHORTS).mul(ShortVector.fromArray(S16, xq, xb))
+                        .add(q1.and(LOW_4_SHORTS).mul(ShortVector.fromArray(S16, xq, xb + 16)));
+                ShortVector high = q0.lanewise(LSHR, 4).and(LOW_4_SHORTS).mul(ShortVector.fromArray(S16, xq, xb + 32))
+                        .add(q1.lanewise(LSHR, 4).and(LOW_4_SHORTS).mul(ShortVector.fromArray(S16, xq, xb + 48)));
+                int xBlock = xb / 32;
+                sum = ((FloatVector) Int8Activations.pairSumsSmall(low).convert(I2F, 0))
+                        .fma(FloatVector.broadcast(F8, scales[2 * k] * xd[xBlock]), sum);
+                sum = ((FloatVector) Int8Activations.pairSumsSmall(high).convert(I2F, 0))
+                        .fma(FloatVector.broadcast(F8, scales[2 * k + 1] * xd[xBlock + 1]), sum);
+                minTerms += mins[2 * k] * xSums[xBlock] + mins[2 * k + 1] * xSums[xBlock + 1];
+            }
+        }
+        return sum.reduceLanes(VectorOperators.ADD) - minTerms;
     }
 }

@@ -65,22 +65,22 @@ class Int8ActivationsTest {
     /** Only the integer types ggml pairs with int8 activations have the path; the rest must say so. */
     @ParameterizedTest
     @EnumSource(DType.class)
-    void int8DotExistsForQ8_0AndQ4_0Only(DType t) {
-        assertThat(t.kernel().hasInt8Dot()).isEqualTo(t == DType.Q8_0 || t == DType.Q4_0);
+    void int8DotExistsForQ8_0Q4_0AndQ4_KOnly(DType t) {
+        assertThat(t.kernel().hasInt8Dot()).isEqualTo(t == DType.Q8_0 || t == DType.Q4_0 || t == DType.Q4_K);
     }
 
     /**
-     * The kernel's result is the exact integer dot product of each block, scaled by both scales: compared with
-     * that sum computed in long integers and doubles from the scalar quants, it may differ only by float rounding
-     * of the per-block scaling and the final sums.
+     * The kernel's result is the exact integer dot product of each sub-block of 32, scaled by both scales, plus each
+     * sub-block's offset (a K-quant min) times the activation block's sum: compared with that computed in long
+     * integers and doubles from the scalar quants, it may differ only by float rounding of the scaling and sums.
      */
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0"})
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_K"})
     void int8DotIsTheScaledIntegerDotOfEachBlock(DType t) {
         QuantKernel k = (QuantKernel) t.kernel();
         Random rnd = new Random(11 + t.ordinal());
         try (Arena arena = Arena.ofConfined()) {
-            for (int n : new int[] {32, 96, 2048}) {
+            for (int n : new int[] {t.blockSize, 3 * t.blockSize, 2048}) {
                 for (int trial = 0; trial < 5; trial++) {
                     MemorySegment w = RandomWeights.fill(arena, t, 1, n, 3, rnd);
                     float[] x = RandomWeights.gaussian(n, rnd);
@@ -88,16 +88,23 @@ class Int8ActivationsTest {
                     double expected = 0;
                     double magnitude = 0;
                     for (int b = 0; b < n / 32; b++) {
-                        long block = 3 + (long) t.blockBytes * b;
+                        // activation block b is sub-block s of weight block wb (Q4_K: 8 sub-blocks of 32)
+                        int wb = b * 32 / t.blockSize;
+                        int s = b % (t.blockSize / 32);
+                        long block = 3 + (long) t.blockBytes * wb;
                         long integer = 0;
                         long absolute = 0;
+                        long activations = 0;
                         for (int j = 0; j < 32; j++) {
-                            integer += (long) k.quant(w, block, j) * a.quant(32 * b + j);
-                            absolute += Math.abs((long) k.quant(w, block, j) * a.quant(32 * b + j));
+                            long q = k.quant(w, block, 32 * s + j);
+                            integer += q * a.quant(32 * b + j);
+                            absolute += Math.abs(q * a.quant(32 * b + j));
+                            activations += a.quant(32 * b + j);
                         }
-                        double scale = (double) k.scale(w, block, 0) * a.scale(b);
-                        expected += integer * scale;
-                        magnitude += absolute * Math.abs(scale);
+                        double scale = (double) k.scale(w, block, s) * a.scale(b);
+                        double offset = t == DType.Q4_K ? (double) k.offset(w, block, s) * a.scale(b) * activations : 0;
+                        expected += integer * scale + offset;
+                        magnitude += absolute * Math.abs(scale) + Math.abs(offset);
                     }
                     float actual = k.dot(w, 3, a, n);
                     assertThat((double) actual).as("%s n=%d trial %d", t, n, trial)
@@ -125,7 +132,7 @@ class Int8ActivationsTest {
 
     /** The switch routes DenseMatrix.matvec through the int8 path, which stays close to the float32 one. */
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0"})
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_K"})
     void matvecUsesTheInt8PathOnlyWhenEnabled(DType t) {
         Random rnd = new Random(3);
         try (Arena arena = Arena.ofConfined()) {
