@@ -4,17 +4,20 @@ import dev.llama3j.tensor.DType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 
 import static dev.llama3j.tensor.kernel.QuantBits.B32;
 import static dev.llama3j.tensor.kernel.QuantBits.F8;
 import static dev.llama3j.tensor.kernel.QuantBits.GROUP;
-import static dev.llama3j.tensor.kernel.QuantBits.MASK4;
+import static dev.llama3j.tensor.kernel.QuantBits.I8;
 import static dev.llama3j.tensor.kernel.QuantBits.S16;
 import static dev.llama3j.tensor.kernel.Vectors.LE;
+import static jdk.incubator.vector.VectorOperators.B2I;
 import static jdk.incubator.vector.VectorOperators.B2S;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHR;
@@ -26,7 +29,6 @@ import static jdk.incubator.vector.VectorOperators.LSHR;
  */
 public final class Q4KKernel extends QuantKernel {
     public static final Q4KKernel INSTANCE = new Q4KKernel();
-
     private static final ShortVector LOW_4_SHORTS = ShortVector.broadcast(S16, (short) 0x0F);
 
     private Q4KKernel() {
@@ -126,13 +128,64 @@ public final class Q4KKernel extends QuantKernel {
                 : ((bytes8to11 >>> (at + 4)) & 0x0F) | ((bytes4to7 >>> (at + 6)) & 3) << 4;
     }
 
+    /*
+     * Decode. Per 64 elements one 32-byte load of quads (lane i holds bytes 4i .. 4i+3 of qs[32k ..]): nibble t of a
+     * lane (bits 4t .. 4t+3) is element 4i + t/2 of sub-block 2k + t%2. Each nibble is taken out with one AND, left in
+     * place, and converted to a float: that is the quant times 2^(4t), exactly, and the prepared x carries the
+     * matching 2^(-4t), so every product, and so every FMA, is the same as with the bare quant. One AND and one convert
+     * per 8 weights instead of a shift, an AND and a convert. The top nibble (t = 7) is a shift alone, as an AND would
+     * leave it in the sign bit.
+     *
+     * The 8 scales and mins of a block are decoded as bytes in two longs (the 12-byte packing of QuantBits.kScale
+     * with 64-bit masks and shifts), widened and converted as two vectors; the mins meet the prepared per-sub-block
+     * sums of x in one FMA per block. The 4 chunks are spelled out: C2 otherwise splits the loop into pre- and main
+     * loops with a segment range check computed in each, and a helper method would not be inlined (the method is past
+     * C2's node budget for inlining, and a vector through a call is boxed).
+     */
+
+    /** Nibble t of every int lane, in place. */
+    private static final IntVector NIBBLE_0 = IntVector.broadcast(I8, 0xF);
+    private static final IntVector NIBBLE_1 = IntVector.broadcast(I8, 0xF << 4);
+    private static final IntVector NIBBLE_2 = IntVector.broadcast(I8, 0xF << 8);
+    private static final IntVector NIBBLE_3 = IntVector.broadcast(I8, 0xF << 12);
+    private static final IntVector NIBBLE_4 = IntVector.broadcast(I8, 0xF << 16);
+    private static final IntVector NIBBLE_5 = IntVector.broadcast(I8, 0xF << 20);
+    private static final IntVector NIBBLE_6 = IntVector.broadcast(I8, 0xF << 24);
+    private static final VectorSpecies<Long> L2 = LongVector.SPECIES_128;
+
+    /** Per-thread prepared vector, see {@link #prepare}. */
+    private static final ThreadLocal<float[][]> PREPARED = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+
     /**
-     * Per 64 elements one 32-byte load of quads: the low nibbles are sub-block 2k, the high nibbles 2k+1. The 8
-     * scales and mins come from two loads of the packed bytes; the mins multiply the prepared lane sums of x.
+     * {@code x} reordered as quads with each element scaled by {@code 2^(-4t)} for the nibble t that meets it (exact:
+     * a power of two, unless {@code |x| < 2^-102}, where the scaled value loses bits below 2^-149, an absolute error
+     * under 2^-121 per weight), followed by the negated sum of x over each sub-block of 32, in a per-thread buffer.
      */
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
-        return QuantBits.prepareQuads(x, xOff, n);
+        float[][] holder = PREPARED.get();
+        if (holder[0].length < n + n / 32) {
+            holder[0] = new float[n + n / 32];
+        }
+        float[] p = holder[0];
+        for (int c = 0; c < n; c += 64) {
+            for (int t = 0; t < 8; t++) {
+                int sub = t % 2;
+                int inLane = t / 2;
+                float scale = t == 7 ? 1f : Math.scalb(1f, -4 * t);
+                for (int i = 0; i < 8; i++) {
+                    p[c + 32 * sub + 8 * inLane + i] = x[xOff + c + 32 * sub + 4 * i + inLane] * scale;
+                }
+            }
+        }
+        for (int s = 0; s < n / 32; s++) {
+            float sum = 0;
+            for (int i = 0; i < 32; i++) {
+                sum += x[xOff + 32 * s + i];
+            }
+            p[n + s] = -sum;
+        }
+        return p;
     }
 
     @Override
@@ -144,59 +197,83 @@ public final class Q4KKernel extends QuantKernel {
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] p) {
         FloatVector even = FloatVector.zero(F8);
         FloatVector odd = FloatVector.zero(F8);
-        FloatVector minTerms = FloatVector.zero(F8);
-        // the block's 8 scales and mins decoded once, in straight-line code, into a per-thread buffer
         float[] scales = scratch().scales;
-        float[] mins = scratch().offsets;
         for (int b = 0; b < n / 256; b++) {
             long block = off + 144L * b;
-            decodeScales(w, block, scales, mins);
-            for (int k = 0; k < 4; k++) {
-                IntVector q = ByteVector.fromMemorySegment(B32, w, block + 16 + 32L * k, LE).reinterpretAsInts();
-                int xk = 256 * b + 64 * k;
-                // constant shifts, spelled out: a shift by a loop variable costs C2 several times more
-                FloatVector low = FloatVector.zero(F8);
-                FloatVector high = FloatVector.zero(F8);
-                low = ((FloatVector) q.lanewise(LSHR, 0).and(MASK4).convert(I2F, 0))
-                        .fma(FloatVector.fromArray(F8, p, xk + 0), low);
-                high = ((FloatVector) q.lanewise(LSHR, 4).and(MASK4).convert(I2F, 0))
-                        .fma(FloatVector.fromArray(F8, p, xk + 32), high);
-                low = ((FloatVector) q.lanewise(LSHR, 8).and(MASK4).convert(I2F, 0))
-                        .fma(FloatVector.fromArray(F8, p, xk + 8), low);
-                high = ((FloatVector) q.lanewise(LSHR, 12).and(MASK4).convert(I2F, 0))
-                        .fma(FloatVector.fromArray(F8, p, xk + 40), high);
-                low = ((FloatVector) q.lanewise(LSHR, 16).and(MASK4).convert(I2F, 0))
-                        .fma(FloatVector.fromArray(F8, p, xk + 16), low);
-                high = ((FloatVector) q.lanewise(LSHR, 20).and(MASK4).convert(I2F, 0))
-                        .fma(FloatVector.fromArray(F8, p, xk + 48), high);
-                low = ((FloatVector) q.lanewise(LSHR, 24).and(MASK4).convert(I2F, 0))
-                        .fma(FloatVector.fromArray(F8, p, xk + 24), low);
-                high = ((FloatVector) q.lanewise(LSHR, 28).and(MASK4).convert(I2F, 0))
-                        .fma(FloatVector.fromArray(F8, p, xk + 56), high);
-                even = low.fma(FloatVector.broadcast(F8, scales[2 * k]), even);
-                odd = high.fma(FloatVector.broadcast(F8, scales[2 * k + 1]), odd);
-                minTerms = FloatVector.fromArray(F8, p, n + xk / 4)
-                        .fma(FloatVector.broadcast(F8, mins[2 * k]), minTerms);
-                minTerms = FloatVector.fromArray(F8, p, n + xk / 4 + 8)
-                        .fma(FloatVector.broadcast(F8, mins[2 * k + 1]), minTerms);
-            }
+            float d = QuantBits.f16(w, block);
+            float dmin = QuantBits.f16(w, block + 2);
+            long lo = w.get(QuantBits.LONG_LE, block + 4);
+            long hi = w.get(QuantBits.INT_LE, block + 12) & 0xFFFFFFFFL;
+            long sc = packedScales(lo, hi);
+            long mn = packedMins(lo, hi);
+            ((FloatVector) LongVector.broadcast(L2, sc).reinterpretAsBytes().convertShape(B2I, I8, 0).convert(I2F, 0))
+                    .mul(d).intoArray(scales, 0);
+            odd = ((FloatVector) LongVector.broadcast(L2, mn).reinterpretAsBytes().convertShape(B2I, I8, 0)
+                    .convert(I2F, 0)).mul(dmin).fma(FloatVector.fromArray(F8, p, n + 8 * b), odd);
+            int xb = 256 * b;
+            IntVector q;
+            FloatVector low;
+            FloatVector high;
+            q = ByteVector.fromMemorySegment(B32, w, block + 16, LE).reinterpretAsInts();
+            low = ((FloatVector) q.and(NIBBLE_0).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 0));
+            high = ((FloatVector) q.and(NIBBLE_1).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 32));
+            low = ((FloatVector) q.and(NIBBLE_2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 8), low);
+            high = ((FloatVector) q.and(NIBBLE_3).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 40), high);
+            low = ((FloatVector) q.and(NIBBLE_4).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 16), low);
+            high = ((FloatVector) q.and(NIBBLE_5).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 48), high);
+            low = ((FloatVector) q.and(NIBBLE_6).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 24), low);
+            high = ((FloatVector) q.lanewise(LSHR, 28).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 56), high);
+            even = low.fma(FloatVector.broadcast(F8, scales[0]), even);
+            odd = high.fma(FloatVector.broadcast(F8, scales[1]), odd);
+            q = ByteVector.fromMemorySegment(B32, w, block + 48, LE).reinterpretAsInts();
+            low = ((FloatVector) q.and(NIBBLE_0).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 64));
+            high = ((FloatVector) q.and(NIBBLE_1).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 96));
+            low = ((FloatVector) q.and(NIBBLE_2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 72), low);
+            high = ((FloatVector) q.and(NIBBLE_3).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 104), high);
+            low = ((FloatVector) q.and(NIBBLE_4).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 80), low);
+            high = ((FloatVector) q.and(NIBBLE_5).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 112), high);
+            low = ((FloatVector) q.and(NIBBLE_6).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 88), low);
+            high = ((FloatVector) q.lanewise(LSHR, 28).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 120), high);
+            even = low.fma(FloatVector.broadcast(F8, scales[2]), even);
+            odd = high.fma(FloatVector.broadcast(F8, scales[3]), odd);
+            q = ByteVector.fromMemorySegment(B32, w, block + 80, LE).reinterpretAsInts();
+            low = ((FloatVector) q.and(NIBBLE_0).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 128));
+            high = ((FloatVector) q.and(NIBBLE_1).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 160));
+            low = ((FloatVector) q.and(NIBBLE_2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 136), low);
+            high = ((FloatVector) q.and(NIBBLE_3).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 168), high);
+            low = ((FloatVector) q.and(NIBBLE_4).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 144), low);
+            high = ((FloatVector) q.and(NIBBLE_5).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 176), high);
+            low = ((FloatVector) q.and(NIBBLE_6).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 152), low);
+            high = ((FloatVector) q.lanewise(LSHR, 28).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 184), high);
+            even = low.fma(FloatVector.broadcast(F8, scales[4]), even);
+            odd = high.fma(FloatVector.broadcast(F8, scales[5]), odd);
+            q = ByteVector.fromMemorySegment(B32, w, block + 112, LE).reinterpretAsInts();
+            low = ((FloatVector) q.and(NIBBLE_0).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 192));
+            high = ((FloatVector) q.and(NIBBLE_1).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 224));
+            low = ((FloatVector) q.and(NIBBLE_2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 200), low);
+            high = ((FloatVector) q.and(NIBBLE_3).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 232), high);
+            low = ((FloatVector) q.and(NIBBLE_4).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 208), low);
+            high = ((FloatVector) q.and(NIBBLE_5).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 240), high);
+            low = ((FloatVector) q.and(NIBBLE_6).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 216), low);
+            high = ((FloatVector) q.lanewise(LSHR, 28).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 248), high);
+            even = low.fma(FloatVector.broadcast(F8, scales[6]), even);
+            odd = high.fma(FloatVector.broadcast(F8, scales[7]), odd);
         }
-        return even.add(odd).sub(minTerms).reduceLanes(VectorOperators.ADD);
+        return even.add(odd).reduceLanes(VectorOperators.ADD);
     }
 
-    /** The block's 8 sub-block factors {@code d * sc} and {@code dmin * m}, in straight-line code. */
-    private static void decodeScales(MemorySegment w, long block, float[] scales, float[] mins) {
-        float d = QuantBits.f16(w, block);
-        float dmin = QuantBits.f16(w, block + 2);
-        long lo = w.get(QuantBits.LONG_LE, block + 4);
-        int hi = w.get(QuantBits.INT_LE, block + 12);
-        for (int sub = 0; sub < 4; sub++) {
-            // QuantBits.kScale's packing, without its branches
-            scales[sub] = d * ((int) (lo >>> 8 * sub) & 0x3F);
-            mins[sub] = dmin * ((int) (lo >>> 8 * sub + 32) & 0x3F);
-            scales[sub + 4] = d * ((hi >>> 8 * sub) & 0x0F | ((int) (lo >>> 8 * sub + 6) & 0x03) << 4);
-            mins[sub + 4] = dmin * ((hi >>> 8 * sub + 4) & 0x0F | ((int) (lo >>> 8 * sub + 38) & 0x03) << 4);
-        }
+    /**
+     * The 8 6-bit scales of a block as the bytes of a long (byte j is scale j, as QuantBits.kScale), from the packed
+     * bytes 4-11 ({@code lo}) and 12-15 ({@code hi}, zero-extended): bytes 0-3 are the low 6 bits of packed bytes
+     * 0-3; bytes 4-7 the low nibbles of packed bytes 8-11 with the top 2 bits of packed bytes 0-3 above.
+     */
+    private static long packedScales(long lo, long hi) {
+        return (lo & 0x3F3F3F3FL) | (hi << 32 & 0x0F0F0F0F_00000000L) | (lo << 30 & 0x30303030_00000000L);
+    }
+
+    /** The 8 mins like {@link #packedScales}: packed bytes 4-7, and the high nibbles of bytes 8-11. */
+    private static long packedMins(long lo, long hi) {
+        return (lo >>> 32 & 0x3F3F3F3FL) | (hi << 28 & 0x0F0F0F0F_00000000L) | (lo >>> 2 & 0x30303030_00000000L);
     }
 
     @Override
@@ -217,10 +294,16 @@ public final class Q4KKernel extends QuantKernel {
         float[] scales = scratch().scales;
         float[] mins = scratch().offsets;
         FloatVector sum = FloatVector.zero(F8);
-        float minTerms = 0f;
+        FloatVector minTerms = FloatVector.zero(F8);
         for (int b = 0; b < n / 256; b++) {
             long block = off + 144L * b;
-            decodeScales(w, block, scales, mins);
+            long lo = w.get(QuantBits.LONG_LE, block + 4);
+            long hi = w.get(QuantBits.INT_LE, block + 12) & 0xFFFFFFFFL;
+            ((FloatVector) LongVector.broadcast(L2, packedScales(lo, hi)).reinterpretAsBytes().convertShape(B2I, I8, 0)
+                    .convert(I2F, 0)).mul(QuantBits.f16(w, block)).intoArray(scales, 0);
+            minTerms = ((FloatVector) LongVector.broadcast(L2, packedMins(lo, hi)).reinterpretAsBytes()
+                    .convertShape(B2I, I8, 0).convert(I2F, 0)).mul(QuantBits.f16(w, block + 2))
+                    .fma(FloatVector.fromArray(F8, xSums, 8 * b), minTerms);
             for (int k = 0; k < 4; k++) {
                 long qs = block + 16 + 32L * k;
                 ShortVector q0 = (ShortVector) QuantBits.load(w, qs).convertShape(B2S, S16, 0);
@@ -235,9 +318,8 @@ public final class Q4KKernel extends QuantKernel {
                         .fma(FloatVector.broadcast(F8, scales[2 * k] * xd[xBlock]), sum);
                 sum = ((FloatVector) Int8Activations.pairSumsSmall(high).convert(I2F, 0))
                         .fma(FloatVector.broadcast(F8, scales[2 * k + 1] * xd[xBlock + 1]), sum);
-                minTerms += mins[2 * k] * xSums[xBlock] + mins[2 * k + 1] * xSums[xBlock + 1];
             }
         }
-        return sum.reduceLanes(VectorOperators.ADD) - minTerms;
+        return sum.sub(minTerms).reduceLanes(VectorOperators.ADD);
     }
 }
