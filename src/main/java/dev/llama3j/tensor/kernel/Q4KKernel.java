@@ -17,9 +17,11 @@ import static dev.llama3j.tensor.kernel.QuantBits.GROUP;
 import static dev.llama3j.tensor.kernel.QuantBits.I8;
 import static dev.llama3j.tensor.kernel.QuantBits.S16;
 import static dev.llama3j.tensor.kernel.Vectors.LE;
+import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2I;
 import static jdk.incubator.vector.VectorOperators.B2S;
 import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 
 /**
@@ -300,9 +302,9 @@ public final class Q4KKernel extends QuantKernel {
             long lo = w.get(QuantBits.LONG_LE, block + 4);
             long hi = w.get(QuantBits.INT_LE, block + 12) & 0xFFFFFFFFL;
             ((FloatVector) LongVector.broadcast(L2, packedScales(lo, hi)).reinterpretAsBytes().convertShape(B2I, I8, 0)
-                    .convert(I2F, 0)).mul(QuantBits.f16(w, block)).intoArray(scales, 0);
+                    .convert(I2F, 0)).mul(Float.float16ToFloat(w.get(Vectors.SHORT_LE, block))).intoArray(scales, 0);
             minTerms = ((FloatVector) LongVector.broadcast(L2, packedMins(lo, hi)).reinterpretAsBytes()
-                    .convertShape(B2I, I8, 0).convert(I2F, 0)).mul(QuantBits.f16(w, block + 2))
+                    .convertShape(B2I, I8, 0).convert(I2F, 0)).mul(Float.float16ToFloat(w.get(Vectors.SHORT_LE, block + 2)))
                     .fma(FloatVector.fromArray(F8, xSums, 8 * b), minTerms);
             for (int k = 0; k < 4; k++) {
                 long qs = block + 16 + 32L * k;
@@ -314,10 +316,13 @@ public final class Q4KKernel extends QuantKernel {
                 ShortVector high = q0.lanewise(LSHR, 4).and(LOW_4_SHORTS).mul(ShortVector.fromArray(S16, xq, xb + 32))
                         .add(q1.lanewise(LSHR, 4).and(LOW_4_SHORTS).mul(ShortVector.fromArray(S16, xq, xb + 48)));
                 int xBlock = xb / 32;
-                sum = ((FloatVector) Int8Activations.pairSumsSmall(low).convert(I2F, 0))
-                        .fma(FloatVector.broadcast(F8, scales[2 * k] * xd[xBlock]), sum);
-                sum = ((FloatVector) Int8Activations.pairSumsSmall(high).convert(I2F, 0))
-                        .fma(FloatVector.broadcast(F8, scales[2 * k + 1] * xd[xBlock + 1]), sum);
+                // Int8Activations.pairSumsSmall spelled out: this method is past C2's inlining budget
+                IntVector l = low.reinterpretAsInts();
+                IntVector h = high.reinterpretAsInts();
+                l = l.add(l.lanewise(LSHL, 16)).lanewise(ASHR, 16);
+                h = h.add(h.lanewise(LSHL, 16)).lanewise(ASHR, 16);
+                sum = ((FloatVector) l.convert(I2F, 0)).fma(FloatVector.broadcast(F8, scales[2 * k] * xd[xBlock]), sum);
+                sum = ((FloatVector) h.convert(I2F, 0)).fma(FloatVector.broadcast(F8, scales[2 * k + 1] * xd[xBlock + 1]), sum);
             }
         }
         return sum.sub(minTerms).reduceLanes(VectorOperators.ADD);
