@@ -61,6 +61,8 @@ final class GenerationOptions {
             System.err.println("llama3j: verified " + files.size() + " files against " + Checklist.FILE_NAME);
         }
         Int8Activations.enable(int8Activations);
-        return Llama.build(ckptDir, tokenizerPath, maxSeqLen, batchSize, seed);
+        Llama llama = Llama.build(ckptDir, tokenizerPath, maxSeqLen, batchSize, seed);
+        StartupClock.modelLoaded();
+        return llama;
     }
 }

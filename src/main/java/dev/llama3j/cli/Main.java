@@ -30,6 +30,7 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        StartupClock.mainStarted();
         int code = commandLine().execute(args);
         System.out.flush();
         System.exit(code);

@@ -27,6 +27,7 @@ final class Output {
 
         @Override
         public void onToken(int row, int token) {
+            StartupClock.tokenOut();
             out.print(utf8.push(llama.tokenizer().tokenBytes(token)));
             out.flush();
         }
@@ -64,5 +65,9 @@ final class Output {
         err.printf("llama3j: load %.2f s | prompt %d tokens, %.1f tokens/s | generation %d tokens, %.1f tokens/s%n",
                 llama.loadSeconds(), s.prefillTokens(), s.prefillTokensPerSecond(), s.stepTokens(),
                 s.stepTokensPerSecond());
+        String startup = StartupClock.describe();
+        if (startup != null) {
+            err.println("llama3j: " + startup);
+        }
     }
 }
