@@ -31,7 +31,6 @@ import static jdk.incubator.vector.VectorOperators.LSHR;
  */
 public final class Q4KKernel extends QuantKernel {
     public static final Q4KKernel INSTANCE = new Q4KKernel();
-    private static final ShortVector LOW_4_SHORTS = ShortVector.broadcast(S16, (short) 0x0F);
 
     private Q4KKernel() {
         super(DType.Q4_K, 32, true);
@@ -295,6 +294,8 @@ public final class Q4KKernel extends QuantKernel {
         float[] xSums = x.scaledSums;
         float[] scales = scratch().scales;
         float[] mins = scratch().offsets;
+        // broadcast here, not read from a static vector: C2 reloads a static vector's payload in every iteration
+        ShortVector low4 = ShortVector.broadcast(S16, (short) 0x0F);
         FloatVector sum = FloatVector.zero(F8);
         FloatVector minTerms = FloatVector.zero(F8);
         for (int b = 0; b < n / 256; b++) {
@@ -311,10 +312,10 @@ public final class Q4KKernel extends QuantKernel {
                 ShortVector q0 = (ShortVector) QuantBits.load(w, qs).convertShape(B2S, S16, 0);
                 ShortVector q1 = (ShortVector) QuantBits.load(w, qs + 16).convertShape(B2S, S16, 0);
                 int xb = 256 * b + 64 * k;
-                ShortVector low = q0.and(LOW_4_SHORTS).mul(ShortVector.fromArray(S16, xq, xb))
-                        .add(q1.and(LOW_4_SHORTS).mul(ShortVector.fromArray(S16, xq, xb + 16)));
-                ShortVector high = q0.lanewise(LSHR, 4).and(LOW_4_SHORTS).mul(ShortVector.fromArray(S16, xq, xb + 32))
-                        .add(q1.lanewise(LSHR, 4).and(LOW_4_SHORTS).mul(ShortVector.fromArray(S16, xq, xb + 48)));
+                ShortVector low = q0.and(low4).mul(ShortVector.fromArray(S16, xq, xb))
+                        .add(q1.and(low4).mul(ShortVector.fromArray(S16, xq, xb + 16)));
+                ShortVector high = q0.lanewise(LSHR, 4).and(low4).mul(ShortVector.fromArray(S16, xq, xb + 32))
+                        .add(q1.lanewise(LSHR, 4).and(low4).mul(ShortVector.fromArray(S16, xq, xb + 48)));
                 int xBlock = xb / 32;
                 // Int8Activations.pairSumsSmall spelled out: this method is past C2's inlining budget
                 IntVector l = low.reinterpretAsInts();
