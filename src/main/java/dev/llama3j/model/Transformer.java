@@ -87,7 +87,7 @@ public final class Transformer {
             });
             Parallel.matmul(upWeights[l], xb, n, buf.h13);
             int ffn = c.ffnDim();
-            Parallel.forRange(n, (s, e) -> swiglu(buf.h1, buf.h3, s * ffn, e * ffn));
+            Parallel.forRange(n, (s, e) -> VectorMath.swiglu(buf.h1, buf.h3, s * ffn, e * ffn));
             Parallel.matmul(lw.w2(), buf.h1, n, buf.out);
             float[] nextNorm = l + 1 < layers.size() ? layers.get(l + 1).attentionNorm() : null;
             Parallel.forRange(n, (s, e) -> {
@@ -237,14 +237,6 @@ public final class Transformer {
             double ss = VectorMath.sumOfSquares(x, i * dim, dim);
             float scale = (float) (1.0 / Math.sqrt((float) (ss / dim) + eps));
             VectorMath.scaleMul(x, i * dim, scale, weight, out, i * dim, dim);
-        }
-    }
-
-    /** {@code a = silu(a) * b} over elements [from, to). */
-    private static void swiglu(float[] a, float[] b, int from, int to) {
-        for (int i = from; i < to; i++) {
-            float g = a[i];
-            a[i] = g / (1.0f + (float) Math.exp(-g)) * b[i];
         }
     }
 
