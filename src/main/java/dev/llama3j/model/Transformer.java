@@ -209,20 +209,25 @@ public final class Transformer {
                 float[] vc = cache.values[layer][b];
                 int qOff = i * dim + h * hd;
                 int kvOff = (h / group) * hd;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int p = 0; p < len; p++) {
-                    float s = VectorMath.dot(q, qOff, kc, p * kvDim + kvOff, hd) / attentionScale;
-                    scores[p] = s;
-                    max = Math.max(max, s);
+                int p = 0;
+                for (; p + 4 <= len; p += 4) {
+                    VectorMath.dot4(q, qOff, kc, p * kvDim + kvOff, kvDim, hd, scores, p);
                 }
+                for (; p < len; p++) {
+                    scores[p] = VectorMath.dot(q, qOff, kc, p * kvDim + kvOff, hd);
+                }
+                float max = Float.NEGATIVE_INFINITY;
+                for (p = 0; p < len; p++) {
+                    scores[p] /= attentionScale;
+                    max = Math.max(max, scores[p]);
+                }
+                VectorMath.expShifted(scores, max, len);
                 float sum = 0f;
-                for (int p = 0; p < len; p++) {
-                    float e = (float) Math.exp(scores[p] - max);
-                    scores[p] = e;
-                    sum += e;
+                for (p = 0; p < len; p++) {
+                    sum += scores[p];
                 }
                 Arrays.fill(att, qOff, qOff + hd, 0f);
-                for (int p = 0; p < len; p++) {
+                for (p = 0; p < len; p++) {
                     VectorMath.axpy(scores[p] / sum, vc, p * kvDim + kvOff, att, qOff, hd);
                 }
             }
