@@ -57,7 +57,6 @@ public final class Transformer {
         checkInput(tokens, startPos, batch, seq);
         int n = batch * seq;
         int dim = c.dim();
-        int kvDim = c.kvDim();
         Buffers buf = buffers(n);
         float[] x = buf.x;
         float[] xb = buf.xb;
@@ -70,37 +69,39 @@ public final class Transformer {
                 w.tokenEmbeddings().row(tokens[b][t], x, (b * seq + t) * dim);
             }
         }
+        // the element-wise steps between the matrix products run in parallel over vectors, each fused with its
+        // neighbours into one parallel region (residual add + next norm), so that a prompt has no serial stretch
         List<LayerWeights> layers = w.layers();
+        float[] firstNorm = layers.getFirst().attentionNorm();
+        Parallel.forRange(n, (s, e) -> rmsNorm(x, firstNorm, xb, s, e));
         for (int l = 0; l < layers.size(); l++) {
             LayerWeights lw = layers.get(l);
-            rmsNorm(x, lw.attentionNorm(), xb, n);
+            int layer = l;
             Parallel.matmul(qkvWeights[l], xb, n, buf.qkv);
-            for (int b = 0; b < batch; b++) {
-                float[] kc = cache.keys[l][b];
-                float[] vc = cache.values[l][b];
-                for (int t = 0; t < seq; t++) {
-                    int i = b * seq + t;
-                    rope.apply(q, i * dim, c.nHeads(), startPos + t);
-                    rope.apply(k, i * kvDim, c.nKvHeads(), startPos + t);
-                    System.arraycopy(k, i * kvDim, kc, (startPos + t) * kvDim, kvDim);
-                    System.arraycopy(v, i * kvDim, vc, (startPos + t) * kvDim, kvDim);
-                }
-            }
+            Parallel.forRange(n, (s, e) -> rotateAndCache(layer, q, k, v, seq, startPos, s, e));
             attention(l, q, buf.att, batch, seq, startPos);
             Parallel.matmul(lw.wo(), buf.att, n, buf.out);
-            add(x, buf.out, n * dim);
-
-            rmsNorm(x, lw.ffnNorm(), xb, n);
+            Parallel.forRange(n, (s, e) -> {
+                add(x, buf.out, s * dim, e * dim);
+                rmsNorm(x, lw.ffnNorm(), xb, s, e);
+            });
             Parallel.matmul(upWeights[l], xb, n, buf.h13);
-            swiglu(buf.h1, buf.h3, n * c.ffnDim());
+            int ffn = c.ffnDim();
+            Parallel.forRange(n, (s, e) -> VectorMath.swiglu(buf.h1, buf.h3, s * ffn, e * ffn));
             Parallel.matmul(lw.w2(), buf.h1, n, buf.out);
-            add(x, buf.out, n * dim);
+            float[] nextNorm = l + 1 < layers.size() ? layers.get(l + 1).attentionNorm() : null;
+            Parallel.forRange(n, (s, e) -> {
+                add(x, buf.out, s * dim, e * dim);
+                if (nextNorm != null) {
+                    rmsNorm(x, nextNorm, xb, s, e);
+                }
+            });
         }
 
         Matrix output = w.output();
         int vocab = output.rows();
         if (allPositions) {
-            rmsNorm(x, w.norm(), xb, n);
+            Parallel.forRange(n, (s, e) -> rmsNorm(x, w.norm(), xb, s, e));
             float[] all = new float[n * vocab];
             Parallel.matmul(output, xb, n, all);
             float[][] logits = new float[batch][];
@@ -112,7 +113,7 @@ public final class Transformer {
         for (int b = 0; b < batch; b++) {
             System.arraycopy(x, ((b + 1) * seq - 1) * dim, buf.last, b * dim, dim);
         }
-        rmsNorm(buf.last, w.norm(), buf.lastNorm, batch);
+        rmsNorm(buf.last, w.norm(), buf.lastNorm, 0, batch);
         Parallel.matmul(output, buf.lastNorm, batch, buf.lastLogits);
         for (int b = 0; b < batch; b++) {
             System.arraycopy(buf.lastLogits, b * vocab, buf.rowLogits[b], 0, vocab);
@@ -185,6 +186,9 @@ public final class Transformer {
     /**
      * Causal attention of every (row, position, head) over the cached keys/values 0..startPos+t. Query head h reads
      * KV head h / (nHeads / nKvHeads) (Meta's repeat_kv). softmax(q.k / sqrt(hd)) . v, float32.
+     *
+     * <p>A vector's cost grows with its position, so the threads' contiguous task ranges walk the vectors folded
+     * (first, last, second, second to last, ...): every range holds early and late vectors alike.
      */
     private void attention(int layer, float[] q, float[] att, int batch, int seq, int startPos) {
         int nHeads = c.nHeads();
@@ -192,57 +196,71 @@ public final class Transformer {
         int group = nHeads / c.nKvHeads();
         int dim = c.dim();
         int kvDim = c.kvDim();
-        Parallel.forRange(batch * seq * nHeads, (from, to) -> {
+        int n = batch * seq;
+        Parallel.forRange(n * nHeads, (from, to) -> {
             float[] scores = new float[startPos + seq];
             for (int task = from; task < to; task++) {
                 int h = task % nHeads;
-                int i = task / nHeads;       // vector index b * seq + t
+                int j = task / nHeads;
+                int i = j % 2 == 0 ? j / 2 : n - 1 - j / 2;       // vector index b * seq + t
                 int b = i / seq;
                 int len = startPos + i % seq + 1;
                 float[] kc = cache.keys[layer][b];
                 float[] vc = cache.values[layer][b];
                 int qOff = i * dim + h * hd;
                 int kvOff = (h / group) * hd;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int p = 0; p < len; p++) {
-                    float s = VectorMath.dot(q, qOff, kc, p * kvDim + kvOff, hd) / attentionScale;
-                    scores[p] = s;
-                    max = Math.max(max, s);
+                int p = 0;
+                for (; p + 4 <= len; p += 4) {
+                    VectorMath.dot4(q, qOff, kc, p * kvDim + kvOff, kvDim, hd, scores, p);
                 }
+                for (; p < len; p++) {
+                    scores[p] = VectorMath.dot(q, qOff, kc, p * kvDim + kvOff, hd);
+                }
+                float max = Float.NEGATIVE_INFINITY;
+                for (p = 0; p < len; p++) {
+                    scores[p] /= attentionScale;
+                    max = Math.max(max, scores[p]);
+                }
+                VectorMath.expShifted(scores, max, len);
                 float sum = 0f;
-                for (int p = 0; p < len; p++) {
-                    float e = (float) Math.exp(scores[p] - max);
-                    scores[p] = e;
-                    sum += e;
+                for (p = 0; p < len; p++) {
+                    sum += scores[p];
                 }
                 Arrays.fill(att, qOff, qOff + hd, 0f);
-                for (int p = 0; p < len; p++) {
+                for (p = 0; p < len; p++) {
                     VectorMath.axpy(scores[p] / sum, vc, p * kvDim + kvOff, att, qOff, hd);
                 }
             }
         });
     }
 
-    /** Meta's RMSNorm: {@code x * rsqrt(mean(x^2) + eps) * weight}, per vector of length dim. */
-    private void rmsNorm(float[] x, float[] weight, float[] out, int n) {
+    /** Meta's RMSNorm: {@code x * rsqrt(mean(x^2) + eps) * weight}, for vectors [from, to) of length dim. */
+    private void rmsNorm(float[] x, float[] weight, float[] out, int from, int to) {
         int dim = weight.length;
         float eps = c.normEps();
-        for (int i = 0; i < n; i++) {
+        for (int i = from; i < to; i++) {
             double ss = VectorMath.sumOfSquares(x, i * dim, dim);
             float scale = (float) (1.0 / Math.sqrt((float) (ss / dim) + eps));
             VectorMath.scaleMul(x, i * dim, scale, weight, out, i * dim, dim);
         }
     }
 
-    /** {@code a = silu(a) * b} over the first n elements. */
-    private static void swiglu(float[] a, float[] b, int n) {
-        for (int i = 0; i < n; i++) {
-            float g = a[i];
-            a[i] = g / (1.0f + (float) Math.exp(-g)) * b[i];
-        }
+    /** {@code x += y} over elements [from, to). */
+    private static void add(float[] x, float[] y, int from, int to) {
+        VectorMath.axpy(1f, y, from, x, from, to - from);
     }
 
-    private static void add(float[] x, float[] y, int n) {
-        VectorMath.axpy(1f, y, 0, x, 0, n);
+    /** RoPE on the queries and keys of vectors [from, to), whose keys and values then go into the cache. */
+    private void rotateAndCache(int layer, float[] q, float[] k, float[] v, int seq, int startPos, int from, int to) {
+        int dim = c.dim();
+        int kvDim = c.kvDim();
+        for (int i = from; i < to; i++) {
+            int b = i / seq;
+            int pos = startPos + i % seq;
+            rope.apply(q, i * dim, c.nHeads(), pos);
+            rope.apply(k, i * kvDim, c.nKvHeads(), pos);
+            System.arraycopy(k, i * kvDim, cache.keys[layer][b], pos * kvDim, kvDim);
+            System.arraycopy(v, i * kvDim, cache.values[layer][b], pos * kvDim, kvDim);
+        }
     }
 }

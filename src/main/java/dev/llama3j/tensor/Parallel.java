@@ -71,7 +71,7 @@ public final class Parallel {
             matvec(m, x, out);
             return;
         }
-        forRange(m.rows(), TileMatmul.ROWS, (s, e) -> m.matmul(x, n, out, s, e));
+        matmul(new Matrix[] {m}, x, n, new float[][] {out});
     }
 
     /** One parallel operation; immutable, so a worker that reads it late still sees one consistent job. */
@@ -80,26 +80,63 @@ public final class Parallel {
 
     /**
      * Several matrices reading the same input (wq/wk/wv, or w1/w3) in ONE parallel region: their rows are laid end
-     * to end and split across threads, so the threads meet once instead of once per matrix.
+     * to end and split across threads, so the threads meet once instead of once per matrix. With several vectors and
+     * tiled matrices, the threads first pack the activations together into one buffer that they all read (each
+     * thread packing all of them for its own rows would repeat that work and the cache traffic on every thread).
      */
     public static void matmul(Matrix[] ms, float[] x, int n, float[][] outs) {
         int[] starts = new int[ms.length + 1];
+        TileMatmul.RowSlices[] slices = new TileMatmul.RowSlices[ms.length];
+        boolean tiled = n > 1;
         for (int i = 0; i < ms.length; i++) {
             starts[i + 1] = starts[i] + ms[i].rows();
+            slices[i] = n > 1 ? ms[i].slices() : null;
+            tiled &= slices[i] != null;
         }
-        forRange(starts[ms.length], n == 1 ? 1 : TileMatmul.ROWS, (s, e) -> {
-            for (int i = 0; i < ms.length; i++) {
-                int from = Math.max(s, starts[i]) - starts[i];
-                int to = Math.min(e, starts[i + 1]) - starts[i];
-                if (from < to) {
-                    if (n == 1) {
-                        ms[i].matvec(x, 0, outs[i], 0, from, to);
-                    } else {
-                        ms[i].matmul(x, n, outs[i], from, to);
+        if (!tiled) {
+            forRange(starts[ms.length], n == 1 ? 1 : TileMatmul.ROWS, (s, e) -> {
+                for (int i = 0; i < ms.length; i++) {
+                    int from = Math.max(s, starts[i]) - starts[i];
+                    int to = Math.min(e, starts[i + 1]) - starts[i];
+                    if (from < to) {
+                        if (n == 1) {
+                            ms[i].matvec(x, 0, outs[i], 0, from, to);
+                        } else {
+                            ms[i].matmul(x, n, outs[i], from, to);
+                        }
                     }
                 }
-            }
-        });
+            });
+            return;
+        }
+        int cols = ms[0].cols();
+        int pass = TileMatmul.passTokens(cols);
+        for (int t0 = 0; t0 < n; t0 += pass) {
+            int first = t0;
+            int tokens = Math.min(pass, n - t0);
+            float[] acts = packed(TileMatmul.packedSize(cols, tokens));
+            forRange(TileMatmul.groups(tokens), (s, e) -> TileMatmul.pack(x, cols, first, tokens, acts, s, e));
+            forRange(starts[ms.length], TileMatmul.ROWS, (s, e) -> {
+                for (int i = 0; i < ms.length; i++) {
+                    int from = Math.max(s, starts[i]) - starts[i];
+                    int to = Math.min(e, starts[i + 1]) - starts[i];
+                    if (from < to) {
+                        TileMatmul.multiply(slices[i], cols, acts, first, tokens, outs[i], ms[i].rows(), from, to);
+                    }
+                }
+            });
+        }
+    }
+
+    /** The calling thread's buffer for packed activations, grown only. */
+    private static final ThreadLocal<float[][]> PACKED = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+
+    private static float[] packed(int size) {
+        float[][] holder = PACKED.get();
+        if (holder[0].length < size) {
+            holder[0] = new float[size];
+        }
+        return holder[0];
     }
 
     private static final class Pool {

@@ -27,6 +27,54 @@ public final class VectorMath {
         return sum;
     }
 
+    /**
+     * {@code out[oo + j] = dot(a, ao, b, bo + j * stride, n)} for j in [0, 4), each summed in exactly the order of
+     * {@link #dot} (so bit-identical to it): four independent FMA chains instead of one, which would wait on the FMA
+     * latency at every step (attention's query against four keys).
+     */
+    public static void dot4(float[] a, int ao, float[] b, int bo, int stride, int n, float[] out, int oo) {
+        if (n < F.length()) {
+            for (int j = 0; j < 4; j++) {
+                out[oo + j] = dot(a, ao, b, bo + j * stride, n);
+            }
+            return;
+        }
+        int b1 = bo + stride, b2 = b1 + stride, b3 = b2 + stride;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector va = FloatVector.fromArray(F, a, ao + i);
+            acc0 = va.fma(FloatVector.fromArray(F, b, bo + i), acc0);
+            acc1 = va.fma(FloatVector.fromArray(F, b, b1 + i), acc1);
+            acc2 = va.fma(FloatVector.fromArray(F, b, b2 + i), acc2);
+            acc3 = va.fma(FloatVector.fromArray(F, b, b3 + i), acc3);
+        }
+        float s0 = acc0.reduceLanes(VectorOperators.ADD), s1 = acc1.reduceLanes(VectorOperators.ADD);
+        float s2 = acc2.reduceLanes(VectorOperators.ADD), s3 = acc3.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            s0 += a[ao + i] * b[bo + i];
+            s1 += a[ao + i] * b[b1 + i];
+            s2 += a[ao + i] * b[b2 + i];
+            s3 += a[ao + i] * b[b3 + i];
+        }
+        out[oo] = s0;
+        out[oo + 1] = s1;
+        out[oo + 2] = s2;
+        out[oo + 3] = s3;
+    }
+
+    /** {@code x[i] = exp(x[i] - shift)} for i in [0, n), with the Vector API's exp (within an ulp or so of Math.exp). */
+    public static void expShifted(float[] x, float shift, int n) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector.fromArray(F, x, i).sub(shift).lanewise(VectorOperators.EXP).intoArray(x, i);
+        }
+        for (; i < n; i++) {
+            x[i] = (float) Math.exp(x[i] - shift);
+        }
+    }
+
     /** {@code y[yo+i] += alpha * x[xo+i]} for i in [0, n). */
     public static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
         int i = 0;
@@ -69,6 +117,23 @@ public final class VectorMath {
         }
         for (; i < n; i++) {
             out[oo + i] = (x[xo + i] * scale) * w[i];
+        }
+    }
+
+    /**
+     * SwiGLU's gate, {@code a[i] = silu(a[i]) * b[i] = a[i] / (1 + exp(-a[i])) * b[i]} for i in [from, to). The
+     * vector exp is not bit-identical to {@link Math#exp} (within an ulp or so), far inside float tolerances; scalar
+     * exp made this the largest serial step of a prompt.
+     */
+    public static void swiglu(float[] a, float[] b, int from, int to) {
+        int i = from;
+        for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
+            FloatVector g = FloatVector.fromArray(F, a, i);
+            g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(F, b, i)).intoArray(a, i);
+        }
+        for (; i < to; i++) {
+            float g = a[i];
+            a[i] = g / (1.0f + (float) Math.exp(-g)) * b[i];
         }
     }
 }

@@ -3,6 +3,8 @@ package dev.llama3j.tensor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.Arena;
+import java.util.Random;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -75,6 +77,38 @@ class ParallelTest {
                 assertThat(badStarts.get(0)).as("threads %d n %d: chunks off the grain", threads, n).isZero();
                 for (int i = 0; i < n; i++) {
                     assertThat(hits.get(i)).as("threads %d n %d index %d", threads, n, i).isEqualTo(1);
+                }
+            }
+        }
+    }
+
+    /**
+     * Several matrices through one parallel region, activations packed once and shared by the threads: every output
+     * equals the single-thread product of that matrix bit for bit (same blocking, so the same roundings; the
+     * single-thread product is checked against double sums in {@link MatrixMatmulTest}).
+     */
+    @Test
+    void sharedPackingMatchesEachMatrixAlone() {
+        Random rnd = new Random(7);
+        int cols = 64;
+        try (Arena arena = Arena.ofShared()) {
+            Matrix[] ms = {RandomWeights.matrix(arena, DType.Q8_0, 40, cols, rnd),
+                RandomWeights.matrix(arena, DType.F32, 9, cols, rnd),
+                RandomWeights.matrix(arena, DType.Q4_0, 21, cols, rnd)};
+            for (int threads : new int[] {1, 2, 3}) {
+                Parallel.setThreads(threads);
+                for (int n : new int[] {2, 15, 17, 70}) {
+                    float[] x = RandomWeights.gaussian(n * cols, rnd);
+                    float[][] outs = new float[ms.length][];
+                    for (int i = 0; i < ms.length; i++) {
+                        outs[i] = new float[n * ms[i].rows()];
+                    }
+                    Parallel.matmul(ms, x, n, outs);
+                    for (int i = 0; i < ms.length; i++) {
+                        float[] alone = new float[n * ms[i].rows()];
+                        ms[i].matmul(x, n, alone, 0, ms[i].rows());
+                        assertThat(outs[i]).as("threads %d n %d matrix %d", threads, n, i).isEqualTo(alone);
+                    }
                 }
             }
         }

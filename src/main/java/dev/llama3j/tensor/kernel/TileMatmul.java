@@ -25,7 +25,9 @@ import static dev.llama3j.tensor.kernel.Vectors.F;
  * and each group of {@link #TOKENS} tokens, the packed activations of those columns (16 KiB, L1) are multiplied with
  * every row tile of the panel. The panels' partial sums are added into a per-thread sum buffer, so the float rounding
  * is that of a blocked sum: at most {@link #DEPTH} + ceil(cols / {@link #DEPTH}) roundings on the path of any term.
- * Every buffer is per thread and grows only, so steady state allocates nothing.
+ * The weight panels and sums are per thread; the packed activations are read only, so threads that split a matrix's
+ * rows share one packing ({@link #pack} then {@link #multiply}). Every buffer grows only, so steady state allocates
+ * nothing.
  */
 public final class TileMatmul {
     /** Rows of a {@link RowSlices} matrix as floats, a slice at a time. */
@@ -64,35 +66,46 @@ public final class TileMatmul {
 
     /**
      * {@code out[t * outStride + r] = row r . x[t * cols ..]} for r in [rowStart, rowEnd) and tokens t in [0, n);
-     * nothing else of {@code out} is written.
+     * nothing else of {@code out} is written. Packs the activations in a per-thread buffer: a caller that splits the
+     * rows across threads packs them once instead ({@link #passTokens}, {@link #pack}, {@link #multiply}).
      */
     public static void matmul(RowSlices w, int cols, float[] x, int n, float[] out, int outStride,
                               int rowStart, int rowEnd) {
         Buffers b = BUFFERS.get();
-        int pass = Math.max(TOKENS, PACKED_FLOATS / cols / TOKENS * TOKENS);
+        int pass = passTokens(cols);
         for (int t0 = 0; t0 < n; t0 += pass) {
             int tokens = Math.min(pass, n - t0);
-            int groups = (tokens + TOKENS - 1) / TOKENS;
-            float[] acts = packActivations(b, x, cols, t0, tokens, groups);
-            for (int r0 = rowStart; r0 < rowEnd; r0 += BLOCK_ROWS) {
-                int rows = Math.min(BLOCK_ROWS, rowEnd - r0);
-                multiplyBlock(b, w, cols, r0, rows, acts, tokens, groups);
-                store(b.sums, rows, tokens, groups, out, outStride, t0, r0);
+            int size = packedSize(cols, tokens);
+            if (b.acts.length < size) {
+                b.acts = new float[size];
             }
+            pack(x, cols, t0, tokens, b.acts, 0, groups(tokens));
+            multiply(w, cols, b.acts, t0, tokens, out, outStride, rowStart, rowEnd);
         }
     }
 
+    /** Tokens per pass: a prompt goes through in passes of at most this many tokens (8 MiB of packed floats). */
+    public static int passTokens(int cols) {
+        return Math.max(TOKENS, PACKED_FLOATS / cols / TOKENS * TOKENS);
+    }
+
+    /** Groups of {@link #TOKENS} tokens that {@code tokens} tokens pack into (the last one zero-padded). */
+    public static int groups(int tokens) {
+        return (tokens + TOKENS - 1) / TOKENS;
+    }
+
+    /** Floats that {@link #pack} writes for {@code tokens} tokens of {@code cols} columns. */
+    public static int packedSize(int cols, int tokens) {
+        return groups(tokens) * cols * TOKENS;
+    }
+
     /**
-     * Tokens [t0, t0 + tokens) of x, transposed per group of {@link #TOKENS}: {@code acts[(g * cols + k) * TOKENS + j]}
-     * is element k of token {@code t0 + g * TOKENS + j}, zero past the last token.
+     * Groups [gStart, gEnd) of tokens [t0, t0 + tokens) of x, transposed per group of {@link #TOKENS}:
+     * {@code acts[(g * cols + k) * TOKENS + j]} is element k of token {@code t0 + g * TOKENS + j}, zero past the last
+     * token. Disjoint group ranges may be packed concurrently.
      */
-    private static float[] packActivations(Buffers b, float[] x, int cols, int t0, int tokens, int groups) {
-        int size = groups * cols * TOKENS;
-        if (b.acts.length < size) {
-            b.acts = new float[size];
-        }
-        float[] acts = b.acts;
-        for (int g = 0; g < groups; g++) {
+    public static void pack(float[] x, int cols, int t0, int tokens, float[] acts, int gStart, int gEnd) {
+        for (int g = gStart; g < gEnd; g++) {
             int base = g * cols * TOKENS;
             for (int j = 0; j < TOKENS; j++) {
                 int t = g * TOKENS + j;
@@ -108,7 +121,21 @@ public final class TileMatmul {
                 }
             }
         }
-        return acts;
+    }
+
+    /**
+     * {@link #matmul} of tokens [t0, t0 + tokens) from their {@link #pack packed} activations (read only, so threads
+     * that split the rows share one packing).
+     */
+    public static void multiply(RowSlices w, int cols, float[] acts, int t0, int tokens, float[] out, int outStride,
+                                int rowStart, int rowEnd) {
+        Buffers b = BUFFERS.get();
+        int groups = groups(tokens);
+        for (int r0 = rowStart; r0 < rowEnd; r0 += BLOCK_ROWS) {
+            int rows = Math.min(BLOCK_ROWS, rowEnd - r0);
+            multiplyBlock(b, w, cols, r0, rows, acts, tokens, groups);
+            store(b.sums, rows, tokens, groups, out, outStride, t0, r0);
+        }
     }
 
     /**
