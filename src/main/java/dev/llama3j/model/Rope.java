@@ -21,7 +21,7 @@ public final class Rope {
         this(frequencies(config, divisors), positions);
     }
 
-    Rope(float[] freqs, int positions) {
+    public Rope(float[] freqs, int positions) {
         this.half = freqs.length;
         this.positions = positions;
         this.cos = new float[positions * half];

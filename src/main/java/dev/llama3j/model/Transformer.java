@@ -208,40 +208,16 @@ public final class Transformer {
                 float[] kc = cache.keys[layer][b];
                 float[] vc = cache.values[layer][b];
                 int qOff = i * dim + h * hd;
-                int kvOff = (h / group) * hd;
-                int p = 0;
-                for (; p + 4 <= len; p += 4) {
-                    VectorMath.dot4(q, qOff, kc, p * kvDim + kvOff, kvDim, hd, scores, p);
-                }
-                for (; p < len; p++) {
-                    scores[p] = VectorMath.dot(q, qOff, kc, p * kvDim + kvOff, hd);
-                }
-                float max = Float.NEGATIVE_INFINITY;
-                for (p = 0; p < len; p++) {
-                    scores[p] /= attentionScale;
-                    max = Math.max(max, scores[p]);
-                }
-                VectorMath.expShifted(scores, max, len);
-                float sum = 0f;
-                for (p = 0; p < len; p++) {
-                    sum += scores[p];
-                }
-                Arrays.fill(att, qOff, qOff + hd, 0f);
-                for (p = 0; p < len; p++) {
-                    VectorMath.axpy(scores[p] / sum, vc, p * kvDim + kvOff, att, qOff, hd);
-                }
+                Attention.head(q, qOff, kc, vc, (h / group) * hd, kvDim, hd, len, attentionScale, scores, att, qOff);
             }
         });
     }
 
-    /** Meta's RMSNorm: {@code x * rsqrt(mean(x^2) + eps) * weight}, for vectors [from, to) of length dim. */
+    /** Meta's RMSNorm ({@link RmsNorm}) of vectors [from, to). */
     private void rmsNorm(float[] x, float[] weight, float[] out, int from, int to) {
         int dim = weight.length;
-        float eps = c.normEps();
         for (int i = from; i < to; i++) {
-            double ss = VectorMath.sumOfSquares(x, i * dim, dim);
-            float scale = (float) (1.0 / Math.sqrt((float) (ss / dim) + eps));
-            VectorMath.scaleMul(x, i * dim, scale, weight, out, i * dim, dim);
+            RmsNorm.apply(x, i * dim, weight, c.normEps(), out, i * dim);
         }
     }
 
