@@ -20,6 +20,7 @@ import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -121,19 +122,38 @@ public final class ModelFiles {
 
     /** Weights and tokenizer, a GGUF file parsed once for both. */
     public static LoadedModel load(Path modelPath, Path tokenizerPath) {
+        return load(modelPath, tokenizerPath, weights -> {});
+    }
+
+    /**
+     * {@link #load(Path, Path)}, calling {@code weightsLoaded} as soon as the weights are mapped, before the
+     * tokenizer is built (the slower part: 128K pieces and their merges), so that the caller can start work that
+     * needs only the weights.
+     */
+    public static LoadedModel load(Path modelPath, Path tokenizerPath, Consumer<LlamaWeights> weightsLoaded) {
         Format format = detect(modelPath);
+        LlamaWeights weights;
+        GgufFile file = null;
         if (format == Format.GGUF) {
-            GgufFile file = GgufFile.open(modelPath);
+            file = GgufFile.open(modelPath);
             try {
-                ModelTokenizer tokenizer = ggufModelTokenizer(file, tokenizerPath);
-                return new LoadedModel(GgufModelLoader.load(file), tokenizer);
+                weights = GgufModelLoader.load(file);
             } catch (RuntimeException e) {
                 file.close();
                 throw e;
             }
+        } else {
+            weights = loadWeights(modelPath);
         }
-        ModelTokenizer tokenizer = directoryModelTokenizer(modelPath, format, tokenizerPath);
-        return new LoadedModel(loadWeights(modelPath), tokenizer);
+        try {
+            weightsLoaded.accept(weights);
+            ModelTokenizer tokenizer = file != null ? ggufModelTokenizer(file, tokenizerPath)
+                    : directoryModelTokenizer(modelPath, format, tokenizerPath);
+            return new LoadedModel(weights, tokenizer);
+        } catch (RuntimeException e) {
+            weights.close();
+            throw e;
+        }
     }
 
     /**
