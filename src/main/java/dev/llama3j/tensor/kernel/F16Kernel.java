@@ -34,15 +34,15 @@ public final class F16Kernel implements RowKernel {
 
     private F16Kernel() {}
 
+    /**
+     * Exact widening: {@link #scaledDown} times 2^112 is every finite half exactly; an infinity or NaN lands at
+     * {@code 2^16 <= |v| < 2^17} with its sign and mantissa in place, and gets its exponent forced to all ones.
+     */
     static FloatVector load(MemorySegment w, long at) {
         IntVector h = halves(w, at);
-        IntVector sign = h.lanewise(VectorOperators.AND, 0x8000).lanewise(VectorOperators.LSHL, 16);
-        IntVector mag = h.lanewise(VectorOperators.AND, 0x7fff);
-        FloatVector v = mag.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(REBIAS);
-        IntVector bits = v.reinterpretAsInts();
-        VectorMask<Integer> special = mag.compare(VectorOperators.GE, 0x7c00);
-        bits = bits.blend(bits.lanewise(VectorOperators.OR, 0x7f800000), special);
-        return bits.lanewise(VectorOperators.OR, sign).reinterpretAsFloats();
+        IntVector bits = scaledDown(h).mul(REBIAS).reinterpretAsInts();
+        VectorMask<Integer> special = h.lanewise(VectorOperators.AND, 0x7fff).compare(VectorOperators.GE, 0x7c00);
+        return bits.blend(bits.lanewise(VectorOperators.OR, 0x7f800000), special).reinterpretAsFloats();
     }
 
     /** {@code F.length()} halves at byte offset {@code at}, sign-extended to int lanes. */
