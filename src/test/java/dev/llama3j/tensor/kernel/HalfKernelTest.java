@@ -81,16 +81,20 @@ class HalfKernelTest {
         }
     }
 
-    /** Row lengths around multiples of the vector length exercise the unrolled loop, the single loop and the tail. */
+    /**
+     * Row lengths around multiples of the vector length exercise the unrolled loops, the single loop and the tail,
+     * of the plain dot and of the matvec path (activations prepared once); weights of a real model's size, some of
+     * them half subnormals.
+     */
     @Test
     void dotMatchesDoubleSumForAllTailLengths() {
         Random rnd = new Random(42);
-        int max = 3 * Vectors.F.length() + 3;
+        int max = 5 * Vectors.F.length() + 3;
         for (int n = 1; n <= max; n++) {
             int[] f16 = new int[n];
             int[] bf16 = new int[n];
             for (int i = 0; i < n; i++) {
-                float v = (float) rnd.nextGaussian();
+                float v = (float) (rnd.nextGaussian() * (i % 3 == 0 ? 1e-5 : 0.02));
                 f16[i] = Float.floatToFloat16(v) & 0xFFFF;
                 bf16[i] = Float.floatToRawIntBits(v) >>> 16;
             }
@@ -103,27 +107,94 @@ class HalfKernelTest {
                 double[] exact = exactDot(dequantize(k, w, n), x, 3);
                 assertThat((double) k.dot(w, 1, x, 3, n)).as("%s n=%d", k.getClass().getSimpleName(), n)
                         .isCloseTo(exact[0], within(1e-6 * exact[1]));
+                assertThat((double) k.dot(w, 1, x, 3, n, k.prepare(x, 3, n)))
+                        .as("%s prepared n=%d", k.getClass().getSimpleName(), n)
+                        .isCloseTo(exact[0], within(1e-6 * exact[1]));
             }
         }
     }
 
-    /** A NaN or infinite weight in any lane, vector or tail, reaches the dot product. */
+    /**
+     * A NaN or infinite weight in any lane, in the unrolled loop, the single loop or the tail, reaches the dot
+     * product, also on the matvec path, whose shortcut conversion alone would turn them into finite numbers.
+     */
     @Test
     void dotPropagatesNaNAndInfinityFromAnyLane() {
-        int n = 2 * Vectors.F.length() + 3;
+        int lanes = Vectors.F.length();
+        int n = 5 * lanes + 3;
         float[] ones = new float[n];
         java.util.Arrays.fill(ones, 1f);
-        for (int pos : new int[] {0, Vectors.F.length(), n - 1}) {
+        float[] prepared = F16Kernel.INSTANCE.prepare(ones, 0, n);
+        for (int pos : new int[] {0, lanes, 4 * lanes - 1, 4 * lanes, n - 1}) {
             int[] f16 = new int[n];
             int[] bf16 = new int[n];
             f16[pos] = 0x7E00;
             bf16[pos] = 0x7FC0;
             assertThat(F16Kernel.INSTANCE.dot(halves(f16), 1, ones, 0, n)).as("f16 NaN at %d", pos).isNaN();
+            assertThat(F16Kernel.INSTANCE.dot(halves(f16), 1, ones, 0, n, prepared)).as("f16 NaN at %d", pos).isNaN();
             assertThat(BF16Kernel.INSTANCE.dot(halves(bf16), 1, ones, 0, n)).as("bf16 NaN at %d", pos).isNaN();
             f16[pos] = 0xFC00;
             bf16[pos] = 0xFF80;
             assertThat(F16Kernel.INSTANCE.dot(halves(f16), 1, ones, 0, n)).isEqualTo(Float.NEGATIVE_INFINITY);
+            assertThat(F16Kernel.INSTANCE.dot(halves(f16), 1, ones, 0, n, prepared)).as("f16 -inf at %d", pos)
+                    .isEqualTo(Float.NEGATIVE_INFINITY);
             assertThat(BF16Kernel.INSTANCE.dot(halves(bf16), 1, ones, 0, n)).isEqualTo(Float.NEGATIVE_INFINITY);
+            f16[pos] = 0x7C00;
+            assertThat(F16Kernel.INSTANCE.dot(halves(f16), 1, ones, 0, n, prepared)).as("f16 +inf at %d", pos)
+                    .isEqualTo(Float.POSITIVE_INFINITY);
         }
+    }
+
+    /**
+     * The matvec path scales weights down by 2^-112 and activations up by 2^112: each product must still be the
+     * correctly rounded {@code w * x}. One nonzero weight per row, anywhere, so the dot is that one product.
+     */
+    @Test
+    void preparedF16DotIsExactForSubnormalsZerosAndTheLargestHalves() {
+        // 0x0001 = 2^-24, 0x03FF = 1023 * 2^-24 (largest subnormal), 0x8001 = -2^-24, 0x0400 = 2^-14,
+        // 0x7BFF = 65504, 0xFBFF = -65504, 0x8000 = -0, 0x3555 = 0.333251953125
+        int[] bits = {0x0001, 0x03FF, 0x8001, 0x0400, 0x7BFF, 0xFBFF, 0x8000, 0x3555};
+        float[] values = {0x1p-24f, 1023 * 0x1p-24f, -0x1p-24f, 0x1p-14f, 65504f, -65504f, -0f, 0.333251953125f};
+        int lanes = Vectors.F.length();
+        int n = 5 * lanes + 3;
+        // an odd activation, a float subnormal one, and the largest below 2^16 (scaled by 2^112 it must not overflow)
+        for (float xv : new float[] {3.1f, -0x1.8p-140f, 0x1.fffffep15f}) {
+            float[] x = new float[n];
+            java.util.Arrays.fill(x, xv);
+            float[] prepared = F16Kernel.INSTANCE.prepare(x, 0, n);
+            assertThat(prepared).as("x = %s", xv).isNotNull();
+            for (int k = 0; k < bits.length; k++) {
+                for (int pos : new int[] {0, 4 * lanes - 1, 4 * lanes + 1, n - 1}) {
+                    int[] row = new int[n];
+                    row[pos] = bits[k];
+                    float got = F16Kernel.INSTANCE.dot(halves(row), 1, x, 0, n, prepared);
+                    // + 0f: a product that rounds to -0 is +0 after the sum with the zero lanes, on either path
+                    assertThat(got + 0f).as("0x%04x at %d times %s", bits[k], pos, xv)
+                            .isEqualTo(values[k] * xv + 0f);
+                }
+            }
+        }
+    }
+
+    /** Activations of 2^16 or more would overflow once scaled by 2^112: those vectors take the exact path. */
+    @Test
+    void preparedF16DotTakesTheExactPathForLargeOrNaNActivations() {
+        int n = 4 * Vectors.F.length() + 1;
+        int[] row = new int[n];
+        row[1] = 0x3C00;
+        row[2] = 0x3800;
+        MemorySegment w = halves(row);
+        float[] x = new float[n];
+        x[2] = 3f;
+        x[1] = 70000f;
+        assertThat(F16Kernel.INSTANCE.prepare(x, 0, n)).isNull();
+        assertThat(F16Kernel.INSTANCE.dot(w, 1, x, 0, n, null)).isEqualTo(70001.5f);
+        x[1] = 65535f;
+        assertThat(F16Kernel.INSTANCE.dot(w, 1, x, 0, n, F16Kernel.INSTANCE.prepare(x, 0, n))).isEqualTo(65536.5f);
+        x[1] = Float.NaN;
+        assertThat(F16Kernel.INSTANCE.prepare(x, 0, n)).isNull();
+        x[1] = Float.NEGATIVE_INFINITY;
+        assertThat(F16Kernel.INSTANCE.dot(w, 1, x, 0, n, F16Kernel.INSTANCE.prepare(x, 0, n)))
+                .isEqualTo(Float.NEGATIVE_INFINITY);
     }
 }
