@@ -20,7 +20,6 @@ import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -122,38 +121,19 @@ public final class ModelFiles {
 
     /** Weights and tokenizer, a GGUF file parsed once for both. */
     public static LoadedModel load(Path modelPath, Path tokenizerPath) {
-        return load(modelPath, tokenizerPath, weights -> {});
-    }
-
-    /**
-     * {@link #load(Path, Path)}, calling {@code weightsLoaded} as soon as the weights are mapped, before the
-     * tokenizer is built (the slower part: 128K pieces and their merges), so that the caller can start work that
-     * needs only the weights.
-     */
-    public static LoadedModel load(Path modelPath, Path tokenizerPath, Consumer<LlamaWeights> weightsLoaded) {
         Format format = detect(modelPath);
-        LlamaWeights weights;
-        GgufFile file = null;
         if (format == Format.GGUF) {
-            file = GgufFile.open(modelPath);
+            GgufFile file = GgufFile.open(modelPath);
             try {
-                weights = GgufModelLoader.load(file);
+                ModelTokenizer tokenizer = ggufModelTokenizer(file, tokenizerPath);
+                return new LoadedModel(GgufModelLoader.load(file), tokenizer);
             } catch (RuntimeException e) {
                 file.close();
                 throw e;
             }
-        } else {
-            weights = loadWeights(modelPath);
         }
-        try {
-            weightsLoaded.accept(weights);
-            ModelTokenizer tokenizer = file != null ? ggufModelTokenizer(file, tokenizerPath)
-                    : directoryModelTokenizer(modelPath, format, tokenizerPath);
-            return new LoadedModel(weights, tokenizer);
-        } catch (RuntimeException e) {
-            weights.close();
-            throw e;
-        }
+        ModelTokenizer tokenizer = directoryModelTokenizer(modelPath, format, tokenizerPath);
+        return new LoadedModel(loadWeights(modelPath), tokenizer);
     }
 
     /**

@@ -61,15 +61,7 @@ public final class Llama implements AutoCloseable {
         if (maxBatchSize < 1) {
             throw new LlamaException("max_batch_size must be >= 1, got " + maxBatchSize);
         }
-        ModelFiles.LoadedModel loaded;
-        Warmup[] warmup = new Warmup[1];
-        try {
-            loaded = ModelFiles.load(modelPath, tokenizerPath, w -> warmup[0] = Warmup.ENABLED ? Warmup.start(w) : null);
-        } finally {
-            if (warmup[0] != null) {
-                warmup[0].close();
-            }
-        }
+        ModelFiles.LoadedModel loaded = ModelFiles.load(modelPath, tokenizerPath);
         LlamaWeights weights = loaded.weights();
         try {
             int limit = Math.max(LLAMA3_MAX_SEQ_LEN, weights.config().contextLength());
