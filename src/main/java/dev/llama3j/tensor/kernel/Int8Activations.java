@@ -28,7 +28,6 @@ public final class Int8Activations {
     int[] q4Offsets = new int[0];
     /** Per block of 32: {@code d * sum(q)}, the scaled activation sum that a K-quant sub-block's min multiplies. */
     float[] scaledSums = new float[0];
-    private int n;
 
     private static volatile boolean enabled;
     private static final ThreadLocal<Int8Activations> BUFFER = ThreadLocal.withInitial(Int8Activations::new);
@@ -49,11 +48,6 @@ public final class Int8Activations {
         Int8Activations a = BUFFER.get();
         a.fill(x, xOff, n);
         return a;
-    }
-
-    /** Number of quantized activations. */
-    public int length() {
-        return n;
     }
 
     /** Activation quant {@code i}. */
@@ -89,7 +83,6 @@ public final class Int8Activations {
             q4Offsets = new int[n / 4];
             scaledSums = new float[n / 32];
         }
-        this.n = n;
         for (int b = 0; b < n / 32; b++) {
             int base = xOff + 32 * b;
             float max = 0f;

@@ -86,7 +86,7 @@ public final class Q6KKernel extends QuantKernel {
     }
 
     /**
-     * 16 elements at a time as in {@link #dot32}, widened and scaled in registers: the same float product as
+     * 16 elements at a time, widened and scaled in registers: the same float product as
      * {@link #dequantize}, so the same bits.
      */
     @Override

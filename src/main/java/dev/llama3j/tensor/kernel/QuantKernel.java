@@ -15,9 +15,10 @@ import java.lang.foreign.MemorySegment;
  * Subclasses only say where the quants and scales lie; they compute them in float32 in the same order as
  * gguf-py's {@code dequantize}, so {@link #dequantize} is bit-exact with it.
  *
- * <p>{@link #dot} (decode) is written per type where it pays (Q8_0, Q4_0/Q4_1, Q4_K, Q6_K): each reads its quants straight from the mapped weights into
- * registers, 16 at a time ({@code quants16}), and hands them to the shared arithmetic of {@link QuantBits#dot16}
- * with the block's scale factored out. It cannot be one shared loop calling a per-type "give me 16 quants"
+ * <p>{@link #dot} (decode) is written per type where it pays (Q8_0, Q4_0/Q4_1, Q4_K, Q6_K): each reads its quants
+ * straight from the mapped weights into 32-bit lanes, against the activations reordered once per matrix-vector
+ * product ({@link #prepare}), with the block's scale factored out; Q8_0, Q4_0 and Q4_K also have the integer dot
+ * against {@link Int8Activations}. It cannot be one shared loop calling a per-type "give me 16 quants"
  * method: a vector returned through a call that C2 does not inline (a call site that has seen three or more
  * types, or one past C2's inlining node budget) is boxed on the heap, several times slower. The other types use
  * the general path below, through a per-thread buffer.
