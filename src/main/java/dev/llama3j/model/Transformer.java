@@ -198,7 +198,7 @@ public final class Transformer {
         int kvDim = c.kvDim();
         int n = batch * seq;
         Parallel.forRange(n * nHeads, (from, to) -> {
-            float[] scores = new float[startPos + seq];
+            float[] scores = scores(startPos + seq);
             for (int task = from; task < to; task++) {
                 int h = task % nHeads;
                 int j = task / nHeads;
@@ -211,6 +211,17 @@ public final class Transformer {
                 Attention.head(q, qOff, kc, vc, (h / group) * hd, kvDim, hd, len, attentionScale, scores, att, qOff);
             }
         });
+    }
+
+    /** Per-thread attention scores, grown only: the forward pass allocates nothing per token. */
+    private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+
+    private static float[] scores(int length) {
+        float[][] holder = SCORES.get();
+        if (holder[0].length < length) {
+            holder[0] = new float[length];
+        }
+        return holder[0];
     }
 
     /** Meta's RMSNorm ({@link RmsNorm}) of vectors [from, to). */

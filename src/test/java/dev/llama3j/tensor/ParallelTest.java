@@ -5,6 +5,9 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -57,6 +60,45 @@ class ParallelTest {
         for (int i = 0; i < 9; i++) {
             assertThat(hits.get(i)).isEqualTo(1);
         }
+    }
+
+    /**
+     * The thread that runs the first chunk stays in it until every other index is done: with a fixed half per thread
+     * that would never happen (its half holds more than one chunk); with shared chunks the other thread takes them all.
+     */
+    @Test
+    void aThreadHeldUpInOneChunkLeavesTheRestToTheOthers() throws InterruptedException {
+        Parallel.setThreads(2);
+        int n = 1000;
+        int first = chunkLength(n);
+        assertThat(first).as("a chunk is a small part of one thread's share").isLessThanOrEqualTo(n / 2 / 4);
+        CountDownLatch others = new CountDownLatch(n - first);
+        AtomicBoolean waited = new AtomicBoolean();
+        Parallel.forRange(n, (s, e) -> {
+            if (s == 0) {
+                try {
+                    waited.set(others.await(30, TimeUnit.SECONDS));
+                } catch (InterruptedException ex) {
+                    Thread.currentThread().interrupt();
+                }
+            } else {
+                for (int i = s; i < e; i++) {
+                    others.countDown();
+                }
+            }
+        });
+        assertThat(waited).as("the rest of the range ran while the first chunk waited").isTrue();
+    }
+
+    /** Length of the first chunk of [0, n). */
+    private static int chunkLength(int n) {
+        int[] first = new int[1];
+        Parallel.forRange(n, (s, e) -> {
+            if (s == 0) {
+                first[0] = e;
+            }
+        });
+        return first[0];
     }
 
     @Test

@@ -49,7 +49,7 @@ public final class TileMatmul {
     /** Columns per depth block: a multiple of every block size (256 for the K-quants). */
     public static final int DEPTH = 256;
     /** Rows unpacked at a time: 12 micro-tiles. */
-    static final int BLOCK_ROWS = 12 * ROWS;
+    public static final int BLOCK_ROWS = 12 * ROWS;
     /** Packed activation floats per pass (8 MiB): longer prompts go through in several passes of tokens. */
     private static final int PACKED_FLOATS = 1 << 21;
 
