@@ -45,7 +45,8 @@ final class GenerationOptions {
     boolean timing;
 
     @Option(names = "--int8-activations", description = "decode with activations quantized to int8 blocks, as llama.cpp "
-            + "does (faster for Q8_0/Q4_0 weights; logits drift ~1e-2 relative from the float32 default)")
+            + "does (faster for Q4_0 weights, slower for Q8_0 and Q4_K; logits drift ~1e-2 relative from the float32 "
+            + "default)")
     boolean int8Activations;
 
     Llama build(int maxSeqLen) {
