@@ -3,6 +3,7 @@ package dev.llama3j.model;
 import dev.llama3j.LlamaException;
 import dev.llama3j.tensor.Matrix;
 import dev.llama3j.tensor.Parallel;
+import dev.llama3j.tensor.ScratchFloats;
 import dev.llama3j.tensor.VectorMath;
 
 import java.util.Arrays;
@@ -198,7 +199,7 @@ public final class Transformer {
         int kvDim = c.kvDim();
         int n = batch * seq;
         Parallel.forRange(n * nHeads, (from, to) -> {
-            float[] scores = scores(startPos + seq);
+            float[] scores = SCORES.get(startPos + seq);
             for (int task = from; task < to; task++) {
                 int h = task % nHeads;
                 int j = task / nHeads;
@@ -213,16 +214,8 @@ public final class Transformer {
         });
     }
 
-    /** Per-thread attention scores, grown only: the forward pass allocates nothing per token. */
-    private static final ThreadLocal<float[][]> SCORES = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
-
-    private static float[] scores(int length) {
-        float[][] holder = SCORES.get();
-        if (holder[0].length < length) {
-            holder[0] = new float[length];
-        }
-        return holder[0];
-    }
+    /** Per-thread attention scores: the forward pass allocates nothing per token. */
+    private static final ScratchFloats SCORES = new ScratchFloats();
 
     /** Meta's RMSNorm ({@link RmsNorm}) of vectors [from, to). */
     private void rmsNorm(float[] x, float[] weight, float[] out, int from, int to) {

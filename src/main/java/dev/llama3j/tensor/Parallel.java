@@ -138,7 +138,7 @@ public final class Parallel {
         for (int t0 = 0; t0 < n; t0 += pass) {
             int first = t0;
             int tokens = Math.min(pass, n - t0);
-            float[] acts = packed(TileMatmul.packedSize(cols, tokens));
+            float[] acts = PACKED.get(TileMatmul.packedSize(cols, tokens));
             forRange(TileMatmul.groups(tokens), (s, e) -> TileMatmul.pack(x, cols, first, tokens, acts, s, e));
             // chunks of whole row blocks: a chunk that ends inside one unpacks that block's weights twice
             forRange(starts[ms.length], TileMatmul.BLOCK_ROWS, (s, e) -> {
@@ -153,16 +153,8 @@ public final class Parallel {
         }
     }
 
-    /** The calling thread's buffer for packed activations, grown only. */
-    private static final ThreadLocal<float[][]> PACKED = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
-
-    private static float[] packed(int size) {
-        float[][] holder = PACKED.get();
-        if (holder[0].length < size) {
-            holder[0] = new float[size];
-        }
-        return holder[0];
-    }
+    /** The calling thread's buffer for packed activations. */
+    private static final ScratchFloats PACKED = new ScratchFloats();
 
     private static final class Pool {
         final int threads;

@@ -1,5 +1,6 @@
 package dev.llama3j.tensor.kernel;
 
+import dev.llama3j.tensor.ScratchFloats;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -30,7 +31,7 @@ public final class F16Kernel implements RowKernel {
     private static final float REBIAS = 0x1p112f;
 
     /** Per-thread buffer for the scaled activations, reused by every matvec on the thread. */
-    private static final ThreadLocal<float[][]> PREPARED = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+    private static final ScratchFloats PREPARED = new ScratchFloats();
 
     private F16Kernel() {}
 
@@ -61,11 +62,7 @@ public final class F16Kernel implements RowKernel {
     /** {@code x * 2^112}, or null (take the exact path) when some {@code |x| >= 2^16} would overflow, or is NaN. */
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
-        float[][] holder = PREPARED.get();
-        if (holder[0].length < n) {
-            holder[0] = new float[n];
-        }
-        float[] p = holder[0];
+        float[] p = PREPARED.get(n);
         FloatVector max = FloatVector.zero(F);
         int i = 0;
         for (; i + F.length() <= n; i += F.length()) {

@@ -1,6 +1,7 @@
 package dev.llama3j.tensor.kernel;
 
 import dev.llama3j.tensor.DType;
+import dev.llama3j.tensor.ScratchFloats;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -155,7 +156,7 @@ public final class Q4KKernel extends QuantKernel {
     private static final VectorSpecies<Long> L2 = LongVector.SPECIES_128;
 
     /** Per-thread prepared vector, see {@link #prepare}. */
-    private static final ThreadLocal<float[][]> PREPARED = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+    private static final ScratchFloats PREPARED = new ScratchFloats();
 
     /**
      * {@code x} reordered as quads with each element scaled by {@code 2^(-4t)} for the nibble t that meets it (exact:
@@ -164,11 +165,7 @@ public final class Q4KKernel extends QuantKernel {
      */
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
-        float[][] holder = PREPARED.get();
-        if (holder[0].length < n + n / 32) {
-            holder[0] = new float[n + n / 32];
-        }
-        float[] p = holder[0];
+        float[] p = PREPARED.get(n + n / 32);
         for (int c = 0; c < n; c += 64) {
             for (int t = 0; t < 8; t++) {
                 int sub = t % 2;

@@ -1,5 +1,6 @@
 package dev.llama3j.tensor.kernel;
 
+import dev.llama3j.tensor.ScratchFloats;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -65,14 +66,10 @@ final class QuantBits {
      * Per-thread buffer for the prepared vector: a decode step prepares one per matrix and thread, and should not
      * allocate. It is used only between a {@code prepare} and the dots of the same matvec on the same thread.
      */
-    private static final ThreadLocal<float[][]> PREPARED = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+    private static final ScratchFloats PREPARED = new ScratchFloats();
 
     private static float[] reorder(float[] x, int xOff, int n, int perLane) {
-        float[][] holder = PREPARED.get();
-        if (holder[0].length < n + n / 4) {
-            holder[0] = new float[n + n / 4];
-        }
-        float[] p = holder[0];
+        float[] p = PREPARED.get(n + n / 4);
         int run = 8 * perLane;
         for (int c = 0; c < n; c += run) {
             for (int i = 0; i < 8; i++) {
