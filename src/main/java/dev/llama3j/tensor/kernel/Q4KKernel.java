@@ -166,22 +166,30 @@ public final class Q4KKernel extends QuantKernel {
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
         float[] p = PREPARED.get(n + n / 32);
+        // one pass per 64 (two sub-blocks), spelled out: lane i of sub-block 0 meets elements 4i..4i+3 at nibbles
+        // 0, 2, 4, 6, of sub-block 1 at nibbles 1, 3, 5, 7; a general loop nest with the scales computed ran 4x
+        // slower in C2. Each sub-block's sum is still added left to right, the two as independent chains.
         for (int c = 0; c < n; c += 64) {
-            for (int t = 0; t < 8; t++) {
-                int sub = t % 2;
-                int inLane = t / 2;
-                float scale = t == 7 ? 1f : Math.scalb(1f, -4 * t);
-                for (int i = 0; i < 8; i++) {
-                    p[c + 32 * sub + 8 * inLane + i] = x[xOff + c + 32 * sub + 4 * i + inLane] * scale;
-                }
+            float sum0 = 0f;
+            float sum1 = 0f;
+            for (int i = 0; i < 8; i++) {
+                int a = xOff + c + 4 * i;
+                int b = a + 32;
+                float a0 = x[a], a1 = x[a + 1], a2 = x[a + 2], a3 = x[a + 3];
+                float b0 = x[b], b1 = x[b + 1], b2 = x[b + 2], b3 = x[b + 3];
+                p[c + i] = a0;
+                p[c + 8 + i] = a1 * 0x1p-8f;
+                p[c + 16 + i] = a2 * 0x1p-16f;
+                p[c + 24 + i] = a3 * 0x1p-24f;
+                p[c + 32 + i] = b0 * 0x1p-4f;
+                p[c + 40 + i] = b1 * 0x1p-12f;
+                p[c + 48 + i] = b2 * 0x1p-20f;
+                p[c + 56 + i] = b3;
+                sum0 = sum0 + a0 + a1 + a2 + a3;
+                sum1 = sum1 + b0 + b1 + b2 + b3;
             }
-        }
-        for (int s = 0; s < n / 32; s++) {
-            float sum = 0;
-            for (int i = 0; i < 32; i++) {
-                sum += x[xOff + 32 * s + i];
-            }
-            p[n + s] = -sum;
+            p[n + c / 32] = -sum0;
+            p[n + c / 32 + 1] = -sum1;
         }
         return p;
     }

@@ -31,8 +31,6 @@ public final class Q4Kernel extends QuantKernel {
     private final int qs;
     private final int bias;
     private final ByteVector biasVector;
-    /** The 2^-position of the nibble that meets each run of 8 prepared activations, in a block's order. */
-    private static final float[] FIELD_SCALES = {1f, 0x1p-16f, 0x1p-4f, 0x1p-20f};
 
     private Q4Kernel(DType type, boolean hasMin) {
         super(type, 32, hasMin);
@@ -103,18 +101,30 @@ public final class Q4Kernel extends QuantKernel {
      * Each block's 16 bytes are loaded once and widened to pairs; the low nibbles of both bytes of a lane and then
      * the high nibbles are 4 groups of 8. Each nibble is taken out with one AND, left at its bit position
      * (0, 16, 4 or 20), and converted: the quant times 2^position, exactly, which the prepared x undoes with the
-     * matching 2^-position ({@link #FIELD_SCALES}), so the products are the same as with the bare quant (unless
+     * matching 2^-position (1, 2^-16, 2^-4, 2^-20 for the four runs of 8 of a block), so the products are the same as with the bare quant (unless
      * |x| < 2^-106, where the scaled x loses bits below 2^-149: an error under 2^-125 per weight). One AND and one
      * convert per 8 weights instead of a shift, an AND and a convert. Q4_0's {@code -8} and Q4_1's min multiply
      * the prepared lane sums of x, which stay unscaled.
      */
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
-        float[] p = QuantBits.preparePairs(x, xOff, n);
-        for (int c = 0; c < n; c += 8) {
-            float scale = FIELD_SCALES[(c >>> 3) & 3];
-            for (int i = c; i < c + 8; i++) {
-                p[i] *= scale;
+        float[] p = QuantBits.preparedBuffer(n + n / 4);
+        // the pairs layout (in each 16, element 2i + j moves to 8j + i: lane i meets elements 2i and 2i+1 of each
+        // half of a block) and the scaling in one pass, spelled out per block of 32: a general loop nest over lanes,
+        // fields and a table of scales ran 9x slower in C2 (8.5 vs 0.9 us for 2048 elements)
+        for (int c = 0; c < n; c += 32) {
+            int src = xOff + c;
+            int sums = n + c / 4;
+            for (int i = 0; i < 8; i++) {
+                float a0 = x[src + 2 * i];
+                float a1 = x[src + 2 * i + 1];
+                float b0 = x[src + 16 + 2 * i];
+                float b1 = x[src + 17 + 2 * i];
+                p[c + i] = a0;
+                p[c + 8 + i] = a1 * 0x1p-16f;
+                p[c + 16 + i] = b0 * 0x1p-4f;
+                p[c + 24 + i] = b1 * 0x1p-20f;
+                p[sums + i] = a0 + a1 + b0 + b1;
             }
         }
         return p;
