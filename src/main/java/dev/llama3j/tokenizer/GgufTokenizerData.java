@@ -2,7 +2,7 @@ package dev.llama3j.tokenizer;
 
 import dev.llama3j.LlamaException;
 
-import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -73,6 +73,16 @@ public record GgufTokenizerData(String model, String pre, String[] tokens, int[]
      * @throws LlamaException when the data is not a Llama 3 style byte-level BPE tokenizer
      */
     public Tokenizer toTokenizer(String source) {
+        return toTokenizer(source, model, pre, utf8(tokens), tokenTypes, utf8(merges), bosId, eosId, eotId, eomId);
+    }
+
+    /**
+     * {@link #toTokenizer(String)} for the arrays as a GGUF file stores them, read without a String per token
+     * or merge (the other components as in the record).
+     */
+    public static Tokenizer toTokenizer(String source, String model, String pre, Utf8Strings tokens,
+                                        int[] tokenTypes, Utf8Strings merges, int bosId, int eosId,
+                                        Integer eotId, Integer eomId) {
         String key = source + ": tokenizer.ggml.";
         if (!MODEL_GPT2.equals(model)) {
             throw new LlamaException(key + "model '" + model + "' is not supported: llama3j supports Llama 3's '"
@@ -85,23 +95,25 @@ public record GgufTokenizerData(String model, String pre, String[] tokens, int[]
             throw new LlamaException(key + "pre '" + pre + "' is not supported: llama3j supports Llama 3's '"
                     + PRE_LLAMA_BPE + "'");
         }
-        if (tokenTypes.length != tokens.length) {
+        if (tokenTypes.length != tokens.size()) {
             throw new LlamaException(key + "token_type has " + tokenTypes.length + " entries but tokens has "
-                    + tokens.length);
+                    + tokens.size());
         }
         int base = 0;
-        while (base < tokens.length && tokenTypes[base] == NORMAL) {
+        while (base < tokenTypes.length && tokenTypes[base] == NORMAL) {
             base++;
         }
-        for (int id = base; id < tokens.length; id++) {
+        List<String> specials = new ArrayList<>(tokenTypes.length - base);
+        for (int id = base; id < tokenTypes.length; id++) {
             if (tokenTypes[id] != CONTROL && tokenTypes[id] != USER_DEFINED) {
                 throw new LlamaException(key + "token_type[" + id + "] = " + tokenTypes[id] + " after the special"
                         + " token " + (id - 1) + ": expected the base tokens (1, normal) first, then only special"
                         + " tokens (3, control, or 4, user-defined)");
             }
+            specials.add(tokens.get(id));
         }
-        Tokenizer tokenizer = ByteLevelVocabulary.build(Arrays.copyOf(tokens, base), id -> key + "tokens[" + id + "]",
-                merges, key + "merges", Arrays.asList(tokens).subList(base, tokens.length), key + "tokens");
+        Tokenizer tokenizer = ByteLevelVocabulary.build(tokens, base, id -> key + "tokens[" + id + "]",
+                merges, key + "merges", specials, key + "tokens");
         checkId(key + "bos_token_id", bosId, tokenizer);
         if (bosId != tokenizer.bosId()) {
             throw new LlamaException(key + "bos_token_id = " + bosId + " but <|begin_of_text|> is token "
@@ -111,6 +123,20 @@ public record GgufTokenizerData(String model, String pre, String[] tokens, int[]
         checkId(key + "eot_token_id", eotId, tokenizer);
         checkId(key + "eom_token_id", eomId, tokenizer);
         return tokenizer;
+    }
+
+    /**
+     * The strings as UTF-8. A null element (a caller's array can have one, a file cannot) becomes "", which
+     * the checks reject as a token, a special-token name or a merge.
+     */
+    private static Utf8Strings utf8(String[] strings) {
+        String[] noNulls = strings.clone();
+        for (int i = 0; i < noNulls.length; i++) {
+            if (noNulls[i] == null) {
+                noNulls[i] = "";
+            }
+        }
+        return Utf8Strings.of(noNulls);
     }
 
     /** The ids the file says end generation: eos, eot and eom (those present). */

@@ -31,17 +31,34 @@ public final class Gpt2Bytes {
         return new String(out);
     }
 
-    /** GPT-2 text back to bytes; null if a character is not in the mapping (not a byte-level token). */
-    public static byte[] decode(String text) {
-        byte[] out = new byte[text.length()];
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            int b = c < CHAR_TO_BYTE.length ? CHAR_TO_BYTE[c] : -1;
-            if (b < 0) {
-                return null;
+    /**
+     * GPT-2 text given as UTF-8 ({@code utf8[from, to)}) back to bytes, written to {@code out} at {@code at},
+     * without making a String: the bytes the characters of the decoded text stand for. Returns the
+     * position after the last byte written, or -1 if a character is not in the mapping (or the UTF-8 is
+     * malformed, which decodes to U+FFFD, not in the mapping either). {@code out} has room for
+     * {@code to - from} bytes: each character takes one or two UTF-8 bytes and gives one byte.
+     */
+    static int decodeUtf8(byte[] utf8, int from, int to, byte[] out, int at) {
+        int i = from;
+        while (i < to) {
+            int lead = utf8[i] & 0xFF;
+            int c;
+            if (lead < 0x80) {
+                c = lead;
+                i++;
+            } else if (lead >= 0xC2 && lead <= 0xC7 && i + 1 < to && (utf8[i + 1] & 0xC0) == 0x80) {
+                // two-byte sequences up to U+01FF: the only non-ASCII characters the mapping uses
+                c = ((lead & 0x1F) << 6) | (utf8[i + 1] & 0x3F);
+                i += 2;
+            } else {
+                return -1;
             }
-            out[i] = (byte) b;
+            int b = CHAR_TO_BYTE[c];
+            if (b < 0) {
+                return -1;
+            }
+            out[at++] = (byte) b;
         }
-        return out;
+        return at;
     }
 }

@@ -57,28 +57,6 @@ final class RankTable {
         }
     }
 
-    /**
-     * Builds the table from token bytes in rank order.
-     *
-     * @throws DuplicateTokenException when two ranks have the same bytes
-     */
-    static RankTable of(byte[][] tokens) {
-        int total = 0;
-        for (byte[] t : tokens) {
-            total += t.length;
-        }
-        byte[] pool = new byte[total];
-        int[] offsets = new int[tokens.length + 1];
-        int at = 0;
-        for (int r = 0; r < tokens.length; r++) {
-            offsets[r] = at;
-            System.arraycopy(tokens[r], 0, pool, at, tokens[r].length);
-            at += tokens[r].length;
-        }
-        offsets[tokens.length] = at;
-        return new RankTable(pool, offsets);
-    }
-
     /** The smallest byte value that is not a token, or -1 when every byte is one (as BPE needs). */
     int firstMissingByte() {
         for (int b = 0; b < 256; b++) {

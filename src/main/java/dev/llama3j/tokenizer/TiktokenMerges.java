@@ -2,6 +2,9 @@ package dev.llama3j.tokenizer;
 
 import dev.llama3j.LlamaException;
 
+import java.util.Arrays;
+import java.util.HexFormat;
+
 /**
  * The BPE merge list of a tiktoken vocabulary, as Hugging Face's tiktoken conversion writes it into
  * tokenizer.json (and llama.cpp copies it into GGUF): for each multi-byte token in rank order, every split
@@ -13,6 +16,14 @@ import dev.llama3j.LlamaException;
  * checks that a file's merges are exactly this list; any other list could tokenize differently.
  */
 final class TiktokenMerges {
+    /** Meta's Llama 3 vocabulary: base tokens, merges, and the SHA-256 of each list (see {@link #verify}). */
+    static final int META_BASE_TOKENS = 128_000;
+    static final int META_MERGES = 280_147;
+    static final byte[] META_TOKENS_SHA256 = HexFormat.of().parseHex(
+            "6f6eeae2668f11ca736b5c1e8a207ec72545f735a3cf8f815ac917e5df14a2b0");
+    static final byte[] META_MERGES_SHA256 = HexFormat.of().parseHex(
+            "44546c8009a5993ff850e2288dbd2b0213643cd224445cd9c8c6bf452112d669");
+
     private TiktokenMerges() {}
 
     /** The merges as (left rank, right rank) pairs, flattened: element 2i is merge i's left part. */
@@ -74,27 +85,57 @@ final class TiktokenMerges {
 
     /**
      * Checks that a file's merges ("left right" in GPT-2 characters) are exactly those its vocabulary
-     * derives; {@code tokenTexts} are the file's base tokens by rank.
+     * derives; {@code tokenTexts} are the file's tokens by id, the base tokens (ranks) first.
+     * <p>
+     * Meta's vocabulary (every Llama 3 release has the same one) is recognized by the SHA-256 of its base
+     * token texts; if the merges then have the SHA-256 of the merges it derives, they are those merges and
+     * deriving them again is skipped (~0.2 s of a cold start). Any other vocabulary or merge list is
+     * derived and compared merge by merge.
      *
-     * @param key the file and key, for messages
+     * @param key        the file and key, for messages
+     * @param recognized whether {@link #isMetaVocabulary} holds, computed by the caller (on another thread)
      */
-    static void verify(String key, String[] merges, RankTable ranks, String[] tokenTexts) {
+    static void verify(String key, Utf8Strings merges, RankTable ranks, Utf8Strings tokenTexts, boolean recognized) {
+        if (!recognized) {
+            verifyDerived(key, merges, ranks, tokenTexts);
+        }
+    }
+
+    /**
+     * Whether the first {@code baseCount} token texts are Meta's Llama 3 base vocabulary and the merges
+     * exactly the ones it derives. The two digests take ~50 ms in a cold JVM (SHA-256 runs interpreted until
+     * C2 compiles it), so the loader runs this beside decoding the tokens.
+     */
+    static boolean isMetaVocabulary(Utf8Strings tokenTexts, int baseCount, Utf8Strings merges) {
+        return baseCount == META_BASE_TOKENS && merges.size() == META_MERGES
+                && Arrays.equals(tokenTexts.sha256(0, META_BASE_TOKENS), META_TOKENS_SHA256)
+                && Arrays.equals(merges.sha256(0, META_MERGES), META_MERGES_SHA256);
+    }
+
+    /** {@link #verify} without the shortcut: derives the merges and compares them one by one. */
+    static void verifyDerived(String key, Utf8Strings merges, RankTable ranks, Utf8Strings tokenTexts) {
         int[] expected = derive(ranks);
         int count = expected.length / 2;
-        for (int i = 0; i < Math.min(count, merges.length); i++) {
-            String left = tokenTexts[expected[2 * i]];
-            String right = tokenTexts[expected[2 * i + 1]];
-            String m = merges[i];
-            boolean same = m != null && m.length() == left.length() + 1 + right.length()
-                    && m.startsWith(left) && m.charAt(left.length()) == ' ' && m.endsWith(right);
+        byte[] m = merges.data();
+        byte[] t = tokenTexts.data();
+        for (int i = 0; i < Math.min(count, merges.size()); i++) {
+            int left = expected[2 * i];
+            int right = expected[2 * i + 1];
+            int leftLen = tokenTexts.end(left) - tokenTexts.start(left);
+            int at = merges.start(i);
+            boolean same = merges.end(i) - at == leftLen + 1 + tokenTexts.end(right) - tokenTexts.start(right)
+                    && Arrays.equals(m, at, at + leftLen, t, tokenTexts.start(left), tokenTexts.end(left))
+                    && m[at + leftLen] == ' '
+                    && Arrays.equals(m, at + leftLen + 1, merges.end(i), t, tokenTexts.start(right), tokenTexts.end(right));
             if (!same) {
-                throw new LlamaException(key + "[" + i + "] is '" + shown(m) + "', expected '" + shown(left + " " + right)
+                throw new LlamaException(key + "[" + i + "] is '" + shown(merges.get(i)) + "', expected '"
+                        + shown(tokenTexts.get(left) + " " + tokenTexts.get(right))
                         + "': llama3j supports only the merges a tiktoken vocabulary gives (each token's splits"
                         + " in rank order), as Llama 3's converters write them");
             }
         }
-        if (merges.length != count) {
-            throw new LlamaException(key + " has " + merges.length + " merges, expected " + count
+        if (merges.size() != count) {
+            throw new LlamaException(key + " has " + merges.size() + " merges, expected " + count
                     + " (every split of every token in rank order, as Llama 3's converters write them)");
         }
     }

@@ -1,6 +1,7 @@
 package dev.llama3j.format.gguf;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.tokenizer.Utf8Strings;
 
 import java.util.Collections;
 import java.util.Map;
@@ -124,6 +125,15 @@ public final class GgufMetadata {
             throw wrongType(key, a.elementType(), "an array of strings", true);
         }
         return ((String[]) a.values()).clone();
+    }
+
+    /** The array of strings at {@code key} as UTF-8, not decoded (as a tokenizer reads a vocabulary). */
+    public Utf8Strings getUtf8StringArray(String key) {
+        GgufArray a = array(key);
+        if (a.elementType() != GgufType.STRING) {
+            throw wrongType(key, a.elementType(), "an array of strings", true);
+        }
+        return a.utf8Strings();
     }
 
     /** The array of any integer type at {@code key} as ints (each value must fit). */

@@ -36,10 +36,7 @@ public final class GgufTokenizer {
      * @param source the file name, for messages
      */
     public static GgufTokenizerData read(GgufMetadata meta, String source) {
-        if (!present(meta)) {
-            throw new LlamaException(source + " has no tokenizer (" + MODEL + " is "
-                    + (meta.has(MODEL) ? "'" + meta.getString(MODEL) + "'" : "missing") + "): give --tokenizer-path");
-        }
+        requirePresent(meta, source);
         return new GgufTokenizerData(
                 meta.getString(MODEL),
                 meta.getString(PRE, null),
@@ -53,8 +50,28 @@ public final class GgufTokenizer {
                 meta.getString(CHAT_TEMPLATE, null));
     }
 
-    /** The checked tokenizer of a file that has one. */
+    /**
+     * The checked tokenizer of a file that has one: as {@code read(meta, source).toTokenizer(source)}, but
+     * reading tokens and merges as UTF-8, without a String of each.
+     */
     public static Tokenizer load(GgufMetadata meta, String source) {
-        return read(meta, source).toTokenizer(source);
+        requirePresent(meta, source);
+        return GgufTokenizerData.toTokenizer(source,
+                meta.getString(MODEL),
+                meta.getString(PRE, null),
+                meta.getUtf8StringArray(TOKENS),
+                meta.getIntArray(TOKEN_TYPE),
+                meta.getUtf8StringArray(MERGES),
+                meta.getInt(BOS_ID),
+                meta.getInt(EOS_ID),
+                meta.has(EOT_ID) ? meta.getInt(EOT_ID) : null,
+                meta.has(EOM_ID) ? meta.getInt(EOM_ID) : null);
+    }
+
+    private static void requirePresent(GgufMetadata meta, String source) {
+        if (!present(meta)) {
+            throw new LlamaException(source + " has no tokenizer (" + MODEL + " is "
+                    + (meta.has(MODEL) ? "'" + meta.getString(MODEL) + "'" : "missing") + "): give --tokenizer-path");
+        }
     }
 }
