@@ -1,6 +1,7 @@
 package dev.llama3j.tensor.kernel;
 
 import dev.llama3j.tensor.DType;
+import dev.llama3j.tensor.ScratchFloats;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -14,7 +15,6 @@ import static dev.llama3j.tensor.kernel.QuantBits.B;
 import static dev.llama3j.tensor.kernel.QuantBits.B32;
 import static dev.llama3j.tensor.kernel.QuantBits.F8;
 import static dev.llama3j.tensor.kernel.QuantBits.I8;
-import static dev.llama3j.tensor.kernel.QuantBits.MASK4;
 import static dev.llama3j.tensor.kernel.Vectors.LE;
 import static jdk.incubator.vector.VectorOperators.B2F;
 import static jdk.incubator.vector.VectorOperators.I2F;
@@ -34,11 +34,8 @@ public final class Q6KKernel extends QuantKernel {
     private static final int QH = 128;
     private static final int SCALES = 192;
     private static final int D = 208;
-    private static final ByteVector MINUS = ByteVector.broadcast(QuantBits.B, (byte) 32);
-    private static final IntVector MASK_HIGH = IntVector.broadcast(I8, 0x30);
-    private static final FloatVector MINUS_32 = FloatVector.broadcast(F8, -32f);
-
     private static final jdk.incubator.vector.VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    private static final ByteVector MINUS = ByteVector.broadcast(QuantBits.B, (byte) 32);
 
     private Q6KKernel() {
         super(DType.Q6_K, 16, false);
@@ -112,18 +109,53 @@ public final class Q6KKernel extends QuantKernel {
         }
     }
 
+    /*
+     * Decode, one iteration per half block of 128 (a nested loop over the two halves is compiled by C2 with its range
+     * checks left inside). Three 32-byte loads of quads: ql[0..32), ql[32..64) and qh. Chunk m (32 elements) takes
+     * its low 4 bits from nibble m/2 of the (m%2)-th ql load and its top 2 bits from bits 2m of qh. Each byte of a
+     * lane is first made the whole 6-bit quant (an AND for the nibbles, a shift and an AND for the top bits, an OR:
+     * about 5 ops per 32 weights). Byte k of every lane (bits 8k .. 8k+5) is then taken out in place with one op and
+     * converted: byte 1 and 2 by an AND, the top byte by a right shift to bit 0, byte 0 by a left shift to bit 24
+     * (a shift needs no mask register; C2 has only 16 and otherwise re-broadcasts the masks at every use). The
+     * converted value is the quant times 2^(8k) (or 2^24), exactly, and the prepared x carries the inverse power of
+     * two, so each product, and so each FMA, is the same as with the bare quant. One shift or AND, one convert and
+     * one FMA per 8 weights, where the old loop took two shifts, two ANDs, an OR, a convert and an FMA.
+     *
+     * A chunk's lanes 0-3 are one sub-block of 16 and lanes 4-7 the next, so its sum meets a lane shuffle of the
+     * half's 8 scales. The -32 is one FMA per half: the 8 scales times -32 times the prepared sub-block sums of x.
+     * Two sums (even and odd chunks) keep the registers that C2 has free for the masks and shuffles.
+     */
+
+    /** Per-thread prepared vector, see {@link #prepare}. */
+    private static final ScratchFloats PREPARED = new ScratchFloats();
+
+    /** The power of two that undoes the position of byte k of a lane, as converted by {@link #dot}. */
+    private static final float[] BYTE_SCALES = {0x1p-24f, 0x1p-8f, 0x1p-16f, 1f};
+
     /**
-     * Per half of 128 elements three 32-byte loads of quads: {@code ql[0..32)}, {@code ql[32..64)} and {@code qh}.
-     * Chunk {@code m} (32 elements) takes its low 4 bits from nibble {@code m/2} of the {@code m%2}-th ql load and its
-     * top 2 bits from bits {@code 2m} of qh; {@code qh << 4} puts the top bits of chunks 0 and 1 where a right shift
-     * reaches them. A chunk's lanes 0-3 are one sub-block of 16 and lanes 4-7 the next, so its scales are one vector
-     * (a lane shuffle of the half's 8 scales). The {@code -32} multiplies the prepared lane sums of x. Spelled out
-     * with no helper between it and the Vector API: C2 inlines at most 15 levels deep and the Vector API's own
-     * layers use most of them; an operation past that is not intrinsified and boxes every vector.
+     * {@code x} reordered as quads (in each 32, element {@code 4i + k} moves to {@code 8k + i}) and scaled by
+     * {@link #BYTE_SCALES}{@code [k]} (exact: a power of two, unless {@code |x| < 2^-102}, where the scaled value
+     * loses bits below 2^-149: an absolute error under 2^-126 in that x), followed by {@code -32} times the sum of x
+     * over each sub-block of 16, in a per-thread buffer.
      */
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
-        return QuantBits.prepareQuads(x, xOff, n);
+        float[] p = PREPARED.get(n + n / 16);
+        for (int c = 0; c < n; c += 32) {
+            for (int k = 0; k < 4; k++) {
+                for (int i = 0; i < 8; i++) {
+                    p[c + 8 * k + i] = x[xOff + c + 4 * i + k] * BYTE_SCALES[k];
+                }
+            }
+        }
+        for (int s = 0; s < n / 16; s++) {
+            float sum = 0;
+            for (int i = 0; i < 16; i++) {
+                sum += x[xOff + 16 * s + i];
+            }
+            p[n + s] = -32f * sum;
+        }
+        return p;
     }
 
     @Override
@@ -133,66 +165,52 @@ public final class Q6KKernel extends QuantKernel {
 
     @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] p) {
-        FloatVector acc0 = FloatVector.zero(F8);
-        FloatVector acc1 = FloatVector.zero(F8);
-        FloatVector acc2 = FloatVector.zero(F8);
-        FloatVector acc3 = FloatVector.zero(F8);
-        for (int b = 0; b < n / 256; b++) {
-            long block = off + 210L * b;
-            FloatVector d = FloatVector.broadcast(F8, QuantBits.f16(w, block + D));
-            for (int h = 0; h < 2; h++) {
-                IntVector l0 = ByteVector.fromMemorySegment(B32, w, block + 64L * h, LE).reinterpretAsInts();
-                IntVector l1 = ByteVector.fromMemorySegment(B32, w, block + 64L * h + 32, LE).reinterpretAsInts();
-                IntVector qh = ByteVector.fromMemorySegment(B32, w, block + QH + 32L * h, LE).reinterpretAsInts();
-                IntVector qh4 = qh.lanewise(LSHL, 4);
-                FloatVector scales = ((FloatVector) ByteVector.fromMemorySegment(B8, w, block + SCALES + 8L * h, LE)
-                        .convertShape(B2F, F8, 0)).mul(d);
-                int xc = 256 * b + 128 * h;
-                FloatVector c0 = FloatVector.zero(F8);
-                FloatVector c1 = FloatVector.zero(F8);
-                FloatVector c2 = FloatVector.zero(F8);
-                FloatVector c3 = FloatVector.zero(F8);
-                // constant shifts, spelled out: a shift by a loop variable costs C2 several times more
-                c0 = ((FloatVector) l0.and(MASK4).or(qh4.and(MASK_HIGH))
-                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 0), c0);
-                c1 = ((FloatVector) l1.and(MASK4).or(qh4.lanewise(LSHR, 2).and(MASK_HIGH))
-                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 32), c1);
-                c2 = ((FloatVector) l0.lanewise(LSHR, 4).and(MASK4).or(qh.and(MASK_HIGH))
-                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 64), c2);
-                c3 = ((FloatVector) l1.lanewise(LSHR, 4).and(MASK4).or(qh.lanewise(LSHR, 2).and(MASK_HIGH))
-                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 96), c3);
-                c0 = ((FloatVector) l0.lanewise(LSHR, 8).and(MASK4).or(qh4.lanewise(LSHR, 8).and(MASK_HIGH))
-                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 8), c0);
-                c1 = ((FloatVector) l1.lanewise(LSHR, 8).and(MASK4).or(qh4.lanewise(LSHR, 10).and(MASK_HIGH))
-                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 40), c1);
-                c2 = ((FloatVector) l0.lanewise(LSHR, 12).and(MASK4).or(qh.lanewise(LSHR, 8).and(MASK_HIGH))
-                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 72), c2);
-                c3 = ((FloatVector) l1.lanewise(LSHR, 12).and(MASK4).or(qh.lanewise(LSHR, 10).and(MASK_HIGH))
-                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 104), c3);
-                c0 = ((FloatVector) l0.lanewise(LSHR, 16).and(MASK4).or(qh4.lanewise(LSHR, 16).and(MASK_HIGH))
-                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 16), c0);
-                c1 = ((FloatVector) l1.lanewise(LSHR, 16).and(MASK4).or(qh4.lanewise(LSHR, 18).and(MASK_HIGH))
-                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 48), c1);
-                c2 = ((FloatVector) l0.lanewise(LSHR, 20).and(MASK4).or(qh.lanewise(LSHR, 16).and(MASK_HIGH))
-                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 80), c2);
-                c3 = ((FloatVector) l1.lanewise(LSHR, 20).and(MASK4).or(qh.lanewise(LSHR, 18).and(MASK_HIGH))
-                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 112), c3);
-                c0 = ((FloatVector) l0.lanewise(LSHR, 24).and(MASK4).or(qh4.lanewise(LSHR, 24).and(MASK_HIGH))
-                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 24), c0);
-                c1 = ((FloatVector) l1.lanewise(LSHR, 24).and(MASK4).or(qh4.lanewise(LSHR, 26).and(MASK_HIGH))
-                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 56), c1);
-                c2 = ((FloatVector) l0.lanewise(LSHR, 28).and(MASK4).or(qh.lanewise(LSHR, 24).and(MASK_HIGH))
-                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 88), c2);
-                c3 = ((FloatVector) l1.lanewise(LSHR, 28).and(MASK4).or(qh.lanewise(LSHR, 26).and(MASK_HIGH))
-                        .convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 120), c3);
-                int xs = n + xc / 4;
-                acc0 = FloatVector.fromArray(F8, p, xs).fma(MINUS_32, c0).fma(scales.rearrange(PAIR[0]), acc0);
-                acc1 = FloatVector.fromArray(F8, p, xs + 8).fma(MINUS_32, c1).fma(scales.rearrange(PAIR[1]), acc1);
-                acc2 = FloatVector.fromArray(F8, p, xs + 16).fma(MINUS_32, c2).fma(scales.rearrange(PAIR[2]), acc2);
-                acc3 = FloatVector.fromArray(F8, p, xs + 24).fma(MINUS_32, c3).fma(scales.rearrange(PAIR[3]), acc3);
-            }
+        // broadcast here, not read from static vectors: C2 reloads a static vector's payload in every iteration
+        IntVector low4 = IntVector.broadcast(I8, 0x0F0F0F0F);
+        IntVector high2 = IntVector.broadcast(I8, 0x30303030);
+        IntVector byte1 = IntVector.broadcast(I8, 0x3F << 8);
+        IntVector byte2 = IntVector.broadcast(I8, 0x3F << 16);
+        FloatVector even = FloatVector.zero(F8);
+        FloatVector odd = FloatVector.zero(F8);
+        for (int hb = 0; hb < n / 128; hb++) {
+            long block = off + 210L * (hb >>> 1);
+            int h = hb & 1;
+            FloatVector s = ((FloatVector) ByteVector.fromMemorySegment(B8, w, block + SCALES + 8L * h, LE)
+                    .convertShape(B2F, F8, 0)).mul(QuantBits.f16(w, block + D));
+            odd = s.fma(FloatVector.fromArray(F8, p, n + 8 * hb), odd);
+            long ql = block + 64L * h;
+            IntVector l0 = ByteVector.fromMemorySegment(B32, w, ql, LE).reinterpretAsInts();
+            IntVector l1 = ByteVector.fromMemorySegment(B32, w, ql + 32, LE).reinterpretAsInts();
+            IntVector qh = ByteVector.fromMemorySegment(B32, w, block + QH + 32L * h, LE).reinterpretAsInts();
+            int xc = 128 * hb;
+            IntVector q;
+            FloatVector c;
+            q = l0.and(low4).or(qh.lanewise(LSHL, 4).and(high2));
+            c = ((FloatVector) q.lanewise(LSHL, 24).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xc));
+            c = ((FloatVector) q.and(byte1).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 8), c);
+            c = ((FloatVector) q.and(byte2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 16), c);
+            c = ((FloatVector) q.lanewise(LSHR, 24).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 24), c);
+            even = c.fma(s.rearrange(PAIR[0]), even);
+            q = l1.and(low4).or(qh.lanewise(LSHL, 2).and(high2));
+            c = ((FloatVector) q.lanewise(LSHL, 24).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xc + 32));
+            c = ((FloatVector) q.and(byte1).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 40), c);
+            c = ((FloatVector) q.and(byte2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 48), c);
+            c = ((FloatVector) q.lanewise(LSHR, 24).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 56), c);
+            odd = c.fma(s.rearrange(PAIR[1]), odd);
+            q = l0.lanewise(LSHR, 4).and(low4).or(qh.and(high2));
+            c = ((FloatVector) q.lanewise(LSHL, 24).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xc + 64));
+            c = ((FloatVector) q.and(byte1).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 72), c);
+            c = ((FloatVector) q.and(byte2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 80), c);
+            c = ((FloatVector) q.lanewise(LSHR, 24).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 88), c);
+            even = c.fma(s.rearrange(PAIR[2]), even);
+            q = l1.lanewise(LSHR, 4).and(low4).or(qh.lanewise(LSHR, 2).and(high2));
+            c = ((FloatVector) q.lanewise(LSHL, 24).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xc + 96));
+            c = ((FloatVector) q.and(byte1).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 104), c);
+            c = ((FloatVector) q.and(byte2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 112), c);
+            c = ((FloatVector) q.lanewise(LSHR, 24).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 120), c);
+            odd = c.fma(s.rearrange(PAIR[3]), odd);
         }
-        return acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        return even.add(odd).reduceLanes(VectorOperators.ADD);
     }
 
     /** Chunk m's scales from the half's 8: scale 2m in lanes 0-3, scale 2m+1 in lanes 4-7. */
