@@ -1,0 +1,54 @@
+package dev.llama3j.model;
+
+import dev.llama3j.tensor.RandomWeights;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+class AttentionTest {
+
+    /** Against softmax(q.k / scale) . v written out in double, for head sizes with and without a vector tail. */
+    @Test
+    void headMatchesAPlainSoftmaxWeightedSum() {
+        Random rnd = new Random(11);
+        int kvHeads = 2;
+        for (int hd : new int[] {8, 12, 64, 128}) {
+            int kvDim = kvHeads * hd;
+            for (int len : new int[] {1, 3, 4, 17, 64}) {
+                float[] q = RandomWeights.gaussian(2 + hd, rnd);
+                float[] keys = RandomWeights.gaussian(len * kvDim, rnd);
+                float[] values = RandomWeights.gaussian(len * kvDim, rnd);
+                float scale = (float) Math.sqrt(hd);
+                float[] out = new float[1 + hd];
+                Attention.head(q, 2, keys, values, hd, kvDim, hd, len, scale, new float[len], out, 1);
+
+                double[] weights = new double[len];
+                double max = Double.NEGATIVE_INFINITY;
+                for (int p = 0; p < len; p++) {
+                    double dot = 0;
+                    for (int i = 0; i < hd; i++) {
+                        dot += (double) q[2 + i] * keys[p * kvDim + hd + i];
+                    }
+                    weights[p] = dot / scale;
+                    max = Math.max(max, weights[p]);
+                }
+                double sum = 0;
+                for (int p = 0; p < len; p++) {
+                    weights[p] = Math.exp(weights[p] - max);
+                    sum += weights[p];
+                }
+                for (int i = 0; i < hd; i++) {
+                    double expected = 0;
+                    for (int p = 0; p < len; p++) {
+                        expected += weights[p] / sum * values[p * kvDim + hd + i];
+                    }
+                    assertThat((double) out[1 + i]).as("hd %d, %d positions, element %d", hd, len, i)
+                            .isCloseTo(expected, within(1e-5));
+                }
+            }
+        }
+    }
+}
