@@ -132,36 +132,32 @@ public final class Q4KKernel extends QuantKernel {
 
     /*
      * Decode. Per 64 elements one 32-byte load of quads (lane i holds bytes 4i .. 4i+3 of qs[32k ..]): nibble t of a
-     * lane (bits 4t .. 4t+3) is element 4i + t/2 of sub-block 2k + t%2. Each nibble is taken out with one AND, left in
-     * place, and converted to a float: that is the quant times 2^(4t), exactly, and the prepared x carries the
-     * matching 2^(-4t), so every product, and so every FMA, is the same as with the bare quant. One AND and one convert
-     * per 8 weights instead of a shift, an AND and a convert. The top nibble (t = 7) is a shift alone, as an AND would
-     * leave it in the sign bit.
+     * lane (bits 4t .. 4t+3) is element 4i + t/2 of sub-block 2k + t%2. Nibbles 0-3 are taken out of the load with
+     * one AND each, nibbles 4-6 with the same 4 masks from the load shifted right by 16 (one shift per 64), left in
+     * place and converted to floats: that is the quant times 2^(4 (t mod 4)), exactly, and the prepared x carries the
+     * inverse power of two, so every product, and so every FMA, is the same as with the bare quant. The top nibble
+     * (t = 7) is a shift alone. Four masks rather than seven: C2 has 16 vector registers, and with seven it kept
+     * three of them on the stack and reloaded them at every use (12 reloads per block).
      *
      * The 8 scales and mins of a block are decoded as bytes in two longs (the 12-byte packing of QuantBits.kScale
      * with 64-bit masks and shifts), widened and converted as two vectors; the mins meet the prepared per-sub-block
-     * sums of x in one FMA per block. The 4 chunks are spelled out: C2 otherwise splits the loop into pre- and main
-     * loops with a segment range check computed in each, and a helper method would not be inlined (the method is past
-     * C2's node budget for inlining, and a vector through a call is boxed).
+     * sums of x in one FMA per block. A sub-block's scale is broadcast from a lane of the scale vector: storing the
+     * vector and broadcasting each scale back from memory was slower on the Zen 3 measured (a 4-byte load from a
+     * 32-byte store in flight). The 16-byte header is read as two longs (two range checks instead of four). The 4
+     * chunks are spelled out: C2 otherwise splits the loop into pre- and main loops with a segment range check
+     * computed in each, and a helper method would not be inlined (the method is past C2's node budget for
+     * inlining, and a vector through a call is boxed).
      */
 
-    /** Nibble t of every int lane, in place. */
-    private static final IntVector NIBBLE_0 = IntVector.broadcast(I8, 0xF);
-    private static final IntVector NIBBLE_1 = IntVector.broadcast(I8, 0xF << 4);
-    private static final IntVector NIBBLE_2 = IntVector.broadcast(I8, 0xF << 8);
-    private static final IntVector NIBBLE_3 = IntVector.broadcast(I8, 0xF << 12);
-    private static final IntVector NIBBLE_4 = IntVector.broadcast(I8, 0xF << 16);
-    private static final IntVector NIBBLE_5 = IntVector.broadcast(I8, 0xF << 20);
-    private static final IntVector NIBBLE_6 = IntVector.broadcast(I8, 0xF << 24);
     private static final VectorSpecies<Long> L2 = LongVector.SPECIES_128;
 
     /** Per-thread prepared vector, see {@link #prepare}. */
     private static final ScratchFloats PREPARED = new ScratchFloats();
 
     /**
-     * {@code x} reordered as quads with each element scaled by {@code 2^(-4t)} for the nibble t that meets it (exact:
-     * a power of two, unless {@code |x| < 2^-102}, where the scaled value loses bits below 2^-149, an absolute error
-     * under 2^-121 per weight), followed by the negated sum of x over each sub-block of 32, in a per-thread buffer.
+     * {@code x} reordered as quads with each element scaled by {@code 2^(-4 (t mod 4))} for the nibble t that meets it,
+     * but 1 for t = 7 (exact: a power of two, unless {@code |x| < 2^-114}, where the scaled value loses bits below
+     * 2^-149, an absolute error under 2^-134 per weight), followed by the negated sum of x over each sub-block of 32, in a per-thread buffer.
      */
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
@@ -179,11 +175,11 @@ public final class Q4KKernel extends QuantKernel {
                 float b0 = x[b], b1 = x[b + 1], b2 = x[b + 2], b3 = x[b + 3];
                 p[c + i] = a0;
                 p[c + 8 + i] = a1 * 0x1p-8f;
-                p[c + 16 + i] = a2 * 0x1p-16f;
-                p[c + 24 + i] = a3 * 0x1p-24f;
+                p[c + 16 + i] = a2;
+                p[c + 24 + i] = a3 * 0x1p-8f;
                 p[c + 32 + i] = b0 * 0x1p-4f;
                 p[c + 40 + i] = b1 * 0x1p-12f;
-                p[c + 48 + i] = b2 * 0x1p-20f;
+                p[c + 48 + i] = b2 * 0x1p-4f;
                 p[c + 56 + i] = b3;
                 sum0 = sum0 + a0 + a1 + a2 + a3;
                 sum1 = sum1 + b0 + b1 + b2 + b3;
@@ -201,69 +197,81 @@ public final class Q4KKernel extends QuantKernel {
 
     @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] p) {
+        // broadcast here, not read from static vectors: C2 reloads a static vector's payload in every iteration
+        IntVector nibble0 = IntVector.broadcast(I8, 0xF);
+        IntVector nibble1 = IntVector.broadcast(I8, 0xF0);
+        IntVector nibble2 = IntVector.broadcast(I8, 0xF00);
+        IntVector nibble3 = IntVector.broadcast(I8, 0xF000);
         FloatVector even = FloatVector.zero(F8);
         FloatVector odd = FloatVector.zero(F8);
-        float[] scales = scratch().scales;
         for (int b = 0; b < n / 256; b++) {
             long block = off + 144L * b;
-            float d = QuantBits.f16(w, block);
-            float dmin = QuantBits.f16(w, block + 2);
-            long lo = w.get(QuantBits.LONG_LE, block + 4);
-            long hi = w.get(QuantBits.INT_LE, block + 12) & 0xFFFFFFFFL;
+            // the 16-byte header as two longs: two range checks instead of four
+            long h0 = w.get(QuantBits.LONG_LE, block);
+            long h1 = w.get(QuantBits.LONG_LE, block + 8);
+            float d = Float.float16ToFloat((short) h0);
+            float dmin = Float.float16ToFloat((short) (h0 >>> 16));
+            long lo = h0 >>> 32 | h1 << 32;
+            long hi = h1 >>> 32;
             long sc = packedScales(lo, hi);
             long mn = packedMins(lo, hi);
-            ((FloatVector) LongVector.broadcast(L2, sc).reinterpretAsBytes().convertShape(B2I, I8, 0).convert(I2F, 0))
-                    .mul(d).intoArray(scales, 0);
+            FloatVector scales = ((FloatVector) LongVector.broadcast(L2, sc).reinterpretAsBytes()
+                    .convertShape(B2I, I8, 0).convert(I2F, 0)).mul(d);
             odd = ((FloatVector) LongVector.broadcast(L2, mn).reinterpretAsBytes().convertShape(B2I, I8, 0)
                     .convert(I2F, 0)).mul(dmin).fma(FloatVector.fromArray(F8, p, n + 8 * b), odd);
             int xb = 256 * b;
             IntVector q;
+            IntVector r;
             FloatVector low;
             FloatVector high;
             q = ByteVector.fromMemorySegment(B32, w, block + 16, LE).reinterpretAsInts();
-            low = ((FloatVector) q.and(NIBBLE_0).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 0));
-            high = ((FloatVector) q.and(NIBBLE_1).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 32));
-            low = ((FloatVector) q.and(NIBBLE_2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 8), low);
-            high = ((FloatVector) q.and(NIBBLE_3).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 40), high);
-            low = ((FloatVector) q.and(NIBBLE_4).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 16), low);
-            high = ((FloatVector) q.and(NIBBLE_5).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 48), high);
-            low = ((FloatVector) q.and(NIBBLE_6).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 24), low);
+            r = q.lanewise(LSHR, 16);
+            low = ((FloatVector) q.and(nibble0).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 0));
+            high = ((FloatVector) q.and(nibble1).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 32));
+            low = ((FloatVector) q.and(nibble2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 8), low);
+            high = ((FloatVector) q.and(nibble3).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 40), high);
+            low = ((FloatVector) r.and(nibble0).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 16), low);
+            high = ((FloatVector) r.and(nibble1).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 48), high);
+            low = ((FloatVector) r.and(nibble2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 24), low);
             high = ((FloatVector) q.lanewise(LSHR, 28).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 56), high);
-            even = low.fma(FloatVector.broadcast(F8, scales[0]), even);
-            odd = high.fma(FloatVector.broadcast(F8, scales[1]), odd);
+            even = low.fma(FloatVector.broadcast(F8, scales.lane(0)), even);
+            odd = high.fma(FloatVector.broadcast(F8, scales.lane(1)), odd);
             q = ByteVector.fromMemorySegment(B32, w, block + 48, LE).reinterpretAsInts();
-            low = ((FloatVector) q.and(NIBBLE_0).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 64));
-            high = ((FloatVector) q.and(NIBBLE_1).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 96));
-            low = ((FloatVector) q.and(NIBBLE_2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 72), low);
-            high = ((FloatVector) q.and(NIBBLE_3).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 104), high);
-            low = ((FloatVector) q.and(NIBBLE_4).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 80), low);
-            high = ((FloatVector) q.and(NIBBLE_5).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 112), high);
-            low = ((FloatVector) q.and(NIBBLE_6).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 88), low);
+            r = q.lanewise(LSHR, 16);
+            low = ((FloatVector) q.and(nibble0).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 64));
+            high = ((FloatVector) q.and(nibble1).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 96));
+            low = ((FloatVector) q.and(nibble2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 72), low);
+            high = ((FloatVector) q.and(nibble3).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 104), high);
+            low = ((FloatVector) r.and(nibble0).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 80), low);
+            high = ((FloatVector) r.and(nibble1).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 112), high);
+            low = ((FloatVector) r.and(nibble2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 88), low);
             high = ((FloatVector) q.lanewise(LSHR, 28).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 120), high);
-            even = low.fma(FloatVector.broadcast(F8, scales[2]), even);
-            odd = high.fma(FloatVector.broadcast(F8, scales[3]), odd);
+            even = low.fma(FloatVector.broadcast(F8, scales.lane(2)), even);
+            odd = high.fma(FloatVector.broadcast(F8, scales.lane(3)), odd);
             q = ByteVector.fromMemorySegment(B32, w, block + 80, LE).reinterpretAsInts();
-            low = ((FloatVector) q.and(NIBBLE_0).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 128));
-            high = ((FloatVector) q.and(NIBBLE_1).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 160));
-            low = ((FloatVector) q.and(NIBBLE_2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 136), low);
-            high = ((FloatVector) q.and(NIBBLE_3).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 168), high);
-            low = ((FloatVector) q.and(NIBBLE_4).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 144), low);
-            high = ((FloatVector) q.and(NIBBLE_5).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 176), high);
-            low = ((FloatVector) q.and(NIBBLE_6).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 152), low);
+            r = q.lanewise(LSHR, 16);
+            low = ((FloatVector) q.and(nibble0).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 128));
+            high = ((FloatVector) q.and(nibble1).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 160));
+            low = ((FloatVector) q.and(nibble2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 136), low);
+            high = ((FloatVector) q.and(nibble3).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 168), high);
+            low = ((FloatVector) r.and(nibble0).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 144), low);
+            high = ((FloatVector) r.and(nibble1).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 176), high);
+            low = ((FloatVector) r.and(nibble2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 152), low);
             high = ((FloatVector) q.lanewise(LSHR, 28).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 184), high);
-            even = low.fma(FloatVector.broadcast(F8, scales[4]), even);
-            odd = high.fma(FloatVector.broadcast(F8, scales[5]), odd);
+            even = low.fma(FloatVector.broadcast(F8, scales.lane(4)), even);
+            odd = high.fma(FloatVector.broadcast(F8, scales.lane(5)), odd);
             q = ByteVector.fromMemorySegment(B32, w, block + 112, LE).reinterpretAsInts();
-            low = ((FloatVector) q.and(NIBBLE_0).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 192));
-            high = ((FloatVector) q.and(NIBBLE_1).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 224));
-            low = ((FloatVector) q.and(NIBBLE_2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 200), low);
-            high = ((FloatVector) q.and(NIBBLE_3).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 232), high);
-            low = ((FloatVector) q.and(NIBBLE_4).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 208), low);
-            high = ((FloatVector) q.and(NIBBLE_5).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 240), high);
-            low = ((FloatVector) q.and(NIBBLE_6).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 216), low);
+            r = q.lanewise(LSHR, 16);
+            low = ((FloatVector) q.and(nibble0).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 192));
+            high = ((FloatVector) q.and(nibble1).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb + 224));
+            low = ((FloatVector) q.and(nibble2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 200), low);
+            high = ((FloatVector) q.and(nibble3).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 232), high);
+            low = ((FloatVector) r.and(nibble0).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 208), low);
+            high = ((FloatVector) r.and(nibble1).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 240), high);
+            low = ((FloatVector) r.and(nibble2).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 216), low);
             high = ((FloatVector) q.lanewise(LSHR, 28).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 248), high);
-            even = low.fma(FloatVector.broadcast(F8, scales[6]), even);
-            odd = high.fma(FloatVector.broadcast(F8, scales[7]), odd);
+            even = low.fma(FloatVector.broadcast(F8, scales.lane(6)), even);
+            odd = high.fma(FloatVector.broadcast(F8, scales.lane(7)), odd);
         }
         return even.add(odd).reduceLanes(VectorOperators.ADD);
     }
