@@ -157,7 +157,8 @@ public final class Q4KKernel extends QuantKernel {
     /**
      * {@code x} reordered as quads with each element scaled by {@code 2^(-4 (t mod 4))} for the nibble t that meets it,
      * but 1 for t = 7 (exact: a power of two, unless {@code |x| < 2^-114}, where the scaled value loses bits below
-     * 2^-149, an absolute error under 2^-134 per weight), followed by the negated sum of x over each sub-block of 32, in a per-thread buffer.
+     * 2^-149, an absolute error under 2^-134 per weight), followed by the negated sum of x over each sub-block of 32,
+     * in a per-thread buffer.
      */
     @Override
     public float[] prepare(float[] x, int xOff, int n) {

@@ -101,10 +101,10 @@ public final class Q4Kernel extends QuantKernel {
      * Each block's 16 bytes are loaded once and widened to pairs; the low nibbles of both bytes of a lane and then
      * the high nibbles are 4 groups of 8. Each nibble is taken out with one AND, left at its bit position
      * (0, 16, 4 or 20), and converted: the quant times 2^position, exactly, which the prepared x undoes with the
-     * matching 2^-position (1, 2^-16, 2^-4, 2^-20 for the four runs of 8 of a block), so the products are the same as with the bare quant (unless
-     * |x| < 2^-106, where the scaled x loses bits below 2^-149: an error under 2^-125 per weight). One AND and one
-     * convert per 8 weights instead of a shift, an AND and a convert. Q4_0's {@code -8} and Q4_1's min multiply
-     * the prepared lane sums of x, which stay unscaled.
+     * matching 2^-position (1, 2^-16, 2^-4, 2^-20 for the four runs of 8 of a block), so the products are the same
+     * as with the bare quant (unless |x| < 2^-106, where the scaled x loses bits below 2^-149: an error under 2^-125
+     * per weight). One AND and one convert per 8 weights instead of a shift, an AND and a convert. Q4_0's
+     * {@code -8} and Q4_1's min multiply the prepared lane sums of x, which stay unscaled.
      */
     @Override
     public float[] prepare(float[] x, int xOff, int n) {

@@ -36,15 +36,14 @@ final class QuantBits {
      * ("quads": lane i holds bytes 4i .. 4i+3) or 16 bytes widened to 16-bit halves ("pairs": lane i holds bytes 2i
      * and 2i+1), and each field is taken out of every lane at once with a shift and a mask, then converted to floats.
      * Lane i of such a group holds element 4i+j (or 2i+j), not element i, so the activations are reordered to match
-     * once per matrix-vector product ({@link #prepareQuads}, Q4Kernel's prepare for pairs): one load and a few integer ops
-     * per 8 weights instead of one load, one widening and one range check per 8. 256 bits is what every x86-64 with
-     * AVX2 has, and a wider machine runs these natively too.
+     * once per matrix-vector product ({@link #prepareQuads}; Q4Kernel's prepare for pairs): one load and a few
+     * integer ops per 8 weights instead of one load, one widening and one range check per 8. 256 bits is what every
+     * x86-64 with AVX2 has, and a wider machine runs these natively too.
      */
     static final VectorSpecies<Byte> B32 = ByteVector.SPECIES_256;
     static final VectorSpecies<Short> S16 = ShortVector.SPECIES_256;
     static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
     static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
-    static final IntVector MASK4 = IntVector.broadcast(I8, 0x0F);
     static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
 
     /**
