@@ -19,6 +19,7 @@ import java.util.Random;
  * <pre>
  * java --add-modules jdk.incubator.vector -cp target/test-classes:target/classes dev.llama3j.bench.CpuTimeBench \
  *   matvec 2048x2048 F32,Q8_0,Q4_0     # or: matmul 64 F32,Q4_K  (a 2048x2048 matrix times 64 vectors)
+ *                                      # or: matmul 512 F16 2048x8192  (another shape)
  * </pre>
  * A type written {@code Q8_0:int8} runs its matvec with {@link Int8Activations} turned on, for a float-vs-int8
  * comparison in one run ({@code matvec 2048x8192 Q8_0,Q8_0:int8,Q4_0,Q4_0:int8}).
@@ -39,7 +40,8 @@ public final class CpuTimeBench {
             boolean int8 = type.endsWith(":int8");
             DType t = DType.valueOf(int8 ? type.substring(0, type.length() - 5) : type);
             Int8Activations.enable(int8);
-            double rate = matvec ? matvec(t, args[1]) : matmul(t, Integer.parseInt(args[1]));
+            String matmulShape = args.length > 3 ? args[3] : "2048x2048";
+            double rate = matvec ? matvec(t, args[1]) : matmul(t, Integer.parseInt(args[1]), matmulShape);
             Int8Activations.enable(false);
             if (type.equals("F32")) {
                 f32 = rate;
@@ -63,9 +65,10 @@ public final class CpuTimeBench {
         }
     }
 
-    private static double matmul(DType t, int n) {
-        int rows = 2048;
-        int cols = 2048;
+    private static double matmul(DType t, int n, String shape) {
+        String[] rc = shape.split("x");
+        int rows = Integer.parseInt(rc[0]);
+        int cols = Integer.parseInt(rc[1]);
         try (Arena arena = Arena.ofConfined()) {
             Random rnd = new Random(42);
             DenseMatrix m = RandomWeights.matrix(arena, t, rows, cols, rnd);

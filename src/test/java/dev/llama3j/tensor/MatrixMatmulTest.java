@@ -1,6 +1,7 @@
 package dev.llama3j.tensor;
 
 import dev.llama3j.tensor.kernel.TileErrorBound;
+import dev.llama3j.tensor.kernel.TileMatmul;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -94,6 +95,18 @@ class MatrixMatmulTest {
                             .isCloseTo(sum, within(TileErrorBound.of(m.cols(), mag)));
                 }
             }
+        }
+    }
+
+    /** Rows over several row blocks of the tiled product (each block's sums stored before the next is unpacked). */
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16", "Q4_0", "Q6_K"})
+    void rowsSpanningSeveralRowBlocksMatchDoubleSums(DType t) {
+        Random rnd = new Random(31 + t.ordinal());
+        int cols = t.isQuantized() ? t.blockSize : 40;
+        try (Arena arena = Arena.ofConfined()) {
+            DenseMatrix m = RandomWeights.matrix(arena, t, 2 * TileMatmul.BLOCK_ROWS + 7, cols, rnd);
+            assertMatmulMatchesDoubleSums(m, 19, 3, m.rows() - 2, rnd);
         }
     }
 }

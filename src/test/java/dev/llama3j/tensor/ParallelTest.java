@@ -134,9 +134,10 @@ class ParallelTest {
         Random rnd = new Random(7);
         int cols = 64;
         try (Arena arena = Arena.ofShared()) {
-            Matrix[] ms = {RandomWeights.matrix(arena, DType.Q8_0, 40, cols, rnd),
+            // 419 rows: three row blocks, split across the threads and across matrices
+            Matrix[] ms = {RandomWeights.matrix(arena, DType.Q8_0, 200, cols, rnd),
                 RandomWeights.matrix(arena, DType.F32, 9, cols, rnd),
-                RandomWeights.matrix(arena, DType.Q4_0, 21, cols, rnd)};
+                RandomWeights.matrix(arena, DType.Q4_0, 210, cols, rnd)};
             for (int threads : new int[] {1, 2, 3}) {
                 Parallel.setThreads(threads);
                 for (int n : new int[] {2, 15, 17, 70}) {
