@@ -1,8 +1,10 @@
 package dev.llama3j.tensor.kernel;
 
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * An activation vector quantized the way ggml quantizes activations for its integer dot products: blocks of 32,
@@ -28,6 +30,11 @@ public final class Int8Activations {
     int[] q4Offsets = new int[0];
     /** Per block of 32: {@code d * sum(q)}, the scaled activation sum that a K-quant sub-block's min multiplies. */
     float[] scaledSums = new float[0];
+
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    /** 8 shorts: one int vector narrowed. */
+    private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
 
     private static volatile boolean enabled;
     private static final ThreadLocal<Int8Activations> BUFFER = ThreadLocal.withInitial(Int8Activations::new);
@@ -76,6 +83,10 @@ public final class Int8Activations {
                 .add(p.lanewise(VectorOperators.ASHR, 16));
     }
 
+    /**
+     * One block of 32 per iteration in vector code: the scalar loops (max, divide, round, sums) cost as much as a
+     * quarter of the Q4_0 dot itself, and a decode step quantizes once per matrix and chunk (~1100 times a token).
+     */
     private void fill(float[] x, int xOff, int n) {
         if (q.length < n) {
             q = new short[n];
@@ -83,29 +94,47 @@ public final class Int8Activations {
             q4Offsets = new int[n / 4];
             scaledSums = new float[n / 32];
         }
+        FloatVector half = FloatVector.broadcast(F8, 0.5f);
+        IntVector one = IntVector.broadcast(I8, 1);
+        IntVector most = IntVector.broadcast(I8, 127);
         for (int b = 0; b < n / 32; b++) {
             int base = xOff + 32 * b;
-            float max = 0f;
-            for (int j = 0; j < 32; j++) {
-                max = Math.max(max, Math.abs(x[base + j]));
-            }
+            FloatVector x0 = FloatVector.fromArray(F8, x, base);
+            FloatVector x1 = FloatVector.fromArray(F8, x, base + 8);
+            FloatVector x2 = FloatVector.fromArray(F8, x, base + 16);
+            FloatVector x3 = FloatVector.fromArray(F8, x, base + 24);
+            float max = x0.abs().max(x1.abs()).max(x2.abs().max(x3.abs())).reduceLanes(VectorOperators.MAX);
             float scale = max / 127f;
             float inverse = scale == 0f ? 0f : 1f / scale;
             d[b] = scale;
-            for (int j = 0; j < 32; j++) {
-                // half away from zero, like ggml's roundf; |x * inverse| <= 127 up to rounding, clamped for safety
-                int v = Math.round(Math.abs(x[base + j]) * inverse);
-                q[32 * b + j] = (short) (Math.min(v, 127) * (x[base + j] < 0 ? -1 : 1));
-            }
-            int sum = 0;
-            for (int j = 0; j < 32; j++) {
-                sum += q[32 * b + j];
-            }
-            scaledSums[b] = scale * sum;
+            IntVector q0 = quantize8(x0, inverse, half, one, most);
+            IntVector q1 = quantize8(x1, inverse, half, one, most);
+            IntVector q2 = quantize8(x2, inverse, half, one, most);
+            IntVector q3 = quantize8(x3, inverse, half, one, most);
+            int at = 32 * b;
+            q0.convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoArray(q, at);
+            q1.convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoArray(q, at + 8);
+            q2.convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoArray(q, at + 16);
+            q3.convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoArray(q, at + 24);
+            scaledSums[b] = scale * q0.add(q1).add(q2.add(q3)).reduceLanes(VectorOperators.ADD);
             for (int i = 0; i < 8; i++) {
-                int at = 32 * b + 2 * i;
-                q4Offsets[8 * b + i] = 8 * (q[at] + q[at + 1] + q[at + 16] + q[at + 17]);
+                int e = at + 2 * i;
+                q4Offsets[8 * b + i] = 8 * (q[e] + q[e + 1] + q[e + 16] + q[e + 17]);
             }
         }
+    }
+
+    /**
+     * round(|v| * inverse) with halves away from zero, like ggml's roundf, capped at 127 (|v| * inverse <= 127 up to
+     * rounding), with v's sign. Exact: the fraction {@code a - trunc(a)} of a float below 2^23 is itself a float, so
+     * comparing it with 0.5 rounds exactly where {@link Math#round} would (adding 0.5 first would not: 0.49999997f
+     * + 0.5f is 1.0f).
+     */
+    private static IntVector quantize8(FloatVector v, float inverse, FloatVector half, IntVector one, IntVector most) {
+        FloatVector a = v.abs().mul(inverse);
+        IntVector t = (IntVector) a.convert(VectorOperators.F2I, 0);
+        FloatVector fraction = a.sub((FloatVector) t.convert(VectorOperators.I2F, 0));
+        t = t.add(one, fraction.compare(VectorOperators.GE, half).cast(I8)).min(most);
+        return t.lanewise(VectorOperators.NEG, v.compare(VectorOperators.LT, 0f).cast(I8));
     }
 }
