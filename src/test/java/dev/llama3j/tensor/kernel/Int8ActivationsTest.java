@@ -62,6 +62,42 @@ class Int8ActivationsTest {
         }
     }
 
+    /**
+     * The vector quantizer against the rule written out in scalar code ({@link Math#round}, which rounds halves up
+     * exactly), on values of every magnitude, signed zeros, and exact multiples of half a step.
+     */
+    @Test
+    void quantsAndScalesEqualTheScalarRuleExactly() {
+        Random rnd = new Random(11);
+        int n = 2048;
+        for (int rep = 0; rep < 50; rep++) {
+            float[] x = new float[n];
+            for (int i = 0; i < n; i++) {
+                x[i] = switch (rnd.nextInt(5)) {
+                    case 0 -> rnd.nextBoolean() ? 0f : -0f;
+                    case 1 -> (rnd.nextInt(509) - 254) / 254f; // k/2 steps when the block's max is 1
+                    default -> (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(9) - 4));
+                };
+            }
+            x[rep] = 1f;
+            Int8Activations a = Int8Activations.quantize(x, 0, n);
+            for (int b = 0; b < n / 32; b++) {
+                float max = 0f;
+                for (int j = 0; j < 32; j++) {
+                    max = Math.max(max, Math.abs(x[32 * b + j]));
+                }
+                float scale = max / 127f;
+                float inverse = scale == 0f ? 0f : 1f / scale;
+                assertThat(a.scale(b)).as("scale of block %d", b).isEqualTo(scale);
+                for (int j = 0; j < 32; j++) {
+                    float v = x[32 * b + j];
+                    int expected = Math.min(Math.round(Math.abs(v) * inverse), 127) * (v < 0 ? -1 : 1);
+                    assertThat(a.quant(32 * b + j)).as("x = %s", v).isEqualTo(expected);
+                }
+            }
+        }
+    }
+
     /** Only the integer types ggml pairs with int8 activations have the path; the rest must say so. */
     @ParameterizedTest
     @EnumSource(DType.class)
