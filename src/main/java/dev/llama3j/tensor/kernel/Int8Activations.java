@@ -6,6 +6,9 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import static dev.llama3j.tensor.kernel.QuantBits.F8;
+import static dev.llama3j.tensor.kernel.QuantBits.I8;
+
 /**
  * An activation vector quantized the way ggml quantizes activations for its integer dot products: blocks of 32,
  * {@code d = max|x| / 127}, {@code q = round(x / d)} in [-127, 127]. The quants are kept widened to 16 bits: the
@@ -31,9 +34,7 @@ public final class Int8Activations {
     /** Per block of 32: {@code d * sum(q)}, the scaled activation sum that a K-quant sub-block's min multiplies. */
     float[] scaledSums = new float[0];
 
-    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
-    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
-    /** 8 shorts: one int vector narrowed. */
+    /** 8 shorts: one int vector ({@link QuantBits#I8}) narrowed. */
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
 
     private static volatile boolean enabled;
