@@ -141,7 +141,7 @@ public final class Parallel {
             float[] acts = PACKED.get(TileMatmul.packedSize(cols, tokens));
             forRange(TileMatmul.groups(tokens), (s, e) -> TileMatmul.pack(x, cols, first, tokens, acts, s, e));
             // chunks of whole row blocks: a chunk that ends inside one unpacks that block's weights twice
-            forRange(starts[ms.length], TileMatmul.BLOCK_ROWS, (s, e) -> {
+            forRange(starts[ms.length], TileMatmul.blockRows(tokens), (s, e) -> {
                 for (int i = 0; i < ms.length; i++) {
                     int from = Math.max(s, starts[i]) - starts[i];
                     int to = Math.min(e, starts[i + 1]) - starts[i];

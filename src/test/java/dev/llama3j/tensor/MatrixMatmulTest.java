@@ -106,6 +106,8 @@ class MatrixMatmulTest {
         int cols = t.isQuantized() ? t.blockSize : 40;
         try (Arena arena = Arena.ofConfined()) {
             DenseMatrix m = RandomWeights.matrix(arena, t, 2 * TileMatmul.BLOCK_ROWS + 7, cols, rnd);
+            // a long prompt's tall blocks, then a short prompt's small ones
+            assertMatmulMatchesDoubleSums(m, 70, 3, m.rows() - 2, rnd);
             assertMatmulMatchesDoubleSums(m, 19, 3, m.rows() - 2, rnd);
         }
     }

@@ -20,7 +20,7 @@ import static dev.llama3j.tensor.kernel.Vectors.F;
  * broadcasts and activations no longer fit the 16 AVX2 registers, so a sum is spilled and every iteration waits on
  * a store-to-load round trip (half speed).
  *
- * <p>Blocking: {@link #BLOCK_ROWS} rows are unpacked whole, row after row (long sequential reads, which the hardware
+ * <p>Blocking: {@link #blockRows} rows are unpacked whole, row after row (long sequential reads, which the hardware
  * prefetches from memory), into per-thread panels of {@link #DEPTH} columns (192 KiB each, L2). For each depth panel
  * and each group of {@link #TOKENS} tokens, the packed activations of those columns (16 KiB, L1) are multiplied with
  * every row tile of the panel. The panels' partial sums are added into a per-thread sum buffer, so the float rounding
@@ -49,12 +49,26 @@ public final class TileMatmul {
     /** Columns per depth block: a multiple of every block size (256 for the K-quants). */
     public static final int DEPTH = 256;
     /**
-     * Rows unpacked at a time: 48 micro-tiles. Every row block streams all the packed activations once (16 MiB for a
-     * 512-token prompt through an 8192-column matrix, far beyond L2), so the block is as tall as L2 allows: its depth
-     * panel is 192 KiB. 192 rows instead of 48 quartered that traffic: F16 pp512 of a 1B model x1.09 (median of 6
-     * alternated pairs), a 2048x8192 F16 matmul of 512 tokens x1.17 (one thread, CPU time, paired rounds).
+     * Rows unpacked at a time ({@link #blockRows}) for a long prompt: 48 micro-tiles. Every row block streams all the
+     * packed activations once (16 MiB for a 512-token prompt through an 8192-column matrix, far beyond L2), so the
+     * block is as tall as L2 allows: its depth panel is 192 KiB. 192 rows instead of 48 quartered that traffic: F16
+     * pp512 of a 1B model x1.09 (median of 6 alternated pairs), a 2048x8192 F16 matmul of 512 tokens x1.17 (one
+     * thread, CPU time, paired rounds).
      */
     public static final int BLOCK_ROWS = 48 * ROWS;
+    /** Rows unpacked at a time for a short prompt, whose activations fit the caches anyway: 12 micro-tiles. */
+    public static final int SHORT_BLOCK_ROWS = 12 * ROWS;
+    /** Prompts up to this many tokens take {@link #SHORT_BLOCK_ROWS}. */
+    static final int SHORT_PROMPT = 64;
+
+    /**
+     * Rows per block for a pass of {@code tokens} tokens; threads that split a matrix split it on these blocks. A
+     * short prompt keeps small blocks: more of them to share between the threads while the kernels are not yet
+     * compiled (first token 1B Q4_0, 18-token prompt: 3.53-3.99 s with 192-row blocks vs 2.94-3.86 s with 48).
+     */
+    public static int blockRows(int tokens) {
+        return tokens > SHORT_PROMPT ? BLOCK_ROWS : SHORT_BLOCK_ROWS;
+    }
     /** Packed activation floats per pass (8 MiB): longer prompts go through in several passes of tokens. */
     private static final int PACKED_FLOATS = 1 << 21;
 
@@ -136,9 +150,10 @@ public final class TileMatmul {
                                 int rowStart, int rowEnd) {
         Buffers b = BUFFERS.get();
         int groups = groups(tokens);
-        for (int r0 = rowStart; r0 < rowEnd; r0 += BLOCK_ROWS) {
-            int rows = Math.min(BLOCK_ROWS, rowEnd - r0);
-            multiplyBlock(b, w, cols, r0, rows, acts, tokens, groups);
+        int blockRows = blockRows(tokens);
+        for (int r0 = rowStart; r0 < rowEnd; r0 += blockRows) {
+            int rows = Math.min(blockRows, rowEnd - r0);
+            multiplyBlock(b, w, cols, r0, rows, blockRows, acts, tokens, groups);
             store(b.sums, rows, tokens, groups, out, outStride, t0, r0);
         }
     }
@@ -147,8 +162,8 @@ public final class TileMatmul {
      * Sums of rows [r0, r0 + rows) times every packed token group into {@code b.sums}: micro-tile (rt, g) at
      * {@code (rt * groups + g) * ROWS * TOKENS}, row-major within the tile.
      */
-    private static void multiplyBlock(Buffers b, RowSlices w, int cols, int r0, int rows, float[] acts, int tokens,
-                                      int groups) {
+    private static void multiplyBlock(Buffers b, RowSlices w, int cols, int r0, int rows, int blockRows,
+                                      float[] acts, int tokens, int groups) {
         int tiles = (rows + ROWS - 1) / ROWS;
         int size = tiles * groups * ROWS * TOKENS;
         if (b.sums.length < size) {
@@ -156,8 +171,8 @@ public final class TileMatmul {
         }
         float[] sums = b.sums;
         Arrays.fill(sums, 0, size, 0f);
-        // depth block kb of row r at (kb * BLOCK_ROWS + r) * DEPTH: the micro-kernel's rows lie DEPTH apart
-        int panel = BLOCK_ROWS * DEPTH;
+        // depth block kb of row r at (kb * blockRows + r) * DEPTH: the micro-kernel's rows lie DEPTH apart
+        int panel = blockRows * DEPTH;
         int panels = (cols + DEPTH - 1) / DEPTH;
         if (b.weights.length < panels * panel) {
             b.weights = new float[panels * panel];
