@@ -178,7 +178,8 @@ public final class Q4Kernel extends QuantKernel {
 
     /**
      * The block's 16 bytes widened to 16-bit lanes: the low nibbles meet activations 0-15, the high nibbles 16-31
-     * (|q x| <= 15 * 127: a lane's two products and the pair of lanes summed next fit in 16 bits). The {@code -8} comes off the pair sums as a prepared offset.
+     * (|q x| <= 15 * 127: a lane's two products and the pair of lanes summed next fit in 16 bits). The {@code -8}
+     * comes off the pair sums as a prepared offset.
      */
     @Override
     public float dot(MemorySegment w, long off, Int8Activations x, int n) {

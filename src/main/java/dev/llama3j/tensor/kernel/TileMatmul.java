@@ -21,13 +21,13 @@ import static dev.llama3j.tensor.kernel.Vectors.F;
  * a store-to-load round trip (half speed).
  *
  * <p>Blocking: {@link #blockRows} rows are unpacked whole, row after row (long sequential reads, which the hardware
- * prefetches from memory), into per-thread panels of {@link #DEPTH} columns (192 KiB each, L2). For each depth panel
- * and each group of {@link #TOKENS} tokens, the packed activations of those columns (16 KiB, L1) are multiplied with
- * every row tile of the panel. The panels' partial sums are added into a per-thread sum buffer, so the float rounding
- * is that of a blocked sum: at most {@link #DEPTH} + ceil(cols / {@link #DEPTH}) roundings on the path of any term.
- * The weight panels and sums are per thread; the packed activations are read only, so threads that split a matrix's
- * rows share one packing ({@link #pack} then {@link #multiply}). Every buffer grows only, so steady state allocates
- * nothing.
+ * prefetches from memory), into per-thread panels of {@link #DEPTH} columns (192 KiB for a long prompt, L2). For each
+ * depth panel and each group of {@link #TOKENS} tokens, the packed activations of those columns (16 KiB, L1) are
+ * multiplied with every row tile of the panel. The panels' partial sums are added into a per-thread sum buffer, so
+ * the float rounding is that of a blocked sum: at most {@link #DEPTH} + ceil(cols / {@link #DEPTH}) roundings on the
+ * path of any term. The weight panels and sums are per thread; the packed activations are read only, so threads that
+ * split a matrix's rows share one packing ({@link #pack} then {@link #multiply}). Every buffer grows only, so steady
+ * state allocates nothing.
  */
 public final class TileMatmul {
     /** Rows of a {@link RowSlices} matrix as floats, a slice at a time. */
@@ -69,6 +69,7 @@ public final class TileMatmul {
     public static int blockRows(int tokens) {
         return tokens > SHORT_PROMPT ? BLOCK_ROWS : SHORT_BLOCK_ROWS;
     }
+
     /** Packed activation floats per pass (8 MiB): longer prompts go through in several passes of tokens. */
     private static final int PACKED_FLOATS = 1 << 21;
 
