@@ -57,7 +57,7 @@ public final class TileMatmul {
      */
     public static final int BLOCK_ROWS = 48 * ROWS;
     /** Rows unpacked at a time for a short prompt, whose activations fit the caches anyway: 12 micro-tiles. */
-    public static final int SHORT_BLOCK_ROWS = 12 * ROWS;
+    private static final int SHORT_BLOCK_ROWS = 12 * ROWS;
     /** Prompts up to this many tokens take {@link #SHORT_BLOCK_ROWS}. */
     static final int SHORT_PROMPT = 64;
 

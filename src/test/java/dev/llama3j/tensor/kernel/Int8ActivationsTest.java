@@ -41,6 +41,24 @@ class Int8ActivationsTest {
         assertThat(new int[] {a.quant(32), a.quant(33), a.quant(34)}).containsExactly(0, 127, -50);
     }
 
+    /**
+     * The float just below one half rounds to 0, as roundf does: with the block's largest magnitude 127 the step is
+     * exactly 1, and adding 0.5 first would give 1 (0.49999997f + 0.5f rounds to 1.0f).
+     */
+    @Test
+    void theFloatJustBelowAHalfStepRoundsDown() {
+        float[] x = new float[32];
+        x[0] = 127f;
+        x[1] = Math.nextDown(0.5f);
+        x[2] = -Math.nextDown(0.5f);
+        x[3] = 0.5f;
+        x[4] = Math.nextDown(1.5f);
+        Int8Activations a = Int8Activations.quantize(x, 0, 32);
+        assertThat(a.scale(0)).isEqualTo(1f);
+        assertThat(new int[] {a.quant(0), a.quant(1), a.quant(2), a.quant(3), a.quant(4)})
+                .containsExactly(127, 0, 0, 1, 1);
+    }
+
     @Test
     void anAllZeroBlockQuantizesToZeros() {
         Int8Activations a = Int8Activations.quantize(new float[32], 0, 32);
@@ -64,7 +82,8 @@ class Int8ActivationsTest {
 
     /**
      * The vector quantizer against the rule written out in scalar code ({@link Math#round}, which rounds halves up
-     * exactly), on values of every magnitude, signed zeros, and exact multiples of half a step.
+     * exactly), on values of every magnitude, signed zeros, and (every other vector) blocks whose largest magnitude is
+     * 1 filled with near multiples of half a step.
      */
     @Test
     void quantsAndScalesEqualTheScalarRuleExactly() {
@@ -72,14 +91,17 @@ class Int8ActivationsTest {
         int n = 2048;
         for (int rep = 0; rep < 50; rep++) {
             float[] x = new float[n];
+            boolean halfSteps = rep % 2 == 0;
             for (int i = 0; i < n; i++) {
-                x[i] = switch (rnd.nextInt(5)) {
+                x[i] = switch (rnd.nextInt(halfSteps ? 2 : 5)) {
                     case 0 -> rnd.nextBoolean() ? 0f : -0f;
                     case 1 -> (rnd.nextInt(509) - 254) / 254f; // k/2 steps when the block's max is 1
                     default -> (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(9) - 4));
                 };
             }
-            x[rep] = 1f;
+            for (int b = 0; halfSteps && b < n / 32; b++) {
+                x[32 * b + rnd.nextInt(32)] = rnd.nextBoolean() ? 1f : -1f;
+            }
             Int8Activations a = Int8Activations.quantize(x, 0, n);
             for (int b = 0; b < n / 32; b++) {
                 float max = 0f;
