@@ -240,21 +240,24 @@ public final class TileMatmul {
         FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
         FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
-        int w1 = w + DEPTH, w2 = w1 + DEPTH, w3 = w2 + DEPTH;
-        for (int k = 0; k < depth; k++) {
-            int ak = a + k * TOKENS;
+        // one induction variable, the weight index, with the activation index affine in it: C2 then addresses the
+        // four rows from one register and drops 6 of the loop's 13 integer instructions (a counter per array kept
+        // the weights' range checks in the loop; F16 2048x2048 times 512 tokens x1.14, paired rounds in one JVM)
+        int shift = a - w * TOKENS;
+        for (int k = w; k < w + depth; k++) {
+            int ak = shift + k * TOKENS;
             FloatVector x0 = FloatVector.fromArray(F, acts, ak);
             FloatVector x1 = FloatVector.fromArray(F, acts, ak + LANES);
-            FloatVector v = FloatVector.broadcast(F, weights[w + k]);
+            FloatVector v = FloatVector.broadcast(F, weights[k]);
             c00 = v.fma(x0, c00);
             c01 = v.fma(x1, c01);
-            v = FloatVector.broadcast(F, weights[w1 + k]);
+            v = FloatVector.broadcast(F, weights[k + DEPTH]);
             c10 = v.fma(x0, c10);
             c11 = v.fma(x1, c11);
-            v = FloatVector.broadcast(F, weights[w2 + k]);
+            v = FloatVector.broadcast(F, weights[k + 2 * DEPTH]);
             c20 = v.fma(x0, c20);
             c21 = v.fma(x1, c21);
-            v = FloatVector.broadcast(F, weights[w3 + k]);
+            v = FloatVector.broadcast(F, weights[k + 3 * DEPTH]);
             c30 = v.fma(x0, c30);
             c31 = v.fma(x1, c31);
         }
@@ -272,13 +275,13 @@ public final class TileMatmul {
     private static void tileNarrow(float[] weights, int w, int depth, float[] acts, int a, float[] sums, int s) {
         FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
         FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
-        int w1 = w + DEPTH, w2 = w1 + DEPTH, w3 = w2 + DEPTH;
-        for (int k = 0; k < depth; k++) {
-            FloatVector x0 = FloatVector.fromArray(F, acts, a + k * TOKENS);
-            c0 = x0.fma(FloatVector.broadcast(F, weights[w + k]), c0);
-            c1 = x0.fma(FloatVector.broadcast(F, weights[w1 + k]), c1);
-            c2 = x0.fma(FloatVector.broadcast(F, weights[w2 + k]), c2);
-            c3 = x0.fma(FloatVector.broadcast(F, weights[w3 + k]), c3);
+        int shift = a - w * TOKENS;
+        for (int k = w; k < w + depth; k++) {
+            FloatVector x0 = FloatVector.fromArray(F, acts, shift + k * TOKENS);
+            c0 = x0.fma(FloatVector.broadcast(F, weights[k]), c0);
+            c1 = x0.fma(FloatVector.broadcast(F, weights[k + DEPTH]), c1);
+            c2 = x0.fma(FloatVector.broadcast(F, weights[k + 2 * DEPTH]), c2);
+            c3 = x0.fma(FloatVector.broadcast(F, weights[k + 3 * DEPTH]), c3);
         }
         add(c0, sums, s);
         add(c1, sums, s + TOKENS);
