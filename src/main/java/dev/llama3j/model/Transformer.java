@@ -198,18 +198,19 @@ public final class Transformer {
         int dim = c.dim();
         int kvDim = c.kvDim();
         int n = batch * seq;
-        Parallel.forRange(n * nHeads, (from, to) -> {
-            float[] scores = SCORES.get(startPos + seq);
+        int kvHeads = c.nKvHeads();
+        Parallel.forRange(n * kvHeads, (from, to) -> {
+            float[] scores = SCORES.get(group * (startPos + seq));
             for (int task = from; task < to; task++) {
-                int h = task % nHeads;
-                int j = task / nHeads;
+                int kh = task % kvHeads;
+                int j = task / kvHeads;
                 int i = j % 2 == 0 ? j / 2 : n - 1 - j / 2;       // vector index b * seq + t
                 int b = i / seq;
                 int len = startPos + i % seq + 1;
                 float[] kc = cache.keys[layer][b];
                 float[] vc = cache.values[layer][b];
-                int qOff = i * dim + h * hd;
-                Attention.head(q, qOff, kc, vc, (h / group) * hd, kvDim, hd, len, attentionScale, scores, att, qOff);
+                int qOff = i * dim + kh * group * hd;
+                Attention.group(q, qOff, group, kc, vc, kh * hd, kvDim, hd, len, attentionScale, scores, att, qOff);
             }
         });
     }

@@ -66,12 +66,17 @@ public final class VectorMath {
 
     /** {@code x[i] = exp(x[i] - shift)} for i in [0, n), with the Vector API's exp (within an ulp or so of Math.exp). */
     public static void expShifted(float[] x, float shift, int n) {
+        expShifted(x, 0, shift, n);
+    }
+
+    /** {@link #expShifted(float[], float, int)} of {@code x[off .. off + n)}. */
+    public static void expShifted(float[] x, int off, float shift, int n) {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-            FloatVector.fromArray(F, x, i).sub(shift).lanewise(VectorOperators.EXP).intoArray(x, i);
+            FloatVector.fromArray(F, x, off + i).sub(shift).lanewise(VectorOperators.EXP).intoArray(x, off + i);
         }
         for (; i < n; i++) {
-            x[i] = (float) Math.exp(x[i] - shift);
+            x[off + i] = (float) Math.exp(x[off + i] - shift);
         }
     }
 

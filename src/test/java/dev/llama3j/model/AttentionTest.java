@@ -51,4 +51,31 @@ class AttentionTest {
             }
         }
     }
+
+    /** The grouped path must give exactly the bits of one head() per head, for every group size and head size. */
+    @Test
+    void groupIsBitIdenticalToOneHeadAtATime() {
+        Random rnd = new Random(12);
+        for (int hd : new int[] {8, 12, 16, 64, 128}) {
+            for (int heads : new int[] {1, 3, 4, 5, 8}) {
+                int kvHeads = 2;
+                int kvDim = kvHeads * hd;
+                for (int len : new int[] {1, 3, 4, 17, 64}) {
+                    float[] q = RandomWeights.gaussian(3 + heads * hd, rnd);
+                    float[] keys = RandomWeights.gaussian(len * kvDim, rnd);
+                    float[] values = RandomWeights.gaussian(len * kvDim, rnd);
+                    float scale = (float) Math.sqrt(hd);
+                    float[] expected = new float[2 + heads * hd];
+                    for (int g = 0; g < heads; g++) {
+                        Attention.head(q, 3 + g * hd, keys, values, hd, kvDim, hd, len, scale, new float[len],
+                                expected, 2 + g * hd);
+                    }
+                    float[] grouped = new float[2 + heads * hd];
+                    Attention.group(q, 3, heads, keys, values, hd, kvDim, hd, len, scale, new float[heads * len],
+                            grouped, 2);
+                    assertThat(grouped).as("hd %d, %d heads, %d positions", hd, heads, len).containsExactly(expected);
+                }
+            }
+        }
+    }
 }
