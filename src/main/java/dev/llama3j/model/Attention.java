@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
 
-/** One query head attending over cached positions: {@code softmax(q . k / scale) . v} in float32, as model.py. */
+/** Query heads attending over cached positions: {@code softmax(q . k / scale) . v} in float32, as model.py. */
 public final class Attention {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
 
@@ -56,7 +56,10 @@ public final class Attention {
         }
     }
 
-    /** Four heads: scores of head j at {@code scores[j * len ..]}. */
+    /**
+     * {@link #group} of four heads (hd a multiple of two vectors): their scores land position-major in
+     * {@code scores[0 .. 4 len)}, then head-major in a per-thread buffer for the softmax and the weighted sum.
+     */
     private static void quad(float[] q, int qOff, float[] keys, float[] values, int kvOff, int kvDim, int hd,
                              int len, float scale, float[] scores, float[] out, int outOff) {
         // one key against the four queries: dot4 with the roles swapped sums the same products in the same order

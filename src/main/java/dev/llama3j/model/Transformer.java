@@ -186,7 +186,9 @@ public final class Transformer {
 
     /**
      * Causal attention of every (row, position, head) over the cached keys/values 0..startPos+t. Query head h reads
-     * KV head h / (nHeads / nKvHeads) (Meta's repeat_kv). softmax(q.k / sqrt(hd)) . v, float32.
+     * KV head h / (nHeads / nKvHeads) (Meta's repeat_kv). softmax(q.k / sqrt(hd)) . v, float32. A task is one
+     * vector's group of query heads that share a KV head ({@link Attention#group}: they read its keys and values
+     * together).
      *
      * <p>A vector's cost grows with its position, so the threads' contiguous task ranges walk the vectors folded
      * (first, last, second, second to last, ...): every range holds early and late vectors alike.

@@ -64,12 +64,10 @@ public final class VectorMath {
         out[oo + 3] = s3;
     }
 
-    /** {@code x[i] = exp(x[i] - shift)} for i in [0, n), with the Vector API's exp (within an ulp or so of Math.exp). */
-    public static void expShifted(float[] x, float shift, int n) {
-        expShifted(x, 0, shift, n);
-    }
-
-    /** {@link #expShifted(float[], float, int)} of {@code x[off .. off + n)}. */
+    /**
+     * {@code x[off+i] = exp(x[off+i] - shift)} for i in [0, n), with the Vector API's exp (within an ulp or so of
+     * Math.exp).
+     */
     public static void expShifted(float[] x, int off, float shift, int n) {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {

@@ -31,7 +31,7 @@ class VectorMathTest {
         float[] gate = RandomWeights.gaussian(1003, rnd);
         float[] up = RandomWeights.gaussian(1003, rnd);
         float[] exp = x.clone();
-        VectorMath.expShifted(exp, 0.5f, exp.length);
+        VectorMath.expShifted(exp, 0, 0.5f, exp.length);
         float[] silu = gate.clone();
         VectorMath.swiglu(silu, up, 0, silu.length);
         for (int i = 0; i < x.length; i++) {
