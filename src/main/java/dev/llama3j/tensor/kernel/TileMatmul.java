@@ -64,7 +64,7 @@ public final class TileMatmul {
     /**
      * Rows per block for a pass of {@code tokens} tokens; threads that split a matrix split it on these blocks. A
      * short prompt keeps small blocks: more of them to share between the threads while the kernels are not yet
-     * compiled (first token 1B Q4_0, 18-token prompt: 3.53-3.99 s with 192-row blocks vs 2.94-3.86 s with 48).
+     * compiled (first token 1B Q4_0, 15-token prompt with BOS: 3.53-3.99 s with 192-row blocks vs 2.94-3.86 s with 48).
      */
     public static int blockRows(int tokens) {
         return tokens > SHORT_PROMPT ? BLOCK_ROWS : SHORT_BLOCK_ROWS;
