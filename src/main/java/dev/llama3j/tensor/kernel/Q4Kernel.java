@@ -99,12 +99,14 @@ public final class Q4Kernel extends QuantKernel {
 
     /**
      * Each block's 16 bytes are loaded once and widened to pairs; the low nibbles of both bytes of a lane and then
-     * the high nibbles are 4 groups of 8. Each nibble is taken out with one AND, left at its bit position
-     * (0, 16, 4 or 20), and converted: the quant times 2^position, exactly, which the prepared x undoes with the
-     * matching 2^-position (1, 2^-16, 2^-4, 2^-20 for the four runs of 8 of a block), so the products are the same
-     * as with the bare quant (unless |x| < 2^-106, where the scaled x loses bits below 2^-149: an error under 2^-125
-     * per weight). One AND and one convert per 8 weights instead of a shift, an AND and a convert. Q4_1's min
-     * multiplies the prepared lane sums of x, which stay unscaled; for Q4_0 they are prepared times -8.
+     * the high nibbles are 4 groups of 8. The low nibbles are taken out with one AND each and left at their bit
+     * position (0 or 16), the high nibbles the same way after one shift of the lane by 4, and each is converted: the
+     * quant times 2^position, exactly, which the prepared x undoes with the matching 2^-position (1, 2^-16, 1, 2^-16
+     * for the four runs of 8 of a block), so the products are the same as with the bare quant (unless
+     * |x| < 2^-110, where the scaled x loses bits below 2^-149: an error under 2^-129 per weight). Two masks, not
+     * one per nibble position: with four, C2 ran out of registers in the unrolled loop and re-broadcast them from
+     * memory 11 times per 4 blocks (Q4_0 matvec x1.10, paired rounds in one JVM). Q4_1's min multiplies the prepared
+     * lane sums of x, which stay unscaled; for Q4_0 they are prepared times -8.
      */
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
@@ -124,8 +126,8 @@ public final class Q4Kernel extends QuantKernel {
                 float b1 = x[src + 17 + 2 * i];
                 p[c + i] = a0;
                 p[c + 8 + i] = a1 * 0x1p-16f;
-                p[c + 16 + i] = b0 * 0x1p-4f;
-                p[c + 24 + i] = b1 * 0x1p-20f;
+                p[c + 16 + i] = b0;
+                p[c + 24 + i] = b1 * 0x1p-16f;
                 p[sums + i] = (a0 + a1 + b0 + b1) * sumFactor;
             }
         }
@@ -143,9 +145,7 @@ public final class Q4Kernel extends QuantKernel {
         FloatVector mins = FloatVector.zero(F8);
         // broadcast here, not read from static vectors: C2 reloads a static vector's payload in every iteration
         IntVector bits0 = IntVector.broadcast(QuantBits.I8, 0xF);
-        IntVector bits4 = IntVector.broadcast(QuantBits.I8, 0xF << 4);
         IntVector bits16 = IntVector.broadcast(QuantBits.I8, 0xF << 16);
-        IntVector bits20 = IntVector.broadcast(QuantBits.I8, 0xF << 20);
         for (int b = 0; b < n / 32; b++) {
             // literal strides under a loop-invariant test, which C2 hoists out of the loop (one copy per type): with
             // the blockBytes field the block address took a multiply and the range checks stayed in a loop that C2
@@ -154,11 +154,12 @@ public final class Q4Kernel extends QuantKernel {
             long quants = hasMin ? block + 4 : block + 2;
             IntVector q = ((ShortVector) ByteVector.fromMemorySegment(QuantBits.B, w, quants, LE)
                     .convertShape(B2S, S16, 0)).reinterpretAsInts();
+            IntVector high = q.lanewise(LSHR, 4);
             int xb = 32 * b;
             FloatVector acc = ((FloatVector) q.and(bits0).convert(I2F, 0)).mul(FloatVector.fromArray(F8, p, xb));
             acc = ((FloatVector) q.and(bits16).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 8), acc);
-            acc = ((FloatVector) q.and(bits4).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 16), acc);
-            acc = ((FloatVector) q.and(bits20).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 24), acc);
+            acc = ((FloatVector) high.and(bits0).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 16), acc);
+            acc = ((FloatVector) high.and(bits16).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xb + 24), acc);
             FloatVector xs = FloatVector.fromArray(F8, p, n + 8 * b);
             if (hasMin) {
                 mins = xs.fma(FloatVector.broadcast(F8, QuantBits.f16(w, block + 2)), mins);
