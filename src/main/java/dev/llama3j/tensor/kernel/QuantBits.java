@@ -36,7 +36,7 @@ final class QuantBits {
      * ("quads": lane i holds bytes 4i .. 4i+3) or 16 bytes widened to 16-bit halves ("pairs": lane i holds bytes 2i
      * and 2i+1), and each field is taken out of every lane at once with a shift and a mask, then converted to floats.
      * Lane i of such a group holds element 4i+j (or 2i+j), not element i, so the activations are reordered to match
-     * once per matrix-vector product ({@link #prepareQuads}; Q4Kernel's prepare for pairs): one load and a few
+     * once per matrix-vector product (Q8_0Kernel's prepare for quads, Q4Kernel's for pairs): one load and a few
      * integer ops per 8 weights instead of one load, one widening and one range check per 8. 256 bits is what every
      * x86-64 with AVX2 has, and a wider machine runs these natively too.
      */
@@ -45,33 +45,6 @@ final class QuantBits {
     static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
     static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
     static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
-
-    /**
-     * {@code x[xOff .. xOff + n)} reordered for the quads layout: in each 32, element {@code 4i + j} moves to
-     * {@code 8j + i}; followed by {@code n / 4} lane sums, for each 32 the 8 lanes summed over its 4 groups (what a
-     * per-32 bias or min multiplies). The array is a per-thread buffer that may be longer than {@code n + n / 4};
-     * it is valid until the next prepare on the same thread.
-     */
-    static float[] prepareQuads(float[] x, int xOff, int n) {
-        float[] p = PREPARED.get(n + n / 4);
-        // one pass, spelled out per block of 32: a general loop nest over lanes and fields ran 2-3x slower in C2
-        for (int c = 0; c < n; c += 32) {
-            int src = xOff + c;
-            int sums = n + c / 4;
-            for (int i = 0; i < 8; i++) {
-                float a = x[src + 4 * i];
-                float b = x[src + 4 * i + 1];
-                float d = x[src + 4 * i + 2];
-                float e = x[src + 4 * i + 3];
-                p[c + i] = a;
-                p[c + 8 + i] = b;
-                p[c + 16 + i] = d;
-                p[c + 24 + i] = e;
-                p[sums + i] = a + b + d + e;
-            }
-        }
-        return p;
-    }
 
     /**
      * Per-thread buffer for the prepared vector: a decode step prepares one per matrix and thread, and should not
