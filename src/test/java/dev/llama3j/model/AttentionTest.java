@@ -3,6 +3,7 @@ package dev.llama3j.model;
 import dev.llama3j.tensor.RandomWeights;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -52,7 +53,12 @@ class AttentionTest {
         }
     }
 
-    /** The grouped path must give exactly the bits of one head() per head, for every group size and head size. */
+    /**
+     * The grouped path must give exactly the bits of one head() per head, for every group size and head size. Both
+     * share the softmax, whose Vector API exp gives different last bits interpreted and once C2 has compiled it; so
+     * the reference is computed before and after the grouped call, and a case is retried (a few times at most) when
+     * the two differ, i.e. when a compile landed in between.
+     */
     @Test
     void groupIsBitIdenticalToOneHeadAtATime() {
         Random rnd = new Random(12);
@@ -65,17 +71,29 @@ class AttentionTest {
                     float[] keys = RandomWeights.gaussian(len * kvDim, rnd);
                     float[] values = RandomWeights.gaussian(len * kvDim, rnd);
                     float scale = (float) Math.sqrt(hd);
-                    float[] expected = new float[2 + heads * hd];
-                    for (int g = 0; g < heads; g++) {
-                        Attention.head(q, 3 + g * hd, keys, values, hd, kvDim, hd, len, scale, new float[len],
-                                expected, 2 + g * hd);
+                    for (int attempt = 0; ; attempt++) {
+                        float[] before = oneHeadAtATime(q, heads, keys, values, kvDim, hd, len, scale);
+                        float[] grouped = new float[2 + heads * hd];
+                        Attention.group(q, 3, heads, keys, values, hd, kvDim, hd, len, scale, new float[heads * len],
+                                grouped, 2);
+                        float[] after = oneHeadAtATime(q, heads, keys, values, kvDim, hd, len, scale);
+                        if (Arrays.equals(before, after) || attempt == 4) {
+                            assertThat(grouped).as("hd %d, %d heads, %d positions", hd, heads, len)
+                                    .containsExactly(after);
+                            break;
+                        }
                     }
-                    float[] grouped = new float[2 + heads * hd];
-                    Attention.group(q, 3, heads, keys, values, hd, kvDim, hd, len, scale, new float[heads * len],
-                            grouped, 2);
-                    assertThat(grouped).as("hd %d, %d heads, %d positions", hd, heads, len).containsExactly(expected);
                 }
             }
         }
+    }
+
+    private static float[] oneHeadAtATime(float[] q, int heads, float[] keys, float[] values, int kvDim, int hd,
+                                          int len, float scale) {
+        float[] out = new float[2 + heads * hd];
+        for (int g = 0; g < heads; g++) {
+            Attention.head(q, 3 + g * hd, keys, values, hd, kvDim, hd, len, scale, new float[len], out, 2 + g * hd);
+        }
+        return out;
     }
 }
