@@ -109,15 +109,9 @@ public final class Parallel {
      * thread packing all of them for its own rows would repeat that work and the cache traffic on every thread).
      */
     public static void matmul(Matrix[] ms, float[] x, int n, float[][] outs) {
-        int[] starts = new int[ms.length + 1];
-        TileMatmul.RowSlices[] slices = new TileMatmul.RowSlices[ms.length];
-        boolean tiled = n > 1;
-        for (int i = 0; i < ms.length; i++) {
-            starts[i + 1] = starts[i] + ms[i].rows();
-            slices[i] = n > 1 ? ms[i].slices() : null;
-            tiled &= slices[i] != null;
-        }
-        if (!tiled) {
+        int[] starts = rowStarts(ms);
+        TileMatmul.RowSlices[] slices = n > 1 ? slices(ms) : null;
+        if (slices == null) {
             forRange(starts[ms.length], n == 1 ? 1 : TileMatmul.ROWS, (s, e) -> {
                 for (int i = 0; i < ms.length; i++) {
                     int from = Math.max(s, starts[i]) - starts[i];
@@ -133,6 +127,67 @@ public final class Parallel {
             });
             return;
         }
+        tiled(ms, slices, starts, x, n, outs, false);
+    }
+
+    /**
+     * {@link #matmul} of several vectors with the outputs left in the tiled product's packed layout
+     * ({@link TileMatmul#multiplyPacked}: {@code outs[i]} holds {@link TileMatmul#packedSize}{@code (rows, n)}
+     * floats), for outputs that reach another product only through element-wise steps ({@link #matmulPacked}).
+     *
+     * @throws IllegalArgumentException unless {@code n > 1} and every matrix is tiled ({@link #isTiled})
+     */
+    public static void matmulToPacked(Matrix[] ms, float[] x, int n, float[][] outs) {
+        TileMatmul.RowSlices[] slices = n > 1 ? slices(ms) : null;
+        if (slices == null) {
+            throw new IllegalArgumentException("the packed layout needs several vectors and tiled matrices");
+        }
+        tiled(ms, slices, rowStarts(ms), x, n, outs, true);
+    }
+
+    /**
+     * {@code out = m * x} for {@code n} vectors given in the tiled product's packed layout ({@link TileMatmul#pack}
+     * of all n from group 0, as {@link #matmulToPacked} leaves them): no packing pass.
+     *
+     * @throws IllegalArgumentException unless {@code m} is tiled
+     */
+    public static void matmulPacked(Matrix m, float[] acts, int n, float[] out) {
+        TileMatmul.RowSlices slices = m.slices();
+        if (slices == null) {
+            throw new IllegalArgumentException(m.getClass().getSimpleName() + " has no tiled product");
+        }
+        forRange(m.rows(), TileMatmul.blockRows(n),
+                (s, e) -> TileMatmul.multiply(slices, m.cols(), acts, 0, n, out, m.rows(), s, e));
+    }
+
+    /** Whether {@link #matmulToPacked} and {@link #matmulPacked} take these matrices. */
+    public static boolean isTiled(Matrix... ms) {
+        return slices(ms) != null;
+    }
+
+    /** The matrices' row slices, or null when one of them has none. */
+    private static TileMatmul.RowSlices[] slices(Matrix[] ms) {
+        TileMatmul.RowSlices[] slices = new TileMatmul.RowSlices[ms.length];
+        for (int i = 0; i < ms.length; i++) {
+            slices[i] = ms[i].slices();
+            if (slices[i] == null) {
+                return null;
+            }
+        }
+        return slices;
+    }
+
+    /** Where each matrix's rows start when they are laid end to end. */
+    private static int[] rowStarts(Matrix[] ms) {
+        int[] starts = new int[ms.length + 1];
+        for (int i = 0; i < ms.length; i++) {
+            starts[i + 1] = starts[i] + ms[i].rows();
+        }
+        return starts;
+    }
+
+    private static void tiled(Matrix[] ms, TileMatmul.RowSlices[] slices, int[] starts, float[] x, int n,
+                              float[][] outs, boolean packedOut) {
         int cols = ms[0].cols();
         int pass = TileMatmul.passTokens(cols);
         for (int t0 = 0; t0 < n; t0 += pass) {
@@ -146,7 +201,13 @@ public final class Parallel {
                     int from = Math.max(s, starts[i]) - starts[i];
                     int to = Math.min(e, starts[i + 1]) - starts[i];
                     if (from < to) {
-                        TileMatmul.multiply(slices[i], cols, acts, first, tokens, outs[i], ms[i].rows(), from, to);
+                        if (packedOut) {
+                            TileMatmul.multiplyPacked(slices[i], cols, acts, first, tokens, outs[i], ms[i].rows(),
+                                    from, to);
+                        } else {
+                            TileMatmul.multiply(slices[i], cols, acts, first, tokens, outs[i], ms[i].rows(), from,
+                                    to);
+                        }
                     }
                 }
             });

@@ -1,9 +1,11 @@
 package dev.llama3j.tensor;
 
+import dev.llama3j.tensor.kernel.TileMatmul;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
+import java.util.Arrays;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -155,5 +157,100 @@ class ParallelTest {
                 }
             }
         }
+    }
+
+    /**
+     * A product into the packed layout, then one out of it (w1/w3, SwiGLU, w2 of a prompt): every packed output
+     * holds the same bits as the token-major product at its place, zero for the padding tokens of a last partial
+     * group, and the product of the packed vectors equals the product of the same vectors token-major, bit for bit.
+     * 8192 columns and 300 tokens take two passes of 256 tokens (the second one's groups start at group 16).
+     */
+    @Test
+    void packedOutputsAndInputsMatchTheTokenMajorProducts() {
+        Random rnd = new Random(11);
+        try (Arena arena = Arena.ofShared()) {
+            for (int cols : new int[] {64, 8192}) {
+                Matrix[] up = {RandomWeights.matrix(arena, DType.Q4_0, 203, cols, rnd),
+                    RandomWeights.matrix(arena, DType.F16, 9, cols, rnd)};
+                Matrix down = RandomWeights.matrix(arena, DType.F16, 13, up[0].rows(), rnd);
+                for (int threads : new int[] {1, 2, 3}) {
+                    Parallel.setThreads(threads);
+                    for (int n : cols == 64 ? new int[] {2, 15, 16, 17, 70} : new int[] {300}) {
+                        float[] x = RandomWeights.gaussian(n * cols, rnd);
+                        float[][] packed = new float[up.length][];
+                        float[][] tokenMajor = new float[up.length][];
+                        for (int i = 0; i < up.length; i++) {
+                            packed[i] = new float[TileMatmul.packedSize(up[i].rows(), n)];
+                            Arrays.fill(packed[i], Float.NaN);
+                            tokenMajor[i] = new float[n * up[i].rows()];
+                        }
+                        Parallel.matmulToPacked(up, x, n, packed);
+                        Parallel.matmul(up, x, n, tokenMajor);
+                        for (int i = 0; i < up.length; i++) {
+                            int rows = up[i].rows();
+                            for (int t = 0; t < TileMatmul.groups(n) * TileMatmul.TOKENS; t++) {
+                                for (int r = 0; r < rows; r++) {
+                                    float got = packed[i][((t / TileMatmul.TOKENS) * rows + r) * TileMatmul.TOKENS
+                                            + t % TileMatmul.TOKENS];
+                                    float want = t < n ? tokenMajor[i][t * rows + r] : 0f;
+                                    assertThat(got).as("cols %d threads %d n %d matrix %d token %d row %d", cols,
+                                            threads, n, i, t, r).isEqualTo(want);
+                                }
+                            }
+                        }
+                        // the first product's packed output as the input of the next
+                        float[] fromPacked = new float[n * down.rows()];
+                        float[] fromTokenMajor = new float[n * down.rows()];
+                        Parallel.matmulPacked(down, packed[0], n, fromPacked);
+                        Parallel.matmul(down, tokenMajor[0], n, fromTokenMajor);
+                        assertThat(fromPacked).as("cols %d threads %d n %d", cols, threads, n)
+                                .isEqualTo(fromTokenMajor);
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void thePackedLayoutRefusesSingleVectorsAndUntiledMatrices() {
+        // a view without row slices (one that can only compute dot products)
+        Matrix plain = new Matrix() {
+            @Override
+            public int rows() {
+                return 2;
+            }
+
+            @Override
+            public int cols() {
+                return 3;
+            }
+
+            @Override
+            public DType type() {
+                return DType.F32;
+            }
+
+            @Override
+            public long byteSize() {
+                return 24;
+            }
+
+            @Override
+            public float dot(int row, float[] x, int xOff) {
+                return 0;
+            }
+
+            @Override
+            public void row(int row, float[] dst, int dstOff) {
+            }
+        };
+        assertThat(Parallel.isTiled(plain)).isFalse();
+        assertThatThrownBy(() -> Parallel.matmulToPacked(new Matrix[] {plain}, new float[6], 2,
+                new float[][] {new float[64]})).isInstanceOf(IllegalArgumentException.class);
+        Matrix tiled = RandomWeights.matrix(Arena.ofAuto(), DType.F32, 2, 3, new Random(1));
+        assertThatThrownBy(() -> Parallel.matmulToPacked(new Matrix[] {tiled}, new float[3], 1,
+                new float[][] {new float[32]})).as("one vector").isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Parallel.matmulPacked(plain, new float[96], 2, new float[4]))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 }

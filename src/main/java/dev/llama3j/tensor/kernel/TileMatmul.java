@@ -45,7 +45,7 @@ public final class TileMatmul {
     /** Output rows per micro-tile: one broadcast weight each. */
     public static final int ROWS = 4;
     /** Tokens per micro-tile: two activation vectors (8 sums + 2 activations + 4 broadcasts: 14 AVX2 registers). */
-    static final int TOKENS = 2 * LANES;
+    public static final int TOKENS = 2 * LANES;
     /** Columns per depth block: a multiple of every block size (256 for the K-quants). */
     public static final int DEPTH = 256;
     /**
@@ -149,13 +149,35 @@ public final class TileMatmul {
      */
     public static void multiply(RowSlices w, int cols, float[] acts, int t0, int tokens, float[] out, int outStride,
                                 int rowStart, int rowEnd) {
+        multiply(w, cols, acts, t0, tokens, out, outStride, rowStart, rowEnd, false);
+    }
+
+    /**
+     * {@link #multiply} with the output in {@link #pack}'s layout: row r of token {@code t0 + g * TOKENS + j} at
+     * {@code out[((t0 / TOKENS + g) * outRows + r) * TOKENS + j]} ({@code t0} a multiple of {@link #TOKENS}); the
+     * padding tokens of a last, partial group get the sums of zero activations, 0. A product whose output reaches
+     * the next tiled product through element-wise steps only (w1 and w3, SwiGLU, then w2) keeps it in this layout:
+     * a block's rows are copied as they lie in the sum buffer instead of transposed to token-major, and the next
+     * product takes them as its packed activations instead of packing them.
+     */
+    public static void multiplyPacked(RowSlices w, int cols, float[] acts, int t0, int tokens, float[] out,
+                                      int outRows, int rowStart, int rowEnd) {
+        multiply(w, cols, acts, t0, tokens, out, outRows, rowStart, rowEnd, true);
+    }
+
+    private static void multiply(RowSlices w, int cols, float[] acts, int t0, int tokens, float[] out, int outStride,
+                                 int rowStart, int rowEnd, boolean packedOut) {
         Buffers b = BUFFERS.get();
         int groups = groups(tokens);
         int blockRows = blockRows(tokens);
         for (int r0 = rowStart; r0 < rowEnd; r0 += blockRows) {
             int rows = Math.min(blockRows, rowEnd - r0);
             multiplyBlock(b, w, cols, r0, rows, blockRows, acts, tokens, groups);
-            store(b.sums, rows, tokens, groups, out, outStride, t0, r0);
+            if (packedOut) {
+                storePacked(b.sums, rows, groups, out, outStride, t0 / TOKENS, r0);
+            } else {
+                store(b.sums, rows, tokens, groups, out, outStride, t0, r0);
+            }
         }
     }
 
@@ -226,6 +248,22 @@ public final class TileMatmul {
                 for (int i = 0; i < count; i++) {
                     out[o + rt * ROWS + i] = sums[from + i * TOKENS];
                 }
+            }
+        }
+    }
+
+    /**
+     * The block's sums into {@link #multiplyPacked}'s layout: the rows of a micro-tile lie {@link #TOKENS} floats
+     * apart in the sum buffer, as consecutive rows of a group do in the packed output, so each tile and group is one
+     * copy.
+     */
+    private static void storePacked(float[] sums, int rows, int groups, float[] out, int outRows, int g0, int r0) {
+        int tiles = (rows + ROWS - 1) / ROWS;
+        for (int rt = 0; rt < tiles; rt++) {
+            int count = Math.min(ROWS, rows - rt * ROWS);
+            for (int g = 0; g < groups; g++) {
+                System.arraycopy(sums, (rt * groups + g) * ROWS * TOKENS, out,
+                        ((g0 + g) * outRows + r0 + rt * ROWS) * TOKENS, count * TOKENS);
             }
         }
     }
