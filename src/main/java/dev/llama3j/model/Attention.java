@@ -3,6 +3,7 @@ package dev.llama3j.model;
 import dev.llama3j.tensor.ScratchFloats;
 import dev.llama3j.tensor.VectorMath;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -113,6 +114,186 @@ public final class Attention {
             b3.intoArray(out, o + 3 * hd + F.length());
         }
     }
+
+    /** Query vectors that {@link #block} scores together: two vectors of lanes, the matrix product's tile width. */
+    static final int BLOCK_VECTORS = 2 * F.length();
+
+    /**
+     * Tokens per {@link #block} for {@code heads} query heads per KV head, or 0 when {@link #block} does not apply
+     * (more heads than {@link #BLOCK_VECTORS}, or a head size that is not a multiple of two vectors).
+     */
+    public static int blockTokens(int heads, int hd) {
+        return hd % (2 * F.length()) == 0 ? BLOCK_VECTORS / heads : 0;
+    }
+
+    /**
+     * A prompt's attention for {@code tokens} consecutive positions {@code pos0 .. pos0 + tokens - 1} of one sequence
+     * and the {@code heads} query heads that share one KV head: token i's head g is at
+     * {@code q[qOff + i * stride + g * hd ..]}, its result goes to {@code out[outOff + i * stride + g * hd ..]}, and
+     * it attends over cached positions {@code 0 .. pos0 + i}. At most {@link #blockTokens} tokens.
+     *
+     * <p>The same arithmetic as {@link #group} in another order. {@link #group} scores one key at a time against four
+     * queries, each score a sum of products across lanes; here the tokens * heads query vectors (up to
+     * {@link #BLOCK_VECTORS}) are transposed once so that lane j holds vector j, and four keys at a time meet them in
+     * 8 register accumulators, the matrix product's micro-kernel: no horizontal sums, each key element loaded once
+     * for all the vectors. The softmax then runs across the vectors, one lane each (a later token's extra positions
+     * masked out), and the weighted sum of the values is {@link #quad}'s, four vectors at a time.
+     */
+    public static void block(float[] q, int qOff, int stride, int tokens, int heads, float[] keys, float[] values,
+                             int kvOff, int kvDim, int hd, int pos0, float scale, float[] out, int outOff) {
+        int lanes = F.length();
+        int width = BLOCK_VECTORS;
+        int vectors = tokens * heads;
+        int len = pos0 + tokens;
+        float[] qt = BLOCK_QUERIES.get(hd * width);
+        for (int j = 0; j < width; j++) {
+            int src = qOff + j / heads * stride + j % heads * hd;
+            for (int d = 0; d < hd; d++) {
+                qt[d * width + j] = j < vectors ? q[src + d] : 0f;
+            }
+        }
+        float[] s = BLOCK_SCORES.get(((len + 3) & ~3) * width);
+        for (int p = 0; p < len; p += 4) {
+            // a last group past len repeats the last key; those scores are never read
+            scoreTile(keys, p * kvDim + kvOff, Math.min(p + 1, len - 1) * kvDim + kvOff,
+                    Math.min(p + 2, len - 1) * kvDim + kvOff, Math.min(p + 3, len - 1) * kvDim + kvOff, hd, qt, s,
+                    p * width);
+        }
+        softmaxAcross(s, len, pos0, heads, scale);
+        for (int j0 = 0; j0 < vectors; j0 += 4) {
+            // positions that the last token among these four vectors reads; earlier tokens' extra weights are zero
+            int positions = pos0 + Math.min(j0 + 3, vectors - 1) / heads + 1;
+            for (int c = 0; c < hd; c += 2 * lanes) {
+                FloatVector a0 = FloatVector.zero(F), b0 = FloatVector.zero(F);
+                FloatVector a1 = FloatVector.zero(F), b1 = FloatVector.zero(F);
+                FloatVector a2 = FloatVector.zero(F), b2 = FloatVector.zero(F);
+                FloatVector a3 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+                for (int p = 0; p < positions; p++) {
+                    int v = p * kvDim + kvOff + c;
+                    int w = p * width + j0;
+                    FloatVector va = FloatVector.fromArray(F, values, v);
+                    FloatVector vb = FloatVector.fromArray(F, values, v + lanes);
+                    FloatVector weight = FloatVector.broadcast(F, s[w]);
+                    a0 = va.fma(weight, a0);
+                    b0 = vb.fma(weight, b0);
+                    weight = FloatVector.broadcast(F, s[w + 1]);
+                    a1 = va.fma(weight, a1);
+                    b1 = vb.fma(weight, b1);
+                    weight = FloatVector.broadcast(F, s[w + 2]);
+                    a2 = va.fma(weight, a2);
+                    b2 = vb.fma(weight, b2);
+                    weight = FloatVector.broadcast(F, s[w + 3]);
+                    a3 = va.fma(weight, a3);
+                    b3 = vb.fma(weight, b3);
+                }
+                // vectors past the last real one (padding lanes) are computed and dropped
+                store(a0, b0, j0, vectors, heads, stride, hd, c, out, outOff);
+                store(a1, b1, j0 + 1, vectors, heads, stride, hd, c, out, outOff);
+                store(a2, b2, j0 + 2, vectors, heads, stride, hd, c, out, outOff);
+                store(a3, b3, j0 + 3, vectors, heads, stride, hd, c, out, outOff);
+            }
+        }
+    }
+
+    private static void store(FloatVector a, FloatVector b, int j, int vectors, int heads, int stride, int hd, int c,
+                              float[] out, int outOff) {
+        if (j < vectors) {
+            int o = outOff + j / heads * stride + j % heads * hd + c;
+            a.intoArray(out, o);
+            b.intoArray(out, o + F.length());
+        }
+    }
+
+    /**
+     * {@code s[so + i * width + j] = sum_d keys[k_i + d] * qt[d * width + j]} for the four keys i and the
+     * {@link #BLOCK_VECTORS} vectors j: a broadcast key element meets two vectors of queries.
+     */
+    private static void scoreTile(float[] keys, int k0, int k1, int k2, int k3, int hd, float[] qt, float[] s,
+                                  int so) {
+        int lanes = F.length();
+        int width = BLOCK_VECTORS;
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
+        for (int d = 0; d < hd; d++) {
+            FloatVector x0 = FloatVector.fromArray(F, qt, d * width);
+            FloatVector x1 = FloatVector.fromArray(F, qt, d * width + lanes);
+            FloatVector v = FloatVector.broadcast(F, keys[k0 + d]);
+            c00 = v.fma(x0, c00);
+            c01 = v.fma(x1, c01);
+            v = FloatVector.broadcast(F, keys[k1 + d]);
+            c10 = v.fma(x0, c10);
+            c11 = v.fma(x1, c11);
+            v = FloatVector.broadcast(F, keys[k2 + d]);
+            c20 = v.fma(x0, c20);
+            c21 = v.fma(x1, c21);
+            v = FloatVector.broadcast(F, keys[k3 + d]);
+            c30 = v.fma(x0, c30);
+            c31 = v.fma(x1, c31);
+        }
+        c00.intoArray(s, so);
+        c01.intoArray(s, so + lanes);
+        c10.intoArray(s, so + width);
+        c11.intoArray(s, so + width + lanes);
+        c20.intoArray(s, so + 2 * width);
+        c21.intoArray(s, so + 2 * width + lanes);
+        c30.intoArray(s, so + 3 * width);
+        c31.intoArray(s, so + 3 * width + lanes);
+    }
+
+    /**
+     * {@link #softmax} of every column j of {@code s[p * width + j]}, p in [0, len), the column of token j / heads
+     * running to position {@code pos0 + j / heads}: its later positions get weight 0. Lane by lane, each column sees
+     * the operations of {@link #softmax} in the same order (divide, max, exp of the difference, a sum from the first
+     * position on, divide), all exp by the Vector API.
+     */
+    private static void softmaxAcross(float[] s, int len, int pos0, int heads, float scale) {
+        int lanes = F.length();
+        int width = BLOCK_VECTORS;
+        float[] last = new float[width];
+        for (int j = 0; j < width; j++) {
+            last[j] = pos0 + j / heads;
+        }
+        FloatVector last0 = FloatVector.fromArray(F, last, 0);
+        FloatVector last1 = FloatVector.fromArray(F, last, lanes);
+        FloatVector max0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        FloatVector max1 = max0;
+        for (int p = 0; p < len; p++) {
+            FloatVector a = FloatVector.fromArray(F, s, p * width).div(scale);
+            FloatVector b = FloatVector.fromArray(F, s, p * width + lanes).div(scale);
+            a.intoArray(s, p * width);
+            b.intoArray(s, p * width + lanes);
+            if (p > pos0) {
+                a = a.blend(Float.NEGATIVE_INFINITY, last0.compare(VectorOperators.LT, (float) p));
+                b = b.blend(Float.NEGATIVE_INFINITY, last1.compare(VectorOperators.LT, (float) p));
+            }
+            max0 = max0.max(a);
+            max1 = max1.max(b);
+        }
+        FloatVector sum0 = FloatVector.zero(F);
+        FloatVector sum1 = FloatVector.zero(F);
+        for (int p = 0; p < len; p++) {
+            FloatVector a = FloatVector.fromArray(F, s, p * width).sub(max0).lanewise(VectorOperators.EXP);
+            FloatVector b = FloatVector.fromArray(F, s, p * width + lanes).sub(max1).lanewise(VectorOperators.EXP);
+            if (p > pos0) {
+                a = a.blend(0f, last0.compare(VectorOperators.LT, (float) p));
+                b = b.blend(0f, last1.compare(VectorOperators.LT, (float) p));
+            }
+            a.intoArray(s, p * width);
+            b.intoArray(s, p * width + lanes);
+            sum0 = sum0.add(a);
+            sum1 = sum1.add(b);
+        }
+        for (int p = 0; p < len; p++) {
+            FloatVector.fromArray(F, s, p * width).div(sum0).intoArray(s, p * width);
+            FloatVector.fromArray(F, s, p * width + lanes).div(sum1).intoArray(s, p * width + lanes);
+        }
+    }
+
+    /** Per-thread transposed queries and scores of {@link #block}. */
+    private static final ScratchFloats BLOCK_QUERIES = new ScratchFloats();
+    private static final ScratchFloats BLOCK_SCORES = new ScratchFloats();
 
     /** Per-thread reordered scores of {@link #quad}. */
     private static final ScratchFloats SCORES = new ScratchFloats();

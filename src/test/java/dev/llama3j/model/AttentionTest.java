@@ -96,4 +96,81 @@ class AttentionTest {
         }
         return out;
     }
+
+    /**
+     * A prompt block (several tokens, their heads scored together) against softmax(q.k / scale) . v written out in
+     * double, each token over its own causal range: a later position leaking into an earlier token, a padding lane
+     * or a head mixed up would be off by far more than the float roundings; nothing else of the output is written.
+     */
+    @Test
+    void blockMatchesAPlainCausalSoftmaxWeightedSumPerTokenAndHead() {
+        Random rnd = new Random(13);
+        int kvHeads = 2;
+        for (int hd : new int[] {16, 64, 128}) {
+            if (Attention.blockTokens(1, hd) == 0) {
+                continue;   // a vector wider than this head size
+            }
+            int kvDim = kvHeads * hd;
+            for (int heads : new int[] {1, 3, 4, 8}) {
+                int stride = 5 + kvHeads * heads * hd;  // one token's query vector, with room around the group
+                for (int tokens = 1; tokens <= Attention.blockTokens(heads, hd); tokens += tokens < 4 ? 1 : 3) {
+                    for (int pos0 : new int[] {0, 1, 5, 30}) {
+                        int len = pos0 + tokens;
+                        float[] q = RandomWeights.gaussian(3 + tokens * stride, rnd);
+                        float[] keys = RandomWeights.gaussian((len + 3) * kvDim, rnd);
+                        float[] values = RandomWeights.gaussian((len + 3) * kvDim, rnd);
+                        float scale = (float) Math.sqrt(hd);
+                        float[] out = new float[3 + tokens * stride];
+                        Arrays.fill(out, Float.NaN);
+                        int qOff = 3 + hd;  // the second KV head's group
+                        Attention.block(q, qOff, stride, tokens, heads, keys, values, hd, kvDim, hd, pos0, scale, out,
+                                qOff);
+                        for (int i = 0; i < tokens; i++) {
+                            for (int g = 0; g < heads; g++) {
+                                int at = qOff + i * stride + g * hd;
+                                double[] expected = plainAttention(q, at, keys, values, hd, kvDim, hd, pos0 + i + 1,
+                                        scale);
+                                for (int e = 0; e < hd; e++) {
+                                    assertThat((double) out[at + e]).as("hd %d, %d heads, %d tokens from %d: token %d"
+                                            + " head %d element %d", hd, heads, tokens, pos0, i, g, e)
+                                            .isCloseTo(expected[e], within(1e-5));
+                                    out[at + e] = Float.NaN;
+                                }
+                            }
+                        }
+                        for (int o = 0; o < out.length; o++) {
+                            assertThat(out[o]).as("element %d outside the block's outputs", o).isNaN();
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** softmax(q.k / scale) . v over positions 0 .. len - 1, in double. */
+    private static double[] plainAttention(float[] q, int qOff, float[] keys, float[] values, int kvOff, int kvDim,
+                                           int hd, int len, float scale) {
+        double[] weights = new double[len];
+        double max = Double.NEGATIVE_INFINITY;
+        for (int p = 0; p < len; p++) {
+            double dot = 0;
+            for (int i = 0; i < hd; i++) {
+                dot += (double) q[qOff + i] * keys[p * kvDim + kvOff + i];
+            }
+            weights[p] = dot / scale;
+            max = Math.max(max, weights[p]);
+        }
+        double sum = 0;
+        for (int p = 0; p < len; p++) {
+            weights[p] = Math.exp(weights[p] - max);
+            sum += weights[p];
+        }
+        double[] out = new double[hd];
+        for (int i = 0; i < hd; i++) {
+            for (int p = 0; p < len; p++) {
+                out[i] += weights[p] / sum * values[p * kvDim + kvOff + i];
+            }
+        }
+        return out;
+    }
 }
