@@ -26,6 +26,24 @@ public interface RowKernel {
         return dot(w, off, x, xOff, n);
     }
 
+    /**
+     * Whether {@link #dot2} reads two rows at once rather than one after the other: worth it where a core's memory
+     * stream, not its arithmetic, sets the pace.
+     */
+    default boolean pairsRows() {
+        return false;
+    }
+
+    /**
+     * {@code out[outA]} and {@code out[outB]}: {@link #dot(MemorySegment, long, float[], int, int, float[])} of the
+     * rows at {@code offA} and {@code offB}, the same bits; where {@link #pairsRows}, read together.
+     */
+    default void dot2(MemorySegment w, long offA, long offB, float[] x, int xOff, int n, float[] prepared,
+                      float[] out, int outA, int outB) {
+        out[outA] = dot(w, offA, x, xOff, n, prepared);
+        out[outB] = dot(w, offB, x, xOff, n, prepared);
+    }
+
     /** Whether this type has the integer dot product with {@link Int8Activations}. */
     default boolean hasInt8Dot() {
         return false;

@@ -24,6 +24,27 @@ class HalfKernelTest {
         return b.segment();
     }
 
+    /**
+     * {@link RowKernel#dot2} of rows a and b (laid one after the other) gives each row the bits of its own
+     * prepared {@link RowKernel#dot}, and writes nothing else.
+     */
+    private static void assertDot2MatchesDot(int[] a, int[] b, float[] x, int xOff, float[] prepared, String what) {
+        int n = a.length;
+        int[] both = new int[2 * n];
+        System.arraycopy(a, 0, both, 0, n);
+        System.arraycopy(b, 0, both, n, n);
+        MemorySegment w = halves(both);
+        float[] out = {7f, 7f, 7f, 7f, 7f};
+        F16Kernel.INSTANCE.dot2(w, 1, 1 + 2L * n, x, xOff, n, prepared, out, 3, 1);
+        float rowA = F16Kernel.INSTANCE.dot(w, 1, x, xOff, n, prepared);
+        float rowB = F16Kernel.INSTANCE.dot(w, 1 + 2L * n, x, xOff, n, prepared);
+        assertThat(Float.floatToRawIntBits(out[3])).as("%s: row a %s vs %s", what, out[3], rowA)
+                .isEqualTo(Float.floatToRawIntBits(rowA));
+        assertThat(Float.floatToRawIntBits(out[1])).as("%s: row b %s vs %s", what, out[1], rowB)
+                .isEqualTo(Float.floatToRawIntBits(rowB));
+        assertThat(new float[] {out[0], out[2], out[4]}).as(what).containsOnly(7f);
+    }
+
     private static float[] dequantize(RowKernel k, MemorySegment w, int n) {
         float[] out = new float[n];
         k.dequantize(w, 1, out, 0, n);
@@ -111,6 +132,11 @@ class HalfKernelTest {
                         .as("%s prepared n=%d", k.getClass().getSimpleName(), n)
                         .isCloseTo(exact[0], within(1e-6 * exact[1]));
             }
+            int[] reversed = new int[n];
+            for (int i = 0; i < n; i++) {
+                reversed[i] = f16[n - 1 - i];
+            }
+            assertDot2MatchesDot(f16, reversed, x, 3, F16Kernel.INSTANCE.prepare(x, 3, n), "f16 pair n=" + n);
         }
     }
 
@@ -142,6 +168,11 @@ class HalfKernelTest {
             f16[pos] = 0x7C00;
             assertThat(F16Kernel.INSTANCE.dot(halves(f16), 1, ones, 0, n, prepared)).as("f16 +inf at %d", pos)
                     .isEqualTo(Float.POSITIVE_INFINITY);
+            int[] plain = new int[n];
+            java.util.Arrays.fill(plain, 0x3C00);
+            assertDot2MatchesDot(f16, plain, ones, 0, prepared, "+inf in the first row at " + pos);
+            f16[pos] = 0x7E00;
+            assertDot2MatchesDot(plain, f16, ones, 0, prepared, "NaN in the second row at " + pos);
         }
     }
 
@@ -189,6 +220,7 @@ class HalfKernelTest {
         x[1] = 70000f;
         assertThat(F16Kernel.INSTANCE.prepare(x, 0, n)).isNull();
         assertThat(F16Kernel.INSTANCE.dot(w, 1, x, 0, n, null)).isEqualTo(70001.5f);
+        assertDot2MatchesDot(row, row, x, 0, null, "large activation");
         x[1] = 65535f;
         assertThat(F16Kernel.INSTANCE.dot(w, 1, x, 0, n, F16Kernel.INSTANCE.prepare(x, 0, n))).isEqualTo(65536.5f);
         x[1] = Float.NaN;
