@@ -43,6 +43,27 @@ class FastPathTest {
         }
     }
 
+    /** Two rows at once give each row the bits of its own prepared dot, whether a type pairs rows or not. */
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void dot2GivesEachRowTheBitsOfItsOwnDot(DType t) {
+        RowKernel k = t.kernel();
+        Random rnd = new Random(200 + t.ordinal());
+        try (Arena arena = Arena.ofConfined()) {
+            for (int n : lengths(t)) {
+                MemorySegment w = RandomWeights.fill(arena, t, 2, n, 3, rnd);
+                long second = 3 + t.bytesFor(n);
+                float[] x = RandomWeights.gaussian(n + 5, rnd);
+                float[] prepared = k.prepare(x, 5, n);
+                float[] out = {7f, 7f, 7f, 7f};
+                k.dot2(w, second, 3, x, 5, n, prepared, out, 1, 2);
+                float first = k.dot(w, 3, x, 5, n, k.prepare(x, 5, n));
+                float other = k.dot(w, second, x, 5, n, k.prepare(x, 5, n));
+                assertBitsEqual(new float[] {out[0], out[1], out[2], out[3]}, new float[] {7f, other, first, 7f});
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(DType.class)
     void dotMatchesTheDoubleSumOverDequantizedWeights(DType t) {
