@@ -61,6 +61,58 @@ public final class BF16Kernel implements RowKernel {
         return sum;
     }
 
+    /**
+     * Two rows in one loop are two memory streams for the hardware prefetcher, as for F16: out of cache 7.0 -> 9.0
+     * GB/s on one thread, x1.25 on two. A bfloat16 checkpoint (Meta's, Hugging Face's) decodes from memory.
+     */
+    @Override
+    public boolean pairsRows() {
+        return true;
+    }
+
+    /** {@link #dot} of two rows in one loop, each with its own four accumulators: the same bits. */
+    @Override
+    public void dot2(MemorySegment w, long offA, long offB, float[] x, int xOff, int n, float[] prepared,
+                     float[] out, int outA, int outB) {
+        int step = F.length();
+        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+        FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F);
+        FloatVector b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+        int bound = n - n % (4 * step);
+        int i = 0;
+        for (; i < bound; i += 4 * step) {
+            long at = offA + 2L * i;
+            long bt = offB + 2L * i;
+            int xi = xOff + i;
+            FloatVector x0 = FloatVector.fromArray(F, x, xi);
+            a0 = load(w, at).fma(x0, a0);
+            b0 = load(w, bt).fma(x0, b0);
+            FloatVector x1 = FloatVector.fromArray(F, x, xi + step);
+            a1 = load(w, at + 2 * step).fma(x1, a1);
+            b1 = load(w, bt + 2 * step).fma(x1, b1);
+            FloatVector x2 = FloatVector.fromArray(F, x, xi + 2 * step);
+            a2 = load(w, at + 4 * step).fma(x2, a2);
+            b2 = load(w, bt + 4 * step).fma(x2, b2);
+            FloatVector x3 = FloatVector.fromArray(F, x, xi + 3 * step);
+            a3 = load(w, at + 6 * step).fma(x3, a3);
+            b3 = load(w, bt + 6 * step).fma(x3, b3);
+        }
+        for (; i + step <= n; i += step) {
+            FloatVector xv = FloatVector.fromArray(F, x, xOff + i);
+            a0 = load(w, offA + 2L * i).fma(xv, a0);
+            b0 = load(w, offB + 2L * i).fma(xv, b0);
+        }
+        float sumA = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float sumB = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            sumA += toFloat(w.get(SHORT_LE, offA + 2L * i)) * x[xOff + i];
+            sumB += toFloat(w.get(SHORT_LE, offB + 2L * i)) * x[xOff + i];
+        }
+        out[outA] = sumA;
+        out[outB] = sumB;
+    }
+
     @Override
     public void unpackFloats(MemorySegment w, long off, float[] dst, int dstOff, int n) {
         int i = 0;
