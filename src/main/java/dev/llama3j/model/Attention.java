@@ -78,40 +78,53 @@ public final class Attention {
         for (int j = 0; j < 4; j++) {
             softmax(s, j * len, len, scale);
         }
-        // weighted sum: two vectors of the four outputs stay in registers over all positions, each value vector is
-        // loaded once for the four heads; every output element is the FMA chain of head()'s axpy calls, in order
-        int l0 = 0, l1 = len, l2 = 2 * len, l3 = 3 * len;
-        for (int c = 0; c < hd; c += 2 * F.length()) {
+        weightedSums4(s, 0, len, 1, len, values, kvOff, kvDim, hd, out, outOff, outOff + hd, outOff + 2 * hd,
+                outOff + 3 * hd);
+    }
+
+    /**
+     * The weighted sums of the values for four columns of weights: {@code out[o_i + d] = sum_p s[w0 + i * wStep + p *
+     * ws] * values[p * kvDim + kvOff + d]} for p < positions, d < hd and i < 4; a negative {@code o_i} is computed and
+     * dropped. Two vectors of each of the four outputs stay in registers over all positions and each value vector is
+     * loaded once for the four; every output element is the FMA chain of head()'s axpy calls, in order.
+     */
+    private static void weightedSums4(float[] s, int w0, int wStep, int ws, int positions, float[] values, int kvOff,
+                                      int kvDim, int hd, float[] out, int o0, int o1, int o2, int o3) {
+        int lanes = F.length();
+        for (int c = 0; c < hd; c += 2 * lanes) {
             FloatVector a0 = FloatVector.zero(F), b0 = FloatVector.zero(F);
             FloatVector a1 = FloatVector.zero(F), b1 = FloatVector.zero(F);
             FloatVector a2 = FloatVector.zero(F), b2 = FloatVector.zero(F);
             FloatVector a3 = FloatVector.zero(F), b3 = FloatVector.zero(F);
-            for (int p = 0; p < len; p++) {
+            for (int p = 0; p < positions; p++) {
                 int v = p * kvDim + kvOff + c;
+                int w = w0 + p * ws;
                 FloatVector va = FloatVector.fromArray(F, values, v);
-                FloatVector vb = FloatVector.fromArray(F, values, v + F.length());
-                FloatVector w = FloatVector.broadcast(F, s[l0 + p]);
-                a0 = va.fma(w, a0);
-                b0 = vb.fma(w, b0);
-                w = FloatVector.broadcast(F, s[l1 + p]);
-                a1 = va.fma(w, a1);
-                b1 = vb.fma(w, b1);
-                w = FloatVector.broadcast(F, s[l2 + p]);
-                a2 = va.fma(w, a2);
-                b2 = vb.fma(w, b2);
-                w = FloatVector.broadcast(F, s[l3 + p]);
-                a3 = va.fma(w, a3);
-                b3 = vb.fma(w, b3);
+                FloatVector vb = FloatVector.fromArray(F, values, v + lanes);
+                FloatVector weight = FloatVector.broadcast(F, s[w]);
+                a0 = va.fma(weight, a0);
+                b0 = vb.fma(weight, b0);
+                weight = FloatVector.broadcast(F, s[w + wStep]);
+                a1 = va.fma(weight, a1);
+                b1 = vb.fma(weight, b1);
+                weight = FloatVector.broadcast(F, s[w + 2 * wStep]);
+                a2 = va.fma(weight, a2);
+                b2 = vb.fma(weight, b2);
+                weight = FloatVector.broadcast(F, s[w + 3 * wStep]);
+                a3 = va.fma(weight, a3);
+                b3 = vb.fma(weight, b3);
             }
-            int o = outOff + c;
-            a0.intoArray(out, o);
-            b0.intoArray(out, o + F.length());
-            a1.intoArray(out, o + hd);
-            b1.intoArray(out, o + hd + F.length());
-            a2.intoArray(out, o + 2 * hd);
-            b2.intoArray(out, o + 2 * hd + F.length());
-            a3.intoArray(out, o + 3 * hd);
-            b3.intoArray(out, o + 3 * hd + F.length());
+            store(a0, b0, out, o0, c);
+            store(a1, b1, out, o1, c);
+            store(a2, b2, out, o2, c);
+            store(a3, b3, out, o3, c);
+        }
+    }
+
+    private static void store(FloatVector a, FloatVector b, float[] out, int o, int c) {
+        if (o >= 0) {
+            a.intoArray(out, o + c);
+            b.intoArray(out, o + c + F.length());
         }
     }
 
@@ -141,7 +154,6 @@ public final class Attention {
      */
     public static void block(float[] q, int qOff, int stride, int tokens, int heads, float[] keys, float[] values,
                              int kvOff, int kvDim, int hd, int pos0, float scale, float[] out, int outOff) {
-        int lanes = F.length();
         int width = BLOCK_VECTORS;
         int vectors = tokens * heads;
         int len = pos0 + tokens;
@@ -163,45 +175,16 @@ public final class Attention {
         for (int j0 = 0; j0 < vectors; j0 += 4) {
             // positions that the last token among these four vectors reads; earlier tokens' extra weights are zero
             int positions = pos0 + Math.min(j0 + 3, vectors - 1) / heads + 1;
-            for (int c = 0; c < hd; c += 2 * lanes) {
-                FloatVector a0 = FloatVector.zero(F), b0 = FloatVector.zero(F);
-                FloatVector a1 = FloatVector.zero(F), b1 = FloatVector.zero(F);
-                FloatVector a2 = FloatVector.zero(F), b2 = FloatVector.zero(F);
-                FloatVector a3 = FloatVector.zero(F), b3 = FloatVector.zero(F);
-                for (int p = 0; p < positions; p++) {
-                    int v = p * kvDim + kvOff + c;
-                    int w = p * width + j0;
-                    FloatVector va = FloatVector.fromArray(F, values, v);
-                    FloatVector vb = FloatVector.fromArray(F, values, v + lanes);
-                    FloatVector weight = FloatVector.broadcast(F, s[w]);
-                    a0 = va.fma(weight, a0);
-                    b0 = vb.fma(weight, b0);
-                    weight = FloatVector.broadcast(F, s[w + 1]);
-                    a1 = va.fma(weight, a1);
-                    b1 = vb.fma(weight, b1);
-                    weight = FloatVector.broadcast(F, s[w + 2]);
-                    a2 = va.fma(weight, a2);
-                    b2 = vb.fma(weight, b2);
-                    weight = FloatVector.broadcast(F, s[w + 3]);
-                    a3 = va.fma(weight, a3);
-                    b3 = vb.fma(weight, b3);
-                }
-                // vectors past the last real one (padding lanes) are computed and dropped
-                store(a0, b0, j0, vectors, heads, stride, hd, c, out, outOff);
-                store(a1, b1, j0 + 1, vectors, heads, stride, hd, c, out, outOff);
-                store(a2, b2, j0 + 2, vectors, heads, stride, hd, c, out, outOff);
-                store(a3, b3, j0 + 3, vectors, heads, stride, hd, c, out, outOff);
-            }
+            weightedSums4(s, j0, 1, width, positions, values, kvOff, kvDim, hd, out,
+                    output(j0, vectors, heads, stride, hd, outOff), output(j0 + 1, vectors, heads, stride, hd, outOff),
+                    output(j0 + 2, vectors, heads, stride, hd, outOff),
+                    output(j0 + 3, vectors, heads, stride, hd, outOff));
         }
     }
 
-    private static void store(FloatVector a, FloatVector b, int j, int vectors, int heads, int stride, int hd, int c,
-                              float[] out, int outOff) {
-        if (j < vectors) {
-            int o = outOff + j / heads * stride + j % heads * hd + c;
-            a.intoArray(out, o);
-            b.intoArray(out, o + F.length());
-        }
+    /** Where query vector j of a {@link #block} puts its result, or -1 for a padding vector. */
+    private static int output(int j, int vectors, int heads, int stride, int hd, int outOff) {
+        return j < vectors ? outOff + j / heads * stride + j % heads * hd : -1;
     }
 
     /**
@@ -251,12 +234,6 @@ public final class Attention {
     private static void softmaxAcross(float[] s, int len, int pos0, int heads, float scale) {
         int lanes = F.length();
         int width = BLOCK_VECTORS;
-        float[] last = new float[width];
-        for (int j = 0; j < width; j++) {
-            last[j] = pos0 + j / heads;
-        }
-        FloatVector last0 = FloatVector.fromArray(F, last, 0);
-        FloatVector last1 = FloatVector.fromArray(F, last, lanes);
         FloatVector max0 = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
         FloatVector max1 = max0;
         for (int p = 0; p < len; p++) {
@@ -265,8 +242,9 @@ public final class Attention {
             a.intoArray(s, p * width);
             b.intoArray(s, p * width + lanes);
             if (p > pos0) {
-                a = a.blend(Float.NEGATIVE_INFINITY, last0.compare(VectorOperators.LT, (float) p));
-                b = b.blend(Float.NEGATIVE_INFINITY, last1.compare(VectorOperators.LT, (float) p));
+                // lane j is past its token's last position pos0 + j / heads exactly when j < (p - pos0) * heads
+                a = a.blend(Float.NEGATIVE_INFINITY, F.indexInRange(0, (p - pos0) * heads));
+                b = b.blend(Float.NEGATIVE_INFINITY, F.indexInRange(lanes, (p - pos0) * heads));
             }
             max0 = max0.max(a);
             max1 = max1.max(b);
@@ -277,8 +255,8 @@ public final class Attention {
             FloatVector a = FloatVector.fromArray(F, s, p * width).sub(max0).lanewise(VectorOperators.EXP);
             FloatVector b = FloatVector.fromArray(F, s, p * width + lanes).sub(max1).lanewise(VectorOperators.EXP);
             if (p > pos0) {
-                a = a.blend(0f, last0.compare(VectorOperators.LT, (float) p));
-                b = b.blend(0f, last1.compare(VectorOperators.LT, (float) p));
+                a = a.blend(0f, F.indexInRange(0, (p - pos0) * heads));
+                b = b.blend(0f, F.indexInRange(lanes, (p - pos0) * heads));
             }
             a.intoArray(s, p * width);
             b.intoArray(s, p * width + lanes);

@@ -113,16 +113,19 @@ class AttentionTest {
             int kvDim = kvHeads * hd;
             for (int heads : new int[] {1, 3, 4, 8}) {
                 int stride = 5 + kvHeads * heads * hd;  // one token's query vector, with room around the group
-                for (int tokens = 1; tokens <= Attention.blockTokens(heads, hd); tokens += tokens < 4 ? 1 : 3) {
+                int most = Attention.blockTokens(heads, hd);
+                for (int tokens = 1; tokens <= most; tokens = tokens < 4 || tokens == most ? tokens + 1
+                        : Math.min(tokens + 3, most)) {
                     for (int pos0 : new int[] {0, 1, 5, 30}) {
                         int len = pos0 + tokens;
                         float[] q = RandomWeights.gaussian(3 + tokens * stride, rnd);
-                        float[] keys = RandomWeights.gaussian((len + 3) * kvDim, rnd);
-                        float[] values = RandomWeights.gaussian((len + 3) * kvDim, rnd);
+                        // exactly len positions, the second KV head last: a read past position len - 1 fails
+                        float[] keys = RandomWeights.gaussian(len * kvDim, rnd);
+                        float[] values = RandomWeights.gaussian(len * kvDim, rnd);
                         float scale = (float) Math.sqrt(hd);
                         float[] out = new float[3 + tokens * stride];
                         Arrays.fill(out, Float.NaN);
-                        int qOff = 3 + hd;  // the second KV head's group
+                        int qOff = 3 + hd;  // a group that starts off any vector boundary
                         Attention.block(q, qOff, stride, tokens, heads, keys, values, hd, kvDim, hd, pos0, scale, out,
                                 qOff);
                         for (int i = 0; i < tokens; i++) {

@@ -1,5 +1,6 @@
 package dev.llama3j.tensor;
 
+import dev.llama3j.tensor.kernel.RowKernel;
 import dev.llama3j.tensor.kernel.TileErrorBound;
 import dev.llama3j.tensor.kernel.TileMatmul;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -94,6 +95,34 @@ class MatrixMatmulTest {
                     assertThat((double) one[1 + r]).as("%s matvec row %d", m.type(), r)
                             .isCloseTo(sum, within(TileErrorBound.of(m.cols(), mag)));
                 }
+            }
+        }
+    }
+
+    /**
+     * matvec over an odd-length range off the start gives each row the bits of its kernel's prepared dot, for the
+     * types that read two rows at once (RowKernel.pairsRows) and for the others; nothing outside the range is written.
+     */
+    @ParameterizedTest
+    @EnumSource(DType.class)
+    void matvecGivesEachRowTheBitsOfItsPreparedDot(DType t) {
+        Random rnd = new Random(51 + t.ordinal());
+        int cols = t.isQuantized() ? 2 * t.blockSize : 40;
+        try (Arena arena = Arena.ofConfined()) {
+            DenseMatrix m = RandomWeights.matrix(arena, t, 14, cols, rnd);
+            float[] x = RandomWeights.gaussian(cols, rnd);
+            float[] out = new float[m.rows() + 1];
+            Arrays.fill(out, Float.NaN);
+            m.matvec(x, 0, out, 1, 3, 12);
+            RowKernel k = t.kernel();
+            for (int r = 0; r < m.rows(); r++) {
+                if (r < 3 || r >= 12) {
+                    assertThat(out[1 + r]).as("%s row %d outside [3, 12)", t, r).isNaN();
+                    continue;
+                }
+                float want = k.dot(m.data(), r * t.bytesFor(cols), x, 0, cols, k.prepare(x, 0, cols));
+                assertThat(Float.floatToRawIntBits(out[1 + r])).as("%s row %d: %s vs %s", t, r, out[1 + r], want)
+                        .isEqualTo(Float.floatToRawIntBits(want));
             }
         }
     }

@@ -163,7 +163,8 @@ class ParallelTest {
      * A product into the packed layout, then one out of it (w1/w3, SwiGLU, w2 of a prompt): every packed output
      * holds the same bits as the token-major product at its place, zero for the padding tokens of a last partial
      * group, and the product of the packed vectors equals the product of the same vectors token-major, bit for bit.
-     * 8192 columns and 300 tokens take two passes of 256 tokens (the second one's groups start at group 16).
+     * 8192 columns and 300 tokens take two passes of 256 tokens (with 8-lane vectors the second one's groups start at
+     * group 16); the second product's rows span several row blocks, split across the threads.
      */
     @Test
     void packedOutputsAndInputsMatchTheTokenMajorProducts() {
@@ -172,7 +173,8 @@ class ParallelTest {
             for (int cols : new int[] {64, 8192}) {
                 Matrix[] up = {RandomWeights.matrix(arena, DType.Q4_0, 203, cols, rnd),
                     RandomWeights.matrix(arena, DType.F16, 9, cols, rnd)};
-                Matrix down = RandomWeights.matrix(arena, DType.F16, 13, up[0].rows(), rnd);
+                Matrix down = RandomWeights.matrix(arena, DType.F16, 2 * TileMatmul.BLOCK_ROWS + 13, up[0].rows(),
+                        rnd);
                 for (int threads : new int[] {1, 2, 3}) {
                     Parallel.setThreads(threads);
                     for (int n : cols == 64 ? new int[] {2, 15, 16, 17, 70} : new int[] {300}) {

@@ -70,7 +70,12 @@ public final class TileMatmul {
         return tokens > SHORT_PROMPT ? BLOCK_ROWS : SHORT_BLOCK_ROWS;
     }
 
-    /** Packed activation floats per pass (8 MiB): longer prompts go through in several passes of tokens. */
+    /**
+     * Packed activation floats per pass (8 MiB): longer prompts go through in several passes of tokens. Activations
+     * that come packed (Parallel.matmulPacked) go through in one pass: each pass unpacks every weight again, and the
+     * per-thread sum buffer then holds {@link #BLOCK_ROWS} floats per token (6 MiB for 8192 tokens, beside the
+     * prompt's own 2 x 256 MiB of FFN activations).
+     */
     private static final int PACKED_FLOATS = 1 << 21;
 
     /** Per-thread buffers, grown on demand. */
