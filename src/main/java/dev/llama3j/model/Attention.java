@@ -150,7 +150,7 @@ public final class Attention {
      * {@link #BLOCK_VECTORS}) are transposed once so that lane j holds vector j, and four keys at a time meet them in
      * 8 register accumulators, the matrix product's micro-kernel: no horizontal sums, each key element loaded once
      * for all the vectors. The softmax then runs across the vectors, one lane each (a later token's extra positions
-     * masked out), and the weighted sum of the values is {@link #quad}'s, four vectors at a time.
+     * masked out), and the values are weighted as in {@link #quad} ({@link #weightedSums4}), four vectors at a time.
      */
     public static void block(float[] q, int qOff, int stride, int tokens, int heads, float[] keys, float[] values,
                              int kvOff, int kvDim, int hd, int pos0, float scale, float[] out, int outOff) {

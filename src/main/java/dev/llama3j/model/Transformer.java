@@ -225,8 +225,8 @@ public final class Transformer {
         int kvHeads = c.nKvHeads();
         int blockTokens = Math.min(seq, Attention.blockTokens(group, hd));
         if (seq > 1 && blockTokens > 0) {
-            // a prompt: blocks of consecutive tokens of one row ({@link Attention#block}: the 1B Q4_0 file's pp1024
-            // x1.10, its attention alone 1.6-2.0x faster for 4 tokens at positions 16-1024), folded as below
+            // a prompt: blocks of consecutive tokens of one row, folded as below (Attention.block: the 1B Q4_0 file's
+            // pp1024 x1.10, paired rounds in one JVM; its attention alone 1.6-2.0x faster for 4 tokens at 16-1024)
             int blocksPerRow = (seq + blockTokens - 1) / blockTokens;
             int blocks = batch * blocksPerRow;
             Parallel.forRange(blocks * kvHeads, (from, to) -> {

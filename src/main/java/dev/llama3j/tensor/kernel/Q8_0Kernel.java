@@ -1,6 +1,7 @@
 package dev.llama3j.tensor.kernel;
 
 import dev.llama3j.tensor.DType;
+import dev.llama3j.tensor.ScratchFloats;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -65,7 +66,7 @@ public final class Q8_0Kernel extends QuantKernel {
 
     /**
      * {@code x} reordered for the quads layout (in each 32, element {@code 4i + k} moves to {@code 8k + i}), the
-     * elements that meet byte 0 of a lane times 2^-24 (see {@link #dot}; exact, a power of two, unless
+     * elements that meet byte 0 of a lane times 2^-24 (see {@link #dot2}; exact, a power of two, unless
      * {@code |x| < 2^-102}, where the scaled value loses bits below 2^-149: an error under 2^-118 per weight), in a
      * per-thread buffer valid until the next prepare on the same thread.
      */
@@ -91,30 +92,18 @@ public final class Q8_0Kernel extends QuantKernel {
     }
 
     /**
-     * Byte k of each quad lane as a signed value: byte 3 by an arithmetic right shift, bytes 1 and 2 by a left then
-     * an arithmetic right shift, and byte 0 by a left shift alone, which leaves it at the top of the lane: the quant
-     * times 2^24, exactly, which the prepared x undoes (6 shifts per block instead of 7: 512x2048 and 4096x2048
-     * matvec x1.045, paired rounds in one JVM).
+     * One row as {@link #dot2} of the row with itself: a row gets the same bits alone as paired, from one loop. It
+     * runs for the odd row of a matrix-vector range and for a single row's dot, off the decode path.
      */
     @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] p) {
-        FloatVector sum = FloatVector.zero(F8);
-        for (int b = 0; b < n / 32; b++) {
-            long block = off + 34L * b;
-            IntVector q = ByteVector.fromMemorySegment(B32, w, block + 2, LE).reinterpretAsInts();
-            int xb = 32 * b;
-            FloatVector acc = ((FloatVector) q.lanewise(LSHL, 24).convert(I2F, 0))
-                    .mul(FloatVector.fromArray(F8, p, xb));
-            acc = ((FloatVector) q.lanewise(LSHL, 16).lanewise(ASHR, 24).convert(I2F, 0))
-                    .fma(FloatVector.fromArray(F8, p, xb + 8), acc);
-            acc = ((FloatVector) q.lanewise(LSHL, 8).lanewise(ASHR, 24).convert(I2F, 0))
-                    .fma(FloatVector.fromArray(F8, p, xb + 16), acc);
-            acc = ((FloatVector) q.lanewise(ASHR, 24).convert(I2F, 0))
-                    .fma(FloatVector.fromArray(F8, p, xb + 24), acc);
-            sum = acc.fma(FloatVector.broadcast(F8, QuantBits.f16(w, block)), sum);
-        }
-        return sum.reduceLanes(VectorOperators.ADD);
+        float[] one = ONE_ROW.get(1);
+        dot2(w, off, off, x, xOff, n, p, one, 0, 0);
+        return one[0];
     }
+
+    /** Per-thread result of {@link #dot(MemorySegment, long, float[], int, int, float[])}. */
+    private static final ScratchFloats ONE_ROW = new ScratchFloats();
 
     /**
      * Two rows in one loop are two memory streams: out of cache x1.08-1.12 on one thread, x1.07-1.14 on two, 1B
@@ -125,7 +114,12 @@ public final class Q8_0Kernel extends QuantKernel {
         return true;
     }
 
-    /** {@link #dot(MemorySegment, long, float[], int, int, float[])} of two rows in one loop: the same bits. */
+    /**
+     * Two rows' dots with the prepared x. Byte k of each quad lane as a signed value: byte 3 by an arithmetic right
+     * shift, bytes 1 and 2 by a left then an arithmetic right shift, and byte 0 by a left shift alone, which leaves
+     * it at the top of the lane: the quant times 2^24, exactly, which the prepared x undoes (6 shifts per block
+     * instead of 7: 512x2048 and 4096x2048 matvec x1.045, paired rounds in one JVM).
+     */
     @Override
     public void dot2(MemorySegment w, long offA, long offB, float[] x, int xOff, int n, float[] p, float[] out,
                      int outA, int outB) {
