@@ -13,7 +13,8 @@ final class Subcommands {
 
     /**
      * The subcommand called {@code name} alone, or null for any other word. A switch, not a table of suppliers:
-     * only the named command's class is loaded, and picocli reads only its annotations (see {@link Main#commandLine(String...)}).
+     * only the named command's class is loaded, and picocli reads only its annotations (see
+     * {@link Main#commandLine(String...)}).
      */
     static Object named(String name) {
         return switch (name) {
