@@ -3,6 +3,8 @@ package dev.llama3j.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.util.List;
+
 /** Entry point of the {@code llama3j} command line. */
 @Command(name = "llama3j",
         mixinStandardHelpOptions = true,
@@ -21,12 +23,7 @@ public final class Main implements Runnable {
 
     /** Builds the command line with every subcommand and the project's error handling. */
     public static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new Main());
-        for (Object sub : Subcommands.all()) {
-            cl.addSubcommand(sub);
-        }
-        cl.setExecutionExceptionHandler(new UserErrors());
-        return cl;
+        return withSubcommands(Subcommands.all());
     }
 
     /**
@@ -37,11 +34,14 @@ public final class Main implements Runnable {
      */
     public static CommandLine commandLine(String... args) {
         Object only = args.length == 0 ? null : Subcommands.named(args[0]);
-        if (only == null) {
-            return commandLine();
-        }
+        return only == null ? commandLine() : withSubcommands(List.of(only));
+    }
+
+    private static CommandLine withSubcommands(List<Object> subcommands) {
         CommandLine cl = new CommandLine(new Main());
-        cl.addSubcommand(only);
+        for (Object sub : subcommands) {
+            cl.addSubcommand(sub);
+        }
         cl.setExecutionExceptionHandler(new UserErrors());
         return cl;
     }
