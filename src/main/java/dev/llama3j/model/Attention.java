@@ -1,16 +1,17 @@
 package dev.llama3j.model;
 
 import dev.llama3j.tensor.ScratchFloats;
+import dev.llama3j.tensor.Exp;
 import dev.llama3j.tensor.VectorMath;
+import dev.llama3j.tensor.kernel.Vectors;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
 
 /** Query heads attending over cached positions: {@code softmax(q . k / scale) . v} in float32, as model.py. */
 public final class Attention {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = Vectors.F;
 
     private Attention() {}
 
@@ -229,7 +230,7 @@ public final class Attention {
      * {@link #softmax} of every column j of {@code s[p * width + j]}, p in [0, len), the column of token j / heads
      * running to position {@code pos0 + j / heads}: its later positions get weight 0. Lane by lane, each column sees
      * the operations of {@link #softmax} in the same order (divide, max, exp of the difference, a sum from the first
-     * position on, divide), all exp by the Vector API.
+     * position on, divide), exp by {@link Exp}.
      */
     private static void softmaxAcross(float[] s, int len, int pos0, int heads, float scale) {
         int lanes = F.length();
@@ -252,8 +253,8 @@ public final class Attention {
         FloatVector sum0 = FloatVector.zero(F);
         FloatVector sum1 = FloatVector.zero(F);
         for (int p = 0; p < len; p++) {
-            FloatVector a = FloatVector.fromArray(F, s, p * width).sub(max0).lanewise(VectorOperators.EXP);
-            FloatVector b = FloatVector.fromArray(F, s, p * width + lanes).sub(max1).lanewise(VectorOperators.EXP);
+            FloatVector a = Exp.vector(FloatVector.fromArray(F, s, p * width).sub(max0));
+            FloatVector b = Exp.vector(FloatVector.fromArray(F, s, p * width + lanes).sub(max1));
             if (p > pos0) {
                 a = a.blend(0f, F.indexInRange(0, (p - pos0) * heads));
                 b = b.blend(0f, F.indexInRange(lanes, (p - pos0) * heads));

@@ -1,12 +1,12 @@
 package dev.llama3j.tensor;
 
+import dev.llama3j.tensor.kernel.Vectors;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /** Vectorized float32 loops on activations (heap arrays): dot, axpy, scale. */
 public final class VectorMath {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> F = Vectors.F;
 
     private VectorMath() {}
 
@@ -19,7 +19,7 @@ public final class VectorMath {
             for (int bound = F.loopBound(n); i < bound; i += F.length()) {
                 acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = Vectors.sum(acc);
         }
         for (; i < n; i++) {
             sum += a[ao + i] * b[bo + i];
@@ -50,8 +50,8 @@ public final class VectorMath {
             acc2 = va.fma(FloatVector.fromArray(F, b, b2 + i), acc2);
             acc3 = va.fma(FloatVector.fromArray(F, b, b3 + i), acc3);
         }
-        float s0 = acc0.reduceLanes(VectorOperators.ADD), s1 = acc1.reduceLanes(VectorOperators.ADD);
-        float s2 = acc2.reduceLanes(VectorOperators.ADD), s3 = acc3.reduceLanes(VectorOperators.ADD);
+        float s0 = Vectors.sum(acc0), s1 = Vectors.sum(acc1);
+        float s2 = Vectors.sum(acc2), s3 = Vectors.sum(acc3);
         for (; i < n; i++) {
             s0 += a[ao + i] * b[bo + i];
             s1 += a[ao + i] * b[b1 + i];
@@ -64,17 +64,14 @@ public final class VectorMath {
         out[oo + 3] = s3;
     }
 
-    /**
-     * {@code x[off+i] = exp(x[off+i] - shift)} for i in [0, n), with the Vector API's exp (within an ulp or so of
-     * Math.exp).
-     */
+    /** {@code x[off+i] = exp(x[off+i] - shift)} for i in [0, n), by {@link Exp} (the same bits in any lane). */
     public static void expShifted(float[] x, int off, float shift, int n) {
         int i = 0;
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-            FloatVector.fromArray(F, x, off + i).sub(shift).lanewise(VectorOperators.EXP).intoArray(x, off + i);
+            Exp.vector(FloatVector.fromArray(F, x, off + i).sub(shift)).intoArray(x, off + i);
         }
         for (; i < n; i++) {
-            x[off + i] = (float) Math.exp(x[off + i] - shift);
+            x[off + i] = Exp.scalar(x[off + i] - shift);
         }
     }
 
@@ -102,7 +99,7 @@ public final class VectorMath {
                 FloatVector v = FloatVector.fromArray(F, x, xo + i);
                 acc = v.fma(v, acc);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = Vectors.sum(acc);
         }
         for (; i < n; i++) {
             sum += x[xo + i] * x[xo + i];
@@ -124,19 +121,18 @@ public final class VectorMath {
     }
 
     /**
-     * SwiGLU's gate, {@code a[i] = silu(a[i]) * b[i] = a[i] / (1 + exp(-a[i])) * b[i]} for i in [from, to). The
-     * vector exp is not bit-identical to {@link Math#exp} (within an ulp or so), far inside float tolerances; scalar
-     * exp made this the largest serial step of a prompt.
+     * SwiGLU's gate, {@code a[i] = silu(a[i]) * b[i] = a[i] / (1 + exp(-a[i])) * b[i]} for i in [from, to), exp by
+     * {@link Exp} (within 2 ulps of {@link Math#exp}, far inside float tolerances; the same bits in any lane).
      */
     public static void swiglu(float[] a, float[] b, int from, int to) {
         int i = from;
         for (int bound = from + F.loopBound(to - from); i < bound; i += F.length()) {
             FloatVector g = FloatVector.fromArray(F, a, i);
-            g.div(g.neg().lanewise(VectorOperators.EXP).add(1f)).mul(FloatVector.fromArray(F, b, i)).intoArray(a, i);
+            g.div(Exp.vector(g.neg()).add(1f)).mul(FloatVector.fromArray(F, b, i)).intoArray(a, i);
         }
         for (; i < to; i++) {
             float g = a[i];
-            a[i] = g / (1.0f + (float) Math.exp(-g)) * b[i];
+            a[i] = g / (1.0f + Exp.scalar(-g)) * b[i];
         }
     }
 }

@@ -36,10 +36,9 @@ class AttentionTest {
     }
 
     /**
-     * The grouped path must give exactly the bits of one head() per head, for every group size and head size. Both
-     * share the softmax, whose Vector API exp gives different last bits interpreted and once C2 has compiled it; so
-     * the reference is computed before and after the grouped call, and a case is retried (a few times at most) when
-     * the two differ, i.e. when a compile landed in between.
+     * The grouped path must give exactly the bits of one head() per head, for every group size and head size: by
+     * construction, each score is dot()'s sum in dot()'s order, the softmax is shared and {@link
+     * dev.llama3j.tensor.Exp} gives the same bits in every lane and in scalar code, compiled or not.
      */
     @Test
     void groupIsBitIdenticalToOneHeadAtATime() {
@@ -53,18 +52,11 @@ class AttentionTest {
                     float[] keys = RandomWeights.gaussian(len * kvDim, rnd);
                     float[] values = RandomWeights.gaussian(len * kvDim, rnd);
                     float scale = (float) Math.sqrt(hd);
-                    for (int attempt = 0; ; attempt++) {
-                        float[] before = oneHeadAtATime(q, heads, keys, values, kvDim, hd, len, scale);
-                        float[] grouped = new float[2 + heads * hd];
-                        Attention.group(q, 3, heads, keys, values, hd, kvDim, hd, len, scale, new float[heads * len],
-                                grouped, 2);
-                        float[] after = oneHeadAtATime(q, heads, keys, values, kvDim, hd, len, scale);
-                        if (Arrays.equals(before, after) || attempt == 4) {
-                            assertThat(grouped).as("hd %d, %d heads, %d positions", hd, heads, len)
-                                    .containsExactly(after);
-                            break;
-                        }
-                    }
+                    float[] grouped = new float[2 + heads * hd];
+                    Attention.group(q, 3, heads, keys, values, hd, kvDim, hd, len, scale, new float[heads * len],
+                            grouped, 2);
+                    assertThat(grouped).as("hd %d, %d heads, %d positions", hd, heads, len)
+                            .containsExactly(oneHeadAtATime(q, heads, keys, values, kvDim, hd, len, scale));
                 }
             }
         }

@@ -54,7 +54,7 @@ public final class BF16Kernel implements RowKernel {
         for (; i + step <= n; i += step) {
             acc0 = load(w, off + 2L * i).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
         }
-        float sum = acc0.add(acc1).add(acc2.add(acc3)).reduceLanes(VectorOperators.ADD);
+        float sum = Vectors.sum(acc0.add(acc1).add(acc2.add(acc3)));
         for (; i < n; i++) {
             sum += toFloat(w.get(SHORT_LE, off + 2L * i)) * x[xOff + i];
         }
@@ -103,8 +103,8 @@ public final class BF16Kernel implements RowKernel {
             a0 = load(w, offA + 2L * i).fma(xv, a0);
             b0 = load(w, offB + 2L * i).fma(xv, b0);
         }
-        float sumA = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
-        float sumB = b0.add(b1).add(b2.add(b3)).reduceLanes(VectorOperators.ADD);
+        float sumA = Vectors.sum(a0.add(a1).add(a2.add(a3)));
+        float sumB = Vectors.sum(b0.add(b1).add(b2.add(b3)));
         for (; i < n; i++) {
             sumA += toFloat(w.get(SHORT_LE, offA + 2L * i)) * x[xOff + i];
             sumB += toFloat(w.get(SHORT_LE, offB + 2L * i)) * x[xOff + i];

@@ -154,8 +154,8 @@ public final class F16Kernel implements RowKernel {
             b0 = scaledDown(g).fma(xv, b0);
             i += step;
         }
-        float sumA = a0.add(a1).reduceLanes(VectorOperators.ADD);
-        float sumB = b0.add(b1).reduceLanes(VectorOperators.ADD);
+        float sumA = Vectors.sum(a0.add(a1));
+        float sumB = Vectors.sum(b0.add(b1));
         for (; i < n; i++) {
             float xi = x[xOff + i];
             sumA += Float.float16ToFloat(w.get(SHORT_LE, offA + 2L * i)) * xi;
@@ -178,7 +178,7 @@ public final class F16Kernel implements RowKernel {
         for (; i + step <= n; i += step) {
             acc0 = load(w, off + 2L * i).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = Vectors.sum(acc0.add(acc1));
         for (; i < n; i++) {
             sum += Float.float16ToFloat(w.get(SHORT_LE, off + 2L * i)) * x[xOff + i];
         }

@@ -1,7 +1,6 @@
 package dev.llama3j.tensor.kernel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 
@@ -29,7 +28,7 @@ public final class F32Kernel implements RowKernel {
         for (; i + step <= n; i += step) {
             acc0 = FloatVector.fromMemorySegment(F, w, off + 4L * i, LE).fma(FloatVector.fromArray(F, x, xOff + i), acc0);
         }
-        float sum = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+        float sum = Vectors.sum(acc0.add(acc1));
         for (; i < n; i++) {
             sum += w.get(FLOAT_LE, off + 4L * i) * x[xOff + i];
         }

@@ -274,7 +274,7 @@ public final class Q4KKernel extends QuantKernel {
             even = low.fma(FloatVector.broadcast(F8, scales.lane(6)), even);
             odd = high.fma(FloatVector.broadcast(F8, scales.lane(7)), odd);
         }
-        return even.add(odd).reduceLanes(VectorOperators.ADD);
+        return Vectors.sum(even.add(odd));
     }
 
     /**
@@ -340,6 +340,6 @@ public final class Q4KKernel extends QuantKernel {
                 sum = ((FloatVector) h.convert(I2F, 0)).fma(FloatVector.broadcast(F8, scales[2 * k + 1] * xd[xBlock + 1]), sum);
             }
         }
-        return sum.sub(minTerms).reduceLanes(VectorOperators.ADD);
+        return Vectors.sum(sum.sub(minTerms));
     }
 }

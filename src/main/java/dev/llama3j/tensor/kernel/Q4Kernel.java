@@ -169,7 +169,7 @@ public final class Q4Kernel extends QuantKernel {
             }
             sum = acc.fma(FloatVector.broadcast(F8, QuantBits.f16(w, block)), sum);
         }
-        return sum.add(mins).reduceLanes(VectorOperators.ADD);
+        return Vectors.sum(sum.add(mins));
     }
 
     /** Q4_0 only: Q4_1's min would need the float sums of x as well. */
@@ -199,6 +199,6 @@ public final class Q4Kernel extends QuantKernel {
             float scale = QuantBits.f16(w, block) * xd[b];
             sum = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F8, scale), sum);
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        return Vectors.sum(sum);
     }
 }

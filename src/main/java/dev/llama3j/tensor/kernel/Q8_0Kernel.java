@@ -146,8 +146,8 @@ public final class Q8_0Kernel extends QuantKernel {
             sumA = accA.fma(FloatVector.broadcast(F8, QuantBits.f16(w, blockA)), sumA);
             sumB = accB.fma(FloatVector.broadcast(F8, QuantBits.f16(w, blockB)), sumB);
         }
-        out[outA] = sumA.reduceLanes(VectorOperators.ADD);
-        out[outB] = sumB.reduceLanes(VectorOperators.ADD);
+        out[outA] = Vectors.sum(sumA);
+        out[outB] = Vectors.sum(sumB);
     }
 
     @Override
@@ -173,6 +173,6 @@ public final class Q8_0Kernel extends QuantKernel {
             float scale = QuantBits.f16(w, block) * xd[b];
             sum = ((FloatVector) Int8Activations.pairSums(p).convert(I2F, 0)).fma(FloatVector.broadcast(F8, scale), sum);
         }
-        return sum.reduceLanes(VectorOperators.ADD);
+        return Vectors.sum(sum);
     }
 }

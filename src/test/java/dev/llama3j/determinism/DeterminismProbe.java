@@ -1,0 +1,201 @@
+package dev.llama3j.determinism;
+
+import dev.llama3j.model.Attention;
+import dev.llama3j.model.LayerWeights;
+import dev.llama3j.model.LlamaWeights;
+import dev.llama3j.model.ModelConfig;
+import dev.llama3j.model.RopeScaling;
+import dev.llama3j.model.Transformer;
+import dev.llama3j.tensor.DType;
+import dev.llama3j.tensor.Exp;
+import dev.llama3j.tensor.Matrix;
+import dev.llama3j.tensor.RandomWeights;
+import dev.llama3j.tensor.VectorMath;
+import dev.llama3j.tensor.kernel.Int8Activations;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.zip.CRC32;
+
+/**
+ * Runs every kernel on fixed random inputs and prints one line per kernel: its name and a checksum of the bits of
+ * all it computed. {@code DeterminismTest} runs it interpreted ({@code -Xint}) and after C2 has compiled the kernels,
+ * and compares the lines. Arguments: the number of passes (the lines are those of the last pass; with more than one,
+ * a pass whose lines differ from the first pass's is reported and fails the run) and the file to write the lines to
+ * (not standard output, where the JVM's own diagnostics go).
+ */
+public final class DeterminismProbe {
+    private DeterminismProbe() {}
+
+    public static void main(String[] args) throws IOException {
+        int passes = Integer.parseInt(args[0]);
+        Map<String, Long> first = run();
+        Map<String, Long> last = first;
+        for (int p = 1; p < passes; p++) {
+            last = run();
+            if (!last.equals(first)) {
+                System.out.println("CHANGED in pass " + (p + 1) + ": " + diff(first, last));
+                System.exit(2);
+            }
+        }
+        StringBuilder lines = new StringBuilder();
+        last.forEach((name, crc) -> lines.append(String.format("%s %08x%n", name, crc)));
+        Files.writeString(Path.of(args[1]), lines);
+    }
+
+    private static String diff(Map<String, Long> a, Map<String, Long> b) {
+        List<String> names = new ArrayList<>();
+        a.forEach((k, v) -> {
+            if (!v.equals(b.get(k))) {
+                names.add(k);
+            }
+        });
+        return String.join(", ", names);
+    }
+
+    static Map<String, Long> run() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        try (Arena arena = Arena.ofShared()) {
+            for (DType t : DType.values()) {
+                matrixKernels(arena, t, out);
+            }
+            vectorMath(out);
+            attention(out);
+            transformer(arena, out);
+        }
+        return out;
+    }
+
+    private static void matrixKernels(Arena arena, DType t, Map<String, Long> out) {
+        Random rnd = new Random(100 + t.ordinal());
+        int cols = t.isQuantized() ? 2 * t.blockSize : 96;
+        int rows = 11;
+        Matrix m = RandomWeights.matrix(arena, t, rows, cols, rnd);
+        float[] x = RandomWeights.gaussian(5 * cols, rnd);
+        float[] y = new float[5 * rows];
+        m.matvec(x, 0, y, 0, 0, rows);
+        out.put(t + ".matvec", crc(y));
+        Int8Activations.enable(true);
+        try {
+            m.matvec(x, cols, y, 0, 0, rows);
+        } finally {
+            Int8Activations.enable(false);
+        }
+        out.put(t + ".matvecInt8", crc(y));
+        m.matmul(x, 5, y, 0, rows);
+        out.put(t + ".matmul", crc(y));
+        float[] row = new float[cols];
+        m.row(3, row, 0);
+        out.put(t + ".row", crc(row));
+    }
+
+    private static void vectorMath(Map<String, Long> out) {
+        Random rnd = new Random(7);
+        int n = 67;
+        float[] a = RandomWeights.gaussian(4 * n, rnd);
+        float[] b = RandomWeights.gaussian(4 * n, rnd);
+        float[] r = new float[8];
+        r[0] = VectorMath.dot(a, 1, b, 2, n);
+        VectorMath.dot4(a, 0, b, 0, n, n, r, 1);
+        r[5] = (float) VectorMath.sumOfSquares(a, 3, n);
+        out.put("VectorMath.dot", crc(r));
+        float[] e = a.clone();
+        VectorMath.expShifted(e, 1, 0.25f, 3 * n);
+        out.put("VectorMath.expShifted", crc(e));
+        float[] g = a.clone();
+        VectorMath.swiglu(g, b, 2, 3 * n);
+        out.put("VectorMath.swiglu", crc(g));
+        float[] y = b.clone();
+        VectorMath.axpy(0.3f, a, 0, y, 1, 2 * n);
+        VectorMath.scaleMul(a, 0, 1.7f, b, y, 3, n);
+        out.put("VectorMath.axpy+scaleMul", crc(y));
+        float[] s = new float[] {-200f, -104f, -103.9f, -87.4f, -1e-7f, 0f, 1e-7f, 0.5f, 88.7f, 88.8f, Float.NaN};
+        for (int i = 0; i < s.length; i++) {
+            s[i] = Exp.scalar(s[i]);
+        }
+        out.put("Exp.scalar", crc(s));
+    }
+
+    private static void attention(Map<String, Long> out) {
+        Random rnd = new Random(8);
+        int hd = 64;
+        int kvDim = 2 * hd;
+        int heads = 4;
+        int len = 37;
+        float[] q = RandomWeights.gaussian(8 * heads * hd, rnd);
+        float[] keys = RandomWeights.gaussian(len * kvDim, rnd);
+        float[] values = RandomWeights.gaussian(len * kvDim, rnd);
+        float scale = 8f;
+        float[] o = new float[8 * heads * hd];
+        Attention.head(q, 0, keys, values, hd, kvDim, hd, len, scale, new float[len], o, 0);
+        out.put("Attention.head", crc(o));
+        Attention.group(q, 0, heads, keys, values, hd, kvDim, hd, len, scale, new float[heads * len], o, 0);
+        out.put("Attention.group", crc(o));
+        int tokens = Attention.blockTokens(heads, hd);
+        if (tokens > 0) {
+            Attention.block(q, 0, heads * hd, tokens, heads, keys, values, hd, kvDim, hd, len - tokens, scale, o, 0);
+            out.put("Attention.block", crc(o));
+        }
+    }
+
+    /** Two layers of a small model (head size 64, two query heads per KV head) in Q4_0 and F16: a prompt, then decode steps. */
+    private static void transformer(Arena arena, Map<String, Long> out) {
+        for (DType t : new DType[] {DType.Q4_0, DType.F16}) {
+            Random rnd = new Random(9);
+            ModelConfig c = new ModelConfig(128, 2, 2, 1, 64, 256, 1e-5f, 500000f, RopeScaling.LLAMA_3_1, 1024);
+            List<LayerWeights> layers = new ArrayList<>();
+            for (int l = 0; l < c.nLayers(); l++) {
+                layers.add(new LayerWeights(norm(c.dim(), rnd), RandomWeights.matrix(arena, t, c.dim(), c.dim(), rnd),
+                        RandomWeights.matrix(arena, t, c.kvDim(), c.dim(), rnd),
+                        RandomWeights.matrix(arena, t, c.kvDim(), c.dim(), rnd),
+                        RandomWeights.matrix(arena, t, c.dim(), c.dim(), rnd), norm(c.dim(), rnd),
+                        RandomWeights.matrix(arena, t, c.ffnDim(), c.dim(), rnd),
+                        RandomWeights.matrix(arena, t, c.dim(), c.ffnDim(), rnd),
+                        RandomWeights.matrix(arena, t, c.ffnDim(), c.dim(), rnd)));
+            }
+            LlamaWeights w = new LlamaWeights(c, RandomWeights.matrix(arena, t, c.vocabSize(), c.dim(), rnd), layers,
+                    norm(c.dim(), rnd), RandomWeights.matrix(arena, t, c.vocabSize(), c.dim(), rnd), null, null);
+            Transformer model = new Transformer(w, 2, 64);
+            int[][] prompt = {{1, 5, 9, 13, 17, 21, 25, 29, 33}, {2, 4, 6, 8, 10, 12, 14, 16, 18}};
+            CRC32 crc = new CRC32();
+            update(crc, model.forward(prompt, 0, true));
+            for (int step = 0; step < 2; step++) {
+                update(crc, model.forward(new int[][] {{40 + step}, {50 + step}}, prompt[0].length + step, false));
+            }
+            out.put("Transformer." + t, crc.getValue());
+        }
+    }
+
+    private static float[] norm(int n, Random rnd) {
+        float[] v = RandomWeights.gaussian(n, rnd);
+        for (int i = 0; i < n; i++) {
+            v[i] = 1f + 0.1f * v[i];
+        }
+        return v;
+    }
+
+    private static long crc(float[] v) {
+        CRC32 crc = new CRC32();
+        update(crc, v);
+        return crc.getValue();
+    }
+
+    private static void update(CRC32 crc, float[]... rows) {
+        for (float[] v : rows) {
+            for (float f : v) {
+                int bits = Float.floatToRawIntBits(f);
+                crc.update(bits);
+                crc.update(bits >>> 8);
+                crc.update(bits >>> 16);
+                crc.update(bits >>> 24);
+            }
+        }
+    }
+}
