@@ -30,14 +30,15 @@ import java.lang.foreign.MemorySegment;
 public abstract sealed class QuantKernel implements RowKernel
         permits Q8_0Kernel, Q4Kernel, Q5Kernel, Q4KKernel, Q5KKernel, Q6KKernel {
 
-    /** Byte lanes that widen into one float vector. */
+    /** Byte lanes that widen into one float vector (at 128 bits, the first half of the smallest byte vector). */
     private static final VectorSpecies<Byte> BF =
-            VectorSpecies.of(byte.class, VectorShape.forBitSize(Vectors.F.length() * 8));
+            VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, Vectors.F.length() * 8)));
     private static final int LANES = Vectors.F.length();
 
     /** Per-thread buffers for one block's unpacked quants and sub-block scales. */
     static final class Scratch {
-        final byte[] quants = new byte[256];
+        /** a block's quants, and room for the last load of {@link #BF} */
+        final byte[] quants = new byte[256 + 8];
         final float[] scales = new float[16];
         final float[] offsets = new float[16];
     }
@@ -146,7 +147,7 @@ public abstract sealed class QuantKernel implements RowKernel
                 }
             }
         }
-        return even.add(odd).add(offsets).reduceLanes(VectorOperators.ADD);
+        return Vectors.sum(even.add(odd).add(offsets));
     }
 
     /** Vector dequantization, bit-exact with {@link #dequantize}: scale times quant, then plus offset. */
