@@ -62,8 +62,9 @@ final class GgufOutput {
                 + " unless another llama3j is still writing " + (shown.size() == 1 ? "it" : "them"));
     }
 
-    static GgufTokenizerSource tokenizer(Path tokenizerModel, boolean llama31) {
-        return tokenizerModel == null ? null : GgufTokenizers.fromTokenizerModel(tokenizerModel, llama31);
+    /** The tokenizer of a tokenizer.model or tokenizer.json (by its .json name), or null for none. */
+    static GgufTokenizerSource tokenizer(Path file, boolean llama31) {
+        return file == null ? null : GgufTokenizers.fromFile(file, llama31);
     }
 
     /** Writes the file, with a progress bar on stderr when it is a terminal, then one summary line. */
