@@ -5,12 +5,14 @@ import dev.llama3j.convert.GgufFileType;
 import dev.llama3j.convert.LlamaGgufExport;
 import dev.llama3j.format.ModelFiles;
 import dev.llama3j.model.LlamaWeights;
+import dev.llama3j.tokenizer.HfTokenizerJson;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code llama3j convert}: a Meta checkpoint or Hugging Face directory to a GGUF file llama.cpp can load. */
@@ -29,9 +31,14 @@ final class ConvertCommand implements Callable<Integer> {
             description = "f32, f16, bf16, q8_0, q4_0 or q4_k_m (default: ${DEFAULT-VALUE})")
     String type;
 
-    @Option(names = "--tokenizer", paramLabel = "tokenizer.model",
-            description = "tiktoken tokenizer.model to embed (default: SRC/tokenizer.model or SRC/original/tokenizer.model)")
+    @Option(names = "--tokenizer", paramLabel = "FILE",
+            description = "tokenizer.model or tokenizer.json to embed (default: SRC/tokenizer.model of a Meta folder;"
+                    + " SRC/tokenizer.json, else SRC/original/tokenizer.model or SRC/tokenizer.model of a HF directory)")
     Path tokenizer;
+
+    @Option(names = "--no-tokenizer", description = "write no tokenizer (tokenizer.ggml.model = none: token ids only;"
+            + " llama.cpp cannot load such a file)")
+    boolean noTokenizer;
 
     @Option(names = "--name", description = "general.name (default: the name of SRC)")
     String name;
@@ -47,26 +54,38 @@ final class ConvertCommand implements Callable<Integer> {
             throw new LlamaException(source + ": is already a GGUF file (convert reads Meta or Hugging Face checkpoints)");
         }
         GgufOutput.checkWritable(out, force);
-        Path tokenizerModel = tokenizer != null ? tokenizer : findTokenizer(source);
+        if (tokenizer != null && noTokenizer) {
+            throw new LlamaException("--tokenizer and --no-tokenizer contradict each other: give one of them");
+        }
         if (tokenizer != null && !Files.isRegularFile(tokenizer)) {
             throw new LlamaException(tokenizer + ": file not found (--tokenizer)");
         }
+        Path tokenizerFile = noTokenizer ? null : tokenizer != null ? tokenizer : findTokenizer(source, format);
         String modelName = name != null ? name : source.toAbsolutePath().normalize().getFileName().toString();
         try (LlamaWeights weights = ModelFiles.loadWeights(source)) {
-            var options = new LlamaGgufExport.Options(modelName, fileType, GgufOutput.tokenizer(tokenizerModel,
+            var options = new LlamaGgufExport.Options(modelName, fileType, GgufOutput.tokenizer(tokenizerFile,
                     weights.isLlama31()));
-            GgufOutput.write(LlamaGgufExport.prepare(weights, options), out, format + " -> " + fileType.cliName);
+            GgufOutput.write(LlamaGgufExport.prepare(weights, options), out, format + " -> " + fileType.cliName
+                    + ", tokenizer " + (tokenizerFile == null ? "none" : tokenizerFile.getFileName()));
         }
         return 0;
     }
 
-    /** Meta ships tokenizer.model next to the weights; Hugging Face repositories keep it in original/. */
-    private static Path findTokenizer(Path dir) {
-        for (Path p : new Path[] {dir.resolve("tokenizer.model"), dir.resolve("original").resolve("tokenizer.model")}) {
-            if (Files.isRegularFile(p)) {
-                return p;
+    /**
+     * Meta ships tokenizer.model next to the weights; a Hugging Face directory has tokenizer.json (Meta's own
+     * repositories also keep tokenizer.model in original/), the order in which llama3j's loader looks for them.
+     * A GGUF without a tokenizer cannot be loaded by llama.cpp, so none found is an error.
+     */
+    private static Path findTokenizer(Path dir, ModelFiles.Format format) {
+        List<String> names = format == ModelFiles.Format.HF
+                ? List.of(HfTokenizerJson.FILE_NAME, "original/tokenizer.model", "tokenizer.model")
+                : List.of("tokenizer.model");
+        for (String n : names) {
+            if (Files.isRegularFile(dir.resolve(n))) {
+                return dir.resolve(n);
             }
         }
-        return null;
+        throw new LlamaException(dir + " has no tokenizer (looked for " + String.join(", ", names) + "): give"
+                + " --tokenizer FILE, or --no-tokenizer to write token ids only (llama.cpp cannot load that)");
     }
 }

@@ -55,15 +55,31 @@ final class GenerationOptions {
 
     Llama build(int maxSeqLen, int batchSize) {
         if (verify) {
-            if (!Files.isRegularFile(ckptDir.resolve(Checklist.FILE_NAME))) {
-                throw new LlamaException("--verify: " + ckptDir.resolve(Checklist.FILE_NAME) + " does not exist");
-            }
-            List<String> files = Checklist.verify(ckptDir);
-            System.err.println("llama3j: verified " + files.size() + " files against " + Checklist.FILE_NAME);
+            verifyChecklist();
         }
         Int8Activations.enable(int8Activations);
         Llama llama = Llama.build(ckptDir, tokenizerPath, maxSeqLen, batchSize, seed);
         StartupClock.modelLoaded();
         return llama;
+    }
+
+    /**
+     * Only Meta's download has a checklist.chk (download.sh checks the MD5 of every file it lists); asked to verify
+     * anything else, fail rather than let a script believe the files were checked. A missing path is left to the
+     * loader's message.
+     */
+    private void verifyChecklist() {
+        if (Files.isRegularFile(ckptDir)) {
+            throw new LlamaException("--verify: " + ckptDir + " is a single file; only a Meta checkpoint folder has a "
+                    + Checklist.FILE_NAME + " (MD5 of each file) to check it against");
+        }
+        if (Files.isDirectory(ckptDir) && !Files.exists(ckptDir.resolve(Checklist.FILE_NAME))) {
+            throw new LlamaException("--verify: " + ckptDir + " has no " + Checklist.FILE_NAME + " (Meta's download"
+                    + " puts one beside consolidated.NN.pth; Hugging Face and other downloads have none)");
+        }
+        if (Files.isDirectory(ckptDir)) {
+            List<String> files = Checklist.verify(ckptDir);
+            System.err.println("llama3j: verified " + files.size() + " files against " + Checklist.FILE_NAME);
+        }
     }
 }

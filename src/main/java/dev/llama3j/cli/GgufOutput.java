@@ -8,6 +8,8 @@ import dev.llama3j.format.gguf.GgufWriter;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /** What convert and synth share: the output checks, the tokenizer option, the progress bar and summary. */
 final class GgufOutput {
@@ -15,7 +17,10 @@ final class GgufOutput {
 
     private GgufOutput() {}
 
-    /** Fails before any work when the output exists (without --force) or cannot be created. */
+    /**
+     * Fails before any work when the output exists (without --force) or cannot be created; warns in one line
+     * about unfinished files of earlier interrupted writes in the output's folder.
+     */
     static void checkWritable(Path out, boolean force) {
         if (Files.isDirectory(out)) {
             throw new LlamaException(out + ": is a directory, expected the path of the .gguf file to write");
@@ -30,10 +35,36 @@ final class GgufOutput {
         if (!Files.isWritable(parent)) {
             throw new LlamaException(out + ": cannot write to the folder " + parent + " (permission denied)");
         }
+        warnAboutUnfinished(out, parent);
     }
 
-    static GgufTokenizerSource tokenizer(Path tokenizerModel, boolean llama31) {
-        return tokenizerModel == null ? null : GgufTokenizers.fromTokenizerModel(tokenizerModel, llama31);
+    /** A write killed before its shutdown hook could run (SIGKILL, power loss) leaves its .tmp file behind. */
+    private static void warnAboutUnfinished(Path out, Path folder) {
+        List<Path> unfinished = GgufWriter.unfinishedFiles(folder);
+        if (unfinished.isEmpty()) {
+            return;
+        }
+        Path own = GgufWriter.temporaryFile(out.toAbsolutePath()).getFileName();
+        List<String> shown = new ArrayList<>();
+        for (Path p : unfinished) {
+            String size;
+            try {
+                long bytes = Files.size(p);
+                size = bytes >= 1L << 30 ? String.format("%.1f GiB", bytes / (double) (1L << 30))
+                        : String.format("%.1f MiB", bytes / (double) (1L << 20));
+            } catch (java.io.IOException e) {
+                size = "size unknown";
+            }
+            shown.add(p.getFileName() + " (" + size + (p.getFileName().equals(own) ? ", will be replaced" : "") + ")");
+        }
+        System.err.println("llama3j: warning: unfinished GGUF output of an interrupted convert or synth in " + folder
+                + ": " + String.join(", ", shown) + "; delete " + (shown.size() == 1 ? "it" : "them")
+                + " unless another llama3j is still writing " + (shown.size() == 1 ? "it" : "them"));
+    }
+
+    /** The tokenizer of a tokenizer.model or tokenizer.json (by its .json name), or null for none. */
+    static GgufTokenizerSource tokenizer(Path file, boolean llama31) {
+        return file == null ? null : GgufTokenizers.fromFile(file, llama31);
     }
 
     /** Writes the file, with a progress bar on stderr when it is a terminal, then one summary line. */

@@ -28,7 +28,7 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE.gguf", description = "file to write")
     Path out;
 
-    @Option(names = "--tokenizer", paramLabel = "tokenizer.model", description = "tiktoken tokenizer.model to embed")
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.model or tokenizer.json to embed")
     Path tokenizer;
 
     @Option(names = "--seed", defaultValue = "42", description = "random seed (default: ${DEFAULT-VALUE})")

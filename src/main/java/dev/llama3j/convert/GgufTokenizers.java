@@ -5,11 +5,15 @@ import dev.llama3j.format.gguf.GgufTokenizer;
 import dev.llama3j.format.gguf.GgufType;
 import dev.llama3j.format.gguf.GgufWriter;
 import dev.llama3j.tokenizer.GgufTokenizerData;
+import dev.llama3j.tokenizer.HfTokenizerJson;
 import dev.llama3j.tokenizer.Tokenizer;
 
 import java.nio.file.Path;
 
-/** Where the convert and synth commands get a {@link GgufTokenizerSource} for a tiktoken {@code tokenizer.model}. */
+/**
+ * Where the convert and synth commands get a {@link GgufTokenizerSource}: a tiktoken {@code tokenizer.model} or a
+ * Hugging Face {@code tokenizer.json}.
+ */
 public final class GgufTokenizers {
     private GgufTokenizers() {}
 
@@ -19,7 +23,28 @@ public final class GgufTokenizers {
      * @param llama31 Llama 3.1+ special-token names and {@code eom_token_id}
      */
     public static GgufTokenizerSource fromTokenizerModel(Path tokenizerModel, boolean llama31) {
-        GgufTokenizerData data = GgufTokenizerData.fromTokenizer(Tokenizer.load(tokenizerModel), llama31);
+        return source(GgufTokenizerData.fromTokenizer(Tokenizer.load(tokenizerModel), llama31));
+    }
+
+    /**
+     * The tokenizer of a Hugging Face {@code tokenizer.json} as llama.cpp's convert_hf_to_gguf.py writes Llama 3's:
+     * the file's tokens and special-token names; eos and the chat template from {@code tokenizer_config.json} when
+     * it has them (else {@code <|end_of_text|>} and no template).
+     */
+    public static GgufTokenizerSource fromTokenizerJson(Path tokenizerJson) {
+        Tokenizer tokenizer = HfTokenizerJson.load(tokenizerJson);
+        Integer eos = HfTokenizerJson.configEosToken(tokenizerJson, tokenizer);
+        return source(GgufTokenizerData.fromNamedTokenizer(tokenizer, eos != null ? eos : tokenizer.eosId(),
+                HfTokenizerJson.configChatTemplate(tokenizerJson)));
+    }
+
+    /** {@link #fromTokenizerJson} for a name ending in .json, else {@link #fromTokenizerModel}. */
+    public static GgufTokenizerSource fromFile(Path file, boolean llama31) {
+        return file.getFileName().toString().endsWith(".json") ? fromTokenizerJson(file)
+                : fromTokenizerModel(file, llama31);
+    }
+
+    private static GgufTokenizerSource source(GgufTokenizerData data) {
         return new GgufTokenizerSource() {
             @Override
             public int vocabSize() {

@@ -107,6 +107,7 @@ public final class Generator {
             }
             int width = logprobs ? curPos - prevPos : 1;
             for (int i = 0; i < bsz; i++) {
+                requireFinite(logits[i], (width - 1) * vocab, i, curPos - 1);
                 int next = sampler.sample(logits[i], (width - 1) * vocab, vocab, temperature, topP);
                 if (isPrompt[i][curPos]) {
                     next = tokens[i][curPos];
@@ -163,8 +164,25 @@ public final class Generator {
                 int target = prevPos + 1 + j;
                 if (target < tokens[i].length && target <= curPos) {
                     out[i][target] = Sampler.logProb(logits[i], j * vocab, vocab, tokens[i][target]);
+                    if (!Float.isFinite(out[i][target])) {
+                        requireFinite(logits[i], j * vocab, i, prevPos + j);
+                    }
                 }
             }
+        }
+    }
+
+    /**
+     * NaN or infinite logits (weights or activations that are not finite numbers) would sample garbage or a fixed
+     * token with NaN logprobs; Meta's code fails in torch.multinomial. One pass over the row, cheap next to the
+     * forward pass that made it.
+     */
+    private void requireFinite(float[] logits, int off, int row, int position) {
+        int bad = Sampler.firstNonFinite(logits, off, vocab);
+        if (bad >= 0) {
+            throw new LlamaException("the logits at position " + position + " of prompt " + (row + 1) + " are not"
+                    + " finite (token " + bad + ": " + logits[off + bad] + "): the model's weights or activations hold"
+                    + " NaN or infinity (a damaged or wrongly converted model file?)");
         }
     }
 

@@ -44,6 +44,16 @@ public final class Sampler {
         return best;
     }
 
+    /** The index of the first NaN or infinite value of {@code v[off .. off+n)}, or -1 when all are finite. */
+    public static int firstNonFinite(float[] v, int off, int n) {
+        for (int i = 0; i < n; i++) {
+            if (!Float.isFinite(v[off + i])) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /**
      * The tokens {@code sample_top_p} may draw, most probable first, with their (unnormalized) probabilities.
      *

@@ -31,6 +31,7 @@ public record GgufTokenizerData(String model, String pre, String[] tokens, int[]
     public static final int NORMAL = 1;
     public static final int CONTROL = 3;
     public static final int USER_DEFINED = 4;
+    private static final String EOM = "<|eom_id|>";
 
     /**
      * The Llama 3 Instruct chat template, as in Meta's tokenizer_config.json and llama.cpp's Llama 3 GGUFs
@@ -51,6 +52,17 @@ public record GgufTokenizerData(String model, String pre, String[] tokens, int[]
      */
     public static GgufTokenizerData fromTokenizer(Tokenizer tokenizer, boolean llama31) {
         Tokenizer named = tokenizer.withNames(llama31 ? SpecialTokenNames.LLAMA_3_1 : SpecialTokenNames.LLAMA_3);
+        return fromNamedTokenizer(named, named.eosId(), LLAMA3_CHAT_TEMPLATE);
+    }
+
+    /**
+     * The GGUF arrays for a tokenizer with the special-token names it has (a tokenizer.json's own): eot_token_id
+     * is {@code <|eot_id|>}, eom_token_id {@code <|eom_id|>} where the names have it.
+     *
+     * @param eosId        {@code tokenizer.ggml.eos_token_id}
+     * @param chatTemplate {@code tokenizer.chat_template}, or null for none
+     */
+    public static GgufTokenizerData fromNamedTokenizer(Tokenizer named, int eosId, String chatTemplate) {
         int base = named.baseVocabSize();
         String[] tokens = new String[named.vocabSize()];
         int[] types = new int[tokens.length];
@@ -60,9 +72,9 @@ public record GgufTokenizerData(String model, String pre, String[] tokens, int[]
             types[id] = special ? CONTROL : NORMAL;
         }
         String[] merges = TiktokenMerges.asText(TiktokenMerges.derive(named.ranks()), tokens);
-        Integer eom = llama31 ? named.specialTokenId("<|eom_id|>") : null;
-        return new GgufTokenizerData(MODEL_GPT2, PRE_LLAMA_BPE, tokens, types, merges, named.bosId(), named.eosId(),
-                named.eotId(), eom, LLAMA3_CHAT_TEMPLATE);
+        Integer eom = named.specialTokens().contains(EOM) ? named.specialTokenId(EOM) : null;
+        return new GgufTokenizerData(MODEL_GPT2, PRE_LLAMA_BPE, tokens, types, merges, named.bosId(), eosId,
+                named.eotId(), eom, chatTemplate);
     }
 
     /**

@@ -69,6 +69,35 @@ public final class HfTokenizerJson {
         return tokenizer.specialTokenId(eos.textValue());
     }
 
+    /**
+     * The chat template that {@code tokenizer_config.json} next to {@code tokenizerJson} gives: its
+     * {@code chat_template} string, or from a list of {@code {"name", "template"}} the one named "default";
+     * null when there is none.
+     */
+    public static String configChatTemplate(Path tokenizerJson) {
+        Path config = tokenizerJson.resolveSibling(CONFIG_FILE_NAME);
+        if (!Files.isRegularFile(config)) {
+            return null;
+        }
+        JsonNode template = read(config).get("chat_template");
+        if (template == null || template.isNull()) {
+            return null;
+        }
+        if (template.isTextual()) {
+            return template.textValue();
+        }
+        if (template.isArray()) {
+            for (JsonNode t : template) {
+                if ("default".equals(text(t.get("name"))) && text(t.get("template")) != null) {
+                    return t.get("template").textValue();
+                }
+            }
+            return null;
+        }
+        throw new LlamaException(config + ": chat_template is " + shown(template.toString())
+                + ", expected a string or a list of {\"name\", \"template\"}");
+    }
+
     private Tokenizer build(JsonNode root) {
         if (root.hasNonNull("normalizer")) {
             throw error("normalizer", "is " + shown(root.get("normalizer").toString()) + ", expected null (Llama 3"

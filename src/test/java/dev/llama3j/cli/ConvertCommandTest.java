@@ -24,7 +24,7 @@ class ConvertCommandTest {
         Path src = SharedData.require("fixtures/meta/tiny-sv-meta");
         Path out = dir.resolve("m.gguf");
         TokenizeCommandTest.Run r = run("convert", src.toString(), "-o", out.toString(), "--type", "q8_0",
-                "--name", "tiny-sv-gguf-q8_0");
+                "--name", "tiny-sv-gguf-q8_0", "--no-tokenizer");
         assertThat(r.exit()).as(r.stderr()).isZero();
         assertThat(r.stderr()).contains("llama3j: wrote " + out).contains("META -> q8_0");
         assertThat(Files.mismatch(out, SharedData.require("fixtures/gguf/tiny-sv-gguf-q8_0.gguf"))).isEqualTo(-1L);
@@ -35,7 +35,8 @@ class ConvertCommandTest {
         TokenizeCommandTest.Run again = run("convert", src.toString(), "-o", out.toString(), "--type", "q8_0");
         assertThat(again.exit()).isEqualTo(1);
         assertThat(again.stderr().strip()).isEqualTo("llama3j: " + out + ": already exists (use --force to overwrite it)");
-        TokenizeCommandTest.Run forced = run("convert", src.toString(), "-o", out.toString(), "--type", "f16", "--force");
+        TokenizeCommandTest.Run forced = run("convert", src.toString(), "-o", out.toString(), "--type", "f16", "--force",
+                "--no-tokenizer");
         assertThat(forced.exit()).isZero();
         try (GgufFile f = GgufFile.open(out)) {
             assertThat(f.metadata().getString("general.name")).isEqualTo("tiny-sv-meta");

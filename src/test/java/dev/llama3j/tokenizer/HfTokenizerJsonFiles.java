@@ -8,13 +8,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * Writes a tokenizer.json in the shape of Meta's Llama 3 one on Hugging Face (model BPE with ignore_merges,
  * added_tokens for the specials, Split + ByteLevel pre-tokenizer), from the GGUF export of a tokenizer.
  */
-final class HfTokenizerJsonFiles {
+public final class HfTokenizerJsonFiles {
     private HfTokenizerJsonFiles() {}
 
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
     /** @param pairMerges write merges as [a, b] pairs (newer tokenizers) instead of "a b" strings */
-    static ObjectNode llama3(Tokenizer tokenizer, boolean pairMerges) {
+    public static ObjectNode llama3(Tokenizer tokenizer, boolean pairMerges) {
         GgufTokenizerData data = GgufTokenizerData.fromTokenizer(tokenizer, false);
         int base = tokenizer.baseVocabSize();
         ObjectNode root = F.objectNode();

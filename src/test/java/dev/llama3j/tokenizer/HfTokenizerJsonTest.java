@@ -119,4 +119,22 @@ class HfTokenizerJsonTest {
         Path sub = Files.createDirectories(dir.resolve(name));
         return Files.writeString(sub.resolve("tokenizer.json"), text);
     }
+
+    /** tokenizer_config.json's chat_template: a string, or the "default" entry of a named list; else none. */
+    @Test
+    void chatTemplateFromTokenizerConfig(@TempDir Path dir) throws IOException {
+        Path json = dir.resolve("tokenizer.json");
+        assertThat(HfTokenizerJson.configChatTemplate(json)).isNull();
+        Path config = dir.resolve("tokenizer_config.json");
+        Files.writeString(config, "{\"chat_template\": \"{{ messages }}\"}");
+        assertThat(HfTokenizerJson.configChatTemplate(json)).isEqualTo("{{ messages }}");
+        Files.writeString(config, "{\"chat_template\": [{\"name\": \"tool_use\", \"template\": \"T\"},"
+                + " {\"name\": \"default\", \"template\": \"D\"}]}");
+        assertThat(HfTokenizerJson.configChatTemplate(json)).isEqualTo("D");
+        Files.writeString(config, "{\"eos_token\": \"<|eot_id|>\"}");
+        assertThat(HfTokenizerJson.configChatTemplate(json)).isNull();
+        Files.writeString(config, "{\"chat_template\": 7}");
+        assertThatThrownBy(() -> HfTokenizerJson.configChatTemplate(json)).isInstanceOf(LlamaException.class)
+                .hasMessage(config + ": chat_template is 7, expected a string or a list of {\"name\", \"template\"}");
+    }
 }

@@ -5,6 +5,8 @@ import dev.llama3j.tensor.DType;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -16,15 +18,19 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * Writes a GGUF v3 file: metadata key/values in the order they were put, tensor infos in the order they
  * were added (dims innermost first, offsets aligned), then each tensor's data, produced on demand and
  * streamed to the file so a model never has to fit in memory. The file is written as {@code <out>.tmp}
- * and renamed over {@code out} only once complete; on any failure the temporary file is deleted.
+ * and renamed over {@code out} only once complete; on any failure, and when the JVM is shut down while
+ * writing (Ctrl-C, SIGTERM), the temporary file is deleted.
  *
  * <p>{@code general.alignment} is written only when it differs from GGUF's default of 32, as llama.cpp's
  * writers do.
@@ -145,7 +151,54 @@ public final class GgufWriter {
      * I/O problems are {@link LlamaException}s naming the file; {@code progress} may be null.
      */
     public void write(Path out, Progress progress) {
-        Path tmp = out.resolveSibling(out.getFileName() + ".tmp");
+        Path tmp = temporaryFile(out);
+        // An interrupted conversion would otherwise leave a file as large as the model behind.
+        Thread deleteOnShutdown = new Thread(() -> deleteQuietly(tmp), "delete " + tmp.getFileName());
+        Runtime.getRuntime().addShutdownHook(deleteOnShutdown);
+        try {
+            writeOrDelete(out, tmp, progress);
+        } finally {
+            try {
+                Runtime.getRuntime().removeShutdownHook(deleteOnShutdown);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running or has run
+            }
+        }
+    }
+
+    /** Where {@link #write} puts the file until it is complete: {@code <out>.tmp}. */
+    public static Path temporaryFile(Path out) {
+        return out.resolveSibling(out.getFileName() + ".tmp");
+    }
+
+    /**
+     * The temporary files of writes that never finished (killed, or the machine stopped) in {@code dir}: files
+     * named {@code *.tmp} that begin with the GGUF magic. Unreadable entries are skipped.
+     */
+    public static List<Path> unfinishedFiles(Path dir) {
+        List<Path> found = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path p : files.sorted().toList()) {
+                if (p.getFileName().toString().endsWith(".tmp") && Files.isRegularFile(p) && startsWithMagic(p)) {
+                    found.add(p);
+                }
+            }
+        } catch (IOException | UncheckedIOException e) {
+            // nothing to report about a folder that cannot be listed; writing there fails with its own message
+        }
+        return found;
+    }
+
+    private static boolean startsWithMagic(Path p) {
+        try (InputStream in = Files.newInputStream(p)) {
+            byte[] b = in.readNBytes(4);
+            return b.length == 4 && ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getInt() == MAGIC;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void writeOrDelete(Path out, Path tmp, Progress progress) {
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {

@@ -77,11 +77,17 @@ public final class MetaCheckpointLoader {
     static LlamaWeights assemble(ModelConfig config, List<Map<String, Tensor>> shards, List<String> names,
                                  AutoCloseable resources) {
         int n = shards.size();
+        checkShardCount(config, shards.getFirst(), n, names.getFirst());
         checkDivisible(config, n, names.getFirst());
         Map<String, Expected> expected = expectedTensors(config, n);
+        List<ShardFingerprint> fingerprints = new ArrayList<>();
         for (int s = 0; s < n; s++) {
             checkTensors(shards.get(s), expected, names.get(s));
+            if (n > 1) {
+                fingerprints.add(ShardFingerprint.of(shards.get(s)));
+            }
         }
+        ShardFingerprint.requireDistinct(fingerprints, names);
         Assembler a = new Assembler(shards, expected);
         List<LayerWeights> layers = new ArrayList<>();
         for (int l = 0; l < config.nLayers(); l++) {
@@ -122,6 +128,34 @@ public final class MetaCheckpointLoader {
             }
         }
         return files;
+    }
+
+    /**
+     * Shard 0 tells how many shards there are: it holds {@code vocab_size/N} rows of tok_embeddings.weight. Missing
+     * shards at the end of the numbering (consolidated.01.pth of 2 deleted) are reported as such, not as a shape.
+     */
+    private static void checkShardCount(ModelConfig c, Map<String, Tensor> first, int found, String file) {
+        Tensor t = first.get("tok_embeddings.weight");
+        if (t == null || t.rank() != 2 || t.dim(1) != c.dim() || t.dim(0) == 0 || c.vocabSize() % t.dim(0) != 0) {
+            return; // the tensor checks report what is wrong
+        }
+        int total = c.vocabSize() / t.dim(0);
+        if (total == found) {
+            return;
+        }
+        String holds = file + ": holds 1/" + total + " of the model (" + t.dim(0) + " of the " + c.vocabSize()
+                + " rows of tok_embeddings.weight)";
+        if (total < found) {
+            throw new LlamaException(holds + " but the folder has " + found + " consolidated.NN.pth files: shards of"
+                    + " different downloads mixed?");
+        }
+        List<String> missing = new ArrayList<>();
+        for (int i = found; i < total; i++) {
+            missing.add(String.format("consolidated.%02d.pth", i));
+        }
+        throw new LlamaException(holds + ": " + (missing.size() == 1 ? "shard " : "shards ") + found
+                + (missing.size() == 1 ? "" : ".." + (total - 1)) + " of " + total + " (" + String.join(", ", missing)
+                + (missing.size() == 1 ? ") is" : ") are") + " missing");
     }
 
     /**

@@ -22,6 +22,7 @@ import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -213,8 +214,8 @@ class MetaCheckpointLoaderTest {
         Path onlyFirst = copyWithParams(tmp.resolve("a"), "tiny-sv-meta-mp2", p -> {});
         Files.delete(onlyFirst.resolve("consolidated.01.pth"));
         assertThatThrownBy(() -> MetaCheckpointLoader.load(onlyFirst)).isInstanceOf(LlamaException.class)
-                .hasMessage(onlyFirst.resolve("consolidated.00.pth")
-                        + ": tensor 'tok_embeddings.weight' has shape [256, 64], expected [512, 64]");
+                .hasMessage(onlyFirst.resolve("consolidated.00.pth") + ": holds 1/2 of the model (256 of the 512 rows"
+                        + " of tok_embeddings.weight): shard 1 of 2 (consolidated.01.pth) is missing");
 
         Path onlySecond = copyWithParams(tmp.resolve("b"), "tiny-sv-meta-mp2", p -> {});
         Files.delete(onlySecond.resolve("consolidated.00.pth"));
@@ -232,6 +233,57 @@ class MetaCheckpointLoaderTest {
                 .hasMessage(none + ": no consolidated.NN.pth files found");
         assertThatThrownBy(() -> MetaCheckpointLoader.load(tmp.resolve("missing"))).isInstanceOf(LlamaException.class)
                 .hasMessageStartingWith(tmp.resolve("missing") + ": not a directory");
+    }
+
+    /** consolidated.01.pth a copy of .00 has every expected shape, so only the shards' bytes can tell. */
+    @Test
+    void aShardCopiedOverAnotherIsRefused(@TempDir Path tmp) throws IOException {
+        Path dir = copyWithParams(tmp, "tiny-sv-meta-mp2", p -> {});
+        Files.copy(dir.resolve("consolidated.00.pth"), dir.resolve("consolidated.01.pth"),
+                StandardCopyOption.REPLACE_EXISTING);
+        assertThatThrownBy(() -> MetaCheckpointLoader.load(dir)).isInstanceOf(LlamaException.class)
+                .hasMessage(dir.resolve("consolidated.01.pth") + ": is a copy of " + dir.resolve("consolidated.00.pth")
+                        + " (the same bytes in tok_embeddings.weight, output.weight, layers.0.attention.wq.weight):"
+                        + " each model-parallel shard holds a different part of the model; download it again");
+    }
+
+    /** Shards 2 and 3 of a 4-shard checkpoint (made from tiny-sv-meta-mp2's params: 512 rows, 4 heads) are absent. */
+    @Test
+    void severalMissingShardsAreNamed(@TempDir Path tmp) throws IOException {
+        Path dir = copyWithParams(tmp, "tiny-sv-meta-mp2", p -> p.put("vocab_size", 1024));
+        assertThatThrownBy(() -> MetaCheckpointLoader.load(dir)).isInstanceOf(LlamaException.class)
+                .hasMessage(dir.resolve("consolidated.00.pth") + ": holds 1/4 of the model (256 of the 1024 rows of"
+                        + " tok_embeddings.weight): shards 2..3 of 4 (consolidated.02.pth, consolidated.03.pth) are"
+                        + " missing");
+    }
+
+    /**
+     * A fingerprint depends on the shard's bytes alone: the same for a shard opened twice (as two ranks would),
+     * different for the two real shards and for a shard with one byte of its embeddings changed.
+     */
+    @Test
+    void fingerprintsAreValuesOfOneShardsBytes() {
+        Path dir = SharedData.require(META + "tiny-sv-meta-mp2");
+        try (PthCheckpoint a = PthCheckpoint.open(dir.resolve("consolidated.00.pth"));
+             PthCheckpoint again = PthCheckpoint.open(dir.resolve("consolidated.00.pth"));
+             PthCheckpoint b = PthCheckpoint.open(dir.resolve("consolidated.01.pth"))) {
+            ShardFingerprint fa = ShardFingerprint.of(a.tensors());
+            assertThat(fa.sha256()).hasSize(64);
+            assertThat(ShardFingerprint.of(again.tensors())).isEqualTo(fa);
+            assertThat(ShardFingerprint.of(b.tensors())).isNotEqualTo(fa);
+            ShardFingerprint.requireDistinct(List.of(fa, ShardFingerprint.of(b.tensors())), List.of("a", "b"));
+
+            Map<String, Tensor> changed = new LinkedHashMap<>(a.tensors());
+            Tensor emb = changed.get("tok_embeddings.weight");
+            byte[] bytes = emb.data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            bytes[1] ^= 1;
+            changed.put(emb.name(), new Tensor(emb.name(), emb.type(), emb.shape(),
+                    java.lang.foreign.MemorySegment.ofArray(bytes)));
+            assertThat(ShardFingerprint.of(changed)).isNotEqualTo(fa);
+        }
+        assertThatThrownBy(() -> ShardFingerprint.requireDistinct(List.of(new ShardFingerprint("1"),
+                new ShardFingerprint("2"), new ShardFingerprint("1")), List.of("x.00", "x.01", "x.02")))
+                .hasMessageStartingWith("x.02: is a copy of x.00 ");
     }
 
     @Test
