@@ -20,26 +20,31 @@ import java.util.concurrent.Callable;
 
 /** {@code llama3j bench}: llama-bench's prompt and generation tests, table and JSON, so numbers line up. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Measures prompt processing (ppN: N tokens in one forward pass) and generation (tgN: N tokens",
-                "one at a time) in tokens/s like llama.cpp's llama-bench. Lists are comma-separated."})
+        description = {"Measures prompt and generation speed, like llama-bench.",
+                "As llama.cpp's llama-bench: ppN processes an N-token prompt in one forward pass, tgN generates N tokens one at a time; both are "
+                        + "reported in tokens/s. Each list is comma-separated: every combination is measured."})
 final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--model"}, required = true, description = "model file or directory")
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "PATH", description = "model file or folder")
     Path model;
 
-    @Option(names = {"-p", "--n-prompt"}, defaultValue = "512", description = "prompt lengths (default: ${DEFAULT-VALUE}; 0 skips)")
+    @Option(names = {"-p", "--n-prompt"}, defaultValue = "512", paramLabel = "LIST",
+            description = "prompt lengths (default: ${DEFAULT-VALUE}; 0 skips)")
     String prompts;
 
-    @Option(names = {"-n", "--n-gen"}, defaultValue = "128", description = "generation lengths (default: ${DEFAULT-VALUE}; 0 skips)")
+    @Option(names = {"-n", "--n-gen"}, defaultValue = "128", paramLabel = "LIST",
+            description = "generation lengths (default: ${DEFAULT-VALUE}; 0 skips)")
     String gens;
 
-    @Option(names = {"-t", "--threads"}, description = "thread counts (default: one per core)")
+    @Option(names = {"-t", "--threads"}, paramLabel = "LIST", description = "thread counts (default: one per core)")
     String threads;
 
-    @Option(names = {"-r", "--repetitions"}, defaultValue = "5", description = "timed repetitions per test (default: ${DEFAULT-VALUE})")
+    @Option(names = {"-r", "--repetitions"}, defaultValue = "5", paramLabel = "N",
+            description = "timed repetitions per test (default: ${DEFAULT-VALUE})")
     int reps;
 
-    @Option(names = {"-o", "--output"}, defaultValue = "md", description = "md or json (default: ${DEFAULT-VALUE})")
+    @Option(names = {"-o", "--output"}, defaultValue = "md", paramLabel = "FORMAT",
+            description = "md or json (default: ${DEFAULT-VALUE})")
     String output;
 
     @Option(names = "--int8-activations", description = "decode with int8-quantized activations (see complete --help)")
@@ -55,6 +60,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         List<Integer> ps = ModelBenchmark.parseList(prompts, "--n-prompt");
         List<Integer> ns = ModelBenchmark.parseList(gens, "--n-gen");
+        if (ps.stream().allMatch(p -> p == 0) && ns.stream().allMatch(n -> n == 0)) {
+            throw new LlamaException("nothing to measure: every --n-prompt and --n-gen length is 0");
+        }
         List<Integer> ts = threads == null ? List.of(Runtime.getRuntime().availableProcessors())
                 : ModelBenchmark.parseList(threads, "--threads");
         for (int t : ts) {
@@ -71,19 +79,25 @@ final class BenchCommand implements Callable<Integer> {
             String type = describe(w, params);
             List<ModelBenchmark.Result> results = new ArrayList<>();
             boolean md = output.equals("md");
+            List<String> tests = new ArrayList<>();
+            ps.stream().filter(p -> p > 0).forEach(p -> tests.add("pp" + p));
+            ns.stream().filter(n -> n > 0).forEach(n -> tests.add("tg" + n));
+            BenchTable table = new BenchTable(List.of(List.of(type), List.of(BenchTable.size(size)),
+                    List.of(BenchTable.params(params)), List.of(backend()), ts.stream().map(String::valueOf).toList(),
+                    tests));
             if (md) {
-                System.out.println("| model                          |       size |     params | backend    | threads |            test |                  t/s |");
-                System.out.println("| ------------------------------ | ---------: | ---------: | ---------- | ------: | --------------: | -------------------: |");
+                System.out.println(table.header());
+                System.out.println(table.separator());
             }
             for (int t : ts) {
                 for (int p : ps) {
                     if (p > 0) {
-                        results.add(report(bench.prompt(p, t, reps), md, type, size, params));
+                        results.add(report(bench.prompt(p, t, reps), md ? table : null, type, size, params));
                     }
                 }
                 for (int n : ns) {
                     if (n > 0) {
-                        results.add(report(bench.generate(n, t, reps), md, type, size, params));
+                        results.add(report(bench.generate(n, t, reps), md ? table : null, type, size, params));
                     }
                 }
             }
@@ -97,13 +111,18 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private ModelBenchmark.Result report(ModelBenchmark.Result r, boolean md, String type, long size, long params) {
-        if (md) {
-            System.out.printf("| %-30s | %6.2f MiB | %8.2f M | %-10s | %7d | %15s | %12.2f ± %5.2f |%n", type,
-                    size / 1048576.0, params / 1e6, int8Activations ? "CPU (Java, int8 act.)" : "CPU (Java)", r.threads(), r.test(), r.avgTs(), r.stddevTs());
+    private ModelBenchmark.Result report(ModelBenchmark.Result r, BenchTable table, String type, long size,
+                                         long params) {
+        if (table != null) {
+            System.out.println(table.line(type, BenchTable.size(size), BenchTable.params(params), backend(),
+                    String.valueOf(r.threads()), r.test(), BenchTable.rate(r.avgTs(), r.stddevTs())));
             System.out.flush();
         }
         return r;
+    }
+
+    private String backend() {
+        return int8Activations ? "CPU (Java, int8 act.)" : "CPU (Java)";
     }
 
     private String json(List<ModelBenchmark.Result> results, String type, long size, long params) throws Exception {

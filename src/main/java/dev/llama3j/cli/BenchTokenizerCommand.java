@@ -8,14 +8,14 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
 /** {@code llama3j bench-tokenizer}: single-threaded encode throughput. */
 @Command(name = "bench-tokenizer", mixinStandardHelpOptions = true,
-        description = "Measure single-threaded encode speed (tokens/s, MB/s) on generated English-like text or a file.")
+        description = {"Measures the tokenizer's encode speed on one thread.",
+                "Prints tokens/s and MB/s for generated English-like text, or for a UTF-8 text file."})
 public final class BenchTokenizerCommand implements Callable<Integer> {
 
     @Option(names = "--tokenizer", required = true, paramLabel = "PATH", description = "tokenizer.model, tokenizer.json or a .gguf model")
@@ -67,7 +67,7 @@ public final class BenchTokenizerCommand implements Callable<Integer> {
             throw new LlamaException("--rounds must be at least 1, got " + rounds);
         }
         Tokenizer tokenizer = ModelFiles.readTokenizerFile(tokenizerPath).tokenizer();
-        String text = file != null ? Files.readString(file, StandardCharsets.UTF_8) : generate(megabytes << 20);
+        String text = file != null ? StrictUtf8.readFile(file) : generate(megabytes << 20);
         double mb = text.getBytes(StandardCharsets.UTF_8).length / 1e6;
         int tokens = 0;
         for (int i = 0; i < 2; i++) {

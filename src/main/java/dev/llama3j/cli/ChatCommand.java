@@ -11,11 +11,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,22 +21,28 @@ import java.util.concurrent.Callable;
 
 /** {@code llama3j chat}: Meta's example_chat_completion.py with --dialogs, otherwise an interactive chat. */
 @Command(name = "chat", mixinStandardHelpOptions = true,
-        description = {"With --dialogs FILE (a JSON list of dialogs, each a list of {\"role\", \"content\"}), answers",
-                "every dialog as one batch and prints like Meta's example_chat_completion.py.",
-                "Without it, an interactive chat: type a message, read the streamed answer; /reset starts over,",
-                "/exit (or end of input) quits."})
+        customSynopsis = "llama3j chat --ckpt-dir=PATH [--dialogs=FILE] [OPTION...]",
+        description = {"Answers chat dialogs, or chats interactively.",
+                "With --dialogs, answers every dialog of the file as one batch and prints them as Meta's "
+                        + "example_chat_completion.py does. The file holds a JSON list of dialogs, each a list of "
+                        + "{\"role\", \"content\"} messages.",
+                "Without --dialogs: type a message and read the streamed answer; /reset starts over, /exit (or the end "
+                        + "of the input) quits. When the conversation outgrows --max-seq-len, its oldest turns are "
+                        + "forgotten."})
 final class ChatCommand implements Callable<Integer> {
 
     @Mixin
     GenerationOptions options;
 
-    @Option(names = "--max-seq-len", defaultValue = "512", description = "KV cache length (default: ${DEFAULT-VALUE})")
+    @Option(names = {"--max-seq-len", "--max_seq_len"}, defaultValue = "512", paramLabel = "N",
+            description = "KV cache length: dialog and answer tokens (default: ${DEFAULT-VALUE})")
     int maxSeqLen;
 
-    @Option(names = "--max-gen-len", description = "most tokens per answer (default: max-seq-len - 1)")
+    @Option(names = {"--max-gen-len", "--max_gen_len"}, paramLabel = "N",
+            description = "most tokens per answer (default: --max-seq-len - 1)")
     Integer maxGenLen;
 
-    @Option(names = "--dialogs", paramLabel = "FILE", description = "JSON file with a list of dialogs")
+    @Option(names = "--dialogs", paramLabel = "FILE", description = "JSON file with a list of dialogs to answer")
     Path dialogsFile;
 
     @Option(names = "--system", paramLabel = "TEXT", description = "system prompt for the interactive chat")
@@ -48,18 +51,24 @@ final class ChatCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (dialogsFile != null) {
-            return batch(readDialogs(dialogsFile));
+            List<List<Message>> dialogs = readDialogs(dialogsFile);
+            options.check(maxSeqLen, maxGenLen, dialogs.size(), "dialogs");
+            return batch(dialogs);
         }
+        options.check(maxSeqLen, maxGenLen, 1, "dialogs");
         return interactive();
     }
 
     static List<List<Message>> readDialogs(Path file) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new LlamaException("dialogs file " + file + " is a folder, expected a JSON file");
+        }
         if (!Files.isRegularFile(file)) {
             throw new LlamaException("dialogs file " + file + " does not exist");
         }
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(file.toFile());
+            root = new ObjectMapper().readTree(StrictUtf8.readFile(file));
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new LlamaException(file + ": invalid JSON: " + e.getOriginalMessage());
         }
@@ -96,26 +105,37 @@ final class ChatCommand implements Callable<Integer> {
             }
             out.flush();
             if (options.timing) {
-                Output.printTiming(System.err, llama, llama.lastStats());
+                Output.printTiming(System.err, llama, llama.lastStats(), true);
             }
         }
         return 0;
     }
 
+    /** Exit status 1 when a message was rejected (too long, not UTF-8), though the conversation went on. */
     private int interactive() throws IOException {
         PrintStream out = System.out;
-        BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        StrictUtf8.LineReader in = new StrictUtf8.LineReader(System.in, "stdin");
+        boolean rejected = false;
         try (Llama llama = options.build(maxSeqLen, 1)) {
             List<Message> dialog = new ArrayList<>();
             if (system != null) {
                 dialog.add(Message.system(system));
             }
             int fixed = dialog.size();
+            boolean firstTurn = true;
             out.println("llama3j chat: type a message; /reset starts over, /exit quits.");
             while (true) {
                 out.print("\nYou: ");
                 out.flush();
-                String line = in.readLine();
+                String line;
+                try {
+                    line = in.readLine();
+                } catch (LlamaException e) {
+                    out.println();
+                    System.err.println("llama3j: " + e.getMessage() + "; message skipped");
+                    rejected = true;
+                    continue;
+                }
                 if (line == null || line.strip().equals("/exit")) {
                     out.println();
                     break;
@@ -144,25 +164,37 @@ final class ChatCommand implements Callable<Integer> {
                     dialog.remove(dialog.size() - 1);
                     out.println();
                     System.err.println("llama3j: " + e.getMessage());
+                    rejected = true;
                     continue;
                 }
                 out.println();
                 Output.printLogprobs(out, r.tokens(), r.logprobs());
                 dialog.add(r.generation());
                 if (options.timing) {
-                    Output.printTiming(System.err, llama, llama.lastStats());
+                    Output.printTiming(System.err, llama, llama.lastStats(), firstTurn);
                 }
+                firstTurn = false;
             }
         }
-        return 0;
+        return rejected ? UserErrors.EXIT_USER_ERROR : 0;
     }
 
-    /** Forgets the oldest exchanges (never the system prompt) until the dialog leaves room for an answer. */
+    private boolean toldOfDroppedTurns;
+
+    /**
+     * Forgets the oldest exchanges (never the system prompt) until the dialog leaves room for an answer; says so
+     * on stderr the first time.
+     */
     private void dropOldTurns(Llama llama, List<Message> dialog, int fixed) {
         int room = Math.max(1, Math.min(maxSeqLen / 4, 256));
         while (llama.promptLength(dialog) > maxSeqLen - room) {
             if (dialog.size() - fixed <= 1) {
-                throw new LlamaException("the message is too long for --max-seq-len " + maxSeqLen);
+                throw new LlamaException("the message is too long for --max-seq-len " + maxSeqLen + "; message skipped");
+            }
+            if (!toldOfDroppedTurns) {
+                System.err.println("llama3j: the conversation outgrew --max-seq-len " + maxSeqLen
+                        + ": its oldest turns are forgotten from now on");
+                toldOfDroppedTurns = true;
             }
             dialog.remove(fixed);
             if (dialog.size() > fixed + 1 && !dialog.get(fixed).role().equals("user")) {

@@ -17,11 +17,12 @@ import java.util.concurrent.Callable;
 
 /** {@code llama3j convert}: a Meta checkpoint or Hugging Face directory to a GGUF file llama.cpp can load. */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = {"Converts a Meta checkpoint folder (params.json + consolidated.NN.pth) or a Hugging Face",
-                "directory (config.json + safetensors) to GGUF, quantizing the weights as llama.cpp does."})
+        description = {"Converts a Meta or Hugging Face checkpoint to GGUF.",
+                "SRC is a Meta checkpoint folder (params.json and consolidated.*.pth files) or a Hugging Face folder "
+                        + "(config.json and *.safetensors files); the weights are quantized as llama.cpp does."})
 final class ConvertCommand implements Callable<Integer> {
 
-    @Parameters(index = "0", paramLabel = "SRC", description = "Meta checkpoint folder or Hugging Face directory")
+    @Parameters(index = "0", paramLabel = "SRC", description = "Meta checkpoint folder or Hugging Face folder")
     Path source;
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.gguf", description = "file to write")
@@ -40,7 +41,7 @@ final class ConvertCommand implements Callable<Integer> {
             + " llama.cpp cannot load such a file)")
     boolean noTokenizer;
 
-    @Option(names = "--name", description = "general.name (default: the name of SRC)")
+    @Option(names = "--name", paramLabel = "NAME", description = "general.name (default: the name of SRC)")
     String name;
 
     @Option(names = "--force", description = "overwrite OUT if it exists")

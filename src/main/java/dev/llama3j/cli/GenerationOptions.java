@@ -10,44 +10,77 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** Options shared by {@code complete} and {@code chat}, named as in Meta's example scripts. */
+/**
+ * Options shared by {@code complete} and {@code chat}, named as in Meta's example scripts: each also takes Meta's
+ * own spelling ({@code --ckpt_dir}, {@code --top_p}, ...), so a script's command line works as it is.
+ */
 final class GenerationOptions {
-    @Option(names = {"--ckpt-dir", "-m", "--model"}, required = true, paramLabel = "PATH",
-            description = {"model: a Meta checkpoint directory (consolidated.NN.pth + params.json), a Hugging Face",
-                    "directory (config.json + *.safetensors) or a .gguf file"})
+    @Option(names = {"--ckpt-dir", "--ckpt_dir", "-m", "--model"}, required = true, paramLabel = "PATH",
+            description = "the model: a Meta checkpoint folder (params.json and consolidated.*.pth files), a Hugging "
+                    + "Face folder (config.json and *.safetensors files) or a GGUF file")
     Path ckptDir;
 
-    @Option(names = "--tokenizer-path", paramLabel = "FILE",
-            description = {"tokenizer.model, tokenizer.json or a .gguf file (default: the model's own:",
-                    "tokenizer.model beside a Meta checkpoint, tokenizer.json of a HF directory, GGUF metadata)"})
+    @Option(names = {"--tokenizer-path", "--tokenizer_path"}, paramLabel = "FILE",
+            description = "tokenizer.model, tokenizer.json or a GGUF file (default: the model's own, that is "
+                    + "tokenizer.model beside a Meta checkpoint, the tokenizer.json of a Hugging Face folder or "
+                    + "the GGUF file's metadata)")
     Path tokenizerPath;
 
-    @Option(names = "--temperature", defaultValue = "0.6", description = "sampling temperature; 0 = greedy (default: ${DEFAULT-VALUE})")
+    @Option(names = "--temperature", defaultValue = "0.6", paramLabel = "T",
+            description = "sampling temperature; 0 is greedy (default: ${DEFAULT-VALUE})")
     float temperature;
 
-    @Option(names = "--top-p", defaultValue = "0.9", description = "nucleus sampling threshold (default: ${DEFAULT-VALUE})")
+    @Option(names = {"--top-p", "--top_p"}, defaultValue = "0.9", paramLabel = "P",
+            description = "nucleus sampling threshold, in (0, 1] (default: ${DEFAULT-VALUE})")
     float topP;
 
-    @Option(names = "--max-batch-size", defaultValue = "4", description = "most prompts/dialogs at once (default: ${DEFAULT-VALUE})")
+    @Option(names = {"--max-batch-size", "--max_batch_size"}, defaultValue = "4", paramLabel = "N",
+            description = "most prompts or dialogs at once (default: ${DEFAULT-VALUE})")
     int maxBatchSize;
 
-    @Option(names = "--seed", defaultValue = "1", description = "random seed for sampling (default: ${DEFAULT-VALUE})")
+    @Option(names = "--seed", defaultValue = "1", paramLabel = "N",
+            description = "random seed for sampling (default: ${DEFAULT-VALUE})")
     long seed;
 
     @Option(names = "--logprobs", description = "print each generated token with its log-probability")
     boolean logprobs;
 
-    @Option(names = "--verify", description = "check the files against the download's checklist.chk (MD5) first")
+    @Option(names = "--verify", description = "first check the files against the download's checklist.chk (MD5)")
     boolean verify;
 
     @Option(names = "--timing", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "print load time and tokens/s on stderr at the end (default: on)")
+            description = "print the load time and tokens/s on stderr (default: on)")
     boolean timing;
 
     @Option(names = "--int8-activations", description = "decode with activations quantized to int8 blocks, as llama.cpp "
-            + "does (faster for Q4_0 weights, slower for Q8_0 and Q4_K; logits drift ~1e-2 relative from the float32 "
-            + "default)")
+            + "does: faster for Q4_0 weights, slower for Q8_0 and Q4_K; logits drift ~1e-2 relative from the float32 "
+            + "default")
     boolean int8Activations;
+
+    /**
+     * The checks that need no model, made before it is loaded (and so before any output) for {@code count}
+     * {@code what} ("prompts", "dialogs") at once.
+     */
+    void check(int maxSeqLen, Integer maxGenLen, int count, String what) {
+        if (!(temperature >= 0) || Float.isInfinite(temperature)) {
+            throw new LlamaException("--temperature must be a finite number >= 0, got " + temperature);
+        }
+        if (!(topP > 0 && topP <= 1)) {
+            throw new LlamaException("--top-p must be a number in (0, 1], got " + topP);
+        }
+        if (maxBatchSize < 1) {
+            throw new LlamaException("--max-batch-size must be an integer >= 1, got " + maxBatchSize);
+        }
+        if (count > maxBatchSize) {
+            throw new LlamaException(count + " " + what + ", but --max-batch-size is " + maxBatchSize);
+        }
+        if (maxSeqLen < 1) {
+            throw new LlamaException("--max-seq-len must be an integer >= 1, got " + maxSeqLen);
+        }
+        if (maxGenLen != null && maxGenLen < 0) {
+            throw new LlamaException("--max-gen-len must be an integer >= 0, got " + maxGenLen);
+        }
+    }
 
     Llama build(int maxSeqLen) {
         return build(maxSeqLen, maxBatchSize);

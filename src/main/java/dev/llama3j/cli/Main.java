@@ -43,11 +43,17 @@ public final class Main implements Runnable {
             cl.addSubcommand(sub);
         }
         cl.setExecutionExceptionHandler(new UserErrors());
+        cl.setParameterExceptionHandler(UserErrors::handleParameterException);
         return cl;
     }
 
     public static void main(String[] args) {
         StartupClock.mainStarted();
+        String badText = ArgumentText.problem(args, () -> ArgumentText.fromProc(args.length), ArgumentText.encoding());
+        if (badText != null) {
+            System.err.println("llama3j: " + badText);
+            System.exit(UserErrors.EXIT_USER_ERROR);
+        }
         int code = commandLine(args).execute(args);
         System.out.flush();
         System.exit(code);

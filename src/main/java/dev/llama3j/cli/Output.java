@@ -61,13 +61,23 @@ final class Output {
         return b.append('"').toString();
     }
 
-    static void printTiming(PrintStream err, Llama llama, Generator.Stats s) {
-        err.printf("llama3j: load %.2f s | prompt %d tokens, %.1f tokens/s | generation %d tokens, %.1f tokens/s%n",
-                llama.loadSeconds(), s.prefillTokens(), s.prefillTokensPerSecond(), s.stepTokens(),
-                s.stepTokensPerSecond());
-        String startup = StartupClock.describe();
+    /**
+     * The timing of one generation call on stderr; the first call of a run also gives the load time and the
+     * start-up marks, which later calls (a chat's next turns) would only repeat.
+     */
+    static void printTiming(PrintStream err, Llama llama, Generator.Stats s, boolean first) {
+        String rate = s.stepTokens() == 0 || s.stepNanos() == 0 ? ""
+                : String.format(", %.1f tokens/s", s.stepTokensPerSecond());
+        err.printf("llama3j: %sprompt %s, %.1f tokens/s | generation %s%s%n",
+                first ? String.format("load %.2f s | ", llama.loadSeconds()) : "", tokens(s.prefillTokens()),
+                s.prefillTokensPerSecond(), tokens(s.generatedTokens()), rate);
+        String startup = first ? StartupClock.describe() : null;
         if (startup != null) {
             err.println("llama3j: " + startup);
         }
+    }
+
+    private static String tokens(int n) {
+        return n + (n == 1 ? " token" : " tokens");
     }
 }

@@ -9,17 +9,28 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.concurrent.Callable;
 
 /** {@code llama3j synth}: a GGUF file of a real Llama 3 shape with random weights, for benchmarks. */
 @Command(name = "synth", mixinStandardHelpOptions = true,
-        description = {"Writes a GGUF file with the exact shape of a released Llama 3 model and random weights",
-                "(deterministic for a seed), generated and quantized on all cores while it is written."})
+        description = {"Writes a GGUF file of a Llama 3 shape with random weights.",
+                "The shape is exactly that of a released Llama 3 model (or tiny, for tests); the weights are the same "
+                        + "for the same seed, generated and quantized on all cores while the file is written."})
 final class SynthCommand implements Callable<Integer> {
 
-    @Option(names = "--shape", required = true, paramLabel = "SHAPE",
-            description = "llama-3.2-1b, llama-3.2-3b, llama-3-8b or llama-3-70b")
+    @Option(names = "--shape", required = true, paramLabel = "SHAPE", completionCandidates = Shapes.class,
+            description = "one of ${COMPLETION-CANDIDATES}")
     String shape;
+
+    /** Every shape --shape accepts, for the help. */
+    static final class Shapes implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return Arrays.stream(SynthShape.values()).map(s -> s.cliName).iterator();
+        }
+    }
 
     @Option(names = "--type", defaultValue = "q8_0", paramLabel = "TYPE",
             description = "f32, f16, bf16, q8_0, q4_0 or q4_k_m (default: ${DEFAULT-VALUE})")
@@ -31,7 +42,7 @@ final class SynthCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.model or tokenizer.json to embed")
     Path tokenizer;
 
-    @Option(names = "--seed", defaultValue = "42", description = "random seed (default: ${DEFAULT-VALUE})")
+    @Option(names = "--seed", defaultValue = "42", paramLabel = "N", description = "random seed (default: ${DEFAULT-VALUE})")
     long seed;
 
     @Option(names = "--force", description = "overwrite FILE if it exists")

@@ -27,11 +27,6 @@ import java.io.InputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.io.Writer;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CoderResult;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -44,8 +39,8 @@ import java.util.concurrent.Callable;
  * in the shapes of the reference cases).
  */
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
-        description = {"Encode text with the Llama 3 tokenizer.",
-                "With --jsonl, read one JSON request per line from stdin and write one JSON line per request:",
+        description = {"Encodes text with the Llama 3 tokenizer.",
+                "With --jsonl, reads one JSON request per line from stdin and writes one JSON line per request:",
                 "  {\"text\", \"bos\"?, \"eos\"?, \"allowed_special\"?, \"disallowed_special\"?} -> {\"ids\"}",
                 "  {\"dialog\": [...], \"format\"?, \"tool_prompt_format\"?} -> {\"ids\"}",
                 "  {\"ids\": [...]} -> {\"text\", \"bytes_hex\", \"text_utf8_hex\"}",
@@ -172,19 +167,7 @@ public final class TokenizeCommand implements Callable<Integer> {
         if (length > 0 && bytes[length - 1] == '\r') {
             length--;
         }
-        // strict: invalid UTF-8 is reported, never silently replaced
-        ByteBuffer in = ByteBuffer.wrap(bytes, 0, length);
-        CharBuffer chars = CharBuffer.allocate(length);
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT);
-        CoderResult status = decoder.decode(in, chars, true);
-        if (status.isError()) {
-            throw new LlamaException("line " + lineNumber + ": invalid UTF-8 at byte " + (in.position() + 1)
-                    + " (0x" + HexFormat.of().toHexDigits(bytes[in.position()]) + ")");
-        }
-        decoder.flush(chars);
-        String line = chars.flip().toString();
+        String line = StrictUtf8.decode(bytes, length, "line " + lineNumber);
         JsonNode node;
         try {
             node = JSON.readTree(line);

@@ -29,6 +29,20 @@ final class UserErrors implements CommandLine.IExecutionExceptionHandler {
         return EXIT_BUG;
     }
 
+    /**
+     * A command line picocli cannot parse (unknown option, bad number, missing value): one line naming the problem,
+     * picocli's suggestions for a mistyped name, and where the usage is, instead of the whole usage text.
+     */
+    static int handleParameterException(CommandLine.ParameterException ex, String[] args) {
+        StringBuilder line = new StringBuilder("llama3j: ").append(ex.getMessage());
+        if (ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()) {
+            line.append("; did you mean ").append(String.join(" or ", u.getSuggestions())).append('?');
+        }
+        line.append(" (see '").append(ex.getCommandLine().getCommandSpec().qualifiedName()).append(" --help')");
+        System.err.println(line);
+        return ex.getCommandLine().getCommandSpec().exitCodeOnInvalidInput();
+    }
+
     /** The one-line message for an exception caused by the user's input, or null for a bug. */
     static String userMessage(Throwable ex) {
         for (Throwable t = ex; t != null; t = t.getCause()) {

@@ -16,7 +16,7 @@ public enum SynthShape {
     LLAMA_3_2_3B("llama-3.2-3b", 3072, 28, 24, 8, 8192, 128256, new RopeScaling(32f, 1f, 4f, 8192), 131072, true),
     LLAMA_3_8B("llama-3-8b", 4096, 32, 32, 8, 14336, 128256, null, 8192, false),
     LLAMA_3_70B("llama-3-70b", 8192, 80, 64, 8, 28672, 128256, null, 8192, false),
-    /** not listed in the help: a model small enough for tests */
+    /** a model small enough for tests */
     TINY("tiny", 64, 2, 4, 2, 224, 512, RopeScaling.LLAMA_3_1, 131072, false);
 
     private static final float ROPE_THETA = 500000f;
@@ -46,8 +46,8 @@ public enum SynthShape {
         throw new LlamaException("unknown shape '" + name + "' (expected one of " + names() + ")");
     }
 
-    /** The shapes the help lists. */
+    /** Every shape's name. */
     public static String names() {
-        return Arrays.stream(values()).filter(s -> s != TINY).map(s -> s.cliName).collect(Collectors.joining(", "));
+        return Arrays.stream(values()).map(s -> s.cliName).collect(Collectors.joining(", "));
     }
 }

@@ -32,9 +32,12 @@ public final class Generator {
 
     /**
      * Where the time went: the first forward (all rows' shared prompt prefix as one batch) and the single-position
-     * steps after it.
+     * steps after it. {@code generatedTokens} counts the tokens sampled after each row's prompt (a stop token
+     * included), {@code stepTokens} those of them sampled by the steps: prompt positions that the steps fill for
+     * rows with longer prompts are not generated tokens.
      */
-    public record Stats(int prefillTokens, long prefillNanos, int steps, int stepTokens, long stepNanos) {
+    public record Stats(int prefillTokens, long prefillNanos, int steps, int generatedTokens, int stepTokens,
+                        long stepNanos) {
         public double prefillTokensPerSecond() {
             return prefillNanos == 0 ? 0 : prefillTokens * 1e9 / prefillNanos;
         }
@@ -56,7 +59,7 @@ public final class Generator {
             throw new LlamaException(bsz + " prompts, but max_batch_size is " + maxBatch);
         }
         if (maxGenLen < 0) {
-            throw new LlamaException("max_gen_len must be >= 0, got " + maxGenLen);
+            throw new LlamaException("max_gen_len must be an integer >= 0, got " + maxGenLen);
         }
         int minPrompt = Integer.MAX_VALUE;
         int maxPrompt = 0;
@@ -96,6 +99,8 @@ public final class Generator {
         long prefillNanos = 0;
         long stepNanos = 0;
         int steps = 0;
+        int generated = 0;
+        int stepGenerated = 0;
         for (int curPos = minPrompt; curPos < totalLen; curPos++) {
             long t0 = System.nanoTime();
             float[][] logits = model.forward(slice(tokens, prevPos, curPos), prevPos, logprobs);
@@ -121,6 +126,10 @@ public final class Generator {
             for (int i = 0; i < bsz; i++) {
                 if (!isPrompt[i][curPos] && !eosReached[i]) {
                     int next = tokens[i][curPos];
+                    if (curPos < prompts.get(i).length + maxGenLen) {
+                        generated++;
+                        stepGenerated += prevPos == 0 ? 0 : 1;
+                    }
                     if (isStop(next)) {
                         eosReached[i] = true;
                     } else if (curPos < prompts.get(i).length + maxGenLen) {
@@ -153,7 +162,8 @@ public final class Generator {
                 outLogprobs.add(Arrays.copyOfRange(tokenLogprobs[i], start, Math.max(start, cut)));
             }
         }
-        Stats stats = new Stats(prefillNanos > 0 ? bsz * minPrompt : 0, prefillNanos, steps, steps * bsz, stepNanos);
+        Stats stats = new Stats(prefillNanos > 0 ? bsz * minPrompt : 0, prefillNanos, steps, generated, stepGenerated,
+                stepNanos);
         return new Result(outTokens, outLogprobs, stats);
     }
 

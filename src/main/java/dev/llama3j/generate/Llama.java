@@ -185,10 +185,10 @@ public final class Llama implements AutoCloseable {
 
     private static void checkSampling(float temperature, float topP) {
         if (!(temperature >= 0) || Float.isInfinite(temperature)) {
-            throw new LlamaException("temperature must be >= 0, got " + temperature);
+            throw new LlamaException("temperature must be a finite number >= 0, got " + temperature);
         }
         if (!(topP > 0 && topP <= 1)) {
-            throw new LlamaException("top_p must be in (0, 1], got " + topP);
+            throw new LlamaException("top_p must be a number in (0, 1], got " + topP);
         }
     }
 

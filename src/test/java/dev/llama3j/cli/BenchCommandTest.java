@@ -32,6 +32,38 @@ class BenchCommandTest {
                 .containsExactly("1pp8", "1pp16", "1tg4", "2pp8", "2pp16", "2tg4");
     }
 
+    /** Every line of the table has its bars at the same columns, whatever the backend name and numbers. */
+    @Test
+    void markdownTableLinesUp() {
+        CliRunner.Run run = CliRunner.run("bench", "-m", model(), "-p", "8,64", "-n", "2", "-t", "1,2", "-r", "3",
+                "--int8-activations");
+        assertThat(run.exit()).as(run.stderr()).isZero();
+        List<String> lines = run.stdout().lines().toList();
+        assertThat(lines).hasSize(2 + 3 * 2);
+        assertThat(lines.get(2)).contains("| CPU (Java, int8 act.) |");
+        List<Integer> bars = bars(lines.get(0));
+        assertThat(bars).hasSize(8);
+        for (String line : lines) {
+            assertThat(bars(line)).as(line).isEqualTo(bars);
+        }
+        assertThat(lines.get(1)).isEqualTo("| ------------------------------ | ---------: | ---------: | "
+                + "--------------------- | ------: | --------------: | -------------------: |");
+    }
+
+    /** llama-bench's size and params cells switch to GiB and B at a gibibyte and a billion. */
+    @Test
+    void sizeAndParamsCellsUseLlamaBenchUnits() {
+        assertThat(BenchTable.size(1_363_148L)).isEqualTo("1.30 MiB");
+        assertThat(BenchTable.size(4_920_734_720L)).isEqualTo("4.58 GiB");
+        assertThat(BenchTable.params(176_192L)).isEqualTo("0.18 M");
+        assertThat(BenchTable.params(8_030_261_248L)).isEqualTo("8.03 B");
+        assertThat(BenchTable.rate(1234.567, 0.5)).isEqualTo("1234.57 ± 0.50");
+    }
+
+    private static List<Integer> bars(String line) {
+        return java.util.stream.IntStream.range(0, line.length()).filter(i -> line.charAt(i) == '|').boxed().toList();
+    }
+
     @Test
     void jsonCarriesLlamaBenchFieldNames() throws Exception {
         CliRunner.Run run = CliRunner.run("bench", "-m", model(), "-p", "8", "-n", "3", "-t", "2", "-r", "3", "-o", "json");
@@ -60,5 +92,10 @@ class BenchCommandTest {
         CliRunner.Run run = CliRunner.run("bench", "-m", model(), "-p", "8,x");
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.stderr()).contains("--n-prompt").doesNotContain("Exception");
+        CliRunner.Run nothing = CliRunner.run("bench", "-m", model(), "-p", "0", "-n", "0");
+        assertThat(nothing.exit()).isEqualTo(1);
+        assertThat(nothing.stdout()).isEmpty();
+        assertThat(nothing.stderr().strip())
+                .isEqualTo("llama3j: nothing to measure: every --n-prompt and --n-gen length is 0");
     }
 }

@@ -2,6 +2,11 @@ package dev.llama3j.cli;
 
 import dev.llama3j.SharedData;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 import java.nio.charset.StandardCharsets;
 
@@ -15,6 +20,20 @@ class BenchTokenizerCommandTest {
         assertThat(a).isEqualTo(BenchTokenizerCommand.generate(10_000));
         assertThat(a.length()).isBetween(10_000, 10_200);
         assertThat(a).contains(". ").contains(", ").matches("(?s)[A-Z][a-z].*");
+    }
+
+    @Test
+    void aFileThatIsNotUtf8IsNamedWithItsFirstBadByte(@TempDir Path dir) throws IOException {
+        String model = SharedData.require("llama3/tokenizer.model").toString();
+        Path latin1 = Files.write(dir.resolve("latin1.txt"), "naïve text".getBytes(StandardCharsets.ISO_8859_1));
+        TokenizeCommandTest.Run run = TokenizeCommandTest.run(new byte[0], "bench-tokenizer", "--tokenizer", model,
+                "--file", latin1.toString());
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.stderr().strip()).isEqualTo("llama3j: " + latin1 + ": invalid UTF-8 at byte 3 (0xef)");
+        TokenizeCommandTest.Run folder = TokenizeCommandTest.run(new byte[0], "bench-tokenizer", "--tokenizer", model,
+                "--file", dir.toString());
+        assertThat(folder.exit()).isEqualTo(1);
+        assertThat(folder.stderr().strip()).isEqualTo("llama3j: " + dir + ": is a folder, expected a UTF-8 text file");
     }
 
     @Test

@@ -66,9 +66,21 @@ class ConvertCommandTest {
         TokenizeCommandTest.Run shape = run("synth", "--shape", "llama-4", "-o", out.toString());
         assertThat(shape.exit()).isEqualTo(1);
         assertThat(shape.stderr().strip()).isEqualTo("llama3j: unknown shape 'llama-4' (expected one of llama-3.2-1b,"
-                + " llama-3.2-3b, llama-3-8b, llama-3-70b)");
+                + " llama-3.2-3b, llama-3-8b, llama-3-70b, tiny)");
         assertThat(out).doesNotExist();
         assertThat(dir.resolve("x.gguf.tmp")).doesNotExist();
+    }
+
+    /** Every shape --shape accepts is listed in the help. */
+    @Test
+    void synthHelpListsEveryShape() {
+        TokenizeCommandTest.Run help = run("synth", "--help");
+        assertThat(help.exit()).isZero();
+        String text = help.stdout().replaceAll("\\s+", " ");
+        for (dev.llama3j.convert.SynthShape s : dev.llama3j.convert.SynthShape.values()) {
+            assertThat(text).contains(s.cliName);
+        }
+        assertThat(text).contains("--shape=SHAPE one of llama-3.2-1b, llama-3.2-3b, llama-3-8b, llama-3-70b, tiny");
     }
 
     @Test

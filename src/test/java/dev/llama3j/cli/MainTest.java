@@ -43,5 +43,58 @@ class MainTest {
         CliRunner.Run run = CliRunner.run("complet", "hello");
         assertThat(run.exit()).isNotZero();
         assertThat(run.stderr()).contains("complet").contains("complete");
+        assertThat(run.stderr().lines()).hasSize(1);
+    }
+
+    /** A command line picocli rejects is one line on stderr: the problem, a suggestion, where the help is. */
+    @Test
+    void aBadCommandLineIsOneLineWithASuggestion() {
+        CliRunner.Run typo = CliRunner.run("complete", "--ckpt-dir", "x", "--tempreature", "1");
+        assertThat(typo.exit()).isEqualTo(2);
+        assertThat(typo.stderr().strip()).isEqualTo("llama3j: Unknown option: '--tempreature'; did you mean "
+                + "--temperature? (see 'llama3j complete --help')");
+        CliRunner.Run number = CliRunner.run("bench", "-m", "x", "-r", "many");
+        assertThat(number.exit()).isEqualTo(2);
+        assertThat(number.stderr().strip()).isEqualTo("llama3j: Invalid value for option '--repetitions': 'many' is "
+                + "not an int (see 'llama3j bench --help')");
+        assertThat(number.stdout()).isEmpty();
+    }
+
+    /** The command list gives each command's first description sentence, whole, on one line of 80 columns. */
+    @Test
+    void helpListsEachCommandWithItsFirstSentenceOnOneLine() {
+        CliRunner.Run run = CliRunner.run("help");
+        assertThat(run.exit()).isZero();
+        List<String> lines = run.stdout().lines().toList();
+        List<String> commands = lines.subList(lines.indexOf("Commands:") + 1, lines.size());
+        assertThat(commands).hasSize(Subcommands.all().size() + 1); // one line each, and help's own
+        for (Object command : Subcommands.all()) {
+            String first = command.getClass().getAnnotation(CommandLine.Command.class).description()[0];
+            assertThat(first).endsWith(".");
+            assertThat(commands).anySatisfy(l -> assertThat(l).matches(" +" + name(command) + " +\\Q" + first + "\\E"));
+        }
+        assertThat(lines).allSatisfy(l -> assertThat(l.length()).as(l).isLessThanOrEqualTo(80));
+    }
+
+    /**
+     * Every command's usage fits 80 columns and wraps text only between words: each description paragraph and
+     * each option's description reads whole once the lines are joined.
+     */
+    @Test
+    void usageFitsEightyColumnsAndWrapsOnlyBetweenWords() {
+        CommandLine full = Main.commandLine();
+        for (Object command : Subcommands.all()) {
+            CommandLine sub = full.getSubcommands().get(name(command));
+            String usage = sub.getUsageMessage(CommandLine.Help.Ansi.OFF);
+            assertThat(usage.lines()).as(name(command)).allSatisfy(l -> assertThat(l.length()).as(l).isLessThanOrEqualTo(80));
+            String joined = usage.replaceAll("\\s+", " ");
+            for (String paragraph : sub.getCommandSpec().usageMessage().description()) {
+                assertThat(joined).as(name(command)).contains(paragraph.replaceAll("\\s+", " "));
+            }
+            for (CommandLine.Model.OptionSpec option : sub.getCommandSpec().options()) {
+                assertThat(joined).as(name(command) + " " + option.longestName())
+                        .contains(String.join(" ", option.description()));
+            }
+        }
     }
 }

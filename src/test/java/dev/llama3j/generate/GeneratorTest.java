@@ -94,6 +94,27 @@ class GeneratorTest {
         assertThat(r.tokens().get(1)).containsExactly(alone);
     }
 
+    /**
+     * The stats count generated tokens only: P1 (5 tokens) and P2 (12) with max_gen_len 3 run 9 steps after the
+     * first forward, 6 of them filling P2's prompt; 3 tokens are generated per row, P1's first by the first forward.
+     */
+    @Test
+    void statsCountGeneratedTokensNotPromptPositionsFilledByTheSteps() {
+        Generator.Stats s = run(List.of(P1, P2), 3, 0f, false, false, new int[0], 1).stats();
+        assertThat(s.prefillTokens()).isEqualTo(2 * P1.length);
+        assertThat(s.steps()).isEqualTo(P2.length + 3 - P1.length - 1);
+        assertThat(s.generatedTokens()).isEqualTo(2 * 3);
+        assertThat(s.stepTokens()).isEqualTo(2 * 3 - 1);
+        // a stop token ends a row: it counts (it was sampled), nothing after it does
+        int[] greedy = run(List.of(P1), 10, 0f, false, false, new int[0], 1).tokens().get(0);
+        int firstStop = 0;
+        while (greedy[firstStop] != greedy[2]) {
+            firstStop++;
+        }
+        Generator.Stats stopped = run(List.of(P1), 10, 0f, false, false, new int[] {greedy[2]}, 1).stats();
+        assertThat(stopped.generatedTokens()).isEqualTo(firstStop + 1);
+    }
+
     @Test
     void limitsAreCheckedWithClearErrors() {
         Transformer model = new Transformer(weights, 1, 8);
