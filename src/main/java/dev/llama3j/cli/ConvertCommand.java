@@ -25,7 +25,7 @@ final class ConvertCommand implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "SRC", description = "Meta checkpoint folder or Hugging Face folder")
     Path source;
 
-    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT.gguf", description = "file to write")
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "OUT", description = "GGUF file to write")
     Path out;
 
     @Option(names = "--type", defaultValue = "bf16", paramLabel = "TYPE",
@@ -33,8 +33,7 @@ final class ConvertCommand implements Callable<Integer> {
     String type;
 
     @Option(names = "--tokenizer", paramLabel = "FILE",
-            description = "tokenizer.model or tokenizer.json to embed (default: SRC/tokenizer.model of a Meta folder;"
-                    + " SRC/tokenizer.json, else SRC/original/tokenizer.model or SRC/tokenizer.model of a HF directory)")
+            description = "tokenizer.model or tokenizer.json to embed (default: the one found in SRC)")
     Path tokenizer;
 
     @Option(names = "--no-tokenizer", description = "write no tokenizer (tokenizer.ggml.model = none: token ids only;"
