@@ -48,7 +48,8 @@ class ChatFormatTest {
 
     @Test
     void unknownFormatNamesAreErrors() {
-        assertThatThrownBy(() -> ChatFormat.forName("chatml", tokenizer(), ToolPromptFormat.JSON))
+        // the name is checked before the tokenizer is used: none is needed (so no ../shared either)
+        assertThatThrownBy(() -> ChatFormat.forName("chatml", null, ToolPromptFormat.JSON))
                 .isInstanceOf(LlamaException.class).hasMessageContaining("chatml");
         assertThatThrownBy(() -> ToolPromptFormat.fromJsonName("xml")).isInstanceOf(LlamaException.class);
         assertThatThrownBy(() -> StopReason.fromJsonName("done")).isInstanceOf(LlamaException.class);
