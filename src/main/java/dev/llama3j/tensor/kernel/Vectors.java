@@ -64,26 +64,36 @@ public final class Vectors {
      * compiles the caller) adds left to right and the x86 intrinsic in a tree, so its bits depended on JIT state.
      * Lane moves and lanewise adds give the same bits compiled or not. (MAX and integer sums keep reduceLanes: their
      * result does not depend on the order.)
+     *
+     * <p>This method and the ones it calls stay under C2's size limit for inlining at a call site that is not hot
+     * (35 bytes of bytecode): a kernel calls it once per row, outside its loop, and a call that is not inlined boxes
+     * the vector.
      */
     public static float sum(FloatVector v) {
-        return switch (v.length()) {
-            case 16 -> {
-                FloatVector s = v.add(v.rearrange(R16_8));
-                s = s.add(s.rearrange(R16_4));
-                s = s.add(s.rearrange(R16_2));
-                yield s.add(s.rearrange(R16_1)).lane(0);
-            }
-            case 8 -> {
-                FloatVector s = v.add(v.rearrange(R8_4));
-                s = s.add(s.rearrange(R8_2));
-                yield s.add(s.rearrange(R8_1)).lane(0);
-            }
-            case 4 -> {
-                FloatVector s = v.add(v.rearrange(R4_2));
-                yield s.add(s.rearrange(R4_1)).lane(0);
-            }
-            default -> sumInOrder(v);
-        };
+        if (v.length() == 16) {
+            return sum16(v);
+        }
+        if (v.length() == 8) {
+            return sum8(v);
+        }
+        return sumNarrow(v);
+    }
+
+    private static float sum16(FloatVector v) {
+        return fold(fold(fold(fold(v, R16_8), R16_4), R16_2), R16_1).lane(0);
+    }
+
+    private static float sum8(FloatVector v) {
+        return fold(fold(fold(v, R8_4), R8_2), R8_1).lane(0);
+    }
+
+    private static float sumNarrow(FloatVector v) {
+        return v.length() == 4 ? fold(fold(v, R4_2), R4_1).lane(0) : sumInOrder(v);
+    }
+
+    /** Lane i plus lane i + k (mod the length), for the rotation by k. */
+    private static FloatVector fold(FloatVector v, VectorShuffle<Float> rotation) {
+        return v.add(v.rearrange(rotation));
     }
 
     /** Left to right, for widths that no x86 machine has. */
