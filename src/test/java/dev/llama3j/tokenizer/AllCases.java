@@ -2,6 +2,9 @@ package dev.llama3j.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llama3j.LlamaException;
+import dev.llama3j.chat.ChatFormat;
+import dev.llama3j.chat.DialogJson;
+import dev.llama3j.chat.ToolPromptFormat;
 
 import java.util.ArrayList;
 import java.util.Arrays;
