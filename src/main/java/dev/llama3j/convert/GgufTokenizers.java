@@ -4,9 +4,10 @@ import dev.llama3j.format.gguf.GgufArray;
 import dev.llama3j.format.gguf.GgufTokenizer;
 import dev.llama3j.format.gguf.GgufType;
 import dev.llama3j.format.gguf.GgufWriter;
-import dev.llama3j.tokenizer.GgufTokenizerData;
-import dev.llama3j.tokenizer.HfTokenizerJson;
 import dev.llama3j.tokenizer.Tokenizer;
+import dev.llama3j.tokenizer.vocab.GgufTokenizerData;
+import dev.llama3j.tokenizer.vocab.HfTokenizerJson;
+import dev.llama3j.tokenizer.vocab.TiktokenFile;
 
 import java.nio.file.Path;
 
@@ -23,7 +24,7 @@ public final class GgufTokenizers {
      * @param llama31 Llama 3.1+ special-token names and {@code eom_token_id}
      */
     public static GgufTokenizerSource fromTokenizerModel(Path tokenizerModel, boolean llama31) {
-        return source(GgufTokenizerData.fromTokenizer(Tokenizer.load(tokenizerModel), llama31));
+        return source(GgufTokenizerData.fromTokenizer(TiktokenFile.load(tokenizerModel), llama31));
     }
 
     /**

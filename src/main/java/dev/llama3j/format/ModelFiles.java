@@ -8,10 +8,11 @@ import dev.llama3j.format.gguf.GgufTokenizer;
 import dev.llama3j.format.hf.HfModelLoader;
 import dev.llama3j.format.pth.MetaCheckpointLoader;
 import dev.llama3j.model.LlamaWeights;
-import dev.llama3j.tokenizer.GgufTokenizerData;
-import dev.llama3j.tokenizer.HfTokenizerJson;
 import dev.llama3j.tokenizer.SpecialTokenNames;
 import dev.llama3j.tokenizer.Tokenizer;
+import dev.llama3j.tokenizer.vocab.GgufTokenizerData;
+import dev.llama3j.tokenizer.vocab.HfTokenizerJson;
+import dev.llama3j.tokenizer.vocab.TiktokenFile;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -156,7 +157,7 @@ public final class ModelFiles {
             Integer eos = HfTokenizerJson.configEosToken(file, t);
             return new ModelTokenizer(t, file.toString(), eos == null ? Set.of() : Set.of(eos));
         }
-        return new ModelTokenizer(Tokenizer.load(file), file.toString(), Set.of());
+        return new ModelTokenizer(TiktokenFile.load(file), file.toString(), Set.of());
     }
 
     private static ModelTokenizer ggufModelTokenizer(GgufFile file, Path tokenizerPath) {

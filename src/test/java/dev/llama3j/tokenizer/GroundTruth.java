@@ -3,6 +3,7 @@ package dev.llama3j.tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llama3j.SharedData;
+import dev.llama3j.tokenizer.vocab.TiktokenFile;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,7 +22,7 @@ public final class GroundTruth {
 
     public static synchronized Tokenizer tokenizer() {
         if (tokenizer == null) {
-            tokenizer = Tokenizer.load(modelPath());
+            tokenizer = TiktokenFile.load(modelPath());
         }
         return tokenizer;
     }

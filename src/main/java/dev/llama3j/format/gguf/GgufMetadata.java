@@ -1,7 +1,7 @@
 package dev.llama3j.format.gguf;
 
 import dev.llama3j.LlamaException;
-import dev.llama3j.tokenizer.Utf8Strings;
+import dev.llama3j.tokenizer.vocab.Utf8Strings;
 
 import java.util.Collections;
 import java.util.Map;

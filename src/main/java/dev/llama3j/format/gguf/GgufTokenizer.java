@@ -1,8 +1,8 @@
 package dev.llama3j.format.gguf;
 
 import dev.llama3j.LlamaException;
-import dev.llama3j.tokenizer.GgufTokenizerData;
 import dev.llama3j.tokenizer.Tokenizer;
+import dev.llama3j.tokenizer.vocab.GgufTokenizerData;
 
 /**
  * The {@code tokenizer.*} keys of a GGUF file (llama.cpp's names): reads them into a tokenizer. A GGUF writer

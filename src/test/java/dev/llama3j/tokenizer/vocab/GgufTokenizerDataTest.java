@@ -1,10 +1,14 @@
-package dev.llama3j.tokenizer;
+package dev.llama3j.tokenizer.vocab;
 
 import dev.llama3j.LlamaException;
 import dev.llama3j.SharedData;
 import dev.llama3j.format.gguf.GgufFile;
 import dev.llama3j.format.gguf.GgufMetadata;
 import dev.llama3j.format.gguf.GgufTokenizer;
+import dev.llama3j.tokenizer.GroundTruth;
+import dev.llama3j.tokenizer.SpecialTokenNames;
+import dev.llama3j.tokenizer.SpecialTokenSet;
+import dev.llama3j.tokenizer.Tokenizer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 

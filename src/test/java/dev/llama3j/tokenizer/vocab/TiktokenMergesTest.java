@@ -1,6 +1,8 @@
-package dev.llama3j.tokenizer;
+package dev.llama3j.tokenizer.vocab;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.tokenizer.GroundTruth;
+import dev.llama3j.tokenizer.RankTable;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
