@@ -17,7 +17,7 @@ public final class HfTokenizerJsonFiles {
 
     /** @param pairMerges write merges as [a, b] pairs (newer tokenizers) instead of "a b" strings */
     public static ObjectNode llama3(Tokenizer tokenizer, boolean pairMerges) {
-        GgufTokenizerData data = GgufTokenizerData.fromTokenizer(tokenizer, false);
+        GgufTokenizer data = GgufTokenizer.fromTokenizer(tokenizer, false);
         int base = tokenizer.baseVocabSize();
         ObjectNode root = F.objectNode();
         root.put("version", "1.0");

@@ -24,7 +24,7 @@ class TiktokenMergesTest {
 
     @BeforeAll
     static void export() {
-        GgufTokenizerData data = GgufTokenizerData.fromTokenizer(GroundTruth.tokenizer(), false);
+        GgufTokenizer data = GgufTokenizer.fromTokenizer(GroundTruth.tokenizer(), false);
         ranks = GroundTruth.tokenizer().ranks();
         tokens = Utf8Strings.of(data.tokens());
         mergeTexts = data.merges();
