@@ -5,7 +5,7 @@ import dev.llama3j.convert.GgufFileType;
 import dev.llama3j.convert.LlamaGgufExport;
 import dev.llama3j.format.ModelFiles;
 import dev.llama3j.model.LlamaWeights;
-import dev.llama3j.tokenizer.HfTokenizerJson;
+import dev.llama3j.tokenizer.vocab.HfTokenizerJson;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

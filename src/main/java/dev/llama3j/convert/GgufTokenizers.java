@@ -1,12 +1,12 @@
 package dev.llama3j.convert;
 
 import dev.llama3j.format.gguf.GgufArray;
-import dev.llama3j.format.gguf.GgufTokenizer;
 import dev.llama3j.format.gguf.GgufType;
 import dev.llama3j.format.gguf.GgufWriter;
-import dev.llama3j.tokenizer.GgufTokenizerData;
-import dev.llama3j.tokenizer.HfTokenizerJson;
 import dev.llama3j.tokenizer.Tokenizer;
+import dev.llama3j.tokenizer.vocab.GgufTokenizer;
+import dev.llama3j.tokenizer.vocab.HfTokenizerJson;
+import dev.llama3j.tokenizer.vocab.TiktokenFile;
 
 import java.nio.file.Path;
 
@@ -23,7 +23,7 @@ public final class GgufTokenizers {
      * @param llama31 Llama 3.1+ special-token names and {@code eom_token_id}
      */
     public static GgufTokenizerSource fromTokenizerModel(Path tokenizerModel, boolean llama31) {
-        return source(GgufTokenizerData.fromTokenizer(Tokenizer.load(tokenizerModel), llama31));
+        return source(GgufTokenizer.fromTokenizer(TiktokenFile.load(tokenizerModel), llama31));
     }
 
     /**
@@ -34,7 +34,7 @@ public final class GgufTokenizers {
     public static GgufTokenizerSource fromTokenizerJson(Path tokenizerJson) {
         Tokenizer tokenizer = HfTokenizerJson.load(tokenizerJson);
         Integer eos = HfTokenizerJson.configEosToken(tokenizerJson, tokenizer);
-        return source(GgufTokenizerData.fromNamedTokenizer(tokenizer, eos != null ? eos : tokenizer.eosId(),
+        return source(GgufTokenizer.fromNamedTokenizer(tokenizer, eos != null ? eos : tokenizer.eosId(),
                 HfTokenizerJson.configChatTemplate(tokenizerJson)));
     }
 
@@ -44,7 +44,7 @@ public final class GgufTokenizers {
                 : fromTokenizerModel(file, llama31);
     }
 
-    private static GgufTokenizerSource source(GgufTokenizerData data) {
+    private static GgufTokenizerSource source(GgufTokenizer data) {
         return new GgufTokenizerSource() {
             @Override
             public int vocabSize() {

@@ -4,14 +4,14 @@ import dev.llama3j.LlamaException;
 import dev.llama3j.format.gguf.GgufFile;
 import dev.llama3j.format.gguf.GgufMetadata;
 import dev.llama3j.format.gguf.GgufModelLoader;
-import dev.llama3j.format.gguf.GgufTokenizer;
 import dev.llama3j.format.hf.HfModelLoader;
 import dev.llama3j.format.pth.MetaCheckpointLoader;
 import dev.llama3j.model.LlamaWeights;
-import dev.llama3j.tokenizer.GgufTokenizerData;
-import dev.llama3j.tokenizer.HfTokenizerJson;
 import dev.llama3j.tokenizer.SpecialTokenNames;
 import dev.llama3j.tokenizer.Tokenizer;
+import dev.llama3j.tokenizer.vocab.GgufTokenizer;
+import dev.llama3j.tokenizer.vocab.HfTokenizerJson;
+import dev.llama3j.tokenizer.vocab.TiktokenFile;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -147,7 +147,7 @@ public final class ModelFiles {
         }
         if (isGguf(file)) {
             try (GgufFile gguf = GgufFile.open(file)) {
-                GgufTokenizerData data = GgufTokenizer.read(gguf.metadata(), gguf.source());
+                GgufTokenizer data = GgufTokenizer.read(gguf.metadata(), gguf.source());
                 return new ModelTokenizer(data.toTokenizer(gguf.source()), gguf.source(), data.stopTokenIds());
             }
         }
@@ -156,7 +156,7 @@ public final class ModelFiles {
             Integer eos = HfTokenizerJson.configEosToken(file, t);
             return new ModelTokenizer(t, file.toString(), eos == null ? Set.of() : Set.of(eos));
         }
-        return new ModelTokenizer(Tokenizer.load(file), file.toString(), Set.of());
+        return new ModelTokenizer(TiktokenFile.load(file), file.toString(), Set.of());
     }
 
     private static ModelTokenizer ggufModelTokenizer(GgufFile file, Path tokenizerPath) {

@@ -1,11 +1,11 @@
 package dev.llama3j.generate;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.chat.ChatFormat;
+import dev.llama3j.chat.Message;
 import dev.llama3j.format.ModelFiles;
 import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.model.Transformer;
-import dev.llama3j.tokenizer.ChatFormat;
-import dev.llama3j.tokenizer.Message;
 import dev.llama3j.tokenizer.Tokenizer;
 
 import java.nio.file.Path;

@@ -3,22 +3,22 @@ package dev.llama3j.tokenizer;
 import java.util.Arrays;
 
 /** A growable list of primitive ints: token ids without boxing. */
-final class IntList {
+public final class IntList {
     private int[] items;
     private int size;
 
-    IntList(int capacity) {
+    public IntList(int capacity) {
         items = new int[Math.max(4, capacity)];
     }
 
-    void add(int value) {
+    public void add(int value) {
         if (size == items.length) {
             items = Arrays.copyOf(items, size * 2);
         }
         items[size++] = value;
     }
 
-    void addAll(int[] values) {
+    public void addAll(int[] values) {
         for (int v : values) {
             add(v);
         }
@@ -28,7 +28,7 @@ final class IntList {
         return size;
     }
 
-    int[] toArray() {
+    public int[] toArray() {
         return Arrays.copyOf(items, size);
     }
 }

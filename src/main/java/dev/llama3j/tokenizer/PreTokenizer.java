@@ -15,11 +15,11 @@ import static dev.llama3j.tokenizer.CharClass.SPACE;
  * where the piece starting at a position ends. Written by hand because java.util.regex differs in
  * {@code \s} and in case-insensitive matching, and a scanner is much faster.
  */
-final class PreTokenizer {
+public final class PreTokenizer {
     private PreTokenizer() {}
 
     /** The regex above, as Meta's tokenizer.py and Llama 3's tokenizer.json write it. */
-    static final String PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}|"
+    public static final String PATTERN = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}|"
             + " ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 
     /** The end of the piece that starts at {@code i}, in {@code cp[i, end)} with {@code i < end}. */

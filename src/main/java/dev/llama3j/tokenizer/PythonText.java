@@ -1,7 +1,7 @@
 package dev.llama3j.tokenizer;
 
 /** Python {@code str} behaviour that Meta's code relies on. */
-final class PythonText {
+public final class PythonText {
     private PythonText() {}
 
     /**
@@ -9,7 +9,7 @@ final class PythonText {
      * true, which includes U+001C..U+001F, U+0085, U+00A0, U+3000 but not U+200B or U+FEFF.
      * No supplementary character is a space, so checking UTF-16 units is exact.
      */
-    static String strip(String s) {
+    public static String strip(String s) {
         int from = 0;
         int to = s.length();
         while (from < to && CharClass.isPythonSpace(s.charAt(from))) {

@@ -7,8 +7,8 @@ import java.util.Arrays;
  * All token bytes live in one array; lookups hash a slice of the caller's buffer directly, so the
  * BPE inner loop never allocates (no String or byte[] key per lookup).
  */
-final class RankTable {
-    static final int NO_RANK = Integer.MAX_VALUE;
+public final class RankTable {
+    public static final int NO_RANK = Integer.MAX_VALUE;
 
     private final byte[] pool;
     private final int[] offsets;   // rank -> start in pool; offsets[size] = pool.length
@@ -24,7 +24,7 @@ final class RankTable {
      *
      * @throws DuplicateTokenException when two ranks have the same bytes
      */
-    RankTable(byte[] pool, int[] offsets) {
+    public RankTable(byte[] pool, int[] offsets) {
         this.pool = pool;
         this.offsets = offsets;
         int n = offsets.length - 1;
@@ -58,7 +58,7 @@ final class RankTable {
     }
 
     /** The smallest byte value that is not a token, or -1 when every byte is one (as BPE needs). */
-    int firstMissingByte() {
+    public int firstMissingByte() {
         for (int b = 0; b < 256; b++) {
             if (byteRanks[b] == NO_RANK) {
                 return b;
@@ -68,10 +68,10 @@ final class RankTable {
     }
 
     /** Thrown by the constructor; the loader turns it into a message naming the file lines. */
-    static final class DuplicateTokenException extends RuntimeException {
+    public static final class DuplicateTokenException extends RuntimeException {
         private static final long serialVersionUID = 1L;
-        final int firstRank;
-        final int secondRank;
+        public final int firstRank;
+        public final int secondRank;
 
         DuplicateTokenException(int firstRank, int secondRank) {
             super(null, null, false, false);
@@ -80,7 +80,7 @@ final class RankTable {
         }
     }
 
-    int size() {
+    public int size() {
         return offsets.length - 1;
     }
 
@@ -90,7 +90,7 @@ final class RankTable {
     }
 
     /** The rank of {@code bytes[from, to)}, or {@link #NO_RANK}. */
-    int rank(byte[] bytes, int from, int to) {
+    public int rank(byte[] bytes, int from, int to) {
         int len = to - from;
         if (len == 1) {
             return byteRanks[bytes[from] & 0xFF];
@@ -115,14 +115,14 @@ final class RankTable {
     }
 
     /** Appends the bytes of {@code rank} to {@code out} at {@code pos}; returns the new position. */
-    int copyBytes(int rank, byte[] out, int pos) {
+    public int copyBytes(int rank, byte[] out, int pos) {
         int from = offsets[rank];
         int len = offsets[rank + 1] - from;
         System.arraycopy(pool, from, out, pos, len);
         return pos + len;
     }
 
-    int length(int rank) {
+    public int length(int rank) {
         return offsets[rank + 1] - offsets[rank];
     }
 

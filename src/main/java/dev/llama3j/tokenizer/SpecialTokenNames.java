@@ -88,7 +88,7 @@ public final class SpecialTokenNames {
         return label;
     }
 
-    static String shown(String s) {
+    public static String shown(String s) {
         return s.length() > 60 ? s.substring(0, 60) + "..." : s;
     }
 

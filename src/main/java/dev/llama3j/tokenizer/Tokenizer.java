@@ -3,7 +3,6 @@ package dev.llama3j.tokenizer;
 import dev.llama3j.LlamaException;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -57,26 +56,16 @@ public final class Tokenizer {
         this.stopTokens = Collections.unmodifiableSet(stops);
     }
 
-    /** Loads a tiktoken {@code tokenizer.model} with the Llama 3 special-token names. */
-    public static Tokenizer load(Path tokenizerModel) {
-        return load(tokenizerModel, SpecialTokenNames.LLAMA_3);
-    }
-
-    /** Loads a tiktoken {@code tokenizer.model}; {@code naming} picks the special-token names (3 or 3.1+). */
-    public static Tokenizer load(Path tokenizerModel, SpecialTokenNames naming) {
-        return new Tokenizer(TiktokenFile.read(tokenizerModel), naming);
-    }
-
     /**
-     * A tokenizer from a vocabulary a model file carries (GGUF, tokenizer.json): base tokens by rank, then the
-     * special tokens with the file's names. The caller has checked that the file's BPE is tiktoken's.
+     * A tokenizer from a vocabulary file (tokenizer.model, GGUF, tokenizer.json): base tokens by rank, then the
+     * special tokens with the given names. The caller has checked that the file's BPE is tiktoken's.
      */
-    static Tokenizer fromRanks(RankTable ranks, SpecialTokenNames naming) {
+    public static Tokenizer fromRanks(RankTable ranks, SpecialTokenNames naming) {
         return new Tokenizer(ranks, naming);
     }
 
     /** The rank table, for the exporters that derive merges from it. */
-    RankTable ranks() {
+    public RankTable ranks() {
         return ranks;
     }
 

@@ -3,6 +3,7 @@ package dev.llama3j.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llama3j.tokenizer.Tokenizer;
+import dev.llama3j.tokenizer.vocab.TiktokenFile;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -45,7 +46,7 @@ public class TokenizerBench {
     @Setup(Level.Trial)
     public void setUp() throws IOException {
         Path shared = Path.of(System.getProperty("llama3j.shared", "../shared"), "llama3");
-        tokenizer = Tokenizer.load(shared.resolve("tokenizer.model"));
+        tokenizer = TiktokenFile.load(shared.resolve("tokenizer.model"));
         ObjectMapper json = new ObjectMapper();
         StringBuilder doc = new StringBuilder();
         for (String line : Files.readAllLines(shared.resolve("tokenizer-cases.jsonl"), StandardCharsets.UTF_8)) {

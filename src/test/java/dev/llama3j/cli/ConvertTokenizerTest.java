@@ -8,13 +8,14 @@ import dev.llama3j.format.ModelFiles;
 import dev.llama3j.format.SafetensorsTestFiles;
 import dev.llama3j.format.gguf.GgufFile;
 import dev.llama3j.format.gguf.GgufMetadata;
-import dev.llama3j.format.gguf.GgufTokenizer;
 import dev.llama3j.model.LayerWeights;
 import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.model.ModelConfig;
 import dev.llama3j.tensor.Matrix;
-import dev.llama3j.tokenizer.HfTokenizerJsonFiles;
 import dev.llama3j.tokenizer.Tokenizer;
+import dev.llama3j.tokenizer.vocab.GgufTokenizer;
+import dev.llama3j.tokenizer.vocab.HfTokenizerJsonFiles;
+import dev.llama3j.tokenizer.vocab.TiktokenFile;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,7 +86,7 @@ class ConvertTokenizerTest {
     void llama3jTokenizesWithTheEmbeddedTokenizerAsMetaDoes() throws IOException {
         ModelFiles.ModelTokenizer fromFile = ModelFiles.loadTokenizer(fromHf);
         Tokenizer t = fromFile.tokenizer();
-        Tokenizer meta = Tokenizer.load(SharedData.require("llama3/tokenizer.model"));
+        Tokenizer meta = TiktokenFile.load(SharedData.require("llama3/tokenizer.model"));
         assertThat(t.specialTokens()).isEqualTo(meta.specialTokens());
         assertThat(fromFile.stopTokens()).containsExactlyInAnyOrder(128001, 128009);
         int cases = 0;
@@ -200,7 +201,7 @@ class ConvertTokenizerTest {
                 .put("bos_token_id", 128000).put("eos_token_id", 128001).putNull("rope_scaling");
         JSON.writeValue(out.resolve("config.json").toFile(), config);
 
-        Tokenizer tokenizer = Tokenizer.load(meta.resolve("tokenizer.model"));
+        Tokenizer tokenizer = TiktokenFile.load(meta.resolve("tokenizer.model"));
         JSON.writeValue(out.resolve("tokenizer.json").toFile(), HfTokenizerJsonFiles.llama3(tokenizer, false));
         String template;
         try (GgufFile f = GgufFile.open(llamaCpp)) {

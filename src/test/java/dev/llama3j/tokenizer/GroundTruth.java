@@ -3,6 +3,7 @@ package dev.llama3j.tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llama3j.SharedData;
+import dev.llama3j.tokenizer.vocab.TiktokenFile;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,26 +13,26 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** The Meta/tiktoken reference cases in {@code ../shared/llama3}. */
-final class GroundTruth {
+public final class GroundTruth {
     private GroundTruth() {}
 
-    static final ObjectMapper JSON = new ObjectMapper();
+    public static final ObjectMapper JSON = new ObjectMapper();
 
     private static Tokenizer tokenizer;
 
-    static synchronized Tokenizer tokenizer() {
+    public static synchronized Tokenizer tokenizer() {
         if (tokenizer == null) {
-            tokenizer = Tokenizer.load(modelPath());
+            tokenizer = TiktokenFile.load(modelPath());
         }
         return tokenizer;
     }
 
-    static Path modelPath() {
+    public static Path modelPath() {
         return SharedData.require("llama3/tokenizer.model");
     }
 
     /** Every line of {@code llama3/<name>} parsed, in order. */
-    static List<JsonNode> cases(String name) {
+    public static List<JsonNode> cases(String name) {
         Path file = SharedData.require("llama3/" + name);
         try {
             List<JsonNode> out = new ArrayList<>();
@@ -46,7 +47,7 @@ final class GroundTruth {
         }
     }
 
-    static int[] ints(JsonNode array) {
+    public static int[] ints(JsonNode array) {
         int[] out = new int[array.size()];
         for (int i = 0; i < out.length; i++) {
             out[i] = array.get(i).intValue();
@@ -54,7 +55,7 @@ final class GroundTruth {
         return out;
     }
 
-    static String describe(JsonNode c) {
+    public static String describe(JsonNode c) {
         String s = c.toString();
         return s.length() > 200 ? s.substring(0, 200) + "..." : s;
     }

@@ -18,7 +18,7 @@ class TokenizerBpeTest {
     /** Meta's rank table, read on first use: each test skips on its own without ../shared. */
     private static synchronized RankTable ranks() {
         if (ranks == null) {
-            ranks = TiktokenFile.read(GroundTruth.modelPath());
+            ranks = tokenizer().ranks();
         }
         return ranks;
     }

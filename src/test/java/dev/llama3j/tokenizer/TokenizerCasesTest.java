@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Every case of the tiktoken/Meta ground truth files, through the Java API. */
-class TokenizerCasesTest {
+public class TokenizerCasesTest {
 
     @Test
     void encodesEveryTokenizerCase() {
@@ -69,7 +69,7 @@ class TokenizerCasesTest {
         }
     }
 
-    static SpecialTokenSet specialSet(JsonNode node) {
+    public static SpecialTokenSet specialSet(JsonNode node) {
         if (node == null || node.isNull()) {
             return SpecialTokenSet.NONE;
         }

@@ -1,6 +1,6 @@
 package dev.llama3j.format.gguf;
 
-import dev.llama3j.tokenizer.Utf8Strings;
+import dev.llama3j.tokenizer.vocab.Utf8Strings;
 
 /**
  * A GGUF metadata array. {@code values} is a primitive array matching the element type ({@code byte[]} for

@@ -1,7 +1,8 @@
 package dev.llama3j.format.gguf;
 
 import dev.llama3j.LlamaException;
-import dev.llama3j.tokenizer.Utf8Strings;
+import dev.llama3j.tokenizer.vocab.GgufTokenizer;
+import dev.llama3j.tokenizer.vocab.Utf8Strings;
 
 import java.util.Collections;
 import java.util.Map;
@@ -12,7 +13,7 @@ import java.util.Set;
  * naming the file and key. Scalars are held as {@code Long} (every integer type; a UINT64 keeps its bits),
  * {@code Float}, {@code Double}, {@code Boolean}, {@code String}; arrays as {@link GgufArray}.
  */
-public final class GgufMetadata {
+public final class GgufMetadata implements GgufTokenizer.Metadata {
     record Entry(GgufType type, Object value) {}
 
     private final String source;

@@ -3,7 +3,7 @@ package dev.llama3j.format.gguf;
 import dev.llama3j.LlamaException;
 import dev.llama3j.tensor.DType;
 import dev.llama3j.tensor.Tensor;
-import dev.llama3j.tokenizer.Utf8Strings;
+import dev.llama3j.tokenizer.vocab.Utf8Strings;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

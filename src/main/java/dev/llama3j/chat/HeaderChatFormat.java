@@ -1,4 +1,7 @@
-package dev.llama3j.tokenizer;
+package dev.llama3j.chat;
+
+import dev.llama3j.tokenizer.IntList;
+import dev.llama3j.tokenizer.Tokenizer;
 
 import java.util.List;
 

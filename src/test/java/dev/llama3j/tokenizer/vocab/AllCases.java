@@ -1,7 +1,13 @@
-package dev.llama3j.tokenizer;
+package dev.llama3j.tokenizer.vocab;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llama3j.LlamaException;
+import dev.llama3j.chat.ChatFormat;
+import dev.llama3j.chat.DialogJson;
+import dev.llama3j.chat.ToolPromptFormat;
+import dev.llama3j.tokenizer.SpecialTokenSet;
+import dev.llama3j.tokenizer.Tokenizer;
+import dev.llama3j.tokenizer.TokenizerCasesTest;
 
 import java.util.ArrayList;
 import java.util.Arrays;

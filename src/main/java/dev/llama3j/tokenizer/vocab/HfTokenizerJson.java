@@ -1,4 +1,4 @@
-package dev.llama3j.tokenizer;
+package dev.llama3j.tokenizer.vocab;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.StreamReadFeature;
@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.llama3j.LlamaException;
+import dev.llama3j.tokenizer.PreTokenizer;
+import dev.llama3j.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Files;

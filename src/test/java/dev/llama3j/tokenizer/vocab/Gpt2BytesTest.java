@@ -1,4 +1,4 @@
-package dev.llama3j.tokenizer;
+package dev.llama3j.tokenizer.vocab;
 
 import org.junit.jupiter.api.Test;
 

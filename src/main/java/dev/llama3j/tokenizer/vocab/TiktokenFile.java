@@ -1,6 +1,9 @@
-package dev.llama3j.tokenizer;
+package dev.llama3j.tokenizer.vocab;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.tokenizer.RankTable;
+import dev.llama3j.tokenizer.SpecialTokenNames;
+import dev.llama3j.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,8 +15,18 @@ import java.util.Arrays;
  * The ranks must be exactly 0..n-1 (any order), the token bytes distinct, and every single byte must be
  * a token (otherwise some text could not be encoded at all).
  */
-final class TiktokenFile {
+public final class TiktokenFile {
     private TiktokenFile() {}
+
+    /** Loads a tiktoken {@code tokenizer.model} with the Llama 3 special-token names. */
+    public static Tokenizer load(Path tokenizerModel) {
+        return load(tokenizerModel, SpecialTokenNames.LLAMA_3);
+    }
+
+    /** Loads a tiktoken {@code tokenizer.model}; {@code naming} picks the special-token names (3 or 3.1+). */
+    public static Tokenizer load(Path tokenizerModel, SpecialTokenNames naming) {
+        return Tokenizer.fromRanks(read(tokenizerModel), naming);
+    }
 
     /** Far above the real file (2.2 MB); refuses to read a hostile multi-gigabyte file onto the heap. */
     private static final long MAX_FILE_BYTES = 64L << 20;

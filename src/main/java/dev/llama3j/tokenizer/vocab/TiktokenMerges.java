@@ -1,6 +1,8 @@
-package dev.llama3j.tokenizer;
+package dev.llama3j.tokenizer.vocab;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.tokenizer.RankTable;
+import dev.llama3j.tokenizer.SpecialTokenNames;
 
 import java.util.Arrays;
 import java.util.HexFormat;

@@ -1,6 +1,8 @@
-package dev.llama3j.tokenizer;
+package dev.llama3j.tokenizer.vocab;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.tokenizer.SpecialTokenNames;
+import dev.llama3j.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -11,8 +13,9 @@ import java.util.Set;
  * A Llama 3 tokenizer as GGUF stores it ({@code tokenizer.ggml.*} and {@code tokenizer.chat_template}), the
  * way llama.cpp's converter writes it: base tokens as GPT-2 characters ({@link Gpt2Bytes}), special tokens by
  * name, token types, and the BPE merges Hugging Face derives from the tiktoken ranks.
- * {@link #fromTokenizer} makes the arrays for a GGUF writer; {@link #toTokenizer} checks arrays read from a
- * file and builds the tokenizer, which encodes exactly as Meta's tokenizer.model does.
+ * {@link #fromTokenizer} makes the arrays for a GGUF writer (which takes the key names from here);
+ * {@link #read} and {@link #load} read them from a file's metadata; {@link #toTokenizer} checks arrays read from
+ * a file and builds the tokenizer, which encodes exactly as Meta's tokenizer.model does.
  *
  * @param model       {@code tokenizer.ggml.model}: "gpt2" (byte-level BPE)
  * @param pre         {@code tokenizer.ggml.pre}: "llama-bpe" (the Llama 3 pre-tokenizer)
@@ -23,8 +26,22 @@ import java.util.Set;
  * @param eomId       {@code tokenizer.ggml.eom_token_id}, or null when absent (Llama 3.1+)
  * @param chatTemplate {@code tokenizer.chat_template}, or null when absent
  */
-public record GgufTokenizerData(String model, String pre, String[] tokens, int[] tokenTypes, String[] merges,
-                                int bosId, int eosId, Integer eotId, Integer eomId, String chatTemplate) {
+public record GgufTokenizer(String model, String pre, String[] tokens, int[] tokenTypes, String[] merges,
+                            int bosId, int eosId, Integer eotId, Integer eomId, String chatTemplate) {
+    /** The metadata keys (llama.cpp's names). */
+    public static final String MODEL = "tokenizer.ggml.model";
+    public static final String PRE = "tokenizer.ggml.pre";
+    public static final String TOKENS = "tokenizer.ggml.tokens";
+    public static final String TOKEN_TYPE = "tokenizer.ggml.token_type";
+    public static final String MERGES = "tokenizer.ggml.merges";
+    public static final String BOS_ID = "tokenizer.ggml.bos_token_id";
+    public static final String EOS_ID = "tokenizer.ggml.eos_token_id";
+    public static final String EOT_ID = "tokenizer.ggml.eot_token_id";
+    public static final String EOM_ID = "tokenizer.ggml.eom_token_id";
+    public static final String CHAT_TEMPLATE = "tokenizer.chat_template";
+    /** {@code tokenizer.ggml.model} of a file without a tokenizer (token ids only). */
+    public static final String MODEL_NONE = "none";
+
     public static final String MODEL_GPT2 = "gpt2";
     public static final String PRE_LLAMA_BPE = "llama-bpe";
     /** llama.cpp's token types. */
@@ -50,7 +67,7 @@ public record GgufTokenizerData(String model, String pre, String[] tokens, int[]
      *
      * @param llama31 write the Llama 3.1+ special-token names (eom_id, python_tag, ...) and eom_token_id
      */
-    public static GgufTokenizerData fromTokenizer(Tokenizer tokenizer, boolean llama31) {
+    public static GgufTokenizer fromTokenizer(Tokenizer tokenizer, boolean llama31) {
         Tokenizer named = tokenizer.withNames(llama31 ? SpecialTokenNames.LLAMA_3_1 : SpecialTokenNames.LLAMA_3);
         return fromNamedTokenizer(named, named.eosId(), LLAMA3_CHAT_TEMPLATE);
     }
@@ -62,7 +79,7 @@ public record GgufTokenizerData(String model, String pre, String[] tokens, int[]
      * @param eosId        {@code tokenizer.ggml.eos_token_id}
      * @param chatTemplate {@code tokenizer.chat_template}, or null for none
      */
-    public static GgufTokenizerData fromNamedTokenizer(Tokenizer named, int eosId, String chatTemplate) {
+    public static GgufTokenizer fromNamedTokenizer(Tokenizer named, int eosId, String chatTemplate) {
         int base = named.baseVocabSize();
         String[] tokens = new String[named.vocabSize()];
         int[] types = new int[tokens.length];
@@ -73,8 +90,79 @@ public record GgufTokenizerData(String model, String pre, String[] tokens, int[]
         }
         String[] merges = TiktokenMerges.asText(TiktokenMerges.derive(named.ranks()), tokens);
         Integer eom = named.specialTokens().contains(EOM) ? named.specialTokenId(EOM) : null;
-        return new GgufTokenizerData(MODEL_GPT2, PRE_LLAMA_BPE, tokens, types, merges, named.bosId(), eosId,
+        return new GgufTokenizer(MODEL_GPT2, PRE_LLAMA_BPE, tokens, types, merges, named.bosId(), eosId,
                 named.eotId(), eom, chatTemplate);
+    }
+
+    /**
+     * The metadata of a GGUF file as far as the tokenizer reads it, with the getters' checks and messages
+     * (the GGUF reader's metadata implements it, so this package needs no GGUF parser).
+     */
+    public interface Metadata {
+        boolean has(String key);
+
+        String getString(String key);
+
+        String getString(String key, String defaultValue);
+
+        int getInt(String key);
+
+        int[] getIntArray(String key);
+
+        String[] getStringArray(String key);
+
+        Utf8Strings getUtf8StringArray(String key);
+    }
+
+    /** True when the file carries a tokenizer ({@code tokenizer.ggml.model} present and not "none"). */
+    public static boolean present(Metadata meta) {
+        return meta.has(MODEL) && !MODEL_NONE.equals(meta.getString(MODEL));
+    }
+
+    /**
+     * The tokenizer arrays of a file that has one (see {@link #present}), unchecked: {@link #toTokenizer}
+     * checks them.
+     *
+     * @param source the file name, for messages
+     */
+    public static GgufTokenizer read(Metadata meta, String source) {
+        requirePresent(meta, source);
+        return new GgufTokenizer(
+                meta.getString(MODEL),
+                meta.getString(PRE, null),
+                meta.getStringArray(TOKENS),
+                meta.getIntArray(TOKEN_TYPE),
+                meta.getStringArray(MERGES),
+                meta.getInt(BOS_ID),
+                meta.getInt(EOS_ID),
+                meta.has(EOT_ID) ? meta.getInt(EOT_ID) : null,
+                meta.has(EOM_ID) ? meta.getInt(EOM_ID) : null,
+                meta.getString(CHAT_TEMPLATE, null));
+    }
+
+    /**
+     * The checked tokenizer of a file that has one: as {@code read(meta, source).toTokenizer(source)}, but
+     * reading tokens and merges as UTF-8, without a String of each.
+     */
+    public static Tokenizer load(Metadata meta, String source) {
+        requirePresent(meta, source);
+        return toTokenizer(source,
+                meta.getString(MODEL),
+                meta.getString(PRE, null),
+                meta.getUtf8StringArray(TOKENS),
+                meta.getIntArray(TOKEN_TYPE),
+                meta.getUtf8StringArray(MERGES),
+                meta.getInt(BOS_ID),
+                meta.getInt(EOS_ID),
+                meta.has(EOT_ID) ? meta.getInt(EOT_ID) : null,
+                meta.has(EOM_ID) ? meta.getInt(EOM_ID) : null);
+    }
+
+    private static void requirePresent(Metadata meta, String source) {
+        if (!present(meta)) {
+            throw new LlamaException(source + " has no tokenizer (" + MODEL + " is "
+                    + (meta.has(MODEL) ? "'" + meta.getString(MODEL) + "'" : "missing") + "): give --tokenizer-path");
+        }
     }
 
     /**

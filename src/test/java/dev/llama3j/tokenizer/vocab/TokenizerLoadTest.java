@@ -1,6 +1,10 @@
-package dev.llama3j.tokenizer;
+package dev.llama3j.tokenizer.vocab;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.tokenizer.GroundTruth;
+import dev.llama3j.tokenizer.SpecialTokenNames;
+import dev.llama3j.tokenizer.SpecialTokenSet;
+import dev.llama3j.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -60,49 +64,49 @@ class TokenizerLoadTest {
     @Test
     void missingFileIsAClearError() {
         Path missing = dir.resolve("nope.model");
-        assertThatThrownBy(() -> Tokenizer.load(missing))
+        assertThatThrownBy(() -> TiktokenFile.load(missing))
                 .isInstanceOf(LlamaException.class).hasMessageContaining(missing.toString()).hasMessageContaining("not found");
     }
 
     @Test
     void malformedLineNamesFileAndLine() throws IOException {
         Path f = write(validLines(), "QUJD");
-        assertThatThrownBy(() -> Tokenizer.load(f)).isInstanceOf(LlamaException.class)
+        assertThatThrownBy(() -> TiktokenFile.load(f)).isInstanceOf(LlamaException.class)
                 .hasMessageContaining(f.toString()).hasMessageContaining("line 257").hasMessageContaining("base64-token rank");
     }
 
     @Test
     void nonNumericRankIsRejected() throws IOException {
         Path f = write(validLines(), "QUJD 25x");
-        assertThatThrownBy(() -> Tokenizer.load(f)).isInstanceOf(LlamaException.class)
+        assertThatThrownBy(() -> TiktokenFile.load(f)).isInstanceOf(LlamaException.class)
                 .hasMessageContaining("line 257").hasMessageContaining("'25x'");
     }
 
     @Test
     void badBase64IsRejected() throws IOException {
         Path f = write(validLines(), "QU*D 256");
-        assertThatThrownBy(() -> Tokenizer.load(f)).isInstanceOf(LlamaException.class)
+        assertThatThrownBy(() -> TiktokenFile.load(f)).isInstanceOf(LlamaException.class)
                 .hasMessageContaining("line 257").hasMessageContaining("bad base64 'QU*D'");
     }
 
     @Test
     void duplicateRankNamesBothLines() throws IOException {
         Path f = write(validLines(), "QUJD 256", "QUJE 256");
-        assertThatThrownBy(() -> Tokenizer.load(f)).isInstanceOf(LlamaException.class)
+        assertThatThrownBy(() -> TiktokenFile.load(f)).isInstanceOf(LlamaException.class)
                 .hasMessageContaining("line 258").hasMessageContaining("duplicate rank 256").hasMessageContaining("line 257");
     }
 
     @Test
     void duplicateTokenBytesNameBothLines() throws IOException {
         Path f = write(validLines(), "QUJD 256", "QUJD 257");
-        assertThatThrownBy(() -> Tokenizer.load(f)).isInstanceOf(LlamaException.class)
+        assertThatThrownBy(() -> TiktokenFile.load(f)).isInstanceOf(LlamaException.class)
                 .hasMessageContaining("line 258").hasMessageContaining("same token bytes as rank 256 (line 257)");
     }
 
     @Test
     void gapInRanksIsRejected() throws IOException {
         Path f = write(validLines(), "QUJD 256", "QUJE 258");
-        assertThatThrownBy(() -> Tokenizer.load(f)).isInstanceOf(LlamaException.class)
+        assertThatThrownBy(() -> TiktokenFile.load(f)).isInstanceOf(LlamaException.class)
                 .hasMessageContaining("line 258").hasMessageContaining("rank 258 leaves a gap");
     }
 
@@ -111,21 +115,21 @@ class TokenizerLoadTest {
         String[] lines = validLines();
         lines[0x41] = b64(new byte[]{'A', 'A'}) + " " + 0x41; // byte 'A' (0x41) now has no token of its own
         Path f = write(lines);
-        assertThatThrownBy(() -> Tokenizer.load(f)).isInstanceOf(LlamaException.class)
+        assertThatThrownBy(() -> TiktokenFile.load(f)).isInstanceOf(LlamaException.class)
                 .hasMessageContaining("single byte 0x41");
     }
 
     @Test
     void emptyFileIsRejected() throws IOException {
         Path f = write();
-        assertThatThrownBy(() -> Tokenizer.load(f)).isInstanceOf(LlamaException.class).hasMessageContaining("no tokens");
+        assertThatThrownBy(() -> TiktokenFile.load(f)).isInstanceOf(LlamaException.class).hasMessageContaining("no tokens");
     }
 
     @Test
     void smallValidVocabularyEncodesAndDecodes() throws IOException {
         // ranks 0..255 = single bytes, 256 = "ab", 257 = "abc" (listed out of order, with a CRLF line)
         Path f = write(validLines(), "YWJj 257\r", "YWI= 256");
-        Tokenizer t = Tokenizer.load(f);
+        Tokenizer t = TiktokenFile.load(f);
         assertThat(t.vocabSize()).isEqualTo(258 + 256);
         assertThat(t.bosId()).isEqualTo(258);
         // "abcab": one pre-token piece; BPE merges a+b (256) twice, then ab+c (257)

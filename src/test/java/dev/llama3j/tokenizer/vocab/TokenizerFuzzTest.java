@@ -1,6 +1,9 @@
-package dev.llama3j.tokenizer;
+package dev.llama3j.tokenizer.vocab;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.tokenizer.GroundTruth;
+import dev.llama3j.tokenizer.SpecialTokenNames;
+import dev.llama3j.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -97,13 +100,13 @@ class TokenizerFuzzTest {
         byte[] full = Files.readAllBytes(GroundTruth.modelPath());
         Tokenizer small = Tokenizer.fromRanks(TiktokenFile.parse(Path.of("small"),
                 join(splitLines(full).subList(0, SMALL_LINES))), SpecialTokenNames.LLAMA_3);
-        GgufTokenizerData valid = GgufTokenizerData.fromTokenizer(small, false);
+        GgufTokenizer valid = GgufTokenizer.fromTokenizer(small, false);
         assertThat(valid.toTokenizer("valid").vocabSize()).isEqualTo(SMALL_LINES + 256);
         Random random = new Random(7);
         int n = valid.tokens().length;
         int m = valid.merges().length;
         String[] junk = {"", " ", "a b", "\u4e2d", "\u0000", "<|begin_of_text|>", "\u0120\u0120", "!", null};
-        List<GgufTokenizerData> mutations = new ArrayList<>();
+        List<GgufTokenizer> mutations = new ArrayList<>();
         for (int i = 0; i < 60; i++) {
             String[] tokens = valid.tokens().clone();
             tokens[random.nextInt(n)] = random.nextBoolean() ? junk[random.nextInt(junk.length)]
@@ -133,18 +136,18 @@ class TokenizerFuzzTest {
                 valid.merges()));
         int[] ids = {-1, n, Integer.MAX_VALUE, Integer.MIN_VALUE, 0, 5};
         for (int id : ids) {
-            mutations.add(new GgufTokenizerData("gpt2", "llama-bpe", valid.tokens(), valid.tokenTypes(),
+            mutations.add(new GgufTokenizer("gpt2", "llama-bpe", valid.tokens(), valid.tokenTypes(),
                     valid.merges(), id, valid.eosId(), valid.eotId(), null, null));
-            mutations.add(new GgufTokenizerData("gpt2", "llama-bpe", valid.tokens(), valid.tokenTypes(),
+            mutations.add(new GgufTokenizer("gpt2", "llama-bpe", valid.tokens(), valid.tokenTypes(),
                     valid.merges(), valid.bosId(), id, id, id, null));
         }
         for (String model : new String[] {"llama", "bert", "", null}) {
-            mutations.add(new GgufTokenizerData(model, "llama-bpe", valid.tokens(), valid.tokenTypes(),
+            mutations.add(new GgufTokenizer(model, "llama-bpe", valid.tokens(), valid.tokenTypes(),
                     valid.merges(), valid.bosId(), valid.eosId(), null, null, null));
         }
 
         int rejected = 0;
-        for (GgufTokenizerData d : mutations) {
+        for (GgufTokenizer d : mutations) {
             try {
                 d.toTokenizer("fuzz.gguf");
             } catch (LlamaException e) {
@@ -157,8 +160,8 @@ class TokenizerFuzzTest {
         assertThat(rejected).isGreaterThan(mutations.size() / 2);
     }
 
-    private static GgufTokenizerData with(GgufTokenizerData d, String[] tokens, int[] types, String[] merges) {
-        return new GgufTokenizerData(d.model(), d.pre(), tokens, types, merges, d.bosId(), d.eosId(), d.eotId(),
+    private static GgufTokenizer with(GgufTokenizer d, String[] tokens, int[] types, String[] merges) {
+        return new GgufTokenizer(d.model(), d.pre(), tokens, types, merges, d.bosId(), d.eosId(), d.eotId(),
                 d.eomId(), d.chatTemplate());
     }
 

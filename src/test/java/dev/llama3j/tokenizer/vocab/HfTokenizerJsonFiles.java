@@ -1,8 +1,10 @@
-package dev.llama3j.tokenizer;
+package dev.llama3j.tokenizer.vocab;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llama3j.tokenizer.PreTokenizer;
+import dev.llama3j.tokenizer.Tokenizer;
 
 /**
  * Writes a tokenizer.json in the shape of Meta's Llama 3 one on Hugging Face (model BPE with ignore_merges,
@@ -15,7 +17,7 @@ public final class HfTokenizerJsonFiles {
 
     /** @param pairMerges write merges as [a, b] pairs (newer tokenizers) instead of "a b" strings */
     public static ObjectNode llama3(Tokenizer tokenizer, boolean pairMerges) {
-        GgufTokenizerData data = GgufTokenizerData.fromTokenizer(tokenizer, false);
+        GgufTokenizer data = GgufTokenizer.fromTokenizer(tokenizer, false);
         int base = tokenizer.baseVocabSize();
         ObjectNode root = F.objectNode();
         root.put("version", "1.0");

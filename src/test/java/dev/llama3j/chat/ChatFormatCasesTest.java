@@ -1,4 +1,4 @@
-package dev.llama3j.tokenizer;
+package dev.llama3j.chat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;

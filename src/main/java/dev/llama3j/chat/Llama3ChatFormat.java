@@ -1,6 +1,9 @@
-package dev.llama3j.tokenizer;
+package dev.llama3j.chat;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.tokenizer.IntList;
+import dev.llama3j.tokenizer.PythonText;
+import dev.llama3j.tokenizer.Tokenizer;
 
 /**
  * The chat format of meta-llama/llama3 {@code ChatFormat}. Like Meta's code it takes any role string

@@ -1,4 +1,4 @@
-package dev.llama3j.tokenizer;
+package dev.llama3j.chat;
 
 import dev.llama3j.LlamaException;
 

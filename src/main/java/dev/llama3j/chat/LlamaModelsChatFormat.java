@@ -1,6 +1,9 @@
-package dev.llama3j.tokenizer;
+package dev.llama3j.chat;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.tokenizer.IntList;
+import dev.llama3j.tokenizer.SpecialTokenNames;
+import dev.llama3j.tokenizer.Tokenizer;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.llama3j.tokenizer;
+package dev.llama3j.tokenizer.vocab;
 
 /**
  * GPT-2's reversible byte-to-character mapping, used to write token bytes as text in GGUF

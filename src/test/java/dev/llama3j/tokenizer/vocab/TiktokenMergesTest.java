@@ -1,6 +1,8 @@
-package dev.llama3j.tokenizer;
+package dev.llama3j.tokenizer.vocab;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.tokenizer.GroundTruth;
+import dev.llama3j.tokenizer.RankTable;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -22,7 +24,7 @@ class TiktokenMergesTest {
 
     @BeforeAll
     static void export() {
-        GgufTokenizerData data = GgufTokenizerData.fromTokenizer(GroundTruth.tokenizer(), false);
+        GgufTokenizer data = GgufTokenizer.fromTokenizer(GroundTruth.tokenizer(), false);
         ranks = GroundTruth.tokenizer().ranks();
         tokens = Utf8Strings.of(data.tokens());
         mergeTexts = data.merges();

@@ -1,10 +1,13 @@
-package dev.llama3j.tokenizer;
+package dev.llama3j.tokenizer.vocab;
 
 import dev.llama3j.LlamaException;
 import dev.llama3j.SharedData;
 import dev.llama3j.format.gguf.GgufFile;
 import dev.llama3j.format.gguf.GgufMetadata;
-import dev.llama3j.format.gguf.GgufTokenizer;
+import dev.llama3j.tokenizer.GroundTruth;
+import dev.llama3j.tokenizer.SpecialTokenNames;
+import dev.llama3j.tokenizer.SpecialTokenSet;
+import dev.llama3j.tokenizer.Tokenizer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -18,9 +21,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * the file it must encode every reference case identically, and exported from tokenizer.model it must give
  * the file's arrays element for element.
  */
-class GgufTokenizerDataTest {
+class GgufTokenizerTest {
     private static String source;
-    private static GgufTokenizerData fileData;
+    private static GgufTokenizer fileData;
     private static Tokenizer fromGguf;
 
     @BeforeAll
@@ -58,7 +61,7 @@ class GgufTokenizerDataTest {
 
     @Test
     void exportFromTokenizerModelIsWhatLlamaCppWrote() {
-        GgufTokenizerData exported = GgufTokenizerData.fromTokenizer(GroundTruth.tokenizer(), false);
+        GgufTokenizer exported = GgufTokenizer.fromTokenizer(GroundTruth.tokenizer(), false);
         assertThat(exported.model()).isEqualTo(fileData.model()).isEqualTo("gpt2");
         assertThat(exported.pre()).isEqualTo(fileData.pre()).isEqualTo("llama-bpe");
         assertThat(fileData.tokens()).hasSize(128256);
@@ -77,7 +80,7 @@ class GgufTokenizerDataTest {
 
     @Test
     void llama31ExportNamesEomAndBuildsBack() {
-        GgufTokenizerData exported = GgufTokenizerData.fromTokenizer(GroundTruth.tokenizer(), true);
+        GgufTokenizer exported = GgufTokenizer.fromTokenizer(GroundTruth.tokenizer(), true);
         assertThat(exported.tokens()[128008]).isEqualTo("<|eom_id|>");
         assertThat(exported.tokens()[128010]).isEqualTo("<|python_tag|>");
         assertThat(exported.eomId()).isEqualTo(128008);
@@ -125,7 +128,7 @@ class GgufTokenizerDataTest {
                 .isInstanceOf(LlamaException.class).hasMessageContaining("has 280146 merges, expected 280147");
     }
 
-    static GgufTokenizerData with(String[] tokens, int[] types, String[] merges, String pre) {
-        return new GgufTokenizerData("gpt2", pre, tokens, types, merges, 128000, 128001, 128009, null, null);
+    static GgufTokenizer with(String[] tokens, int[] types, String[] merges, String pre) {
+        return new GgufTokenizer("gpt2", pre, tokens, types, merges, 128000, 128001, 128009, null, null);
     }
 }
