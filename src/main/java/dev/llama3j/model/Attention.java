@@ -1,8 +1,8 @@
 package dev.llama3j.model;
 
-import dev.llama3j.tensor.ScratchFloats;
 import dev.llama3j.tensor.Exp;
 import dev.llama3j.tensor.VectorMath;
+import dev.llama3j.tensor.kernel.ScratchFloats;
 import dev.llama3j.tensor.kernel.Vectors;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;

@@ -3,9 +3,9 @@ package dev.llama3j.model;
 import dev.llama3j.LlamaException;
 import dev.llama3j.tensor.Matrix;
 import dev.llama3j.tensor.Parallel;
-import dev.llama3j.tensor.ScratchFloats;
+import dev.llama3j.tensor.ParallelMatmul;
 import dev.llama3j.tensor.VectorMath;
-import dev.llama3j.tensor.kernel.TileMatmul;
+import dev.llama3j.tensor.kernel.ScratchFloats;
 
 import java.util.Arrays;
 
@@ -41,7 +41,7 @@ public final class Transformer {
         this.packedFfn = new boolean[weights.layers().size()];
         for (int l = 0; l < packedFfn.length; l++) {
             LayerWeights lw = weights.layers().get(l);
-            packedFfn[l] = Parallel.isTiled(lw.w1(), lw.w3(), lw.w2());
+            packedFfn[l] = ParallelMatmul.isTiled(lw.w1(), lw.w3(), lw.w2());
         }
     }
 
@@ -86,10 +86,10 @@ public final class Transformer {
         for (int l = 0; l < layers.size(); l++) {
             LayerWeights lw = layers.get(l);
             int layer = l;
-            Parallel.matmul(qkvWeights[l], xb, n, buf.qkv);
+            ParallelMatmul.matmul(qkvWeights[l], xb, n, buf.qkv);
             Parallel.forRange(n, (s, e) -> rotateAndCache(layer, q, k, v, seq, startPos, s, e));
             attention(l, q, buf.att, batch, seq, startPos);
-            Parallel.matmul(lw.wo(), buf.att, n, buf.out);
+            ParallelMatmul.matmul(lw.wo(), buf.att, n, buf.out);
             Parallel.forRange(n, (s, e) -> {
                 add(x, buf.out, s * dim, e * dim);
                 rmsNorm(x, lw.ffnNorm(), xb, s, e);
@@ -100,15 +100,13 @@ public final class Transformer {
                 // transposing store of the largest outputs, no packing of the widest input, and w2 no longer goes
                 // through in passes of 256 tokens that each unpack all its weights (pp512 of the 1B files, paired
                 // rounds in one JVM: F16 x1.04, Q4_K_M x1.07, Q4_0 x1.09)
-                Parallel.matmulToPacked(upWeights[l], xb, n, buf.h13);
-                int group = TileMatmul.packedSize(ffn, 1);
-                Parallel.forRange(TileMatmul.groups(n),
-                        (s, e) -> VectorMath.swiglu(buf.h1, buf.h3, s * group, e * group));
-                Parallel.matmulPacked(lw.w2(), buf.h1, n, buf.out);
+                ParallelMatmul.matmulToPacked(upWeights[l], xb, n, buf.h13);
+                ParallelMatmul.forPackedRange(ffn, n, (s, e) -> VectorMath.swiglu(buf.h1, buf.h3, s, e));
+                ParallelMatmul.matmulPacked(lw.w2(), buf.h1, n, buf.out);
             } else {
-                Parallel.matmul(upWeights[l], xb, n, buf.h13);
+                ParallelMatmul.matmul(upWeights[l], xb, n, buf.h13);
                 Parallel.forRange(n, (s, e) -> VectorMath.swiglu(buf.h1, buf.h3, s * ffn, e * ffn));
-                Parallel.matmul(lw.w2(), buf.h1, n, buf.out);
+                ParallelMatmul.matmul(lw.w2(), buf.h1, n, buf.out);
             }
             float[] nextNorm = l + 1 < layers.size() ? layers.get(l + 1).attentionNorm() : null;
             Parallel.forRange(n, (s, e) -> {
@@ -124,7 +122,7 @@ public final class Transformer {
         if (allPositions) {
             Parallel.forRange(n, (s, e) -> rmsNorm(x, w.norm(), xb, s, e));
             float[] all = new float[n * vocab];
-            Parallel.matmul(output, xb, n, all);
+            ParallelMatmul.matmul(output, xb, n, all);
             float[][] logits = new float[batch][];
             for (int b = 0; b < batch; b++) {
                 logits[b] = Arrays.copyOfRange(all, b * seq * vocab, (b + 1) * seq * vocab);
@@ -135,7 +133,7 @@ public final class Transformer {
             System.arraycopy(x, ((b + 1) * seq - 1) * dim, buf.last, b * dim, dim);
         }
         rmsNorm(buf.last, w.norm(), buf.lastNorm, 0, batch);
-        Parallel.matmul(output, buf.lastNorm, batch, buf.lastLogits);
+        ParallelMatmul.matmul(output, buf.lastNorm, batch, buf.lastLogits);
         for (int b = 0; b < batch; b++) {
             System.arraycopy(buf.lastLogits, b * vocab, buf.rowLogits[b], 0, vocab);
         }
@@ -163,8 +161,8 @@ public final class Transformer {
             v = new float[n * c.kvDim()];
             att = new float[n * c.dim()];
             out = new float[n * c.dim()];
-            // token-major, or packed in groups of TileMatmul.TOKENS (the last one padded)
-            int hidden = Math.max(n * c.ffnDim(), TileMatmul.packedSize(c.ffnDim(), n));
+            // token-major, or in the tiled product's packed layout
+            int hidden = Math.max(n * c.ffnDim(), ParallelMatmul.packedSize(c.ffnDim(), n));
             h1 = new float[hidden];
             h3 = new float[hidden];
             last = new float[maxBatch * c.dim()];

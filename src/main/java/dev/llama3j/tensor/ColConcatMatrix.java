@@ -1,6 +1,6 @@
 package dev.llama3j.tensor;
 
-import dev.llama3j.tensor.kernel.TileMatmul;
+import dev.llama3j.tensor.kernel.RowSlices;
 
 import java.util.List;
 
@@ -10,7 +10,7 @@ import java.util.List;
  */
 public final class ColConcatMatrix implements Matrix {
     private final Matrix[] parts;
-    private final TileMatmul.RowSlices slices;
+    private final RowSlices slices;
     private final int rows;
     private final int partCols;
 
@@ -27,8 +27,8 @@ public final class ColConcatMatrix implements Matrix {
     }
 
     /** A slice may span parts: each part unpacks its own columns (a part boundary is block-aligned in the part). */
-    private TileMatmul.RowSlices partSlices() {
-        TileMatmul.RowSlices[] cols = new TileMatmul.RowSlices[parts.length];
+    private RowSlices partSlices() {
+        RowSlices[] cols = new RowSlices[parts.length];
         for (int i = 0; i < parts.length; i++) {
             if ((cols[i] = parts[i].slices()) == null) {
                 return null;
@@ -88,7 +88,7 @@ public final class ColConcatMatrix implements Matrix {
     }
 
     @Override
-    public TileMatmul.RowSlices slices() {
+    public RowSlices slices() {
         return slices;
     }
 }

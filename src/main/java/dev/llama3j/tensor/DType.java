@@ -1,16 +1,8 @@
 package dev.llama3j.tensor;
 
 import dev.llama3j.LlamaException;
-import dev.llama3j.tensor.kernel.BF16Kernel;
-import dev.llama3j.tensor.kernel.F16Kernel;
-import dev.llama3j.tensor.kernel.F32Kernel;
-import dev.llama3j.tensor.kernel.Q4KKernel;
-import dev.llama3j.tensor.kernel.Q4Kernel;
-import dev.llama3j.tensor.kernel.Q5KKernel;
-import dev.llama3j.tensor.kernel.Q5Kernel;
-import dev.llama3j.tensor.kernel.Q6KKernel;
-import dev.llama3j.tensor.kernel.Q8_0Kernel;
 import dev.llama3j.tensor.kernel.RowKernel;
+import dev.llama3j.tensor.kernel.RowKernels;
 
 /**
  * Element types of weights as they lie in a file. Block types pack {@link #blockSize} elements into
@@ -57,19 +49,7 @@ public enum DType {
 
     /** The kernel that reads rows of this type in place. */
     public RowKernel kernel() {
-        return switch (this) {
-            case F32 -> F32Kernel.INSTANCE;
-            case F16 -> F16Kernel.INSTANCE;
-            case BF16 -> BF16Kernel.INSTANCE;
-            case Q8_0 -> Q8_0Kernel.INSTANCE;
-            case Q4_0 -> Q4Kernel.Q4_0;
-            case Q4_1 -> Q4Kernel.Q4_1;
-            case Q5_0 -> Q5Kernel.Q5_0;
-            case Q5_1 -> Q5Kernel.Q5_1;
-            case Q4_K -> Q4KKernel.INSTANCE;
-            case Q5_K -> Q5KKernel.INSTANCE;
-            case Q6_K -> Q6KKernel.INSTANCE;
-        };
+        return RowKernels.forGgmlType(ggmlId);
     }
 
     /** The type with ggml id {@code id}, or null when llama3j does not know it. */

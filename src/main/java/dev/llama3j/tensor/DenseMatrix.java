@@ -2,7 +2,7 @@ package dev.llama3j.tensor;
 
 import dev.llama3j.tensor.kernel.Int8Activations;
 import dev.llama3j.tensor.kernel.RowKernel;
-import dev.llama3j.tensor.kernel.TileMatmul;
+import dev.llama3j.tensor.kernel.RowSlices;
 
 import java.lang.foreign.MemorySegment;
 
@@ -15,7 +15,7 @@ public final class DenseMatrix implements Matrix {
     private final int rows;
     private final int cols;
     private final long rowBytes;
-    private final TileMatmul.RowSlices slices = this::unpack;
+    private final RowSlices slices = this::unpack;
 
     public DenseMatrix(String name, DType type, MemorySegment data, int rows, int cols) {
         this.name = name;
@@ -98,7 +98,7 @@ public final class DenseMatrix implements Matrix {
     }
 
     @Override
-    public TileMatmul.RowSlices slices() {
+    public RowSlices slices() {
         return slices;
     }
 

@@ -1,5 +1,6 @@
 package dev.llama3j.tensor;
 
+import dev.llama3j.tensor.kernel.RowSlices;
 import dev.llama3j.tensor.kernel.TileMatmul;
 
 /**
@@ -36,7 +37,7 @@ public interface Matrix {
      * Rows as float slices for the tiled matrix product ({@link TileMatmul}), or null when this matrix can only
      * compute dot products.
      */
-    default TileMatmul.RowSlices slices() {
+    default RowSlices slices() {
         return null;
     }
 
@@ -47,7 +48,7 @@ public interface Matrix {
      * and vector, rows outermost so a row's weights are reused from cache for every vector.
      */
     default void matmul(float[] x, int n, float[] out, int rowStart, int rowEnd) {
-        TileMatmul.RowSlices slices = slices();
+        RowSlices slices = slices();
         if (slices != null) {
             TileMatmul.matmul(slices, cols(), x, n, out, rows(), rowStart, rowEnd);
             return;

@@ -1,6 +1,6 @@
 package dev.llama3j.tensor;
 
-import dev.llama3j.tensor.kernel.TileMatmul;
+import dev.llama3j.tensor.kernel.RowSlices;
 
 import java.util.List;
 
@@ -10,7 +10,7 @@ import java.util.List;
  */
 public final class RowConcatMatrix implements Matrix {
     private final Matrix[] parts;
-    private final TileMatmul.RowSlices slices;
+    private final RowSlices slices;
     private final int partRows;
     private final int cols;
 
@@ -26,8 +26,8 @@ public final class RowConcatMatrix implements Matrix {
         this.slices = partSlices();
     }
 
-    private TileMatmul.RowSlices partSlices() {
-        TileMatmul.RowSlices[] rows = new TileMatmul.RowSlices[parts.length];
+    private RowSlices partSlices() {
+        RowSlices[] rows = new RowSlices[parts.length];
         for (int i = 0; i < parts.length; i++) {
             if ((rows[i] = parts[i].slices()) == null) {
                 return null;
@@ -71,7 +71,7 @@ public final class RowConcatMatrix implements Matrix {
     }
 
     @Override
-    public TileMatmul.RowSlices slices() {
+    public RowSlices slices() {
         return slices;
     }
 }

@@ -1,6 +1,6 @@
 package dev.llama3j.tensor;
 
-import dev.llama3j.tensor.kernel.TileMatmul;
+import dev.llama3j.tensor.kernel.RowSlices;
 
 /**
  * A view of another matrix with its rows reordered, without copying: row {@code r} of this matrix is row
@@ -10,7 +10,7 @@ import dev.llama3j.tensor.kernel.TileMatmul;
 public final class RowPermutedMatrix implements Matrix {
     private final Matrix base;
     private final int[] perm;
-    private final TileMatmul.RowSlices slices;
+    private final RowSlices slices;
 
     /** {@code perm} must be a permutation of {@code 0 .. base.rows()-1}; it is copied. */
     public RowPermutedMatrix(Matrix base, int[] perm) {
@@ -27,7 +27,7 @@ public final class RowPermutedMatrix implements Matrix {
         }
         this.base = base;
         this.perm = perm.clone();
-        TileMatmul.RowSlices rows = base.slices();
+        RowSlices rows = base.slices();
         this.slices = rows == null ? null : (row, col, len, dst, dstOff) -> rows.unpack(this.perm[row], col, len, dst, dstOff);
     }
 
@@ -67,7 +67,7 @@ public final class RowPermutedMatrix implements Matrix {
     }
 
     @Override
-    public TileMatmul.RowSlices slices() {
+    public RowSlices slices() {
         return slices;
     }
 }

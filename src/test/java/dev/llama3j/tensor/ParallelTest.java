@@ -148,7 +148,7 @@ class ParallelTest {
                     for (int i = 0; i < ms.length; i++) {
                         outs[i] = new float[n * ms[i].rows()];
                     }
-                    Parallel.matmul(ms, x, n, outs);
+                    ParallelMatmul.matmul(ms, x, n, outs);
                     for (int i = 0; i < ms.length; i++) {
                         float[] alone = new float[n * ms[i].rows()];
                         ms[i].matmul(x, n, alone, 0, ms[i].rows());
@@ -186,8 +186,8 @@ class ParallelTest {
                             Arrays.fill(packed[i], Float.NaN);
                             tokenMajor[i] = new float[n * up[i].rows()];
                         }
-                        Parallel.matmulToPacked(up, x, n, packed);
-                        Parallel.matmul(up, x, n, tokenMajor);
+                        ParallelMatmul.matmulToPacked(up, x, n, packed);
+                        ParallelMatmul.matmul(up, x, n, tokenMajor);
                         for (int i = 0; i < up.length; i++) {
                             int rows = up[i].rows();
                             for (int t = 0; t < TileMatmul.groups(n) * TileMatmul.TOKENS; t++) {
@@ -203,8 +203,8 @@ class ParallelTest {
                         // the first product's packed output as the input of the next
                         float[] fromPacked = new float[n * down.rows()];
                         float[] fromTokenMajor = new float[n * down.rows()];
-                        Parallel.matmulPacked(down, packed[0], n, fromPacked);
-                        Parallel.matmul(down, tokenMajor[0], n, fromTokenMajor);
+                        ParallelMatmul.matmulPacked(down, packed[0], n, fromPacked);
+                        ParallelMatmul.matmul(down, tokenMajor[0], n, fromTokenMajor);
                         assertThat(fromPacked).as("cols %d threads %d n %d", cols, threads, n)
                                 .isEqualTo(fromTokenMajor);
                     }
@@ -246,13 +246,13 @@ class ParallelTest {
             public void row(int row, float[] dst, int dstOff) {
             }
         };
-        assertThat(Parallel.isTiled(plain)).isFalse();
-        assertThatThrownBy(() -> Parallel.matmulToPacked(new Matrix[] {plain}, new float[6], 2,
+        assertThat(ParallelMatmul.isTiled(plain)).isFalse();
+        assertThatThrownBy(() -> ParallelMatmul.matmulToPacked(new Matrix[] {plain}, new float[6], 2,
                 new float[][] {new float[64]})).isInstanceOf(IllegalArgumentException.class);
         Matrix tiled = RandomWeights.matrix(Arena.ofAuto(), DType.F32, 2, 3, new Random(1));
-        assertThatThrownBy(() -> Parallel.matmulToPacked(new Matrix[] {tiled}, new float[3], 1,
+        assertThatThrownBy(() -> ParallelMatmul.matmulToPacked(new Matrix[] {tiled}, new float[3], 1,
                 new float[][] {new float[32]})).as("one vector").isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> Parallel.matmulPacked(plain, new float[96], 2, new float[4]))
+        assertThatThrownBy(() -> ParallelMatmul.matmulPacked(plain, new float[96], 2, new float[4]))
                 .isInstanceOf(IllegalArgumentException.class);
     }
 }

@@ -1,6 +1,6 @@
 package dev.llama3j.format.gguf;
 
-import dev.llama3j.format.MappedFile;
+import dev.llama3j.format.io.MappedFile;
 import dev.llama3j.LlamaException;
 import dev.llama3j.tensor.Tensor;
 

@@ -1,7 +1,7 @@
 package dev.llama3j.format.pth;
 
 import dev.llama3j.LlamaException;
-import dev.llama3j.format.MappedFile;
+import dev.llama3j.format.io.MappedFile;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;

@@ -4,7 +4,7 @@ import dev.llama3j.LlamaException;
 import dev.llama3j.format.safetensors.SafetensorsHeader.Entry;
 import dev.llama3j.tensor.Tensor;
 
-import dev.llama3j.format.MappedFile;
+import dev.llama3j.format.io.MappedFile;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;

@@ -1,6 +1,5 @@
 package dev.llama3j.tensor.kernel;
 
-import dev.llama3j.tensor.ScratchFloats;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;

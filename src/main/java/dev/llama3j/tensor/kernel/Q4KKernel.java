@@ -1,7 +1,5 @@
 package dev.llama3j.tensor.kernel;
 
-import dev.llama3j.tensor.DType;
-import dev.llama3j.tensor.ScratchFloats;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -34,7 +32,7 @@ public final class Q4KKernel extends QuantKernel {
     public static final Q4KKernel INSTANCE = new Q4KKernel();
 
     private Q4KKernel() {
-        super(DType.Q4_K, 32, true);
+        super(256, 144, 32, true);
     }
 
     /** Byte of element {@code j}'s nibble, relative to the block, within a 128-byte nibble array at {@code qs}. */

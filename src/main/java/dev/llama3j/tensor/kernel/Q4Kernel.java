@@ -1,6 +1,5 @@
 package dev.llama3j.tensor.kernel;
 
-import dev.llama3j.tensor.DType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -23,8 +22,8 @@ import static jdk.incubator.vector.VectorOperators.LSHR;
  * element {@code j + 16} its high nibble.
  */
 public final class Q4Kernel extends QuantKernel {
-    public static final Q4Kernel Q4_0 = new Q4Kernel(DType.Q4_0, false);
-    public static final Q4Kernel Q4_1 = new Q4Kernel(DType.Q4_1, true);
+    public static final Q4Kernel Q4_0 = new Q4Kernel(18, false);
+    public static final Q4Kernel Q4_1 = new Q4Kernel(20, true);
 
     private final int blockBytes;
     private final boolean hasMin;
@@ -32,9 +31,9 @@ public final class Q4Kernel extends QuantKernel {
     private final int bias;
     private final ByteVector biasVector;
 
-    private Q4Kernel(DType type, boolean hasMin) {
-        super(type, 32, hasMin);
-        this.blockBytes = type.blockBytes;
+    private Q4Kernel(int blockBytes, boolean hasMin) {
+        super(32, blockBytes, 32, hasMin);
+        this.blockBytes = blockBytes;
         this.hasMin = hasMin;
         this.qs = hasMin ? 4 : 2;
         this.bias = hasMin ? 0 : 8;

@@ -1,6 +1,5 @@
 package dev.llama3j.tensor.kernel;
 
-import dev.llama3j.tensor.DType;
 
 import java.lang.foreign.MemorySegment;
 
@@ -18,7 +17,7 @@ public final class Q5KKernel extends QuantKernel {
     private static final int QS = 48;
 
     private Q5KKernel() {
-        super(DType.Q5_K, 32, true);
+        super(256, 176, 32, true);
     }
 
     @Override

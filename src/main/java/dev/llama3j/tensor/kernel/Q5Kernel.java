@@ -1,6 +1,5 @@
 package dev.llama3j.tensor.kernel;
 
-import dev.llama3j.tensor.DType;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
@@ -15,15 +14,15 @@ import static dev.llama3j.tensor.kernel.QuantBits.GROUP;
  * element {@code j} are nibbles as in Q4_0; its 5th bit is bit {@code j} of the little-endian {@code qh}.
  */
 public final class Q5Kernel extends QuantKernel {
-    public static final Q5Kernel Q5_0 = new Q5Kernel(DType.Q5_0, false);
-    public static final Q5Kernel Q5_1 = new Q5Kernel(DType.Q5_1, true);
+    public static final Q5Kernel Q5_0 = new Q5Kernel(22, false);
+    public static final Q5Kernel Q5_1 = new Q5Kernel(24, true);
 
     private final int qh;
     private final int qs;
     private final int bias;
 
-    private Q5Kernel(DType type, boolean hasMin) {
-        super(type, 32, hasMin);
+    private Q5Kernel(int blockBytes, boolean hasMin) {
+        super(32, blockBytes, 32, hasMin);
         this.qh = hasMin ? 4 : 2;
         this.qs = qh + 4;
         this.bias = hasMin ? 0 : 16;

@@ -1,7 +1,5 @@
 package dev.llama3j.tensor.kernel;
 
-import dev.llama3j.tensor.DType;
-import dev.llama3j.tensor.ScratchFloats;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -38,7 +36,7 @@ public final class Q6KKernel extends QuantKernel {
     private static final ByteVector MINUS = ByteVector.broadcast(QuantBits.B, (byte) 32);
 
     private Q6KKernel() {
-        super(DType.Q6_K, 16, false);
+        super(256, 210, 16, false);
     }
 
     private static long lowByte(int j) {

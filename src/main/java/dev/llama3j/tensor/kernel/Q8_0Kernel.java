@@ -1,7 +1,5 @@
 package dev.llama3j.tensor.kernel;
 
-import dev.llama3j.tensor.DType;
-import dev.llama3j.tensor.ScratchFloats;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -26,7 +24,7 @@ public final class Q8_0Kernel extends QuantKernel {
     public static final Q8_0Kernel INSTANCE = new Q8_0Kernel();
 
     private Q8_0Kernel() {
-        super(DType.Q8_0, 32, false);
+        super(32, 34, 32, false);
     }
 
     @Override

@@ -1,6 +1,5 @@
 package dev.llama3j.tensor.kernel;
 
-import dev.llama3j.tensor.DType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -56,9 +55,10 @@ public abstract sealed class QuantKernel implements RowKernel
     private final int subBlocks;
     private final boolean hasOffset;
 
-    QuantKernel(DType type, int subBlockSize, boolean hasOffset) {
-        this.blockSize = type.blockSize;
-        this.blockBytes = type.blockBytes;
+    /** A type of {@code blockSize} elements in {@code blockBytes} bytes (the geometry of its ggml type). */
+    QuantKernel(int blockSize, int blockBytes, int subBlockSize, boolean hasOffset) {
+        this.blockSize = blockSize;
+        this.blockBytes = blockBytes;
         this.subBlockSize = subBlockSize;
         this.subBlocks = blockSize / subBlockSize;
         this.hasOffset = hasOffset;

@@ -30,17 +30,6 @@ import static dev.llama3j.tensor.kernel.Vectors.F;
  * state allocates nothing.
  */
 public final class TileMatmul {
-    /** Rows of a {@link RowSlices} matrix as floats, a slice at a time. */
-    @FunctionalInterface
-    public interface RowSlices {
-        /**
-         * Columns {@code [col, col + len)} of row {@code row} as floats into {@code dst[dstOff ..]}, bit-exact with
-         * the type's scalar dequantization. {@code col} is a multiple of the type's block size and {@code len} is
-         * one too or reaches the end of the row ({@link TileMatmul} asks for multiples of {@link #DEPTH}).
-         */
-        void unpack(int row, int col, int len, float[] dst, int dstOff);
-    }
-
     private static final int LANES = F.length();
     /** Output rows per micro-tile: one broadcast weight each. */
     public static final int ROWS = 4;
@@ -72,8 +61,8 @@ public final class TileMatmul {
 
     /**
      * Packed activation floats per pass (8 MiB): longer prompts go through in several passes of tokens. Activations
-     * that come packed (Parallel.matmulPacked) go through in one pass: each pass unpacks every weight again, and the
-     * per-thread sum buffer then holds {@link #BLOCK_ROWS} floats per token (6 MiB for 8192 tokens, beside the
+     * that come packed (ParallelMatmul.matmulPacked) go through in one pass: each pass unpacks every weight again,
+     * and the per-thread sum buffer then holds {@link #BLOCK_ROWS} floats per token (6 MiB for 8192 tokens, beside the
      * prompt's own 2 x 256 MiB of FFN activations).
      */
     private static final int PACKED_FLOATS = 1 << 21;

@@ -2,7 +2,7 @@ package dev.llama3j.format.pth;
 
 import dev.llama3j.LlamaException;
 import dev.llama3j.SharedData;
-import dev.llama3j.format.MappedFile;
+import dev.llama3j.format.io.MappedFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -104,7 +104,7 @@ class FastPathTest {
                     for (int r = 0; r < rows; r++) {
                         k.dequantize(w, 3 + r * rowBytes, deq[r], 0, cols);
                     }
-                    TileMatmul.RowSlices slices = (row, col, len, dst, dstOff) ->
+                    RowSlices slices = (row, col, len, dst, dstOff) ->
                             k.unpackFloats(w, 3 + row * rowBytes + t.bytesFor(col), dst, dstOff, len);
                     for (int n : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 16, 17, 70}) {
                         float[] x = RandomWeights.gaussian(n * cols, rnd);

@@ -1,4 +1,4 @@
-package dev.llama3j.format;
+package dev.llama3j.format.io;
 
 import dev.llama3j.LlamaException;
 import org.junit.jupiter.api.Test;

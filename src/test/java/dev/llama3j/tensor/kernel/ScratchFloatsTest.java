@@ -1,4 +1,4 @@
-package dev.llama3j.tensor;
+package dev.llama3j.tensor.kernel;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package dev.llama3j.tensor;
+package dev.llama3j.tensor.kernel;
 
 /**
  * A per-thread float buffer that only grows: scratch that every call on a thread reuses, so that the per-token
