@@ -4,6 +4,7 @@ import dev.llama3j.SharedData;
 import dev.llama3j.format.ModelFiles;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * decoding through the KV cache, batched generation and nucleus sets, with compare.py's tolerances. Then compare.py
  * itself checks the same output files, where Python with numpy is available.
  */
+@Tag("slow")
 class ConformanceTest {
     @TempDir
     static Path out;
