@@ -85,13 +85,8 @@ public final class F16Kernel implements RowKernel {
      */
     @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared) {
-        float[] one = ONE_ROW.get(1);
-        dot2(w, off, off, x, xOff, n, prepared, one, 0, 0);
-        return one[0];
+        return PairedRowDot.dot(this, w, off, x, xOff, n, prepared);
     }
-
-    /** Per-thread result of {@link #dot(MemorySegment, long, float[], int, int, float[])}. */
-    private static final ScratchFloats ONE_ROW = new ScratchFloats();
 
     /**
      * A core streams two rows from memory faster than one: two rows half a matrix chunk apart, read in the same loop,

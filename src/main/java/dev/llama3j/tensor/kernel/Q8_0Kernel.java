@@ -1,7 +1,6 @@
 package dev.llama3j.tensor.kernel;
 
 import dev.llama3j.tensor.DType;
-import dev.llama3j.tensor.ScratchFloats;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -97,13 +96,8 @@ public final class Q8_0Kernel extends QuantKernel {
      */
     @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] p) {
-        float[] one = ONE_ROW.get(1);
-        dot2(w, off, off, x, xOff, n, p, one, 0, 0);
-        return one[0];
+        return PairedRowDot.dot(this, w, off, x, xOff, n, p);
     }
-
-    /** Per-thread result of {@link #dot(MemorySegment, long, float[], int, int, float[])}. */
-    private static final ScratchFloats ONE_ROW = new ScratchFloats();
 
     /**
      * Two rows in one loop are two memory streams, a little faster out of cache (the dot's arithmetic, not the
