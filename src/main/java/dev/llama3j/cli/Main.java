@@ -29,8 +29,8 @@ public final class Main implements Runnable {
     /**
      * The command line for {@code args}: when the first word names a subcommand, with that subcommand only, else
      * with all of them (top-level help, a mistyped name and its suggestions). picocli reads every subcommand's
-     * annotations when it is added, through generated proxy classes: with all eight, ~0.3 s of a cold start before
-     * the model begins to load (class-load log of a `complete` run), about half of it for the seven not run.
+     * annotations when it is added, through generated proxy classes, which delays a cold start before the model
+     * begins to load (figures: docs/performance.md).
      */
     public static CommandLine commandLine(String... args) {
         Object only = args.length == 0 ? null : Subcommands.named(args[0]);

@@ -42,8 +42,7 @@ public final class Attention {
      * {@code q[qOff + g * hd ..]} and {@code out[outOff + g * hd ..]}; {@code scores} holds at least
      * {@code heads * len} floats. Bit-identical to calling {@link #head} per head, but four heads at a time read each
      * key and value once instead of four times: a prompt's attention is bound by those reads (a head's keys and
-     * values come from L2, one 256-byte slice every 2 KB), not by its arithmetic. Four heads of 64 or 128, 512
-     * positions, one thread: x1.38-1.41 over four head() calls (paired rounds in one JVM).
+     * values come from L2, one 256-byte slice every 2 KB), not by its arithmetic (figures: docs/performance.md).
      */
     public static void group(float[] q, int qOff, int heads, float[] keys, float[] values, int kvOff, int kvDim,
                              int hd, int len, float scale, float[] scores, float[] out, int outOff) {

@@ -98,8 +98,7 @@ public final class Transformer {
             if (n > 1 && packedFfn[l]) {
                 // the hidden vectors stay in the tiled product's packed layout from w1/w3 through SwiGLU into w2: no
                 // transposing store of the largest outputs, no packing of the widest input, and w2 no longer goes
-                // through in passes of 256 tokens that each unpack all its weights (pp512 of the 1B files, paired
-                // rounds in one JVM: F16 x1.04, Q4_K_M x1.07, Q4_0 x1.09)
+                // through in passes of 256 tokens that each unpack all its weights (figures: docs/performance.md)
                 ParallelMatmul.matmulToPacked(upWeights[l], xb, n, buf.h13);
                 ParallelMatmul.forPackedRange(ffn, n, (s, e) -> VectorMath.swiglu(buf.h1, buf.h3, s, e));
                 ParallelMatmul.matmulPacked(lw.w2(), buf.h1, n, buf.out);
@@ -223,8 +222,8 @@ public final class Transformer {
         int kvHeads = c.nKvHeads();
         int blockTokens = Math.min(seq, Attention.blockTokens(group, hd));
         if (seq > 1 && blockTokens > 0) {
-            // a prompt: blocks of consecutive tokens of one row, folded as below (Attention.block: the 1B Q4_0 file's
-            // pp1024 x1.10, paired rounds in one JVM; its attention alone 1.6-2.0x faster for 4 tokens at 16-1024)
+            // a prompt: blocks of consecutive tokens of one row, folded as below (Attention.block reads each key and
+            // value once per block of tokens; figures: docs/performance.md)
             int blocksPerRow = (seq + blockTokens - 1) / blockTokens;
             int blocks = batch * blocksPerRow;
             Parallel.forRange(blocks * kvHeads, (from, to) -> {

@@ -83,8 +83,8 @@ public final class DenseMatrix implements Matrix {
         }
         float[] prepared = kernel.prepare(x, xOff, cols);
         if (kernel.pairsRows()) {
-            // the range's two halves side by side, two memory streams (1B decode, paired rounds in one JVM, logits
-            // bit-identical to one row at a time: F16 x1.22, Q8_0 x1.05; BF16 matvec out of cache x1.25)
+            // the range's two halves side by side, two memory streams; the logits stay bit-identical to one row at a
+            // time (figures: docs/performance.md)
             int half = (rowEnd - rowStart) / 2;
             for (int r = rowStart; r < rowStart + half; r++) {
                 kernel.dot2(data, r * rowBytes, (r + half) * rowBytes, x, xOff, cols, prepared, out, outOff + r,

@@ -11,9 +11,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>A range is cut into {@link #CHUNKS_PER_THREAD} contiguous chunks per thread, which the threads take in turn
  * from a shared counter until none is left, instead of one fixed share each: cores do not run at the same speed. On
- * the 2-core cloud machine this was measured on, the same single-thread kernel runs 1.2-1.35x faster pinned to one
- * core than to the other (taskset, alternated, every run), so with fixed halves the fast core idled at every step
- * while the slow one finished its half.
+ * a cloud VM the same single-thread kernel runs faster pinned to one core than to the other (figures:
+ * docs/performance.md), so with fixed halves the fast core idled at every step while the slow one finished its half.
  *
  * <p>A forward pass issues a few dozen parallel operations per layer, each lasting tens of microseconds, so the
  * hand-off must cost far less than an executor's queue and futures. Workers spin briefly on a volatile job counter

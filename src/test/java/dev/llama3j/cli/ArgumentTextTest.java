@@ -1,6 +1,7 @@
 package dev.llama3j.cli;
 
 import dev.llama3j.SharedData;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.File;
@@ -14,6 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Arguments that are not valid text: named, with the first bad byte, instead of a silent U+FFFD. */
+@Tag("slow")
 class ArgumentTextTest {
     private static final Charset UTF8 = StandardCharsets.UTF_8;
 

@@ -26,11 +26,11 @@ class BenchTokenizerCommandTest {
     void aFileThatIsNotUtf8IsNamedWithItsFirstBadByte(@TempDir Path dir) throws IOException {
         String model = SharedData.require("llama3/tokenizer.model").toString();
         Path latin1 = Files.write(dir.resolve("latin1.txt"), "naïve text".getBytes(StandardCharsets.ISO_8859_1));
-        TokenizeCommandTest.Run run = TokenizeCommandTest.run(new byte[0], "bench-tokenizer", "--tokenizer", model,
+        CliRunner.Run run = CliRunner.run("bench-tokenizer", "--tokenizer", model,
                 "--file", latin1.toString());
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.stderr().strip()).isEqualTo("llama3j: " + latin1 + ": invalid UTF-8 at byte 3 (0xef)");
-        TokenizeCommandTest.Run folder = TokenizeCommandTest.run(new byte[0], "bench-tokenizer", "--tokenizer", model,
+        CliRunner.Run folder = CliRunner.run("bench-tokenizer", "--tokenizer", model,
                 "--file", dir.toString());
         assertThat(folder.exit()).isEqualTo(1);
         assertThat(folder.stderr().strip()).isEqualTo("llama3j: " + dir + ": is a folder, expected a UTF-8 text file");
@@ -39,7 +39,7 @@ class BenchTokenizerCommandTest {
     @Test
     void reportsThroughput() {
         String model = SharedData.require("llama3/tokenizer.model").toString();
-        TokenizeCommandTest.Run run = TokenizeCommandTest.run(new byte[0], "bench-tokenizer", "--tokenizer", model,
+        CliRunner.Run run = CliRunner.run("bench-tokenizer", "--tokenizer", model,
                 "--mb", "1", "--rounds", "1");
         assertThat(run.exit()).as(run.stderr()).isZero();
         assertThat(run.stdout()).contains("tokens/s").contains("MB/s");

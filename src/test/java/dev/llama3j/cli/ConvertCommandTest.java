@@ -15,15 +15,11 @@ class ConvertCommandTest {
     @TempDir
     Path dir;
 
-    private static TokenizeCommandTest.Run run(String... args) {
-        return TokenizeCommandTest.run(new byte[0], args);
-    }
-
     @Test
     void convertsAFixtureAndReportsIt() throws Exception {
         Path src = SharedData.require("fixtures/meta/tiny-sv-meta");
         Path out = dir.resolve("m.gguf");
-        TokenizeCommandTest.Run r = run("convert", src.toString(), "-o", out.toString(), "--type", "q8_0",
+        CliRunner.Run r = CliRunner.run("convert", src.toString(), "-o", out.toString(), "--type", "q8_0",
                 "--name", "tiny-sv-gguf-q8_0", "--no-tokenizer");
         assertThat(r.exit()).as(r.stderr()).isZero();
         assertThat(r.stderr()).contains("llama3j: wrote " + out).contains("META -> q8_0");
@@ -32,10 +28,10 @@ class ConvertCommandTest {
             assertThat(f.metadata().getString("general.name")).isEqualTo("tiny-sv-gguf-q8_0");
         }
 
-        TokenizeCommandTest.Run again = run("convert", src.toString(), "-o", out.toString(), "--type", "q8_0");
+        CliRunner.Run again = CliRunner.run("convert", src.toString(), "-o", out.toString(), "--type", "q8_0");
         assertThat(again.exit()).isEqualTo(1);
         assertThat(again.stderr().strip()).isEqualTo("llama3j: " + out + ": already exists (use --force to overwrite it)");
-        TokenizeCommandTest.Run forced = run("convert", src.toString(), "-o", out.toString(), "--type", "f16", "--force",
+        CliRunner.Run forced = CliRunner.run("convert", src.toString(), "-o", out.toString(), "--type", "f16", "--force",
                 "--no-tokenizer");
         assertThat(forced.exit()).isZero();
         try (GgufFile f = GgufFile.open(out)) {
@@ -48,22 +44,22 @@ class ConvertCommandTest {
     void userErrorsAreOneLineAndWriteNothing() {
         Path src = SharedData.require("fixtures/meta/tiny-sv-meta");
         Path out = dir.resolve("x.gguf");
-        TokenizeCommandTest.Run bad = run("convert", src.toString(), "-o", out.toString(), "--type", "q3_k");
+        CliRunner.Run bad = CliRunner.run("convert", src.toString(), "-o", out.toString(), "--type", "q3_k");
         assertThat(bad.exit()).isEqualTo(1);
         assertThat(bad.stderr().strip()).isEqualTo(
                 "llama3j: unknown type 'q3_k' (expected one of f32, f16, bf16, q8_0, q4_0, q4_k_m)");
         Path noDir = dir.resolve("missing").resolve("x.gguf");
-        TokenizeCommandTest.Run unwritable = run("convert", src.toString(), "-o", noDir.toString());
+        CliRunner.Run unwritable = CliRunner.run("convert", src.toString(), "-o", noDir.toString());
         assertThat(unwritable.exit()).isEqualTo(1);
         assertThat(unwritable.stderr().strip()).startsWith("llama3j: " + noDir + ": the folder ").endsWith("does not exist");
-        TokenizeCommandTest.Run missing = run("convert", dir.resolve("nothing").toString(), "-o", out.toString());
+        CliRunner.Run missing = CliRunner.run("convert", dir.resolve("nothing").toString(), "-o", out.toString());
         assertThat(missing.exit()).isEqualTo(1);
         assertThat(missing.stderr().strip()).isEqualTo("llama3j: model path " + dir.resolve("nothing") + " does not exist");
-        TokenizeCommandTest.Run gguf = run("convert", SharedData.require("fixtures/gguf/tiny-sv-gguf-f32.gguf").toString(),
+        CliRunner.Run gguf = CliRunner.run("convert", SharedData.require("fixtures/gguf/tiny-sv-gguf-f32.gguf").toString(),
                 "-o", out.toString());
         assertThat(gguf.exit()).isEqualTo(1);
         assertThat(gguf.stderr()).contains("is already a GGUF file");
-        TokenizeCommandTest.Run shape = run("synth", "--shape", "llama-4", "-o", out.toString());
+        CliRunner.Run shape = CliRunner.run("synth", "--shape", "llama-4", "-o", out.toString());
         assertThat(shape.exit()).isEqualTo(1);
         assertThat(shape.stderr().strip()).isEqualTo("llama3j: unknown shape 'llama-4' (expected one of llama-3.2-1b,"
                 + " llama-3.2-3b, llama-3-8b, llama-3-70b, tiny)");
@@ -74,7 +70,7 @@ class ConvertCommandTest {
     /** Every shape --shape accepts is listed in the help. */
     @Test
     void synthHelpListsEveryShape() {
-        TokenizeCommandTest.Run help = run("synth", "--help");
+        CliRunner.Run help = CliRunner.run("synth", "--help");
         assertThat(help.exit()).isZero();
         String text = help.stdout().replaceAll("\\s+", " ");
         for (dev.llama3j.convert.SynthShape s : dev.llama3j.convert.SynthShape.values()) {
@@ -86,7 +82,7 @@ class ConvertCommandTest {
     @Test
     void synthWritesALoadableFile() throws Exception {
         Path out = dir.resolve("s.gguf");
-        TokenizeCommandTest.Run r = run("synth", "--shape", "tiny", "--type", "q4_k_m", "--seed", "5", "-o", out.toString());
+        CliRunner.Run r = CliRunner.run("synth", "--shape", "tiny", "--type", "q4_k_m", "--seed", "5", "-o", out.toString());
         assertThat(r.exit()).as(r.stderr()).isZero();
         assertThat(r.stderr()).contains("tiny q4_k_m, seed 5");
         try (GgufFile f = GgufFile.open(out)) {

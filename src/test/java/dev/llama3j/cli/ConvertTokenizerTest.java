@@ -17,6 +17,7 @@ import dev.llama3j.tokenizer.vocab.GgufTokenizer;
 import dev.llama3j.tokenizer.vocab.HfTokenizerJsonFiles;
 import dev.llama3j.tokenizer.vocab.TiktokenFile;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,6 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * rewritten in Hugging Face's layout (bf16 safetensors with q/k rows permuted as FORMAT.md describes,
  * tokenizer.json with Meta's vocabulary, tokenizer_config.json with the chat template of llama.cpp's file).
  */
+@Tag("slow")
 class ConvertTokenizerTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> TOKENIZER_KEYS = List.of(GgufTokenizer.MODEL, GgufTokenizer.PRE,

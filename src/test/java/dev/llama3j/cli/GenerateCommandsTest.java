@@ -3,6 +3,7 @@ package dev.llama3j.cli;
 import dev.llama3j.SharedData;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.TokenListener;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,6 +16,7 @@ import java.util.List;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** {@code complete} and {@code chat} end to end on the real-vocabulary tiny Meta checkpoint. */
+@Tag("slow")
 class GenerateCommandsTest {
     @TempDir
     Path dir;

@@ -2,6 +2,7 @@ package dev.llama3j.cli;
 
 import dev.llama3j.SharedData;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -18,6 +19,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * A convert or synth interrupted while writing leaves no {@code OUT.tmp} behind (the CLI runs in a child JVM and
  * gets a real signal), and the next run warns about one that a hard kill left.
  */
+@Tag("slow")
 class InterruptedWriteTest {
     /** The child is signalled once its temporary file holds this much: well inside the write, long before its end. */
     private static final long SIGNAL_AFTER_BYTES = 64L << 20;

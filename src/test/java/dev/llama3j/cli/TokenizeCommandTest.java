@@ -25,19 +25,13 @@ class TokenizeCommandTest {
     @TempDir
     Path dir;
 
-    record Run(int exit, String stdout, String stderr) {
-        List<JsonNode> lines() throws IOException {
-            List<JsonNode> out = new ArrayList<>();
-            for (String l : stdout.split("\n")) {
-                out.add(JSON.readTree(l));
-            }
-            return out;
+    /** The JSON values of a --jsonl run's output, one per line. */
+    static List<JsonNode> jsonLines(CliRunner.Run run) throws IOException {
+        List<JsonNode> out = new ArrayList<>();
+        for (String l : run.stdout().split("\n")) {
+            out.add(JSON.readTree(l));
         }
-    }
-
-    static Run run(byte[] stdin, String... args) {
-        CliRunner.Run r = CliRunner.run(stdin, args);
-        return new Run(r.exit(), r.stdout(), r.stderr());
+        return out;
     }
 
     static String model() {
@@ -50,9 +44,9 @@ class TokenizeCommandTest {
         for (JsonNode r : requests) {
             stdin.append(JSON.writeValueAsString(r)).append('\n');
         }
-        Run run = run(stdin.toString().getBytes(StandardCharsets.UTF_8), "tokenize", "--tokenizer", model(), "--jsonl");
+        CliRunner.Run run = CliRunner.run(stdin.toString().getBytes(StandardCharsets.UTF_8), "tokenize", "--tokenizer", model(), "--jsonl");
         assertThat(run.exit()).as(run.stderr()).isZero();
-        List<JsonNode> answers = run.lines();
+        List<JsonNode> answers = jsonLines(run);
         assertThat(answers).hasSize(requests.size());
         return answers;
     }
@@ -126,9 +120,9 @@ class TokenizeCommandTest {
         stdin.writeBytes("[1,2]\r\n".getBytes(StandardCharsets.UTF_8));
         stdin.writeBytes("{\"dialog\":[{\"role\":\"user\",\"content\":\"hi\"}],\"format\":\"chatml\"}\n".getBytes(StandardCharsets.UTF_8));
         stdin.writeBytes("{\"ids\":[9906,1917]}".getBytes(StandardCharsets.UTF_8)); // last line without newline
-        Run run = run(stdin.toByteArray(), "tokenize", "--tokenizer", model(), "--jsonl");
+        CliRunner.Run run = CliRunner.run(stdin.toByteArray(), "tokenize", "--tokenizer", model(), "--jsonl");
         assertThat(run.exit()).isZero();
-        List<JsonNode> lines = run.lines();
+        List<JsonNode> lines = jsonLines(run);
         assertThat(lines).hasSize(8);
         assertThat(lines.get(0).get("ids").toString()).isEqualTo("[128000,9906,1917,0]"); // tokenizer-cases "prose"
         assertThat(lines.get(1).get("error").textValue()).startsWith("line 2: invalid UTF-8 at byte 10");
@@ -142,7 +136,7 @@ class TokenizeCommandTest {
 
     @Test
     void plainTextModePrintsIdsAndPieces() {
-        Run run = run(new byte[0], "tokenize", "--tokenizer", model(), "--bos", "--pieces", "Hello", "world!");
+        CliRunner.Run run = CliRunner.run(new byte[0], "tokenize", "--tokenizer", model(), "--bos", "--pieces", "Hello", "world!");
         assertThat(run.exit()).isZero();
         assertThat(run.stdout().split("\n")).containsExactly(
                 "128000 9906 1917 0", "128000\t\"<|begin_of_text|>\"", "9906\t\"Hello\"", "1917\t\" world\"", "0\t\"!\"");
@@ -150,7 +144,7 @@ class TokenizeCommandTest {
 
     @Test
     void missingTokenizerIsOneLineOnStderr() {
-        Run run = run(new byte[0], "tokenize", "--tokenizer", dir.resolve("absent.model").toString(), "x");
+        CliRunner.Run run = CliRunner.run(new byte[0], "tokenize", "--tokenizer", dir.resolve("absent.model").toString(), "x");
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.stderr().strip().lines()).hasSize(1);
         assertThat(run.stderr()).startsWith("llama3j: tokenizer ").contains("absent.model").contains("does not exist");
@@ -160,7 +154,7 @@ class TokenizeCommandTest {
     void corruptTokenizerIsOneLineOnStderr() throws IOException {
         Path corrupt = dir.resolve("corrupt.model");
         Files.writeString(corrupt, "QQ== 0\nnot-a-line\n");
-        Run run = run(new byte[0], "tokenize", "--tokenizer", corrupt.toString(), "--jsonl");
+        CliRunner.Run run = CliRunner.run(new byte[0], "tokenize", "--tokenizer", corrupt.toString(), "--jsonl");
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.stderr().strip()).isEqualTo("llama3j: " + corrupt + ": line 2: expected 'base64-token rank'");
         assertThat(run.stdout()).isEmpty();

@@ -2,7 +2,9 @@ package dev.llama3j.conformance;
 
 import dev.llama3j.SharedData;
 import dev.llama3j.format.ModelFiles;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * decoding through the KV cache, batched generation and nucleus sets, with compare.py's tolerances. Then compare.py
  * itself checks the same output files, where Python with numpy is available.
  */
+@Tag("slow")
 class ConformanceTest {
     @TempDir
     static Path out;
@@ -48,12 +51,11 @@ class ConformanceTest {
         try {
             probe = new ProcessBuilder("python3", "-c", "import numpy").redirectErrorStream(true).start();
         } catch (IOException e) {
-            System.err.println("SKIPPED: python3 is not available to run compare.py");
+            skip("SKIPPED: python3 is not available to run compare.py");
             return;
         }
         if (!probe.waitFor(60, TimeUnit.SECONDS) || probe.exitValue() != 0) {
-            System.err.println("SKIPPED: python3 with numpy is not available to run compare.py");
-            return;
+            skip("SKIPPED: python3 with numpy is not available to run compare.py");
         }
         Process p = new ProcessBuilder("python3", fixtures.resolve("compare.py").toString(), "--fixtures",
                 fixtures.toString(), "--outputs", out.toString(), "--strict").redirectErrorStream(true).start();
@@ -62,5 +64,11 @@ class ConformanceTest {
         assertThat(p.exitValue()).as(report).isZero();
         assertThat(report).contains("RESULT: PASS").contains(" 0 failed");
         assertThat(Files.list(out).filter(f -> f.toString().endsWith(".json")).count()).isEqualTo(results.size());
+    }
+
+    /** Skips the calling test, visibly: the message on stderr and as JUnit's reason. */
+    private static void skip(String message) {
+        System.err.println(message);
+        Assumptions.abort(message);
     }
 }

@@ -7,6 +7,7 @@ import dev.llama3j.format.gguf.GgufModelLoader;
 import dev.llama3j.tensor.DType;
 import dev.llama3j.tensor.Tensor;
 import dev.llama3j.model.LlamaWeights;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,6 +23,7 @@ import static org.assertj.core.api.Assertions.within;
  * llama.cpp's tools (gguf-py, llama-quantize) wrote from the same weights: header, metadata, tensor infos,
  * padding and every tensor's bytes.
  */
+@Tag("slow")
 class ConvertFixturesTest {
     @TempDir
     Path dir;

@@ -4,6 +4,7 @@ import dev.llama3j.SharedData;
 import dev.llama3j.conformance.ConformanceRunner;
 import dev.llama3j.format.ModelFiles;
 import dev.llama3j.model.LlamaWeights;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -16,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Files written by the converter (float and quantized, Meta and HF sources, Llama 3 and 3.1) reproduce Meta's reference outputs within the fixture tolerances
  * (the byte-identity tests cover every type; these run the model end to end).
  */
+@Tag("slow")
 class ConvertedConformanceTest {
     @TempDir
     Path dir;

@@ -10,7 +10,7 @@ import dev.llama3j.tokenizer.vocab.Utf8Strings;
  * <p>
  * A string array read from a file keeps the file's UTF-8 bytes ({@link #utf8Strings}) and makes its
  * {@code String[]} only when {@link #values} is first asked for: the tokenizer reads the 408,000 strings of
- * a Llama 3 vocabulary from the bytes, and making a String of each cost ~0.1 s of a cold start.
+ * a Llama 3 vocabulary from the bytes, and making a String of each is a noticeable part of a cold start.
  */
 public final class GgufArray {
     private final GgufType elementType;

@@ -1,15 +1,9 @@
 package dev.llama3j.format.hf;
 
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.llama3j.BoundedJson;
 import dev.llama3j.LlamaException;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,11 +16,6 @@ final class JsonConfigFile {
     /** Real config files are a few KB, shard indexes well under 1 MB. */
     static final long MAX_BYTES = 16L << 20;
 
-    private static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build();
-
     private final Path file;
     private final String prefix;
     private final JsonNode node;
@@ -38,27 +27,7 @@ final class JsonConfigFile {
     }
 
     static JsonConfigFile read(Path file) {
-        try {
-            if (!Files.isRegularFile(file)) {
-                throw new LlamaException(file + ": file not found");
-            }
-            long size = Files.size(file);
-            if (size > MAX_BYTES) {
-                throw new LlamaException(file + ": " + size + " bytes is too large for a JSON config file (limit "
-                        + MAX_BYTES + ")");
-            }
-            JsonNode root = JSON.readTree(Files.readAllBytes(file));
-            if (root == null || !root.isObject()) {
-                throw new LlamaException(file + ": expected a JSON object");
-            }
-            return new JsonConfigFile(file, "", root);
-        } catch (JacksonException e) {
-            String msg = e.getOriginalMessage() == null ? e.toString() : e.getOriginalMessage();
-            String at = e.getLocation() == null ? "" : " at byte " + e.getLocation().getByteOffset();
-            throw new LlamaException(file + ": not valid JSON (" + shown(msg) + at + ")");
-        } catch (IOException e) {
-            throw new LlamaException(file + ": cannot read: " + shown(e.toString()));
-        }
+        return new JsonConfigFile(file, "", BoundedJson.readObject(file, MAX_BYTES, "a JSON config file"));
     }
 
     Path file() {

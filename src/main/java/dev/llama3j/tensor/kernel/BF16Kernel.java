@@ -62,8 +62,9 @@ public final class BF16Kernel implements RowKernel {
     }
 
     /**
-     * Two rows in one loop are two memory streams for the hardware prefetcher, as for F16: out of cache 7.0 -> 9.0
-     * GB/s on one thread, x1.25 on two. A bfloat16 checkpoint (Meta's, Hugging Face's) decodes from memory.
+     * Two rows in one loop are two memory streams for the hardware prefetcher, as for F16, so rows from memory
+     * stream faster (figures: docs/performance.md). A bfloat16 checkpoint (Meta's, Hugging Face's) decodes from
+     * memory.
      */
     @Override
     public boolean pairsRows() {

@@ -84,17 +84,12 @@ public final class F16Kernel implements RowKernel {
      */
     @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] prepared) {
-        float[] one = ONE_ROW.get(1);
-        dot2(w, off, off, x, xOff, n, prepared, one, 0, 0);
-        return one[0];
+        return PairedRowDot.dot(this, w, off, x, xOff, n, prepared);
     }
-
-    /** Per-thread result of {@link #dot(MemorySegment, long, float[], int, int, float[])}. */
-    private static final ScratchFloats ONE_ROW = new ScratchFloats();
 
     /**
      * A core streams two rows from memory faster than one: two rows half a matrix chunk apart, read in the same loop,
-     * are two streams for the hardware prefetcher (out of cache, one thread: 8 -> 11 GB/s; two threads: x1.25-1.33).
+     * are two streams for the hardware prefetcher (figures: docs/performance.md).
      */
     @Override
     public boolean pairsRows() {
@@ -106,7 +101,7 @@ public final class F16Kernel implements RowKernel {
      * long, float[], int, int)} for two rows, two accumulators each, and a running maximum of each row's magnitude
      * bits that sends a row with an infinity or NaN back to the exact path. A row from memory is bound by the core's
      * stream, not by FMA latency: two accumulators per row instead of four have the same speed out of cache, and
-     * with four per row C2 compiled this loop into one that ran at 1.5 GB/s.
+     * with four per row C2 compiled this loop into a much slower one.
      */
     @Override
     public void dot2(MemorySegment w, long offA, long offB, float[] x, int xOff, int n, float[] prepared,

@@ -162,8 +162,8 @@ public final class Q4KKernel extends QuantKernel {
     public float[] prepare(float[] x, int xOff, int n) {
         float[] p = PREPARED.get(n + n / 32);
         // one pass per 64 (two sub-blocks), spelled out: lane i of sub-block 0 meets elements 4i..4i+3 at nibbles
-        // 0, 2, 4, 6, of sub-block 1 at nibbles 1, 3, 5, 7; a general loop nest with the scales computed ran 4x
-        // slower in C2. Each sub-block's sum is still added left to right, the two as independent chains.
+        // 0, 2, 4, 6, of sub-block 1 at nibbles 1, 3, 5, 7; a general loop nest with the scales computed ran
+        // much slower in C2. Each sub-block's sum is still added left to right, the two as independent chains.
         for (int c = 0; c < n; c += 64) {
             float sum0 = 0f;
             float sum1 = 0f;

@@ -104,9 +104,8 @@ public final class Q4Kernel extends QuantKernel {
      * for the four runs of 8 of a block), so the products are the same as with the bare quant (unless
      * |x| < 2^-110, where the scaled x loses bits below 2^-149: an error under 2^-129 per weight). Two masks, not
      * one per nibble position: with four, C2 ran out of registers in the unrolled loop and re-broadcast them from
-     * memory 11 times per 4 blocks (Q4_0 512x2048 matvec x1.04-1.11, median 1.09 over 4 runs of paired rounds in one
-     * JVM). Q4_1's min multiplies the prepared lane sums of x, which stay unscaled; for Q4_0 they are prepared
-     * times -8.
+     * memory 11 times per 4 blocks (figures: docs/performance.md). Q4_1's min multiplies the prepared lane sums of
+     * x, which stay unscaled; for Q4_0 they are prepared times -8.
      */
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
@@ -115,7 +114,7 @@ public final class Q4Kernel extends QuantKernel {
         float sumFactor = hasMin ? 1f : -bias;
         // the pairs layout (in each 16, element 2i + j moves to 8j + i: lane i meets elements 2i and 2i+1 of each
         // half of a block) and the scaling in one pass, spelled out per block of 32: a general loop nest over lanes,
-        // fields and a table of scales ran 9x slower in C2 (8.5 vs 0.9 us for 2048 elements)
+        // fields and a table of scales ran much slower in C2 (figures: docs/performance.md)
         for (int c = 0; c < n; c += 32) {
             int src = xOff + c;
             int sums = n + c / 4;
@@ -149,7 +148,7 @@ public final class Q4Kernel extends QuantKernel {
         for (int b = 0; b < n / 32; b++) {
             // literal strides under a loop-invariant test, which C2 hoists out of the loop (one copy per type): with
             // the blockBytes field the block address took a multiply and the range checks stayed in a loop that C2
-            // did not unroll (with the -8 prepared: Q4_0 2048x8192 matvec 3.3 -> 4.7 GB/s, alternated JVMs)
+            // did not unroll (figures: docs/performance.md)
             long block = hasMin ? off + 20L * b : off + 18L * b;
             long quants = hasMin ? block + 4 : block + 2;
             IntVector q = ((ShortVector) ByteVector.fromMemorySegment(QuantBits.B, w, quants, LE)

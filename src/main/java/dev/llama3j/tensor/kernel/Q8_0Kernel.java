@@ -71,7 +71,7 @@ public final class Q8_0Kernel extends QuantKernel {
     @Override
     public float[] prepare(float[] x, int xOff, int n) {
         float[] p = QuantBits.preparedBuffer(n);
-        // one pass, spelled out per block of 32: a general loop nest over lanes and fields ran 2-3x slower in C2
+        // one pass, spelled out per block of 32: a general loop nest over lanes and fields ran slower in C2
         for (int c = 0; c < n; c += 32) {
             int src = xOff + c;
             for (int i = 0; i < 8; i++) {
@@ -95,17 +95,12 @@ public final class Q8_0Kernel extends QuantKernel {
      */
     @Override
     public float dot(MemorySegment w, long off, float[] x, int xOff, int n, float[] p) {
-        float[] one = ONE_ROW.get(1);
-        dot2(w, off, off, x, xOff, n, p, one, 0, 0);
-        return one[0];
+        return PairedRowDot.dot(this, w, off, x, xOff, n, p);
     }
 
-    /** Per-thread result of {@link #dot(MemorySegment, long, float[], int, int, float[])}. */
-    private static final ScratchFloats ONE_ROW = new ScratchFloats();
-
     /**
-     * Two rows in one loop are two memory streams: out of cache x1.08-1.12 on one thread, x1.07-1.14 on two, 1B
-     * decode x1.05 (the dot's arithmetic, not the stream, sets most of its pace).
+     * Two rows in one loop are two memory streams, a little faster out of cache (the dot's arithmetic, not the
+     * stream, sets most of its pace; figures: docs/performance.md).
      */
     @Override
     public boolean pairsRows() {
@@ -116,7 +111,7 @@ public final class Q8_0Kernel extends QuantKernel {
      * Two rows' dots with the prepared x. Byte k of each quad lane as a signed value: byte 3 by an arithmetic right
      * shift, bytes 1 and 2 by a left then an arithmetic right shift, and byte 0 by a left shift alone, which leaves
      * it at the top of the lane: the quant times 2^24, exactly, which the prepared x undoes (6 shifts per block
-     * instead of 7: 512x2048 and 4096x2048 matvec x1.045, paired rounds in one JVM).
+     * instead of 7; figures: docs/performance.md).
      */
     @Override
     public void dot2(MemorySegment w, long offA, long offB, float[] x, int xOff, int n, float[] p, float[] out,

@@ -40,9 +40,8 @@ public final class TileMatmul {
     /**
      * Rows unpacked at a time ({@link #blockRows}) for a long prompt: 48 micro-tiles. Every row block streams all the
      * packed activations once (16 MiB for a 512-token prompt through an 8192-column matrix, far beyond L2), so the
-     * block is as tall as L2 allows: its depth panel is 192 KiB. 192 rows instead of 48 quartered that traffic: F16
-     * pp512 of a 1B model x1.09 (median of 6 alternated pairs), a 2048x8192 F16 matmul of 512 tokens x1.17 (one
-     * thread, CPU time, paired rounds).
+     * block is as tall as L2 allows: its depth panel is 192 KiB. 192 rows instead of 48 quarter that traffic
+     * (figures: docs/performance.md).
      */
     public static final int BLOCK_ROWS = 48 * ROWS;
     /** Rows unpacked at a time for a short prompt, whose activations fit the caches anyway: 12 micro-tiles. */
@@ -53,7 +52,7 @@ public final class TileMatmul {
     /**
      * Rows per block for a pass of {@code tokens} tokens; threads that split a matrix split it on these blocks. A
      * short prompt keeps small blocks: more of them to share between the threads while the kernels are not yet
-     * compiled (first token 1B Q4_0, 15-token prompt with BOS: 3.53-3.99 s with 192-row blocks vs 2.94-3.86 s with 48).
+     * compiled (tall blocks delayed the first token; figures: docs/performance.md).
      */
     public static int blockRows(int tokens) {
         return tokens > SHORT_PROMPT ? BLOCK_ROWS : SHORT_BLOCK_ROWS;
@@ -274,7 +273,7 @@ public final class TileMatmul {
         FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
         // one induction variable, the weight index, with the activation index affine in it: C2 then addresses the
         // four rows from one register and drops 6 of the loop's 13 integer instructions (a counter per array kept
-        // the weights' range checks in the loop; F16 2048x2048 times 512 tokens x1.14, paired rounds in one JVM)
+        // the weights' range checks in the loop; figures: docs/performance.md)
         int shift = a - w * TOKENS;
         for (int k = w; k < w + depth; k++) {
             int ak = shift + k * TOKENS;

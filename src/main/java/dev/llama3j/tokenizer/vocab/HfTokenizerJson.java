@@ -1,16 +1,11 @@
 package dev.llama3j.tokenizer.vocab;
 
-import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.llama3j.BoundedJson;
 import dev.llama3j.LlamaException;
 import dev.llama3j.tokenizer.PreTokenizer;
 import dev.llama3j.tokenizer.Tokenizer;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -31,11 +26,6 @@ public final class HfTokenizerJson {
     static final long MAX_BYTES = 64L << 20;
     public static final String FILE_NAME = "tokenizer.json";
     public static final String CONFIG_FILE_NAME = "tokenizer_config.json";
-
-    private static final ObjectMapper JSON = JsonMapper.builder()
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-            .build();
 
     private final String file;
 
@@ -261,26 +251,7 @@ public final class HfTokenizerJson {
     }
 
     private static JsonNode read(Path file) {
-        try {
-            if (!Files.isRegularFile(file)) {
-                throw new LlamaException(file + ": file not found");
-            }
-            long size = Files.size(file);
-            if (size > MAX_BYTES) {
-                throw new LlamaException(file + ": " + size + " bytes is too large for a tokenizer file (limit "
-                        + MAX_BYTES + ")");
-            }
-            JsonNode root = JSON.readTree(Files.readAllBytes(file));
-            if (root == null || !root.isObject()) {
-                throw new LlamaException(file + ": expected a JSON object");
-            }
-            return root;
-        } catch (JacksonException e) {
-            String msg = e.getOriginalMessage() == null ? e.toString() : e.getOriginalMessage();
-            throw new LlamaException(file + ": not valid JSON (" + shown(msg) + ")");
-        } catch (IOException e) {
-            throw new LlamaException(file + ": cannot read: " + shown(e.toString()));
-        }
+        return BoundedJson.readObject(file, MAX_BYTES, "a tokenizer file");
     }
 
     private static String shown(String s) {

@@ -91,7 +91,7 @@ final class TiktokenMerges {
      * <p>
      * Meta's vocabulary (every Llama 3 release has the same one) is recognized by the SHA-256 of its base
      * token texts; if the merges then have the SHA-256 of the merges it derives, they are those merges and
-     * deriving them again is skipped (~0.2 s of a cold start). Any other vocabulary or merge list is
+     * deriving them again is skipped (a noticeable part of a cold start). Any other vocabulary or merge list is
      * derived and compared merge by merge.
      *
      * @param key        the file and key, for messages

@@ -10,6 +10,7 @@ import dev.llama3j.tensor.DType;
 import dev.llama3j.tensor.Matrix;
 import dev.llama3j.tensor.Tensor;
 import org.junit.jupiter.api.Named;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 /** Every GGUF fixture of ../shared against manifest.json, and the fixtures' weights against each other. */
+@Tag("slow")
 class GgufFixturesTest {
     private static final Pattern ARRAY_LEN = Pattern.compile("<array len (\\d+)>");
 

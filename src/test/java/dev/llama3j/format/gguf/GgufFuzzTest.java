@@ -5,6 +5,7 @@ import dev.llama3j.SharedData;
 import dev.llama3j.model.LayerWeights;
 import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.tensor.Matrix;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -23,6 +24,7 @@ import static org.assertj.core.api.Assertions.fail;
  * ids and offsets overwritten with huge or random values): opening and loading must either succeed or fail
  * with a {@link LlamaException}; never another exception, an OutOfMemoryError or a hang.
  */
+@Tag("slow")
 class GgufFuzzTest {
     private static final int ITERATIONS = 2500;
     private static final long[] HUGE = {-1L, Long.MAX_VALUE, Long.MIN_VALUE, 1L << 62, 1L << 40, 1L << 32,

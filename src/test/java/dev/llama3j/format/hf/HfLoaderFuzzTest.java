@@ -4,6 +4,7 @@ import dev.llama3j.LlamaException;
 import dev.llama3j.model.LayerWeights;
 import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.tensor.Matrix;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +29,7 @@ import static org.assertj.core.api.Assertions.fail;
  * index): loading must either succeed with readable weights or throw LlamaException with a one-line
  * message; any other throwable (OutOfMemoryError, IndexOutOfBounds, ArithmeticException...) fails.
  */
+@Tag("slow")
 class HfLoaderFuzzTest {
     static final int ROUNDS = 3000;
     private static final String[] NUMBERS = {"0", "1", "-1", "2", "7", "8", "63", "64", "65", "224", "2160",

@@ -3,6 +3,7 @@ package dev.llama3j.format.pth;
 import dev.llama3j.LlamaException;
 import dev.llama3j.SharedData;
 import dev.llama3j.model.ModelConfig;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,6 +20,7 @@ import static org.assertj.core.api.Assertions.fail;
  * Deterministic mutations of a real params.json: reading it either gives a valid config or a {@link LlamaException}
  * naming the file; never another exception.
  */
+@Tag("slow")
 class MetaParamsFuzzTest {
     private static final int MUTANTS = 1500;
     private static final String[] VALUES = {"-1", "0", "1e309", "-1e309", "3.5", "1e20", "9223372036854775808",

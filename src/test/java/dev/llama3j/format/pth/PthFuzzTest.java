@@ -6,6 +6,7 @@ import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.model.ModelConfig;
 import dev.llama3j.tensor.Matrix;
 import dev.llama3j.tensor.Tensor;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -26,6 +27,7 @@ import static org.assertj.core.api.Assertions.fail;
  * Deterministic mutations of a real checkpoint: whatever the damage, loading either succeeds (the damage hit
  * weight bytes) or fails with a {@link LlamaException}; never another exception, an OOM or a hang.
  */
+@Tag("slow")
 class PthFuzzTest {
     private static final int MUTANTS = 3000;
     private static final long[] HUGE = {0xFFFFFFFFL, 0x7FFFFFFFL, 0x80000000L, 0xFFFFFFFFFFFFFFFFL,

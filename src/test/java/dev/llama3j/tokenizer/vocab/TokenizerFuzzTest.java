@@ -4,6 +4,7 @@ import dev.llama3j.LlamaException;
 import dev.llama3j.tokenizer.GroundTruth;
 import dev.llama3j.tokenizer.SpecialTokenNames;
 import dev.llama3j.tokenizer.Tokenizer;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
@@ -24,6 +25,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * fail with a {@link LlamaException}, never another exception or error. Most mutations work on the first 3,000
  * lines of the real file (a valid vocabulary: the 256 single bytes come first), which keeps each load cheap.
  */
+@Tag("slow")
 class TokenizerFuzzTest {
     private static final int SMALL_LINES = 3000;
 
