@@ -1,0 +1,41 @@
+package dev.llama3j;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Shared by the Jazzer fuzz targets (*JazzerFuzzTest): the clean-rejection check and the scratch files. */
+public final class FuzzTargets {
+    private FuzzTargets() {}
+
+    /** Fails the input unless the rejection is the one-line error every malformed file must give. */
+    public static void requireOneLine(LlamaException e) {
+        String message = e.getMessage();
+        if (message == null || message.isBlank() || message.contains("\n")) {
+            throw new AssertionError("not a one-line error: " + message, e);
+        }
+    }
+
+    /** A scratch folder for one fuzz target, deleted when the JVM exits. */
+    public static Path scratchDir(String name) {
+        try {
+            Path dir = Files.createTempDirectory("llama3j-fuzz-" + name);
+            dir.toFile().deleteOnExit();
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Writes {@code bytes} as {@code dir/name} (replacing the last input), marked for deletion at exit. */
+    public static Path write(Path dir, String name, byte[] bytes) {
+        try {
+            Path file = Files.write(dir.resolve(name), bytes);
+            file.toFile().deleteOnExit();
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
