@@ -4,15 +4,18 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.regex.Pattern;
 
 /** Shared by the Jazzer fuzz targets (*JazzerFuzzTest): the clean-rejection check and the scratch files. */
 public final class FuzzTargets {
     private FuzzTargets() {}
 
+    private static final Pattern LINE_BREAK = Pattern.compile("\\R");
+
     /** Fails the input unless the rejection is the one-line error every malformed file must give. */
     public static void requireOneLine(LlamaException e) {
         String message = e.getMessage();
-        if (message == null || message.isBlank() || message.contains("\n")) {
+        if (message == null || message.isBlank() || LINE_BREAK.matcher(message).find()) {
             throw new AssertionError("not a one-line error: " + message, e);
         }
     }
