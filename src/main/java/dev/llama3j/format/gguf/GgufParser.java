@@ -238,9 +238,9 @@ final class GgufParser {
 
     /**
      * {@code n} strings, kept as the file's bytes (lengths and UTF-8) in one array. The bytes are copied ahead
-     * in growing chunks and the lengths read from the copy: reading 408,000 lengths from the mapped segment
-     * cost ~25 ms of a cold start, bulk copies and array reads a few. Each length is checked against the bytes
-     * left in the file before it is followed.
+     * in growing chunks and the lengths read from the copy: in a cold JVM, hundreds of thousands of single reads
+     * from the mapped segment cost far more than bulk copies and array reads. Each length is checked against the
+     * bytes left in the file before it is followed.
      */
     private Utf8Strings strings(String key, int n) {
         long start = pos;

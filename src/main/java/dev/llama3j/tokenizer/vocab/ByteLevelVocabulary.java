@@ -50,7 +50,7 @@ final class ByteLevelVocabulary {
     static Tokenizer build(Utf8Strings texts, int baseCount, IntFunction<String> where, Utf8Strings merges,
                            String mergesKey, List<String> specialNames, String namesKey) {
         // Recognizing Meta's vocabulary (two digests) and decoding the tokens take about as long each in a cold
-        // JVM; the digests run on a second thread (a start-up has a core to spare: ~50 ms sooner)
+        // JVM; the digests run on a second thread (a start-up has a core to spare)
         FutureTask<Boolean> recognized = new FutureTask<>(() -> TiktokenMerges.isMetaVocabulary(texts, baseCount, merges));
         Thread.ofPlatform().daemon().name("llama3j-vocabulary-digest").start(recognized);
         RankTable ranks;

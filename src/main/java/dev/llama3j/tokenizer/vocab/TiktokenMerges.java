@@ -105,8 +105,8 @@ final class TiktokenMerges {
 
     /**
      * Whether the first {@code baseCount} token texts are Meta's Llama 3 base vocabulary and the merges
-     * exactly the ones it derives. The two digests take ~50 ms in a cold JVM (SHA-256 runs interpreted until
-     * C2 compiles it), so the loader runs this beside decoding the tokens.
+     * exactly the ones it derives. The two digests are slow in a cold JVM (SHA-256 runs interpreted until C2
+     * compiles it), so the loader runs this beside decoding the tokens.
      */
     static boolean isMetaVocabulary(Utf8Strings tokenTexts, int baseCount, Utf8Strings merges) {
         return baseCount == META_BASE_TOKENS && merges.size() == META_MERGES
