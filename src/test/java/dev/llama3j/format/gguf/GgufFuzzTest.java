@@ -123,7 +123,7 @@ class GgufFuzzTest {
     }
 
     /** Reads the first and last row of every matrix and one dot product, as inference would. */
-    private static void exercise(LlamaWeights w) {
+    static void exercise(LlamaWeights w) {
         List<Matrix> ms = new ArrayList<>(List.of(w.tokenEmbeddings(), w.output()));
         for (LayerWeights l : w.layers()) {
             ms.addAll(List.of(l.wq(), l.wk(), l.wv(), l.wo(), l.w1(), l.w2(), l.w3()));
