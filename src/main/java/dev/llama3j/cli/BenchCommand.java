@@ -8,8 +8,8 @@ import dev.llama3j.LlamaException;
 import dev.llama3j.bench.ModelBenchmark;
 import dev.llama3j.format.ModelFiles;
 import dev.llama3j.model.LlamaWeights;
+import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tensor.Parallel;
-import dev.llama3j.tensor.kernel.Int8Activations;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -47,7 +47,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "md or json (default: ${DEFAULT-VALUE})")
     String output;
 
-    @Option(names = "--int8-activations", description = "decode with int8-quantized activations (see complete --help)")
+    @Option(names = "--exact", description = "float32 activations in every product (see complete --help)")
+    boolean exact;
+
+    /** Kept so that scripts written for it still run: int8 activations are now the default. */
+    @Option(names = "--int8-activations", hidden = true, description = "deprecated, no effect (the default)")
     boolean int8Activations;
 
     @Override
@@ -71,8 +75,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         int original = Parallel.threads();
-        Int8Activations.enable(int8Activations);
-        try (LlamaWeights w = ModelFiles.loadWeights(model)) {
+        try (LlamaWeights w = ModelFiles.loadWeights(model, exact ? Numerics.EXACT : Numerics.INT8)) {
             ModelBenchmark bench = new ModelBenchmark(w);
             long params = ModelBenchmark.parameterCount(w);
             long size = ModelBenchmark.tensorBytes(w);
@@ -106,7 +109,6 @@ final class BenchCommand implements Callable<Integer> {
             }
         } finally {
             Parallel.setThreads(original);
-            Int8Activations.enable(false);
         }
         return 0;
     }
@@ -122,7 +124,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private String backend() {
-        return int8Activations ? "CPU (Java, int8 act.)" : "CPU (Java)";
+        return exact ? "CPU (Java, exact)" : "CPU (Java)";
     }
 
     private String json(List<ModelBenchmark.Result> results, String type, long size, long params) throws Exception {
@@ -136,7 +138,7 @@ final class BenchCommand implements Callable<Integer> {
             o.put("model_size", size);
             o.put("model_n_params", params);
             o.put("n_threads", r.threads());
-            o.put("activations", int8Activations ? "int8" : "f32");
+            o.put("activations", exact ? "f32" : "int8");
             o.put("n_prompt", r.nPrompt());
             o.put("n_gen", r.nGen());
             o.put("test", r.test());

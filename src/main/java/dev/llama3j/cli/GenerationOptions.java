@@ -3,7 +3,7 @@ package dev.llama3j.cli;
 import dev.llama3j.LlamaException;
 import dev.llama3j.format.pth.Checklist;
 import dev.llama3j.generate.Llama;
-import dev.llama3j.tensor.kernel.Int8Activations;
+import dev.llama3j.tensor.Numerics;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
@@ -52,9 +52,13 @@ final class GenerationOptions {
             description = "print the load time and tokens/s on stderr (default: on)")
     boolean timing;
 
-    @Option(names = "--int8-activations", description = "decode with activations quantized to int8 blocks, as llama.cpp "
-            + "does: faster for Q4_0 weights, slower for Q8_0 and Q4_K; logits drift ~1e-2 relative from the float32 "
-            + "default")
+    @Option(names = "--exact", description = "float32 activations in every product: Meta's numbers. Without it, "
+            + "Q4_0 and Q8_0 weights decode with activations quantized to int8 blocks, as llama.cpp does (faster; "
+            + "logits drift ~1e-2 relative)")
+    boolean exact;
+
+    /** Kept so that scripts written for it still run: int8 activations are now the default. */
+    @Option(names = "--int8-activations", hidden = true, description = "deprecated, no effect (the default)")
     boolean int8Activations;
 
     /**
@@ -90,10 +94,13 @@ final class GenerationOptions {
         if (verify) {
             verifyChecklist();
         }
-        Int8Activations.enable(int8Activations);
-        Llama llama = Llama.build(ckptDir, tokenizerPath, maxSeqLen, batchSize, seed);
+        Llama llama = Llama.build(ckptDir, tokenizerPath, maxSeqLen, batchSize, seed, numerics());
         StartupClock.modelLoaded();
         return llama;
+    }
+
+    Numerics numerics() {
+        return exact ? Numerics.EXACT : Numerics.INT8;
     }
 
     /**

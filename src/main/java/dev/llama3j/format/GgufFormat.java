@@ -10,6 +10,8 @@ import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.tokenizer.vocab.GgufTokenizer;
 
 import java.io.IOException;
+import dev.llama3j.tensor.Numerics;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
@@ -29,8 +31,8 @@ final class GgufFormat implements ModelFormat {
     }
 
     @Override
-    public LlamaWeights loadWeights(Path path) {
-        return GgufModelLoader.load(path);
+    public LlamaWeights loadWeights(Path path, Numerics numerics) {
+        return GgufModelLoader.load(path, numerics);
     }
 
     @Override
@@ -55,11 +57,11 @@ final class GgufFormat implements ModelFormat {
     }
 
     @Override
-    public LoadedModel load(Path path, Path tokenizerPath) {
+    public LoadedModel load(Path path, Path tokenizerPath, Numerics numerics) {
         GgufFile file = GgufFile.open(path);
         try {
             ModelTokenizer tokenizer = tokenizer(file, tokenizerPath);
-            return new LoadedModel(GgufModelLoader.load(file), tokenizer);
+            return new LoadedModel(GgufModelLoader.load(file, numerics), tokenizer);
         } catch (RuntimeException e) {
             file.close();
             throw e;

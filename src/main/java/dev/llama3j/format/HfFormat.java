@@ -6,6 +6,8 @@ import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.tokenizer.vocab.HfTokenizerJson;
 
 import java.nio.file.Files;
+import dev.llama3j.tensor.Numerics;
+
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -24,7 +26,7 @@ final class HfFormat implements ModelFormat {
     }
 
     @Override
-    public LlamaWeights loadWeights(Path path) {
+    public LlamaWeights loadWeights(Path path, Numerics numerics) {
         return HfModelLoader.load(path);
     }
 

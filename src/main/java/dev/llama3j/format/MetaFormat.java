@@ -7,6 +7,8 @@ import dev.llama3j.model.LlamaWeights;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import dev.llama3j.tensor.Numerics;
+
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
@@ -25,7 +27,7 @@ final class MetaFormat implements ModelFormat {
     }
 
     @Override
-    public LlamaWeights loadWeights(Path path) {
+    public LlamaWeights loadWeights(Path path, Numerics numerics) {
         return MetaCheckpointLoader.load(path);
     }
 

@@ -3,6 +3,7 @@ package dev.llama3j.format;
 import dev.llama3j.LlamaException;
 import dev.llama3j.format.gguf.GgufFile;
 import dev.llama3j.model.LlamaWeights;
+import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tokenizer.SpecialTokenNames;
 import dev.llama3j.tokenizer.Tokenizer;
 import dev.llama3j.tokenizer.vocab.GgufTokenizer;
@@ -61,8 +62,13 @@ public final class ModelFiles {
         throw new LlamaException(path + ": not a model (expected a GGUF file or a checkpoint directory)");
     }
 
+    /** The weights with float32 activations ({@link Numerics#EXACT}). */
     public static LlamaWeights loadWeights(Path path) {
-        return format(path).loadWeights(path);
+        return loadWeights(path, Numerics.EXACT);
+    }
+
+    public static LlamaWeights loadWeights(Path path, Numerics numerics) {
+        return format(path).loadWeights(path, numerics);
     }
 
     /**
@@ -107,8 +113,8 @@ public final class ModelFiles {
     }
 
     /** Weights and tokenizer, a GGUF file parsed once for both. */
-    public static LoadedModel load(Path modelPath, Path tokenizerPath) {
-        return format(modelPath).load(modelPath, tokenizerPath);
+    public static LoadedModel load(Path modelPath, Path tokenizerPath, Numerics numerics) {
+        return format(modelPath).load(modelPath, tokenizerPath, numerics);
     }
 
     /**

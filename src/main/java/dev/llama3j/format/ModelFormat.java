@@ -4,6 +4,8 @@ import dev.llama3j.format.ModelFiles.LoadedModel;
 import dev.llama3j.format.ModelFiles.ModelTokenizer;
 import dev.llama3j.model.LlamaWeights;
 
+import dev.llama3j.tensor.Numerics;
+
 import java.nio.file.Path;
 import java.util.Set;
 
@@ -18,7 +20,8 @@ interface ModelFormat {
     /** Whether the existing {@code path} holds a model in this format. */
     boolean detect(Path path);
 
-    LlamaWeights loadWeights(Path path);
+    /** The weights; {@code numerics} matters only for the quantized types that have int8 products. */
+    LlamaWeights loadWeights(Path path, Numerics numerics);
 
     /** The model's own tokenizer, with the stop tokens its tokenizer file names. */
     ModelTokenizer loadTokenizer(Path path);
@@ -34,8 +37,8 @@ interface ModelFormat {
     }
 
     /** Weights and tokenizer; a format that parses one file for both overrides this to parse it once. */
-    default LoadedModel load(Path path, Path tokenizerPath) {
+    default LoadedModel load(Path path, Path tokenizerPath, Numerics numerics) {
         ModelTokenizer tokenizer = tokenizer(path, tokenizerPath);
-        return new LoadedModel(loadWeights(path), tokenizer);
+        return new LoadedModel(loadWeights(path, numerics), tokenizer);
     }
 }

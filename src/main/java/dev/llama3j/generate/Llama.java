@@ -6,6 +6,7 @@ import dev.llama3j.chat.Message;
 import dev.llama3j.format.ModelFiles;
 import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.model.Transformer;
+import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tokenizer.Tokenizer;
 
 import java.nio.file.Path;
@@ -57,11 +58,17 @@ public final class Llama implements AutoCloseable {
      * @param seed          the sampling seed: the same seed gives the same output
      */
     public static Llama build(Path modelPath, Path tokenizerPath, int maxSeqLen, int maxBatchSize, long seed) {
+        return build(modelPath, tokenizerPath, maxSeqLen, maxBatchSize, seed, Numerics.EXACT);
+    }
+
+    /** {@link #build(Path, Path, int, int, long)} with the given numerics (see {@link Numerics}). */
+    public static Llama build(Path modelPath, Path tokenizerPath, int maxSeqLen, int maxBatchSize, long seed,
+                              Numerics numerics) {
         long t0 = System.nanoTime();
         if (maxBatchSize < 1) {
             throw new LlamaException("max_batch_size must be >= 1, got " + maxBatchSize);
         }
-        ModelFiles.LoadedModel loaded = ModelFiles.load(modelPath, tokenizerPath);
+        ModelFiles.LoadedModel loaded = ModelFiles.load(modelPath, tokenizerPath, numerics);
         LlamaWeights weights = loaded.weights();
         try {
             int limit = Math.max(LLAMA3_MAX_SEQ_LEN, weights.config().contextLength());

@@ -15,10 +15,21 @@ public final class DenseMatrix implements Matrix {
     private final int rows;
     private final int cols;
     private final long rowBytes;
+    private final boolean int8;
     private final RowSlices slices = this::unpack;
 
+    /** A matrix with float32 activations. */
     public DenseMatrix(String name, DType type, MemorySegment data, int rows, int cols) {
+        this(name, type, data, rows, cols, false);
+    }
+
+    /**
+     * With {@code int8}, and a type whose kernel has an integer dot ({@link RowKernel#hasInt8Dot}), matrix-vector
+     * products take int8 activations ({@link #takesInt8}).
+     */
+    public DenseMatrix(String name, DType type, MemorySegment data, int rows, int cols, boolean int8) {
         this.name = name;
+        this.int8 = int8 && type.kernel().hasInt8Dot();
         this.type = type;
         this.kernel = type.kernel();
         this.data = data;
@@ -68,17 +79,23 @@ public final class DenseMatrix implements Matrix {
         kernel.dequantize(data, row * rowBytes, dst, dstOff, cols);
     }
 
-    /**
-     * One {@link RowKernel#prepare} of {@code x} serves every row; with int8 activations turned on
-     * ({@link Int8Activations#enable}) and a type that has them, one quantization of {@code x} does.
-     */
+    @Override
+    public boolean takesInt8() {
+        return int8;
+    }
+
+    @Override
+    public void matvec(Int8Activations x, float[] out, int outOff, int rowStart, int rowEnd) {
+        for (int r = rowStart; r < rowEnd; r++) {
+            out[outOff + r] = kernel.dot(data, r * rowBytes, x, cols);
+        }
+    }
+
+    /** One {@link RowKernel#prepare} of {@code x}, or one int8 quantization where {@link #takesInt8}, serves every row. */
     @Override
     public void matvec(float[] x, int xOff, float[] out, int outOff, int rowStart, int rowEnd) {
-        if (kernel.hasInt8Dot() && Int8Activations.enabled()) {
-            Int8Activations quantized = Int8Activations.quantize(x, xOff, cols);
-            for (int r = rowStart; r < rowEnd; r++) {
-                out[outOff + r] = kernel.dot(data, r * rowBytes, quantized, cols);
-            }
+        if (int8) {
+            matvec(Int8Activations.quantize(x, xOff, cols), out, outOff, rowStart, rowEnd);
             return;
         }
         float[] prepared = kernel.prepare(x, xOff, cols);

@@ -1,5 +1,6 @@
 package dev.llama3j.tensor;
 
+import dev.llama3j.tensor.kernel.Int8Activations;
 import dev.llama3j.tensor.kernel.RowSlices;
 import dev.llama3j.tensor.kernel.TileMatmul;
 
@@ -31,6 +32,20 @@ public interface Matrix {
         for (int r = rowStart; r < rowEnd; r++) {
             out[outOff + r] = dot(r, x, xOff);
         }
+    }
+
+    /**
+     * Whether this matrix's matrix-vector products take activations quantized to int8 blocks
+     * ({@link Int8Activations}): then callers quantize a vector once and pass it to
+     * {@link #matvec(Int8Activations, float[], int, int, int)} for every range of rows.
+     */
+    default boolean takesInt8() {
+        return false;
+    }
+
+    /** {@link #matvec(float[], int, float[], int, int, int)} of the quantized vector; only where {@link #takesInt8}. */
+    default void matvec(Int8Activations x, float[] out, int outOff, int rowStart, int rowEnd) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no int8 product");
     }
 
     /**

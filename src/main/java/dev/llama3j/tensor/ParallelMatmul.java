@@ -1,5 +1,6 @@
 package dev.llama3j.tensor;
 
+import dev.llama3j.tensor.kernel.Int8Activations;
 import dev.llama3j.tensor.kernel.RowSlices;
 import dev.llama3j.tensor.kernel.ScratchFloats;
 import dev.llama3j.tensor.kernel.TileMatmul;
@@ -12,8 +13,13 @@ import dev.llama3j.tensor.kernel.TileMatmul;
 public final class ParallelMatmul {
     private ParallelMatmul() {}
 
-    /** {@code out = m * x} with rows split across threads. */
+    /** {@code out = m * x} with rows split across threads (x quantized once first where m takes int8). */
     public static void matvec(Matrix m, float[] x, float[] out) {
+        if (m.takesInt8()) {
+            Int8Activations q = Int8Activations.quantize(x, 0, m.cols());
+            Parallel.forRange(m.rows(), (s, e) -> m.matvec(q, out, 0, s, e));
+            return;
+        }
         Parallel.forRange(m.rows(), (s, e) -> m.matvec(x, 0, out, 0, s, e));
     }
 
@@ -36,12 +42,16 @@ public final class ParallelMatmul {
         int[] starts = rowStarts(ms);
         RowSlices[] slices = n > 1 ? slices(ms) : null;
         if (slices == null) {
+            // one quantization of x for all the threads, where a matrix takes int8 (its buffer is this thread's)
+            Int8Activations q = n == 1 && takesInt8(ms) ? Int8Activations.quantize(x, 0, ms[0].cols()) : null;
             Parallel.forRange(starts[ms.length], n == 1 ? 1 : TileMatmul.ROWS, (s, e) -> {
                 for (int i = 0; i < ms.length; i++) {
                     int from = Math.max(s, starts[i]) - starts[i];
                     int to = Math.min(e, starts[i + 1]) - starts[i];
                     if (from < to) {
-                        if (n == 1) {
+                        if (n == 1 && ms[i].takesInt8()) {
+                            ms[i].matvec(q, outs[i], 0, from, to);
+                        } else if (n == 1) {
                             ms[i].matvec(x, 0, outs[i], 0, from, to);
                         } else {
                             ms[i].matmul(x, n, outs[i], from, to);
@@ -82,6 +92,15 @@ public final class ParallelMatmul {
         }
         Parallel.forRange(m.rows(), TileMatmul.blockRows(n),
                 (s, e) -> TileMatmul.multiply(slices, m.cols(), acts, 0, n, out, m.rows(), s, e));
+    }
+
+    private static boolean takesInt8(Matrix[] ms) {
+        for (Matrix m : ms) {
+            if (m.takesInt8()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Whether {@link #matmulToPacked} and {@link #matmulPacked} take these matrices. */

@@ -53,12 +53,17 @@ public record Tensor(String name, DType type, long[] shape, MemorySegment data) 
         return (int) d;
     }
 
-    /** This 2-D tensor as a matrix computed in place. */
+    /** This 2-D tensor as a matrix computed in place, with float32 activations. */
     public Matrix asMatrix() {
+        return asMatrix(Numerics.EXACT);
+    }
+
+    /** This 2-D tensor as a matrix with the given numerics ({@link Numerics#matrix}). */
+    public Matrix asMatrix(Numerics numerics) {
         if (shape.length != 2) {
             throw new LlamaException("tensor " + name + ": expected 2 dimensions, got " + Arrays.toString(shape));
         }
-        return new DenseMatrix(name, type, data, dim(0), dim(1));
+        return numerics.matrix(name, type, data, dim(0), dim(1));
     }
 
     /** This tensor's elements as floats on the heap; only for small tensors such as norm weights. */

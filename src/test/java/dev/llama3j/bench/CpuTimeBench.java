@@ -2,8 +2,9 @@ package dev.llama3j.bench;
 
 import dev.llama3j.tensor.DType;
 import dev.llama3j.tensor.DenseMatrix;
+import dev.llama3j.tensor.Matrix;
+import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tensor.RandomWeights;
-import dev.llama3j.tensor.kernel.Int8Activations;
 
 import java.lang.foreign.Arena;
 import java.lang.management.ManagementFactory;
@@ -21,7 +22,7 @@ import java.util.Random;
  *   matvec 2048x2048 F32,Q8_0,Q4_0     # or: matmul 64 F32,Q4_K  (a 2048x2048 matrix times 64 vectors)
  *                                      # or: matmul 512 F16 2048x8192  (another shape)
  * </pre>
- * A type written {@code Q8_0:int8} runs its matvec with {@link Int8Activations} turned on, for a float-vs-int8
+ * A type written {@code Q8_0:int8} runs its matvec with int8 activations ({@link Numerics#INT8}, Q4_0 repacked), for a float-vs-int8
  * comparison in one run ({@code matvec 2048x8192 Q8_0,Q8_0:int8,Q4_0,Q4_0:int8}).
  * <pre>
  * </pre>
@@ -39,10 +40,8 @@ public final class CpuTimeBench {
         for (String type : types) {
             boolean int8 = type.endsWith(":int8");
             DType t = DType.valueOf(int8 ? type.substring(0, type.length() - 5) : type);
-            Int8Activations.enable(int8);
             String matmulShape = args.length > 3 ? args[3] : "2048x2048";
-            double rate = matvec ? matvec(t, args[1]) : matmul(t, Integer.parseInt(args[1]), matmulShape);
-            Int8Activations.enable(false);
+            double rate = matvec ? matvec(t, args[1], int8 ? Numerics.INT8 : Numerics.EXACT) : matmul(t, Integer.parseInt(args[1]), matmulShape);
             if (type.equals("F32")) {
                 f32 = rate;
             }
@@ -51,17 +50,22 @@ public final class CpuTimeBench {
         }
     }
 
-    private static double matvec(DType t, String shape) {
+    private static double matvec(DType t, String shape, Numerics numerics) {
         String[] rc = shape.split("x");
         int rows = Integer.parseInt(rc[0]);
         int cols = Integer.parseInt(rc[1]);
         try (Arena arena = Arena.ofConfined()) {
             Random rnd = new Random(42);
-            DenseMatrix m = RandomWeights.matrix(arena, t, rows, cols, rnd);
+            DenseMatrix dense = RandomWeights.matrix(arena, t, rows, cols, rnd);
+            Matrix m = numerics == Numerics.INT8 ? new DenseMatrix("w", t, dense.data(), rows, cols, true) : dense;
+            if (t == DType.Q4_0 && numerics == Numerics.INT8) {
+                m = Numerics.INT8.matrix("w", t, dense.data(), rows, cols);
+            }
             float[] x = RandomWeights.gaussian(cols, rnd);
             float[] out = new float[rows];
-            double seconds = medianSeconds(() -> m.matvec(x, 0, out, 0, 0, rows));
-            return m.byteSize() / seconds / 1e9;
+            Matrix product = m;
+            double seconds = medianSeconds(() -> product.matvec(x, 0, out, 0, 0, rows));
+            return dense.byteSize() / seconds / 1e9;
         }
     }
 

@@ -36,18 +36,18 @@ class BenchCommandTest {
     @Test
     void markdownTableLinesUp() {
         CliRunner.Run run = CliRunner.run("bench", "-m", model(), "-p", "8,64", "-n", "2", "-t", "1,2", "-r", "3",
-                "--int8-activations");
+                "--exact");
         assertThat(run.exit()).as(run.stderr()).isZero();
         List<String> lines = run.stdout().lines().toList();
         assertThat(lines).hasSize(2 + 3 * 2);
-        assertThat(lines.get(2)).contains("| CPU (Java, int8 act.) |");
+        assertThat(lines.get(2)).contains("| CPU (Java, exact) |");
         List<Integer> bars = bars(lines.get(0));
         assertThat(bars).hasSize(8);
         for (String line : lines) {
             assertThat(bars(line)).as(line).isEqualTo(bars);
         }
         assertThat(lines.get(1)).isEqualTo("| ------------------------------ | ---------: | ---------: | "
-                + "--------------------- | ------: | --------------: | -------------------: |");
+                + "----------------- | ------: | --------------: | -------------------: |");
     }
 
     /** llama-bench's size and params cells switch to GiB and B at a gibibyte and a billion. */

@@ -92,6 +92,9 @@ class MainTest {
                 assertThat(joined).as(name(command)).contains(paragraph.replaceAll("\\s+", " "));
             }
             for (CommandLine.Model.OptionSpec option : sub.getCommandSpec().options()) {
+                if (option.hidden()) {
+                    continue;
+                }
                 assertThat(joined).as(name(command) + " " + option.longestName())
                         .contains(String.join(" ", option.description()));
             }

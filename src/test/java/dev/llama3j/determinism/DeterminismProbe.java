@@ -7,17 +7,19 @@ import dev.llama3j.model.ModelConfig;
 import dev.llama3j.model.RopeScaling;
 import dev.llama3j.model.Transformer;
 import dev.llama3j.tensor.DType;
+import dev.llama3j.tensor.DenseMatrix;
 import dev.llama3j.tensor.Exp;
 import dev.llama3j.tensor.Matrix;
+import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tensor.RandomWeights;
 import dev.llama3j.tensor.VectorMath;
-import dev.llama3j.tensor.kernel.Int8Activations;
 
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -82,12 +84,8 @@ public final class DeterminismProbe {
         float[] y = new float[5 * rows];
         m.matvec(x, 0, y, 0, 0, rows);
         out.put(t + ".matvec", crc(y));
-        Int8Activations.enable(true);
-        try {
-            m.matvec(x, cols, y, 0, 0, rows);
-        } finally {
-            Int8Activations.enable(false);
-        }
+        Matrix int8 = Numerics.INT8.matrix("int8", t, ((DenseMatrix) m).data(), rows, cols);
+        int8.matvec(x, cols, y, 0, 0, rows);
         out.put(t + ".matvecInt8", crc(y));
         m.matmul(x, 5, y, 0, rows);
         out.put(t + ".matmul", crc(y));
@@ -145,32 +143,45 @@ public final class DeterminismProbe {
         }
     }
 
-    /** Two layers of a small model (head size 64, two query heads per KV head) in Q4_0 and F16: a prompt, then decode steps. */
+    /**
+     * Two layers of a small model (head size 64, two query heads per KV head) in Q4_0 and F16: a prompt, then decode
+     * steps; and Q4_0 and Q8_0 with int8 activations, one sequence, so that decoding takes the integer products.
+     */
     private static void transformer(Arena arena, Map<String, Long> out) {
-        for (DType t : new DType[] {DType.Q4_0, DType.F16}) {
+        record Variant(DType type, Numerics numerics, int sequences) {}
+        for (Variant v : new Variant[] {new Variant(DType.Q4_0, Numerics.EXACT, 2), new Variant(DType.F16, Numerics.EXACT, 2),
+                new Variant(DType.Q4_0, Numerics.INT8, 1), new Variant(DType.Q8_0, Numerics.INT8, 1)}) {
+            DType t = v.type();
             Random rnd = new Random(9);
             ModelConfig c = new ModelConfig(128, 2, 2, 1, 64, 256, 1e-5f, 500000f, RopeScaling.LLAMA_3_1, 1024);
             List<LayerWeights> layers = new ArrayList<>();
             for (int l = 0; l < c.nLayers(); l++) {
-                layers.add(new LayerWeights(norm(c.dim(), rnd), RandomWeights.matrix(arena, t, c.dim(), c.dim(), rnd),
-                        RandomWeights.matrix(arena, t, c.kvDim(), c.dim(), rnd),
-                        RandomWeights.matrix(arena, t, c.kvDim(), c.dim(), rnd),
-                        RandomWeights.matrix(arena, t, c.dim(), c.dim(), rnd), norm(c.dim(), rnd),
-                        RandomWeights.matrix(arena, t, c.ffnDim(), c.dim(), rnd),
-                        RandomWeights.matrix(arena, t, c.dim(), c.ffnDim(), rnd),
-                        RandomWeights.matrix(arena, t, c.ffnDim(), c.dim(), rnd)));
+                layers.add(new LayerWeights(norm(c.dim(), rnd), matrix(arena, v.numerics(), t, c.dim(), c.dim(), rnd),
+                        matrix(arena, v.numerics(), t, c.kvDim(), c.dim(), rnd),
+                        matrix(arena, v.numerics(), t, c.kvDim(), c.dim(), rnd),
+                        matrix(arena, v.numerics(), t, c.dim(), c.dim(), rnd), norm(c.dim(), rnd),
+                        matrix(arena, v.numerics(), t, c.ffnDim(), c.dim(), rnd),
+                        matrix(arena, v.numerics(), t, c.dim(), c.ffnDim(), rnd),
+                        matrix(arena, v.numerics(), t, c.ffnDim(), c.dim(), rnd)));
             }
-            LlamaWeights w = new LlamaWeights(c, RandomWeights.matrix(arena, t, c.vocabSize(), c.dim(), rnd), layers,
-                    norm(c.dim(), rnd), RandomWeights.matrix(arena, t, c.vocabSize(), c.dim(), rnd), null, null);
+            LlamaWeights w = new LlamaWeights(c, matrix(arena, v.numerics(), t, c.vocabSize(), c.dim(), rnd), layers,
+                    norm(c.dim(), rnd), matrix(arena, v.numerics(), t, c.vocabSize(), c.dim(), rnd), null, null);
             Transformer model = new Transformer(w, 2, 64);
             int[][] prompt = {{1, 5, 9, 13, 17, 21, 25, 29, 33}, {2, 4, 6, 8, 10, 12, 14, 16, 18}};
+            prompt = Arrays.copyOf(prompt, v.sequences());
             CRC32 crc = new CRC32();
             update(crc, model.forward(prompt, 0, true));
             for (int step = 0; step < 2; step++) {
-                update(crc, model.forward(new int[][] {{40 + step}, {50 + step}}, prompt[0].length + step, false));
+                int[][] next = Arrays.copyOf(new int[][] {{40 + step}, {50 + step}}, v.sequences());
+                update(crc, model.forward(next, prompt[0].length + step, false));
             }
-            out.put("Transformer." + t, crc.getValue());
+            out.put("Transformer." + t + (v.numerics() == Numerics.INT8 ? ".int8" : ""), crc.getValue());
         }
+    }
+
+    private static Matrix matrix(Arena arena, Numerics numerics, DType t, int rows, int cols, Random rnd) {
+        DenseMatrix m = RandomWeights.matrix(arena, t, rows, cols, rnd);
+        return numerics.matrix(m.name(), t, m.data(), rows, cols);
     }
 
     private static float[] norm(int n, Random rnd) {

@@ -5,6 +5,7 @@ import dev.llama3j.model.LayerWeights;
 import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.model.ModelConfig;
 import dev.llama3j.tensor.Matrix;
+import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tensor.Tensor;
 
 import java.nio.file.Path;
@@ -23,19 +24,32 @@ public final class GgufModelLoader {
 
     private GgufModelLoader() {}
 
-    /** Opens {@code path} and loads it; the returned weights own (and close) the file. */
+    /** Opens {@code path} and loads it with float32 activations; the returned weights own (and close) the file. */
     public static LlamaWeights load(Path path) {
+        return load(path, Numerics.EXACT);
+    }
+
+    /** Opens {@code path} and loads it; the returned weights own (and close) the file. */
+    public static LlamaWeights load(Path path, Numerics numerics) {
         GgufFile file = GgufFile.open(path);
         try {
-            return load(file);
+            return load(file, numerics);
         } catch (RuntimeException e) {
             file.close();
             throw e;
         }
     }
 
-    /** The model in {@code file}; the returned weights own the file and close it. */
+    /** The model in {@code file} with float32 activations; the returned weights own the file and close it. */
     public static LlamaWeights load(GgufFile file) {
+        return load(file, Numerics.EXACT);
+    }
+
+    /**
+     * The model in {@code file}; the returned weights own the file and close it. With {@link Numerics#INT8} the Q4_0
+     * matrices are repacked into memory of their own ({@link Matrix#takesInt8}).
+     */
+    public static LlamaWeights load(GgufFile file, Numerics numerics) {
         GgufMetadata meta = file.metadata();
         String arch = meta.getString("general.architecture");
         if (!arch.equals("llama")) {
@@ -51,9 +65,9 @@ public final class GgufModelLoader {
         int kvDim = config.kvDim();
         int ffn = config.ffnDim();
 
-        Matrix embeddings = matrix(file, "token_embd.weight", config.vocabSize(), dim);
+        Matrix embeddings = matrix(file, numerics, "token_embd.weight", config.vocabSize(), dim);
         Matrix output = file.hasTensor("output.weight")
-                ? matrix(file, "output.weight", config.vocabSize(), dim)
+                ? matrix(file, numerics, "output.weight", config.vocabSize(), dim)
                 : embeddings;   // tied embeddings
         float[] norm = vector(file, "output_norm.weight", dim);
 
@@ -67,14 +81,14 @@ public final class GgufModelLoader {
             String p = "blk." + i + ".";
             layers.add(new LayerWeights(
                     vector(file, p + "attn_norm.weight", dim),
-                    matrix(file, p + "attn_q.weight", dim, dim),
-                    matrix(file, p + "attn_k.weight", kvDim, dim),
-                    matrix(file, p + "attn_v.weight", kvDim, dim),
-                    matrix(file, p + "attn_output.weight", dim, dim),
+                    matrix(file, numerics, p + "attn_q.weight", dim, dim),
+                    matrix(file, numerics, p + "attn_k.weight", kvDim, dim),
+                    matrix(file, numerics, p + "attn_v.weight", kvDim, dim),
+                    matrix(file, numerics, p + "attn_output.weight", dim, dim),
                     vector(file, p + "ffn_norm.weight", dim),
-                    matrix(file, p + "ffn_gate.weight", ffn, dim),
-                    matrix(file, p + "ffn_down.weight", dim, ffn),
-                    matrix(file, p + "ffn_up.weight", ffn, dim)));
+                    matrix(file, numerics, p + "ffn_gate.weight", ffn, dim),
+                    matrix(file, numerics, p + "ffn_down.weight", dim, ffn),
+                    matrix(file, numerics, p + "ffn_up.weight", ffn, dim)));
         }
         float[] ropeFreqDivisors = file.hasTensor("rope_freqs.weight")
                 ? vector(file, "rope_freqs.weight", config.headDim() / 2)
@@ -108,8 +122,8 @@ public final class GgufModelLoader {
         return config;
     }
 
-    private static Matrix matrix(GgufFile file, String name, int rows, int cols) {
-        return checked(file, name, rows, cols).asMatrix();
+    private static Matrix matrix(GgufFile file, Numerics numerics, String name, int rows, int cols) {
+        return checked(file, name, rows, cols).asMatrix(numerics);
     }
 
     private static float[] vector(GgufFile file, String name, int length) {

@@ -17,39 +17,37 @@ import static dev.llama3j.tensor.kernel.QuantBits.I8;
  *
  * <p>This trades exactness for speed: each activation carries a relative error up to 1/254 of its block's largest
  * magnitude, so logits drift by about 1e-2 relative from the float32 path, beyond the quantized fixtures' 1e-3
- * tolerance. It is therefore opt-in ({@link #enable}); the default decode path keeps float32 activations.
+ * tolerance. A model chooses it at load ({@code tensor.Numerics}); the exact numerics keep float32 activations.
  *
- * <p>An instance is a per-thread buffer ({@link #quantize}), valid until the next quantize on the same thread.
+ * <p>An instance is a per-thread buffer ({@link #quantize}), valid until the next quantize on the same thread;
+ * other threads may read it meanwhile (one quantization serves every thread of a product).
  */
 public final class Int8Activations {
     /** Activation quants, in element order. */
     short[] q = new short[0];
     /** Per block of 32: the scale d. */
     float[] d = new float[0];
-    /**
-     * Per block of 32, 8 int lanes: lane i holds {@code 8 * (q[2i] + q[2i+1] + q[16+2i] + q[17+2i])}, what a Q4_0
-     * block's {@code -8} offset takes from lane i of its pair-reduced products.
-     */
-    int[] q4Offsets = new int[0];
     /** Per block of 32: {@code d * sum(q)}, the scaled activation sum that a K-quant sub-block's min multiplies. */
     float[] scaledSums = new float[0];
+    /**
+     * The quants in {@link Q4_0Repacked}'s nibble order: 4 runs of n/4, where run k holds at {@code 8b + i} the
+     * quant that 16-bit lane i of block b meets at nibble position k: element 2i, 2i+16, 2i+1, 2i+17 of the block.
+     */
+    short[] nibbleLanes = new short[0];
+    /**
+     * Per pair of those lanes (4 per block): 8 times the sum of the 8 quants the pair's products take, what Q4_0's
+     * {@code -8} takes from the pair's integer sum.
+     */
+    int[] nibbleOffsets = new int[0];
+    /** Per pair of those lanes: the block's scale d. */
+    float[] laneScales = new float[0];
 
     /** 8 shorts: one int vector ({@link QuantBits#I8}) narrowed. */
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
 
-    private static volatile boolean enabled;
     private static final ThreadLocal<Int8Activations> BUFFER = ThreadLocal.withInitial(Int8Activations::new);
 
     private Int8Activations() {}
-
-    /** Turns int8 activations on or off for every later matrix-vector product of the kernels that have them. */
-    public static void enable(boolean on) {
-        enabled = on;
-    }
-
-    public static boolean enabled() {
-        return enabled;
-    }
 
     /** {@code x[xOff .. xOff + n)} quantized into this thread's buffer; n is a multiple of 32. */
     public static Int8Activations quantize(float[] x, int xOff, int n) {
@@ -68,16 +66,7 @@ public final class Int8Activations {
         return d[b];
     }
 
-    /**
-     * Adjacent pairs of 16-bit lanes summed into 8 int lanes. Adding the lanes shifted left by 16 puts the pair sum
-     * in the high half (3 ops): exact only while every pair sum fits in 16 bits, as it does for Q4_0's 4-bit quants.
-     */
-    static IntVector pairSumsSmall(ShortVector lanes) {
-        IntVector p = lanes.reinterpretAsInts();
-        return p.add(p.lanewise(VectorOperators.LSHL, 16)).lanewise(VectorOperators.ASHR, 16);
-    }
-
-    /** {@link #pairSumsSmall} for any 16-bit lanes: both halves sign-extended, then added (4 ops). */
+    /** Adjacent pairs of 16-bit lanes summed into 8 int lanes, for any 16-bit lanes: both halves sign-extended, then added (4 ops). */
     static IntVector pairSums(ShortVector lanes) {
         IntVector p = lanes.reinterpretAsInts();
         return p.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
@@ -92,8 +81,10 @@ public final class Int8Activations {
         if (q.length < n) {
             q = new short[n];
             d = new float[n / 32];
-            q4Offsets = new int[n / 4];
             scaledSums = new float[n / 32];
+            nibbleLanes = new short[n];
+            nibbleOffsets = new int[n / 8];
+            laneScales = new float[n / 8];
         }
         FloatVector half = FloatVector.broadcast(F8, 0.5f);
         IntVector one = IntVector.broadcast(I8, 1);
@@ -118,10 +109,27 @@ public final class Int8Activations {
             q2.convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoArray(q, at + 16);
             q3.convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoArray(q, at + 24);
             scaledSums[b] = scale * q0.add(q1).add(q2.add(q3)).reduceLanes(VectorOperators.ADD);
-            for (int i = 0; i < 8; i++) {
-                int e = at + 2 * i;
-                q4Offsets[8 * b + i] = 8 * (q[e] + q[e + 1] + q[e + 16] + q[e + 17]);
+            fillNibbleLanes(b, n / 4);
+        }
+    }
+
+    /** Block b of {@link #nibbleLanes}, {@link #nibbleOffsets} and {@link #laneScales}, from its quants. */
+    private void fillNibbleLanes(int b, int quarter) {
+        int at = 32 * b;
+        for (int i = 0; i < 8; i++) {
+            int lane = 8 * b + i;
+            nibbleLanes[lane] = q[at + 2 * i];
+            nibbleLanes[quarter + lane] = q[at + 2 * i + 16];
+            nibbleLanes[2 * quarter + lane] = q[at + 2 * i + 1];
+            nibbleLanes[3 * quarter + lane] = q[at + 2 * i + 17];
+        }
+        for (int m = 0; m < 4; m++) {
+            int sum = 0;
+            for (int j = 0; j < 4; j++) {
+                sum += q[at + 4 * m + j] + q[at + 16 + 4 * m + j];
             }
+            nibbleOffsets[4 * b + m] = 8 * sum;
+            laneScales[4 * b + m] = d[b];
         }
     }
 

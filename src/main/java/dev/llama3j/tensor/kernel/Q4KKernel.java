@@ -272,7 +272,7 @@ public final class Q4KKernel extends QuantKernel {
             even = low.fma(FloatVector.broadcast(F8, scales.lane(6)), even);
             odd = high.fma(FloatVector.broadcast(F8, scales.lane(7)), odd);
         }
-        return Vectors.sum(even.add(odd));
+        return Vectors.sum8(even.add(odd));
     }
 
     /**
@@ -329,7 +329,7 @@ public final class Q4KKernel extends QuantKernel {
                 ShortVector high = q0.lanewise(LSHR, 4).and(low4).mul(ShortVector.fromArray(S16, xq, xb + 32))
                         .add(q1.lanewise(LSHR, 4).and(low4).mul(ShortVector.fromArray(S16, xq, xb + 48)));
                 int xBlock = xb / 32;
-                // Int8Activations.pairSumsSmall spelled out: this method is past C2's inlining budget
+                // adjacent 16-bit lanes summed into 32 bits (high + low, exact: the sums fit in 16 bits)
                 IntVector l = low.reinterpretAsInts();
                 IntVector h = high.reinterpretAsInts();
                 l = l.add(l.lanewise(LSHL, 16)).lanewise(ASHR, 16);
@@ -338,6 +338,6 @@ public final class Q4KKernel extends QuantKernel {
                 sum = ((FloatVector) h.convert(I2F, 0)).fma(FloatVector.broadcast(F8, scales[2 * k + 1] * xd[xBlock + 1]), sum);
             }
         }
-        return Vectors.sum(sum.sub(minTerms));
+        return Vectors.sum8(sum.sub(minTerms));
     }
 }

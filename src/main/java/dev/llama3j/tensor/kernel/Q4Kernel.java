@@ -167,36 +167,6 @@ public final class Q4Kernel extends QuantKernel {
             }
             sum = acc.fma(FloatVector.broadcast(F8, QuantBits.f16(w, block)), sum);
         }
-        return Vectors.sum(sum.add(mins));
-    }
-
-    /** Q4_0 only: Q4_1's min would need the float sums of x as well. */
-    @Override
-    public boolean hasInt8Dot() {
-        return !hasMin;
-    }
-
-    /**
-     * The block's 16 bytes widened to 16-bit lanes: the low nibbles meet activations 0-15, the high nibbles 16-31
-     * (|q x| <= 15 * 127: a lane's two products and the pair of lanes summed next fit in 16 bits). The {@code -8}
-     * comes off the pair sums as a prepared offset.
-     */
-    @Override
-    public float dot(MemorySegment w, long off, Int8Activations x, int n) {
-        short[] xq = x.q;
-        float[] xd = x.d;
-        int[] offsets = x.q4Offsets;
-        ShortVector low4 = ShortVector.broadcast(S16, (short) 0x0F); // in a register, see dot above
-        FloatVector sum = FloatVector.zero(F8);
-        for (int b = 0; b < n / 32; b++) {
-            long block = off + 18L * b;
-            ShortVector q = (ShortVector) QuantBits.load(w, block + 2).convertShape(B2S, S16, 0);
-            ShortVector p = q.and(low4).mul(ShortVector.fromArray(S16, xq, 32 * b))
-                    .add(q.lanewise(LSHR, 4).and(low4).mul(ShortVector.fromArray(S16, xq, 32 * b + 16)));
-            IntVector s = Int8Activations.pairSumsSmall(p).sub(IntVector.fromArray(QuantBits.I8, offsets, 8 * b));
-            float scale = QuantBits.f16(w, block) * xd[b];
-            sum = ((FloatVector) s.convert(I2F, 0)).fma(FloatVector.broadcast(F8, scale), sum);
-        }
-        return Vectors.sum(sum);
+        return Vectors.sum8(sum.add(mins));
     }
 }

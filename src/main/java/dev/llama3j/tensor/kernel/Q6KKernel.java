@@ -208,7 +208,7 @@ public final class Q6KKernel extends QuantKernel {
             c = ((FloatVector) q.lanewise(LSHR, 24).convert(I2F, 0)).fma(FloatVector.fromArray(F8, p, xc + 120), c);
             odd = c.fma(s.rearrange(PAIR[3]), odd);
         }
-        return Vectors.sum(even.add(odd));
+        return Vectors.sum8(even.add(odd));
     }
 
     /** Chunk m's scales from the half's 8: scale 2m in lanes 0-3, scale 2m+1 in lanes 4-7. */

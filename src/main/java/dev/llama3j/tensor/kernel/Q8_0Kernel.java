@@ -139,8 +139,8 @@ public final class Q8_0Kernel extends QuantKernel {
             sumA = accA.fma(FloatVector.broadcast(F8, QuantBits.f16(w, blockA)), sumA);
             sumB = accB.fma(FloatVector.broadcast(F8, QuantBits.f16(w, blockB)), sumB);
         }
-        out[outA] = Vectors.sum(sumA);
-        out[outB] = Vectors.sum(sumB);
+        out[outA] = Vectors.sum8(sumA);
+        out[outB] = Vectors.sum8(sumB);
     }
 
     @Override
@@ -166,6 +166,6 @@ public final class Q8_0Kernel extends QuantKernel {
             float scale = QuantBits.f16(w, block) * xd[b];
             sum = ((FloatVector) Int8Activations.pairSums(p).convert(I2F, 0)).fma(FloatVector.broadcast(F8, scale), sum);
         }
-        return Vectors.sum(sum);
+        return Vectors.sum8(sum);
     }
 }

@@ -79,12 +79,18 @@ public final class Vectors {
         return sumNarrow(v);
     }
 
-    private static float sum16(FloatVector v) {
-        return fold(fold(fold(fold(v, R16_8), R16_4), R16_2), R16_1).lane(0);
+    /**
+     * {@link #sum} of a 256-bit vector, for the kernels whose species is fixed at 256 bits: {@link #sum} dispatches
+     * on the vector's width, and a call site that sees two widths (those kernels and the {@link #F} ones on a
+     * 512-bit machine) fills the shared profile with both, after which C2 recompiled the kernels it had compiled
+     * for one of them slower (a 512-bit F32 product run first made the Q4_0 integer product 4x slower).
+     */
+    public static float sum8(FloatVector v) {
+        return fold(fold(fold(v, R8_4), R8_2), R8_1).lane(0);
     }
 
-    private static float sum8(FloatVector v) {
-        return fold(fold(fold(v, R8_4), R8_2), R8_1).lane(0);
+    private static float sum16(FloatVector v) {
+        return fold(fold(fold(fold(v, R16_8), R16_4), R16_2), R16_1).lane(0);
     }
 
     private static float sumNarrow(FloatVector v) {

@@ -2,8 +2,9 @@ package dev.llama3j.tensor.kernel;
 
 import dev.llama3j.tensor.DType;
 import dev.llama3j.tensor.DenseMatrix;
+import dev.llama3j.tensor.Matrix;
+import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tensor.RandomWeights;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -18,11 +19,6 @@ import static org.assertj.core.api.Assertions.within;
 
 /** ggml-style int8 activations: the quantization rule, and each integer dot against a scalar reference. */
 class Int8ActivationsTest {
-
-    @AfterEach
-    void off() {
-        Int8Activations.enable(false);
-    }
 
     @Test
     void blocksScaleByTheirLargestMagnitudeAndRoundHalfAwayFromZero() {
@@ -120,11 +116,11 @@ class Int8ActivationsTest {
         }
     }
 
-    /** Only the integer types ggml pairs with int8 activations have the path; the rest must say so. */
+    /** Only the in-place types with an integer path say so (Q4_0's is {@link Q4_0Repacked}, tested there). */
     @ParameterizedTest
     @EnumSource(DType.class)
-    void int8DotExistsForQ8_0Q4_0AndQ4_KOnly(DType t) {
-        assertThat(t.kernel().hasInt8Dot()).isEqualTo(t == DType.Q8_0 || t == DType.Q4_0 || t == DType.Q4_K);
+    void int8DotExistsForQ8_0AndQ4_KOnly(DType t) {
+        assertThat(t.kernel().hasInt8Dot()).isEqualTo(t == DType.Q8_0 || t == DType.Q4_K);
     }
 
     /**
@@ -133,7 +129,7 @@ class Int8ActivationsTest {
      * integers and doubles from the scalar quants, it may differ only by float rounding of the scaling and sums.
      */
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_K"})
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_K"})
     void int8DotIsTheScaledIntegerDotOfEachBlock(DType t) {
         QuantKernel k = (QuantKernel) t.kernel();
         Random rnd = new Random(11 + t.ordinal());
@@ -188,23 +184,32 @@ class Int8ActivationsTest {
         }
     }
 
-    /** The switch routes DenseMatrix.matvec through the int8 path, which stays close to the float32 one. */
+    /**
+     * With int8 numerics a matrix's products take the integer path (Q8_0 and Q4_K in place when asked, Q4_0
+     * repacked), which stays close to the float32 one; the exact numerics never take it.
+     */
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_K"})
-    void matvecUsesTheInt8PathOnlyWhenEnabled(DType t) {
+    void matvecUsesTheInt8PathOnlyWithInt8Numerics(DType t) {
         Random rnd = new Random(3);
-        try (Arena arena = Arena.ofConfined()) {
+        try (Arena arena = Arena.ofShared()) {
             DenseMatrix m = RandomWeights.matrix(arena, t, 64, 2048, rnd);
+            DenseMatrix int8 = new DenseMatrix("w", t, m.data(), 64, 2048, true);
+            Matrix fastMatrix = t == DType.Q4_0 ? Numerics.INT8.matrix("w", t, m.data(), 64, 2048) : int8;
+            assertThat(m.takesInt8()).isFalse();
+            assertThat(Numerics.EXACT.matrix("w", t, m.data(), 64, 2048).takesInt8()).isFalse();
+            assertThat(fastMatrix.takesInt8()).isTrue();
             float[] x = RandomWeights.gaussian(2048, rnd);
             float[] exact = new float[64];
             float[] fast = new float[64];
             m.matvec(x, 0, exact, 0, 0, 64);
-            Int8Activations.enable(true);
-            m.matvec(x, 0, fast, 0, 0, 64);
+            fastMatrix.matvec(x, 0, fast, 0, 0, 64);
             Int8Activations a = Int8Activations.quantize(x, 0, 2048);
             double rms = 0;
             for (int r = 0; r < 64; r++) {
-                assertThat(fast[r]).isEqualTo(t.kernel().dot(m.data(), r * t.bytesFor(2048), a, 2048));
+                float expected = t == DType.Q4_0 ? fastMatrix.dot(r, x, 0)
+                        : t.kernel().dot(m.data(), r * t.bytesFor(2048), a, 2048);
+                assertThat(fast[r]).isEqualTo(expected);
                 rms += (double) exact[r] * exact[r] / 64;
             }
             rms = Math.sqrt(rms);

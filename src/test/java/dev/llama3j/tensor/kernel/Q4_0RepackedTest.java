@@ -1,0 +1,162 @@
+package dev.llama3j.tensor.kernel;
+
+import dev.llama3j.tensor.DType;
+import dev.llama3j.tensor.DenseMatrix;
+import dev.llama3j.tensor.Matrix;
+import dev.llama3j.tensor.Numerics;
+import dev.llama3j.tensor.ParallelMatmul;
+import dev.llama3j.tensor.RandomWeights;
+import dev.llama3j.tensor.RepackedQ4_0Matrix;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/** Q4_0 repacked for integer products: against the scalar rule of the original blocks, at every row length. */
+class Q4_0RepackedTest {
+
+    /**
+     * The integer product of each block (quants from the original blocks by the scalar reader, activation quants),
+     * less 8 times the activations' sum, scaled by both scales: the kernel may differ only by float rounding of the
+     * scaling and of the sum over blocks.
+     */
+    @Test
+    void dotIsTheScaledIntegerDotOfEachBlock() {
+        Random rnd = new Random(5);
+        try (Arena arena = Arena.ofShared()) {
+            for (int cols : new int[] {32, 64, 96, 160, 2048, 8192}) {
+                int rows = 3;
+                DenseMatrix source = RandomWeights.matrix(arena, DType.Q4_0, rows, cols, rnd);
+                RepackedQ4_0Matrix m = RepackedQ4_0Matrix.of(source);
+                float[] x = RandomWeights.gaussian(cols, rnd);
+                Int8Activations a = Int8Activations.quantize(x, 0, cols);
+                float[] out = new float[rows];
+                m.matvec(a, out, 0, 0, rows);
+                for (int r = 0; r < rows; r++) {
+                    double expected = 0;
+                    double magnitude = 0;
+                    long rowOff = r * DType.Q4_0.bytesFor(cols);
+                    for (int b = 0; b < cols / 32; b++) {
+                        long block = rowOff + 18L * b;
+                        long integer = 0;
+                        long absolute = 0;
+                        for (int j = 0; j < 32; j++) {
+                            long q = Q4Kernel.Q4_0.quant(source.data(), block, j);
+                            integer += q * a.quant(32 * b + j);
+                            absolute += Math.abs(q * a.quant(32 * b + j));
+                        }
+                        double scale = (double) Q4Kernel.Q4_0.scale(source.data(), block, 0) * a.scale(b);
+                        expected += integer * scale;
+                        magnitude += absolute * Math.abs(scale);
+                    }
+                    assertThat((double) out[r]).as("cols %d row %d", cols, r)
+                            .isCloseTo(expected, within(1e-6 * magnitude + 1e-30));
+                }
+            }
+        }
+    }
+
+    /** The largest products, 15 * 127 and 0 * -127 in every lane, still fit the 16-bit lanes. */
+    @Test
+    void extremeQuantsDoNotOverflow() {
+        try (Arena arena = Arena.ofShared()) {
+            int cols = 256;
+            MemorySegment w = arena.allocate(DType.Q4_0.bytesFor(cols));
+            for (int b = 0; b < cols / 32; b++) {
+                w.set(ValueLayout.JAVA_SHORT_UNALIGNED, 18L * b, Float.floatToFloat16(1f));
+                for (int j = 0; j < 16; j++) {
+                    // low nibble 15 (weight 7), high nibble 0 (weight -8)
+                    w.set(ValueLayout.JAVA_BYTE, 18L * b + 2 + j, (byte) 0x0F);
+                }
+            }
+            float[] x = new float[cols];
+            for (int i = 0; i < cols; i++) {
+                x[i] = (i % 32) < 16 ? 127f : -127f;
+            }
+            RepackedQ4_0Matrix m = RepackedQ4_0Matrix.of(new DenseMatrix("w", DType.Q4_0, w, 1, cols));
+            float[] out = new float[1];
+            m.matvec(x, 0, out, 0, 0, 1);
+            // per block: 16 * 7 * 127 + 16 * -8 * -127
+            assertThat(out[0]).isEqualTo(8 * (16 * 7 * 127f + 16 * 8 * 127f));
+        }
+    }
+
+    /** Float slices and rows of the repacked matrix are the original blocks' scalar dequantization, bit for bit. */
+    @Test
+    void slicesAndRowsEqualTheOriginalDequantization() {
+        Random rnd = new Random(8);
+        try (Arena arena = Arena.ofShared()) {
+            int rows = 5;
+            int cols = 320;
+            DenseMatrix source = RandomWeights.matrix(arena, DType.Q4_0, rows, cols, rnd);
+            float[][] expected = new float[rows][cols];
+            for (int r = 0; r < rows; r++) {
+                source.row(r, expected[r], 0);
+            }
+            RepackedQ4_0Matrix m = RepackedQ4_0Matrix.of(source);
+            for (int r = 0; r < rows; r++) {
+                float[] row = new float[cols + 3];
+                m.row(r, row, 3);
+                assertThat(Arrays.copyOfRange(row, 3, cols + 3)).as("row %d", r).containsExactly(expected[r]);
+                float[] slice = new float[96];
+                m.slices().unpack(r, 64, 96, slice, 0);
+                assertThat(slice).containsExactly(Arrays.copyOfRange(expected[r], 64, 160));
+            }
+        }
+    }
+
+    /** The scalar reader of the repacked layout, the rows and the slices agree. */
+    @Test
+    void scalarDequantizeOfTheRepackedLayoutEqualsTheVectorUnpack() {
+        Random rnd = new Random(9);
+        try (Arena arena = Arena.ofShared()) {
+            int cols = 1024;
+            DenseMatrix source = RandomWeights.matrix(arena, DType.Q4_0, 1, cols, rnd);
+            MemorySegment repacked = arena.allocate(Q4_0Repacked.rowBytes(cols) + Q4_0Repacked.PADDING);
+            Q4_0Repacked.repack(source.data(), 0, repacked, 0, cols);
+            float[] scalar = new float[cols];
+            float[] vector = new float[cols];
+            Q4_0Repacked.dequantize(repacked, 0, cols, scalar, 0);
+            Q4_0Repacked.unpackFloats(repacked, 0, cols, 0, vector, 0, cols);
+            assertThat(vector).containsExactly(scalar);
+        }
+    }
+
+    /**
+     * Products split across threads (x quantized once for all of them) give the bits of the single-thread product,
+     * and the int8 result stays within the int8 rounding of the float32 one.
+     */
+    @Test
+    void parallelProductEqualsTheSingleThreadOneAndStaysNearFloat32() {
+        Random rnd = new Random(10);
+        try (Arena arena = Arena.ofShared()) {
+            int rows = 300;
+            int cols = 2048;
+            DenseMatrix source = RandomWeights.matrix(arena, DType.Q4_0, rows, cols, rnd);
+            float[] x = RandomWeights.gaussian(cols, rnd);
+            float[] exact = new float[rows];
+            source.matvec(x, 0, exact, 0, 0, rows);
+            Matrix m = Numerics.INT8.matrix("w", DType.Q4_0, source.data(), rows, cols);
+            assertThat(m).isInstanceOf(RepackedQ4_0Matrix.class);
+            float[] single = new float[rows];
+            m.matvec(x, 0, single, 0, 0, rows);
+            float[] parallel = new float[rows];
+            ParallelMatmul.matvec(m, x, parallel);
+            assertThat(parallel).containsExactly(single);
+            double rms = 0;
+            for (float e : exact) {
+                rms += (double) e * e / rows;
+            }
+            rms = Math.sqrt(rms);
+            for (int r = 0; r < rows; r++) {
+                assertThat((double) single[r]).isCloseTo(exact[r], within(0.05 * rms));
+            }
+        }
+    }
+}
