@@ -4,7 +4,6 @@ import dev.llama3j.tensor.kernel.Int8Activations;
 import dev.llama3j.tensor.kernel.Q4_0Repacked;
 import dev.llama3j.tensor.kernel.RowSlices;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -37,12 +36,13 @@ public final class RepackedQ4_0Matrix implements Matrix {
         int rows = source.rows();
         int cols = source.cols();
         long rowBytes = Q4_0Repacked.rowBytes(cols);
-        MemorySegment data = Arena.ofAuto().allocate(rowBytes * rows + Q4_0Repacked.PADDING, 64);
+        MemorySegment data = WeightMemory.allocate(rowBytes * rows + Q4_0Repacked.PADDING);
         MemorySegment src = source.data();
         long srcRowBytes = DType.Q4_0.bytesFor(cols);
         Parallel.RangeBody repack = (s, e) -> {
+            byte[] buffer = new byte[Q4_0Repacked.repackBufferBytes(cols)];
             for (int r = s; r < e; r++) {
-                Q4_0Repacked.repack(src, r * srcRowBytes, data, r * rowBytes, cols);
+                Q4_0Repacked.repack(src, r * srcRowBytes, data, r * rowBytes, cols, buffer);
             }
         };
         // a segment confined to this thread (a caller's own arena) is repacked by this thread alone

@@ -44,14 +44,30 @@ public final class Q4_0Repacked {
         return cols / 2 + cols / 8;
     }
 
-    /** The row of Q4_0 blocks at {@code src[srcOff ..]} repacked into {@code dst[dstOff ..]}. */
-    public static void repack(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, int cols) {
-        long scales = dstOff + cols / 2;
-        for (int b = 0; b < cols / 32; b++) {
-            long block = srcOff + 18L * b;
-            dst.set(FLOAT_LE, scales + 4L * b, QuantBits.f16(src, block));
-            QuantBits.load(src, block + 2).intoMemorySegment(dst, dstOff + 16L * b, LE);
+    /**
+     * The row of Q4_0 blocks at {@code src[srcOff ..]} repacked into {@code dst[dstOff ..]}, through heap buffers of
+     * at least {@link #repackBufferBytes} bytes: bulk copies in and out, and plain array code between them, which
+     * is fast even before the JIT compiles it (per-block segment accesses and vectors in the interpreter made
+     * loading a 1B model seconds slower).
+     */
+    public static void repack(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, int cols,
+                              byte[] buffer) {
+        int blocks = cols / 32;
+        int quants = cols / 2;
+        MemorySegment.copy(src, ValueLayout.JAVA_BYTE, srcOff, buffer, 0, 18 * blocks);
+        float[] scales = new float[blocks];
+        for (int b = 0; b < blocks; b++) {
+            scales[b] = Float.float16ToFloat((short) ((buffer[18 * b] & 0xFF) | (buffer[18 * b + 1] << 8)));
+            // the quants move down over the block's own scale and the earlier blocks' scales: never ahead of reading
+            System.arraycopy(buffer, 18 * b + 2, buffer, 16 * b, 16);
         }
+        MemorySegment.copy(buffer, 0, dst, ValueLayout.JAVA_BYTE, dstOff, quants);
+        MemorySegment.copy(scales, 0, dst, FLOAT_LE, dstOff + quants, blocks);
+    }
+
+    /** Bytes of the buffer {@link #repack} needs for rows of {@code cols} weights. */
+    public static int repackBufferBytes(int cols) {
+        return cols / 32 * 18;
     }
 
     /**

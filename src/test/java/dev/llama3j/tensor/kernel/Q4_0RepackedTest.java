@@ -119,7 +119,7 @@ class Q4_0RepackedTest {
             int cols = 1024;
             DenseMatrix source = RandomWeights.matrix(arena, DType.Q4_0, 1, cols, rnd);
             MemorySegment repacked = arena.allocate(Q4_0Repacked.rowBytes(cols) + Q4_0Repacked.PADDING);
-            Q4_0Repacked.repack(source.data(), 0, repacked, 0, cols);
+            Q4_0Repacked.repack(source.data(), 0, repacked, 0, cols, new byte[Q4_0Repacked.repackBufferBytes(cols)]);
             float[] scalar = new float[cols];
             float[] vector = new float[cols];
             Q4_0Repacked.dequantize(repacked, 0, cols, scalar, 0);
