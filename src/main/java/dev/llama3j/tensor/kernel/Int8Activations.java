@@ -25,7 +25,10 @@ import static dev.llama3j.tensor.kernel.QuantBits.I8;
 public final class Int8Activations {
     /** Activation quants, in element order. */
     short[] q = new short[0];
-    /** Per block of 32: the scale d. */
+    /**
+     * Per block of 32: the scale d; then room for a float vector more, which the Q4_K product's scale loads read
+     * (and leave unused) past the last block.
+     */
     float[] d = new float[0];
     /** Per block of 32: {@code d * sum(q)}, the scaled activation sum that a K-quant sub-block's min multiplies. */
     float[] scaledSums = new float[0];
@@ -41,6 +44,11 @@ public final class Int8Activations {
     int[] nibbleOffsets = new int[0];
     /** Per pair of those lanes: the block's scale d. */
     float[] laneScales = new float[0];
+    /**
+     * The quants in {@link Q4KRepacked}'s nibble order: 4 runs of n/4, where run k holds at {@code 16g + i} the
+     * quant that 16-bit lane i of group g (64 elements) meets at nibble position k: element 2i, 2i+32, 2i+1, 2i+33.
+     */
+    short[] kLanes = new short[0];
 
     /** 8 shorts: one int vector ({@link QuantBits#I8}) narrowed. */
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
@@ -80,11 +88,12 @@ public final class Int8Activations {
     private void fill(float[] x, int xOff, int n) {
         if (q.length < n) {
             q = new short[n];
-            d = new float[n / 32];
+            d = new float[n / 32 + 16];
             scaledSums = new float[n / 32];
             nibbleLanes = new short[n];
             nibbleOffsets = new int[n / 8];
             laneScales = new float[n / 8];
+            kLanes = new short[n];
         }
         FloatVector half = FloatVector.broadcast(F8, 0.5f);
         IntVector one = IntVector.broadcast(I8, 1);
@@ -110,6 +119,17 @@ public final class Int8Activations {
             q3.convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoArray(q, at + 24);
             scaledSums[b] = scale * q0.add(q1).add(q2.add(q3)).reduceLanes(VectorOperators.ADD);
             fillNibbleLanes(b, n / 4);
+            fillKLanes(b, n / 4);
+        }
+    }
+
+    /** Block b of {@link #kLanes}: an even block is positions 0 and 2 of its group's lanes, an odd one 1 and 3. */
+    private void fillKLanes(int b, int quarter) {
+        int at = 32 * b;
+        int lane = 16 * (b / 2) + (b % 2) * quarter;
+        for (int i = 0; i < 16; i++) {
+            kLanes[lane + i] = q[at + 2 * i];
+            kLanes[2 * quarter + lane + i] = q[at + 2 * i + 1];
         }
     }
 

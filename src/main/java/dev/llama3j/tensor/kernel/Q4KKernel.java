@@ -4,7 +4,6 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.LongVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -14,13 +13,9 @@ import static dev.llama3j.tensor.kernel.QuantBits.B32;
 import static dev.llama3j.tensor.kernel.QuantBits.F8;
 import static dev.llama3j.tensor.kernel.QuantBits.GROUP;
 import static dev.llama3j.tensor.kernel.QuantBits.I8;
-import static dev.llama3j.tensor.kernel.QuantBits.S16;
 import static dev.llama3j.tensor.kernel.Vectors.LE;
-import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.B2I;
-import static jdk.incubator.vector.VectorOperators.B2S;
 import static jdk.incubator.vector.VectorOperators.I2F;
-import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
 
 /**
@@ -287,57 +282,5 @@ public final class Q4KKernel extends QuantKernel {
     /** The 8 mins like {@link #packedScales}: packed bytes 4-7, and the high nibbles of bytes 8-11. */
     private static long packedMins(long lo, long hi) {
         return (lo >>> 32 & 0x3F3F3F3FL) | (hi << 28 & 0x0F0F0F0F_00000000L) | (lo >>> 2 & 0x30303030_00000000L);
-    }
-
-    @Override
-    public boolean hasInt8Dot() {
-        return true;
-    }
-
-    /**
-     * Each sub-block of 32 is one int8 activation block. Per 64 elements two 16-byte loads widened to 16-bit lanes
-     * hold both sub-blocks: the low nibbles are sub-block 2k, the high nibbles 2k+1 (|q x| <= 15 * 127, so a lane's
-     * two products and the pair sums fit in 16 bits). The mins multiply the scaled activation block sums.
-     */
-    @Override
-    public float dot(MemorySegment w, long off, Int8Activations x, int n) {
-        short[] xq = x.q;
-        float[] xd = x.d;
-        float[] xSums = x.scaledSums;
-        float[] scales = scratch().scales;
-        float[] mins = scratch().offsets;
-        // broadcast here, not read from a static vector: C2 reloads a static vector's payload in every iteration
-        ShortVector low4 = ShortVector.broadcast(S16, (short) 0x0F);
-        FloatVector sum = FloatVector.zero(F8);
-        FloatVector minTerms = FloatVector.zero(F8);
-        for (int b = 0; b < n / 256; b++) {
-            long block = off + 144L * b;
-            long lo = w.get(QuantBits.LONG_LE, block + 4);
-            long hi = w.get(QuantBits.INT_LE, block + 12) & 0xFFFFFFFFL;
-            ((FloatVector) LongVector.broadcast(L2, packedScales(lo, hi)).reinterpretAsBytes().convertShape(B2I, I8, 0)
-                    .convert(I2F, 0)).mul(Float.float16ToFloat(w.get(Vectors.SHORT_LE, block))).intoArray(scales, 0);
-            minTerms = ((FloatVector) LongVector.broadcast(L2, packedMins(lo, hi)).reinterpretAsBytes()
-                    .convertShape(B2I, I8, 0).convert(I2F, 0)).mul(Float.float16ToFloat(w.get(Vectors.SHORT_LE, block + 2)))
-                    .fma(FloatVector.fromArray(F8, xSums, 8 * b), minTerms);
-            for (int k = 0; k < 4; k++) {
-                long qs = block + 16 + 32L * k;
-                ShortVector q0 = (ShortVector) QuantBits.load(w, qs).convertShape(B2S, S16, 0);
-                ShortVector q1 = (ShortVector) QuantBits.load(w, qs + 16).convertShape(B2S, S16, 0);
-                int xb = 256 * b + 64 * k;
-                ShortVector low = q0.and(low4).mul(ShortVector.fromArray(S16, xq, xb))
-                        .add(q1.and(low4).mul(ShortVector.fromArray(S16, xq, xb + 16)));
-                ShortVector high = q0.lanewise(LSHR, 4).and(low4).mul(ShortVector.fromArray(S16, xq, xb + 32))
-                        .add(q1.lanewise(LSHR, 4).and(low4).mul(ShortVector.fromArray(S16, xq, xb + 48)));
-                int xBlock = xb / 32;
-                // adjacent 16-bit lanes summed into 32 bits (high + low, exact: the sums fit in 16 bits)
-                IntVector l = low.reinterpretAsInts();
-                IntVector h = high.reinterpretAsInts();
-                l = l.add(l.lanewise(LSHL, 16)).lanewise(ASHR, 16);
-                h = h.add(h.lanewise(LSHL, 16)).lanewise(ASHR, 16);
-                sum = ((FloatVector) l.convert(I2F, 0)).fma(FloatVector.broadcast(F8, scales[2 * k] * xd[xBlock]), sum);
-                sum = ((FloatVector) h.convert(I2F, 0)).fma(FloatVector.broadcast(F8, scales[2 * k + 1] * xd[xBlock + 1]), sum);
-            }
-        }
-        return Vectors.sum8(sum.sub(minTerms));
     }
 }

@@ -16,8 +16,9 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>{@link #dot} (decode) is written per type where it pays (Q8_0, Q4_0/Q4_1, Q4_K, Q6_K): each reads its quants
  * straight from the mapped weights into 32-bit lanes, against the activations reordered once per matrix-vector
- * product ({@link #prepare}), with the block's scale factored out; Q8_0, Q4_0 and Q4_K also have the integer dot
- * against {@link Int8Activations}. It cannot be one shared loop calling a per-type "give me 16 quants"
+ * product ({@link #prepare}), with the block's scale factored out; Q8_0 also has the integer dot
+ * against {@link Int8Activations} (Q4_0's and Q4_K's are on rows repacked at load: {@link Q4_0Repacked},
+ * {@link Q4KRepacked}). It cannot be one shared loop calling a per-type "give me 16 quants"
  * method: a vector returned through a call that C2 does not inline (a call site that has seen three or more
  * types, or one past C2's inlining node budget) is boxed on the heap, several times slower. The other types use
  * the general path below, through a per-thread buffer.

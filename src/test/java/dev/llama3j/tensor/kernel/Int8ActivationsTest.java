@@ -116,20 +116,23 @@ class Int8ActivationsTest {
         }
     }
 
-    /** Only the in-place types with an integer path say so (Q4_0's is {@link Q4_0Repacked}, tested there). */
+    /**
+     * Only the in-place types with an integer path say so (Q4_0's and Q4_K's are {@link Q4_0Repacked} and
+     * {@link Q4KRepacked}, tested there).
+     */
     @ParameterizedTest
     @EnumSource(DType.class)
-    void int8DotExistsForQ8_0AndQ4_KOnly(DType t) {
-        assertThat(t.kernel().hasInt8Dot()).isEqualTo(t == DType.Q8_0 || t == DType.Q4_K);
+    void int8DotExistsForQ8_0Only(DType t) {
+        assertThat(t.kernel().hasInt8Dot()).isEqualTo(t == DType.Q8_0);
     }
 
     /**
-     * The kernel's result is the exact integer dot product of each sub-block of 32, scaled by both scales, plus each
-     * sub-block's offset (a K-quant min) times the activation block's sum: compared with that computed in long
-     * integers and doubles from the scalar quants, it may differ only by float rounding of the scaling and sums.
+     * The kernel's result is the exact integer dot product of each block of 32, scaled by both scales: compared with
+     * that computed in long integers and doubles from the scalar quants, it may differ only by float rounding of the
+     * scaling and sums.
      */
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_K"})
+    @EnumSource(value = DType.class, names = {"Q8_0"})
     void int8DotIsTheScaledIntegerDotOfEachBlock(DType t) {
         QuantKernel k = (QuantKernel) t.kernel();
         Random rnd = new Random(11 + t.ordinal());
@@ -142,23 +145,17 @@ class Int8ActivationsTest {
                     double expected = 0;
                     double magnitude = 0;
                     for (int b = 0; b < n / 32; b++) {
-                        // activation block b is sub-block s of weight block wb (Q4_K: 8 sub-blocks of 32)
-                        int wb = b * 32 / t.blockSize;
-                        int s = b % (t.blockSize / 32);
-                        long block = 3 + (long) t.blockBytes * wb;
+                        long block = 3 + (long) t.blockBytes * b;
                         long integer = 0;
                         long absolute = 0;
-                        long activations = 0;
                         for (int j = 0; j < 32; j++) {
-                            long q = k.quant(w, block, 32 * s + j);
+                            long q = k.quant(w, block, j);
                             integer += q * a.quant(32 * b + j);
                             absolute += Math.abs(q * a.quant(32 * b + j));
-                            activations += a.quant(32 * b + j);
                         }
-                        double scale = (double) k.scale(w, block, s) * a.scale(b);
-                        double offset = t == DType.Q4_K ? (double) k.offset(w, block, s) * a.scale(b) * activations : 0;
-                        expected += integer * scale + offset;
-                        magnitude += absolute * Math.abs(scale) + Math.abs(offset);
+                        double scale = (double) k.scale(w, block, 0) * a.scale(b);
+                        expected += integer * scale;
+                        magnitude += absolute * Math.abs(scale);
                     }
                     float actual = k.dot(w, 3, a, n);
                     assertThat((double) actual).as("%s n=%d trial %d", t, n, trial)
@@ -185,7 +182,7 @@ class Int8ActivationsTest {
     }
 
     /**
-     * With int8 numerics a matrix's products take the integer path (Q8_0 and Q4_K in place when asked, Q4_0
+     * With int8 numerics a matrix's products take the integer path (Q8_0 in place when asked, Q4_0 and Q4_K
      * repacked), which stays close to the float32 one; the exact numerics never take it.
      */
     @ParameterizedTest
@@ -195,7 +192,7 @@ class Int8ActivationsTest {
         try (Arena arena = Arena.ofShared()) {
             DenseMatrix m = RandomWeights.matrix(arena, t, 64, 2048, rnd);
             DenseMatrix int8 = new DenseMatrix("w", t, m.data(), 64, 2048, true);
-            Matrix fastMatrix = t == DType.Q4_0 ? Numerics.INT8.matrix("w", t, m.data(), 64, 2048) : int8;
+            Matrix fastMatrix = t == DType.Q8_0 ? int8 : Numerics.INT8.matrix("w", t, m.data(), 64, 2048);
             assertThat(m.takesInt8()).isFalse();
             assertThat(Numerics.EXACT.matrix("w", t, m.data(), 64, 2048).takesInt8()).isFalse();
             assertThat(fastMatrix.takesInt8()).isTrue();
@@ -207,8 +204,8 @@ class Int8ActivationsTest {
             Int8Activations a = Int8Activations.quantize(x, 0, 2048);
             double rms = 0;
             for (int r = 0; r < 64; r++) {
-                float expected = t == DType.Q4_0 ? fastMatrix.dot(r, x, 0)
-                        : t.kernel().dot(m.data(), r * t.bytesFor(2048), a, 2048);
+                float expected = t == DType.Q8_0 ? t.kernel().dot(m.data(), r * t.bytesFor(2048), a, 2048)
+                        : fastMatrix.dot(r, x, 0);
                 assertThat(fast[r]).isEqualTo(expected);
                 rms += (double) exact[r] * exact[r] / 64;
             }
