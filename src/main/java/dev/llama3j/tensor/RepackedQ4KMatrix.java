@@ -4,7 +4,6 @@ import dev.llama3j.tensor.kernel.Int8Activations;
 import dev.llama3j.tensor.kernel.Q4KRepacked;
 import dev.llama3j.tensor.kernel.RowSlices;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -37,7 +36,7 @@ public final class RepackedQ4KMatrix implements Matrix {
         int rows = source.rows();
         int cols = source.cols();
         long rowBytes = Q4KRepacked.rowBytes(cols);
-        MemorySegment data = Arena.ofAuto().allocate(rowBytes * rows + Q4KRepacked.PADDING, 64);
+        MemorySegment data = WeightMemory.allocate(rowBytes * rows + Q4KRepacked.PADDING);
         MemorySegment src = source.data();
         long srcRowBytes = DType.Q4_K.bytesFor(cols);
         Parallel.RangeBody repack = (s, e) -> {
