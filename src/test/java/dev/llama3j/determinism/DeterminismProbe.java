@@ -145,15 +145,19 @@ public final class DeterminismProbe {
 
     /**
      * Two layers of a small model (head size 64, two query heads per KV head) in Q4_0 and F16: a prompt, then decode
-     * steps; and Q4_0 and Q8_0 with int8 activations, one sequence, so that decoding takes the integer products.
+     * steps; and Q4_0, Q8_0 and Q6_K with int8 activations, one sequence, so that decoding takes the integer products.
      */
     private static void transformer(Arena arena, Map<String, Long> out) {
         record Variant(DType type, Numerics numerics, int sequences) {}
         for (Variant v : new Variant[] {new Variant(DType.Q4_0, Numerics.EXACT, 2), new Variant(DType.F16, Numerics.EXACT, 2),
-                new Variant(DType.Q4_0, Numerics.INT8, 1), new Variant(DType.Q8_0, Numerics.INT8, 1)}) {
+                new Variant(DType.Q4_0, Numerics.INT8, 1), new Variant(DType.Q8_0, Numerics.INT8, 1),
+                new Variant(DType.Q6_K, Numerics.INT8, 1)}) {
             DType t = v.type();
             Random rnd = new Random(9);
-            ModelConfig c = new ModelConfig(128, 2, 2, 1, 64, 256, 1e-5f, 500000f, RopeScaling.LLAMA_3_1, 1024);
+            // Q6_K rows are whole blocks of 256: twice the width (one layer: 4x the weights of one), the same heads
+            ModelConfig c = t == DType.Q6_K
+                    ? new ModelConfig(256, 1, 4, 2, 64, 512, 1e-5f, 500000f, RopeScaling.LLAMA_3_1, 1024)
+                    : new ModelConfig(128, 2, 2, 1, 64, 256, 1e-5f, 500000f, RopeScaling.LLAMA_3_1, 1024);
             List<LayerWeights> layers = new ArrayList<>();
             for (int l = 0; l < c.nLayers(); l++) {
                 layers.add(new LayerWeights(norm(c.dim(), rnd), matrix(arena, v.numerics(), t, c.dim(), c.dim(), rnd),

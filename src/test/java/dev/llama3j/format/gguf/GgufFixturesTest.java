@@ -11,6 +11,7 @@ import dev.llama3j.tensor.DType;
 import dev.llama3j.tensor.Matrix;
 import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tensor.RepackedQ4_0Matrix;
+import dev.llama3j.tensor.RepackedQ6KMatrix;
 import dev.llama3j.tensor.Tensor;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Tag;
@@ -278,6 +279,51 @@ class GgufFixturesTest {
                     assertThat(row(mb, r)).as("%s row %d", a.get(i).getKey(), r).containsExactly(row(ma, r));
                 }
             }
+            Transformer te = new Transformer(exact, 1, 32);
+            Transformer ti = new Transformer(int8, 1, 32);
+            int[][] prompt = {{1, 17, 250, 3, 99}};
+            // every position's logits: the output matrix multiplies all 5 vectors at once (float tiles)
+            assertThat(ti.forward(prompt, 0, true)[0]).containsExactly(te.forward(prompt, 0, true)[0]);
+            int differing = 0;
+            for (int step = 0; step < 4; step++) {
+                int[][] next = {{40 + 11 * step}};
+                float[] le = te.forward(next, prompt[0].length + step, false)[0];
+                float[] li = ti.forward(next, prompt[0].length + step, false)[0];
+                double rms = 0;
+                for (float v : le) {
+                    rms += (double) v * v / le.length;
+                }
+                rms = Math.sqrt(rms);
+                for (int v = 0; v < le.length; v++) {
+                    assertThat((double) li[v]).as("step %d logit %d", step, v).isCloseTo(le[v], within(0.1 * rms));
+                    differing += li[v] != le[v] ? 1 : 0;
+                }
+            }
+            assertThat(differing).as("logits the integer products round differently").isPositive();
+        }
+    }
+
+    /**
+     * With int8 numerics the Q6_K matrices of a Q4_K_M file are repacked and give the same float rows; decode logits
+     * stay within int8 rounding of the float32 ones.
+     */
+    @Test
+    void q6KWithInt8NumericsRepacksAndStaysNearExact() throws Exception {
+        try (LlamaWeights exact = GgufModelLoader.load(fixture("tiny-k-gguf-q4_k_m"));
+             LlamaWeights int8 = GgufModelLoader.load(fixture("tiny-k-gguf-q4_k_m"), Numerics.INT8)) {
+            List<Map.Entry<String, Matrix>> a = matrices(exact);
+            List<Map.Entry<String, Matrix>> b = matrices(int8);
+            int q6k = 0;
+            for (int i = 0; i < a.size(); i++) {
+                Matrix ma = a.get(i).getValue();
+                Matrix mb = b.get(i).getValue();
+                assertThat(mb instanceof RepackedQ6KMatrix).as(a.get(i).getKey()).isEqualTo(ma.type() == DType.Q6_K);
+                q6k += ma.type() == DType.Q6_K ? 1 : 0;
+                for (int r = 0; r < ma.rows(); r += 7) {
+                    assertThat(row(mb, r)).as("%s row %d", a.get(i).getKey(), r).containsExactly(row(ma, r));
+                }
+            }
+            assertThat(q6k).as("Q6_K matrices in the fixture").isPositive();
             Transformer te = new Transformer(exact, 1, 32);
             Transformer ti = new Transformer(int8, 1, 32);
             int[][] prompt = {{1, 17, 250, 3, 99}};
