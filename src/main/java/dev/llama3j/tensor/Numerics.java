@@ -8,15 +8,15 @@ public enum Numerics {
     EXACT,
     /**
      * Activations quantized to int8 blocks, as llama.cpp does, for the weight types where llama3j has an integer
-     * product faster than the float one (Q4_0 and Q4_K, repacked at load; Q8_0); float32 for the rest and for
-     * prompts.
+     * product faster than the float one (Q4_0, Q4_K and Q6_K, repacked at load; Q8_0); float32 for the rest and
+     * for prompts.
      */
     INT8;
 
     /**
-     * The matrix of {@code rows x cols} weights of type {@code type} in {@code data}: computed in place, except Q4_0
-     * and Q4_K with int8 activations, repacked into memory of its own ({@link RepackedQ4_0Matrix},
-     * {@link RepackedQ4KMatrix}).
+     * The matrix of {@code rows x cols} weights of type {@code type} in {@code data}: computed in place, except Q4_0,
+     * Q4_K and Q6_K with int8 activations, repacked into memory of their own ({@link RepackedQ4_0Matrix},
+     * {@link RepackedQ4KMatrix}, {@link RepackedQ6KMatrix}).
      */
     public Matrix matrix(String name, DType type, MemorySegment data, int rows, int cols) {
         DenseMatrix m = new DenseMatrix(name, type, data, rows, cols, int8For(type));
@@ -26,12 +26,13 @@ public enum Numerics {
         return switch (type) {
             case Q4_0 -> RepackedQ4_0Matrix.of(m);
             case Q4_K -> RepackedQ4KMatrix.of(m);
+            case Q6_K -> RepackedQ6KMatrix.of(m);
             default -> m;
         };
     }
 
     /** Whether matrices of type {@code t} take int8 activations under these numerics. */
     public boolean int8For(DType t) {
-        return this == INT8 && (t == DType.Q4_0 || t == DType.Q4_K || t == DType.Q8_0);
+        return this == INT8 && (t == DType.Q4_0 || t == DType.Q4_K || t == DType.Q6_K || t == DType.Q8_0);
     }
 }

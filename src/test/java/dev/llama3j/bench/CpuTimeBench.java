@@ -22,7 +22,7 @@ import java.util.Random;
  *   matvec 2048x2048 F32,Q8_0,Q4_0     # or: matmul 64 F32,Q4_K  (a 2048x2048 matrix times 64 vectors)
  *                                      # or: matmul 512 F16 2048x8192  (another shape)
  * </pre>
- * A type written {@code Q8_0:int8} runs its matvec with int8 activations ({@link Numerics#INT8}, Q4_0 and Q4_K repacked), for a float-vs-int8
+ * A type written {@code Q8_0:int8} runs its matvec with int8 activations ({@link Numerics#INT8}, Q4_0, Q4_K and Q6_K repacked), for a float-vs-int8
  * comparison in one run ({@code matvec 2048x8192 Q8_0,Q8_0:int8,Q4_0,Q4_0:int8}).
  * <pre>
  * </pre>
@@ -58,7 +58,7 @@ public final class CpuTimeBench {
             Random rnd = new Random(42);
             DenseMatrix dense = RandomWeights.matrix(arena, t, rows, cols, rnd);
             Matrix m = numerics == Numerics.INT8 ? new DenseMatrix("w", t, dense.data(), rows, cols, true) : dense;
-            if ((t == DType.Q4_0 || t == DType.Q4_K) && numerics == Numerics.INT8) {
+            if ((t == DType.Q4_0 || t == DType.Q4_K || t == DType.Q6_K) && numerics == Numerics.INT8) {
                 m = Numerics.INT8.matrix("w", t, dense.data(), rows, cols);
             }
             float[] x = RandomWeights.gaussian(cols, rnd);

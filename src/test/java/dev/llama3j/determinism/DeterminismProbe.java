@@ -145,31 +145,34 @@ public final class DeterminismProbe {
 
     /**
      * Two layers of a small model (head size 64, two query heads per KV head) in Q4_0 and F16: a prompt, then decode
-     * steps; and Q4_0, Q8_0 and Q4_K with int8 activations, one sequence, so that decoding takes the integer
-     * products (Q4_K at dim 256, four query heads: its rows are whole blocks of 256).
+     * steps; and with int8 activations, one sequence, so that decoding takes the integer products: Q4_0, Q8_0, and a
+     * Q4_K_M-like mix (Q4_K, with Q6_K for wv, w2 and the output) in one layer of width 256, as K-quant rows are whole
+     * blocks of 256.
      */
     private static void transformer(Arena arena, Map<String, Long> out) {
-        record Variant(DType type, Numerics numerics, int sequences) {}
-        for (Variant v : new Variant[] {new Variant(DType.Q4_0, Numerics.EXACT, 2), new Variant(DType.F16, Numerics.EXACT, 2),
-                new Variant(DType.Q4_0, Numerics.INT8, 1), new Variant(DType.Q8_0, Numerics.INT8, 1),
-                new Variant(DType.Q4_K, Numerics.INT8, 1)}) {
+        record Variant(DType type, DType second, Numerics numerics, int sequences) {}
+        for (Variant v : new Variant[] {new Variant(DType.Q4_0, DType.Q4_0, Numerics.EXACT, 2),
+                new Variant(DType.F16, DType.F16, Numerics.EXACT, 2), new Variant(DType.Q4_0, DType.Q4_0, Numerics.INT8, 1),
+                new Variant(DType.Q8_0, DType.Q8_0, Numerics.INT8, 1), new Variant(DType.Q4_K, DType.Q6_K, Numerics.INT8, 1)}) {
             DType t = v.type();
+            DType t2 = v.second();
+            Numerics n = v.numerics();
             Random rnd = new Random(9);
             ModelConfig c = t == DType.Q4_K
-                    ? new ModelConfig(256, 2, 4, 2, 64, 256, 1e-5f, 500000f, RopeScaling.LLAMA_3_1, 1024)
+                    ? new ModelConfig(256, 1, 4, 2, 64, 512, 1e-5f, 500000f, RopeScaling.LLAMA_3_1, 1024)
                     : new ModelConfig(128, 2, 2, 1, 64, 256, 1e-5f, 500000f, RopeScaling.LLAMA_3_1, 1024);
             List<LayerWeights> layers = new ArrayList<>();
             for (int l = 0; l < c.nLayers(); l++) {
-                layers.add(new LayerWeights(norm(c.dim(), rnd), matrix(arena, v.numerics(), t, c.dim(), c.dim(), rnd),
-                        matrix(arena, v.numerics(), t, c.kvDim(), c.dim(), rnd),
-                        matrix(arena, v.numerics(), t, c.kvDim(), c.dim(), rnd),
-                        matrix(arena, v.numerics(), t, c.dim(), c.dim(), rnd), norm(c.dim(), rnd),
-                        matrix(arena, v.numerics(), t, c.ffnDim(), c.dim(), rnd),
-                        matrix(arena, v.numerics(), t, c.dim(), c.ffnDim(), rnd),
-                        matrix(arena, v.numerics(), t, c.ffnDim(), c.dim(), rnd)));
+                layers.add(new LayerWeights(norm(c.dim(), rnd), matrix(arena, n, t, c.dim(), c.dim(), rnd),
+                        matrix(arena, n, t, c.kvDim(), c.dim(), rnd),
+                        matrix(arena, n, t2, c.kvDim(), c.dim(), rnd),
+                        matrix(arena, n, t, c.dim(), c.dim(), rnd), norm(c.dim(), rnd),
+                        matrix(arena, n, t, c.ffnDim(), c.dim(), rnd),
+                        matrix(arena, n, t2, c.dim(), c.ffnDim(), rnd),
+                        matrix(arena, n, t, c.ffnDim(), c.dim(), rnd)));
             }
-            LlamaWeights w = new LlamaWeights(c, matrix(arena, v.numerics(), t, c.vocabSize(), c.dim(), rnd), layers,
-                    norm(c.dim(), rnd), matrix(arena, v.numerics(), t, c.vocabSize(), c.dim(), rnd), null, null);
+            LlamaWeights w = new LlamaWeights(c, matrix(arena, n, t, c.vocabSize(), c.dim(), rnd), layers,
+                    norm(c.dim(), rnd), matrix(arena, n, t2, c.vocabSize(), c.dim(), rnd), null, null);
             Transformer model = new Transformer(w, 2, 64);
             int[][] prompt = {{1, 5, 9, 13, 17, 21, 25, 29, 33}, {2, 4, 6, 8, 10, 12, 14, 16, 18}};
             prompt = Arrays.copyOf(prompt, v.sequences());
@@ -179,7 +182,7 @@ public final class DeterminismProbe {
                 int[][] next = Arrays.copyOf(new int[][] {{40 + step}, {50 + step}}, v.sequences());
                 update(crc, model.forward(next, prompt[0].length + step, false));
             }
-            out.put("Transformer." + t + (v.numerics() == Numerics.INT8 ? ".int8" : ""), crc.getValue());
+            out.put("Transformer." + t + (t2 != t ? "+" + t2 : "") + (n == Numerics.INT8 ? ".int8" : ""), crc.getValue());
         }
     }
 

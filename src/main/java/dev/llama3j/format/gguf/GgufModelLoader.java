@@ -47,7 +47,7 @@ public final class GgufModelLoader {
 
     /**
      * The model in {@code file}; the returned weights own the file and close it. With {@link Numerics#INT8} the Q4_0
-     * matrices are repacked into memory of their own ({@link Matrix#takesInt8}).
+     * and Q6_K matrices are repacked into memory of their own ({@link Matrix#takesInt8}).
      */
     public static LlamaWeights load(GgufFile file, Numerics numerics) {
         GgufMetadata meta = file.metadata();

@@ -49,6 +49,12 @@ public final class Int8Activations {
      * quant that 16-bit lane i of group g (64 elements) meets at nibble position k: element 2i, 2i+32, 2i+1, 2i+33.
      */
     short[] kLanes = new short[0];
+    /**
+     * The quants in {@link Q6KRepacked}'s order: 4 runs of n/4, where run k holds at {@code 4s + i} element
+     * {@code 16s + i + 4k} (sub-block s of 16, 16-bit lane i). A pair of these lanes, like a pair of
+     * {@link #nibbleLanes}, lies in one block: its scale is the same {@link #laneScales} entry.
+     */
+    short[] quadLanes = new short[0];
 
     /** 8 shorts: one int vector ({@link QuantBits#I8}) narrowed. */
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
@@ -94,6 +100,7 @@ public final class Int8Activations {
             nibbleOffsets = new int[n / 8];
             laneScales = new float[n / 8];
             kLanes = new short[n];
+            quadLanes = new short[n];
         }
         FloatVector half = FloatVector.broadcast(F8, 0.5f);
         IntVector one = IntVector.broadcast(I8, 1);
@@ -120,6 +127,18 @@ public final class Int8Activations {
             scaledSums[b] = scale * q0.add(q1).add(q2.add(q3)).reduceLanes(VectorOperators.ADD);
             fillNibbleLanes(b, n / 4);
             fillKLanes(b, n / 4);
+            fillQuadLanes(b, n / 4);
+        }
+    }
+
+    /** Block b of {@link #quadLanes}, from its quants. */
+    private void fillQuadLanes(int b, int quarter) {
+        for (int s = 2 * b; s < 2 * b + 2; s++) {
+            for (int k = 0; k < 4; k++) {
+                for (int i = 0; i < 4; i++) {
+                    quadLanes[k * quarter + 4 * s + i] = q[16 * s + i + 4 * k];
+                }
+            }
         }
     }
 

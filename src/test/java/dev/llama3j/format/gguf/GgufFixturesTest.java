@@ -11,6 +11,7 @@ import dev.llama3j.tensor.DType;
 import dev.llama3j.tensor.Matrix;
 import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tensor.RepackedQ4KMatrix;
+import dev.llama3j.tensor.RepackedQ6KMatrix;
 import dev.llama3j.tensor.RepackedQ4_0Matrix;
 import dev.llama3j.tensor.Tensor;
 import org.junit.jupiter.api.Named;
@@ -304,26 +305,31 @@ class GgufFixturesTest {
     }
 
     /**
-     * The same for Q4_K (tiny-k-gguf-q4_k_m: Q4_K and Q6_K matrices): every Q4_K matrix is repacked, its rows are the
-     * file's bit for bit, a prompt's logits are the exact model's and decode steps stay within int8 rounding of them.
+     * The same for a Q4_K_M file (tiny-k-gguf-q4_k_m: Q4_K and Q6_K matrices): every Q4_K and Q6_K matrix is repacked,
+     * its rows are the file's bit for bit, a prompt's logits are the exact model's and decode steps stay within int8
+     * rounding of them.
      */
     @Test
-    void q4_kWithInt8NumericsRepacksAndStaysNearExact() throws Exception {
+    void q4_k_mWithInt8NumericsRepacksAndStaysNearExact() throws Exception {
         try (LlamaWeights exact = GgufModelLoader.load(fixture("tiny-k-gguf-q4_k_m"));
              LlamaWeights int8 = GgufModelLoader.load(fixture("tiny-k-gguf-q4_k_m"), Numerics.INT8)) {
             List<Map.Entry<String, Matrix>> a = matrices(exact);
             List<Map.Entry<String, Matrix>> b = matrices(int8);
-            int repacked = 0;
+            int q4k = 0;
+            int q6k = 0;
             for (int i = 0; i < a.size(); i++) {
                 Matrix ma = a.get(i).getValue();
                 Matrix mb = b.get(i).getValue();
                 assertThat(mb instanceof RepackedQ4KMatrix).as(a.get(i).getKey()).isEqualTo(ma.type() == DType.Q4_K);
-                repacked += mb instanceof RepackedQ4KMatrix ? 1 : 0;
+                assertThat(mb instanceof RepackedQ6KMatrix).as(a.get(i).getKey()).isEqualTo(ma.type() == DType.Q6_K);
+                q4k += mb instanceof RepackedQ4KMatrix ? 1 : 0;
+                q6k += mb instanceof RepackedQ6KMatrix ? 1 : 0;
                 for (int r = 0; r < ma.rows(); r += 7) {
                     assertThat(row(mb, r)).as("%s row %d", a.get(i).getKey(), r).containsExactly(row(ma, r));
                 }
             }
-            assertThat(repacked).as("Q4_K matrices").isPositive();
+            assertThat(q4k).as("Q4_K matrices").isPositive();
+            assertThat(q6k).as("Q6_K matrices").isPositive();
             Transformer te = new Transformer(exact, 1, 32);
             Transformer ti = new Transformer(int8, 1, 32);
             int[][] prompt = {{1, 17, 250, 3, 99}};

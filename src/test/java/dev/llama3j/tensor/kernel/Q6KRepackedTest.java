@@ -1,0 +1,176 @@
+package dev.llama3j.tensor.kernel;
+
+import dev.llama3j.tensor.DType;
+import dev.llama3j.tensor.DenseMatrix;
+import dev.llama3j.tensor.Matrix;
+import dev.llama3j.tensor.Numerics;
+import dev.llama3j.tensor.ParallelMatmul;
+import dev.llama3j.tensor.RandomWeights;
+import dev.llama3j.tensor.RepackedQ6KMatrix;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+/** Q6_K repacked for integer products: against the scalar rule of the original blocks, at several row lengths. */
+class Q6KRepackedTest {
+
+    /**
+     * The integer product of each sub-block of 16 (quants from the original blocks by the scalar reader, activation
+     * quants), scaled by the sub-block's scale and its activation block's scale: the kernel may differ only by float
+     * rounding of the scaling and of the sum over sub-blocks.
+     */
+    @Test
+    void dotIsTheScaledIntegerDotOfEachSubBlock() {
+        Random rnd = new Random(5);
+        try (Arena arena = Arena.ofShared()) {
+            for (int cols : new int[] {256, 512, 768, 2048, 8192}) {
+                int rows = 3;
+                DenseMatrix source = RandomWeights.matrix(arena, DType.Q6_K, rows, cols, rnd);
+                RepackedQ6KMatrix m = RepackedQ6KMatrix.of(source);
+                float[] x = RandomWeights.gaussian(cols, rnd);
+                Int8Activations a = Int8Activations.quantize(x, 0, cols);
+                float[] out = new float[rows];
+                m.matvec(a, out, 0, 0, rows);
+                for (int r = 0; r < rows; r++) {
+                    double expected = 0;
+                    double magnitude = 0;
+                    long rowOff = r * DType.Q6_K.bytesFor(cols);
+                    for (int sub = 0; sub < cols / 16; sub++) {
+                        long block = rowOff + 210L * (sub / 16);
+                        long integer = 0;
+                        long absolute = 0;
+                        for (int j = 0; j < 16; j++) {
+                            int e = 16 * sub + j;
+                            long q = Q6KKernel.INSTANCE.quant(source.data(), block, e % 256);
+                            integer += q * a.quant(e);
+                            absolute += Math.abs(q * a.quant(e));
+                        }
+                        double scale = (double) Q6KKernel.INSTANCE.scale(source.data(), block, sub % 16) * a.scale(sub / 2);
+                        expected += integer * scale;
+                        magnitude += absolute * Math.abs(scale);
+                    }
+                    assertThat((double) out[r]).as("cols %d row %d", cols, r)
+                            .isCloseTo(expected, within(1e-6 * magnitude + 1e-30));
+                }
+            }
+        }
+    }
+
+    /**
+     * The largest products, quants 0 and 63 (weights -32 and 31) against 127 and -127 in every lane, with the int8
+     * scales' extremes, still fit the 16-bit lanes and the int products.
+     */
+    @Test
+    void extremeQuantsDoNotOverflow() {
+        try (Arena arena = Arena.ofShared()) {
+            int cols = 512;
+            MemorySegment w = arena.allocate(2 * DType.Q6_K.bytesFor(cols));
+            for (int r = 0; r < 2; r++) {
+                for (int b = 0; b < cols / 256; b++) {
+                    long block = r * DType.Q6_K.bytesFor(cols) + 210L * b;
+                    // row 0: every quant 0; row 1: every quant 63
+                    w.asSlice(block, 192).fill(r == 0 ? (byte) 0 : (byte) 0xFF);
+                    for (int s = 0; s < 16; s++) {
+                        w.set(ValueLayout.JAVA_BYTE, block + 192 + s, s % 2 == 0 ? (byte) 127 : (byte) -128);
+                    }
+                    w.set(ValueLayout.JAVA_SHORT_UNALIGNED, block + 208, Float.floatToFloat16(1f));
+                }
+            }
+            RepackedQ6KMatrix m = RepackedQ6KMatrix.of(new DenseMatrix("w", DType.Q6_K, w, 2, cols));
+            for (float sign : new float[] {1f, -1f}) {
+                float[] x = new float[cols];
+                Arrays.fill(x, 127f * sign);
+                float[] out = new float[2];
+                m.matvec(x, 0, out, 0, 0, 2);
+                // per pair of sub-blocks: 16 weights at scale 127, 16 at scale -128
+                int pairs = cols / 32;
+                assertThat(out[0]).isEqualTo(pairs * 16 * -32 * 127f * sign * (127 - 128));
+                assertThat(out[1]).isEqualTo(pairs * 16 * 31 * 127f * sign * (127 - 128));
+            }
+        }
+    }
+
+    /** Float slices and rows of the repacked matrix are the original blocks' scalar dequantization, bit for bit. */
+    @Test
+    void slicesAndRowsEqualTheOriginalDequantization() {
+        Random rnd = new Random(8);
+        try (Arena arena = Arena.ofShared()) {
+            int rows = 5;
+            int cols = 1024;
+            DenseMatrix source = RandomWeights.matrix(arena, DType.Q6_K, rows, cols, rnd);
+            float[][] expected = new float[rows][cols];
+            for (int r = 0; r < rows; r++) {
+                Q6KKernel.INSTANCE.dequantize(source.data(), r * DType.Q6_K.bytesFor(cols), expected[r], 0, cols);
+            }
+            RepackedQ6KMatrix m = RepackedQ6KMatrix.of(source);
+            for (int r = 0; r < rows; r++) {
+                float[] row = new float[cols + 3];
+                m.row(r, row, 3);
+                assertThat(Arrays.copyOfRange(row, 3, cols + 3)).as("row %d", r).containsExactly(expected[r]);
+                float[] slice = new float[512];
+                m.slices().unpack(r, 256, 512, slice, 0);
+                assertThat(slice).containsExactly(Arrays.copyOfRange(expected[r], 256, 768));
+                float[] last = new float[256];
+                m.slices().unpack(r, 768, 256, last, 0);
+                assertThat(last).containsExactly(Arrays.copyOfRange(expected[r], 768, 1024));
+            }
+        }
+    }
+
+    /** The scalar reader of the repacked layout and the slice unpack agree. */
+    @Test
+    void scalarDequantizeOfTheRepackedLayoutEqualsTheUnpack() {
+        Random rnd = new Random(9);
+        try (Arena arena = Arena.ofShared()) {
+            int cols = 1024;
+            DenseMatrix source = RandomWeights.matrix(arena, DType.Q6_K, 1, cols, rnd);
+            MemorySegment repacked = arena.allocate(Q6KRepacked.rowBytes(cols) + Q6KRepacked.PADDING);
+            Q6KRepacked.repack(source.data(), 0, repacked, 0, cols);
+            float[] scalar = new float[cols];
+            float[] vector = new float[cols];
+            Q6KRepacked.dequantize(repacked, 0, cols, scalar, 0);
+            Q6KRepacked.unpackFloats(repacked, 0, cols, 0, vector, 0, cols);
+            assertThat(vector).containsExactly(scalar);
+        }
+    }
+
+    /**
+     * Products split across threads (x quantized once for all of them) give the bits of the single-thread product,
+     * and the int8 result stays within the int8 rounding of the float32 one.
+     */
+    @Test
+    void parallelProductEqualsTheSingleThreadOneAndStaysNearFloat32() {
+        Random rnd = new Random(10);
+        try (Arena arena = Arena.ofShared()) {
+            int rows = 300;
+            int cols = 2048;
+            DenseMatrix source = RandomWeights.matrix(arena, DType.Q6_K, rows, cols, rnd);
+            float[] x = RandomWeights.gaussian(cols, rnd);
+            float[] exact = new float[rows];
+            source.matvec(x, 0, exact, 0, 0, rows);
+            Matrix m = Numerics.INT8.matrix("w", DType.Q6_K, source.data(), rows, cols);
+            assertThat(m).isInstanceOf(RepackedQ6KMatrix.class);
+            assertThat(m.takesInt8()).isTrue();
+            float[] single = new float[rows];
+            m.matvec(x, 0, single, 0, 0, rows);
+            float[] parallel = new float[rows];
+            ParallelMatmul.matvec(m, x, parallel);
+            assertThat(parallel).containsExactly(single);
+            double rms = 0;
+            for (float e : exact) {
+                rms += (double) e * e / rows;
+            }
+            rms = Math.sqrt(rms);
+            for (int r = 0; r < rows; r++) {
+                assertThat((double) single[r]).isCloseTo(exact[r], within(0.05 * rms));
+            }
+        }
+    }
+}
