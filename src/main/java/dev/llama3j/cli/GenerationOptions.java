@@ -53,8 +53,8 @@ final class GenerationOptions {
     boolean timing;
 
     @Option(names = "--exact", description = "float32 activations in every product: Meta's numbers. Without it, "
-            + "Q4_0, Q4_K and Q8_0 weights decode with activations quantized to int8 blocks, as llama.cpp does (faster; "
-            + "logits drift ~1e-2 relative)")
+            + "Q4_0, Q4_K and Q6_K weights decode with activations quantized to int8 blocks, as llama.cpp does "
+            + "(faster; logits drift ~1e-2 relative)")
     boolean exact;
 
     /** Kept so that scripts written for it still run: int8 activations are now the default. */

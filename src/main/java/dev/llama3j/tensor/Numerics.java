@@ -8,8 +8,8 @@ public enum Numerics {
     EXACT,
     /**
      * Activations quantized to int8 blocks, as llama.cpp does, for the weight types where llama3j has an integer
-     * product faster than the float one (Q4_0, Q4_K and Q6_K, repacked at load; Q8_0); float32 for the rest and
-     * for prompts.
+     * product faster than the float one in a whole decode (Q4_0, Q4_K and Q6_K, repacked at load); float32 for the
+     * rest (Q8_0's integer product measured slower there) and for prompts.
      */
     INT8;
 
@@ -33,6 +33,6 @@ public enum Numerics {
 
     /** Whether matrices of type {@code t} take int8 activations under these numerics. */
     public boolean int8For(DType t) {
-        return this == INT8 && (t == DType.Q4_0 || t == DType.Q4_K || t == DType.Q6_K || t == DType.Q8_0);
+        return this == INT8 && (t == DType.Q4_0 || t == DType.Q4_K || t == DType.Q6_K);
     }
 }

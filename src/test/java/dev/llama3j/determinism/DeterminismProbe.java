@@ -145,7 +145,7 @@ public final class DeterminismProbe {
 
     /**
      * Two layers of a small model (head size 64, two query heads per KV head) in Q4_0 and F16: a prompt, then decode
-     * steps; and with int8 activations, one sequence, so that decoding takes the integer products: Q4_0, Q8_0, and a
+     * steps; and with int8 activations, one sequence, so that decoding takes the integer products: Q4_0, and a
      * Q4_K_M-like mix (Q4_K, with Q6_K for wv, w2 and the output) in one layer of width 256, as K-quant rows are whole
      * blocks of 256.
      */
@@ -153,7 +153,7 @@ public final class DeterminismProbe {
         record Variant(DType type, DType second, Numerics numerics, int sequences) {}
         for (Variant v : new Variant[] {new Variant(DType.Q4_0, DType.Q4_0, Numerics.EXACT, 2),
                 new Variant(DType.F16, DType.F16, Numerics.EXACT, 2), new Variant(DType.Q4_0, DType.Q4_0, Numerics.INT8, 1),
-                new Variant(DType.Q8_0, DType.Q8_0, Numerics.INT8, 1), new Variant(DType.Q4_K, DType.Q6_K, Numerics.INT8, 1)}) {
+                new Variant(DType.Q4_K, DType.Q6_K, Numerics.INT8, 1)}) {
             DType t = v.type();
             DType t2 = v.second();
             Numerics n = v.numerics();
