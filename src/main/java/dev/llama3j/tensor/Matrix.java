@@ -43,6 +43,13 @@ public interface Matrix {
         return false;
     }
 
+    /**
+     * Work an int8 product needs done once, before the threads split the rows (a layout of its own built on first
+     * use); called on the calling thread, outside any parallel region.
+     */
+    default void prepareInt8() {
+    }
+
     /** {@link #matvec(float[], int, float[], int, int, int)} of the quantized vector; only where {@link #takesInt8}. */
     default void matvec(Int8Activations x, float[] out, int outOff, int rowStart, int rowEnd) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no int8 product");

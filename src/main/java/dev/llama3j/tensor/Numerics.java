@@ -15,20 +15,14 @@ public enum Numerics {
 
     /**
      * The matrix of {@code rows x cols} weights of type {@code type} in {@code data}: computed in place, except Q4_0,
-     * Q4_K and Q6_K with int8 activations, repacked into memory of their own ({@link RepackedQ4_0Matrix},
-     * {@link RepackedQ4KMatrix}, {@link RepackedQ6KMatrix}).
+     * Q4_K and Q6_K with int8 activations, repacked into memory of their own on first use ({@link RepackedMatrix}).
      */
     public Matrix matrix(String name, DType type, MemorySegment data, int rows, int cols) {
         DenseMatrix m = new DenseMatrix(name, type, data, rows, cols, int8For(type));
         if (!int8For(type)) {
             return m;
         }
-        return switch (type) {
-            case Q4_0 -> RepackedQ4_0Matrix.of(m);
-            case Q4_K -> RepackedQ4KMatrix.of(m);
-            case Q6_K -> RepackedQ6KMatrix.of(m);
-            default -> m;
-        };
+        return RepackedMatrix.of(m);
     }
 
     /** Whether matrices of type {@code t} take int8 activations under these numerics. */

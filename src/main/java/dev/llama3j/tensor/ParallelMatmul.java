@@ -16,6 +16,7 @@ public final class ParallelMatmul {
     /** {@code out = m * x} with rows split across threads (x quantized once first where m takes int8). */
     public static void matvec(Matrix m, float[] x, float[] out) {
         if (m.takesInt8()) {
+            m.prepareInt8();
             Int8Activations q = Int8Activations.quantize(x, 0, m.cols());
             Parallel.forRange(m.rows(), (s, e) -> m.matvec(q, out, 0, s, e));
             return;
@@ -94,13 +95,16 @@ public final class ParallelMatmul {
                 (s, e) -> TileMatmul.multiply(slices, m.cols(), acts, 0, n, out, m.rows(), s, e));
     }
 
+    /** Whether any of the matrices takes int8 activations; those are prepared ({@link Matrix#prepareInt8}). */
     private static boolean takesInt8(Matrix[] ms) {
+        boolean any = false;
         for (Matrix m : ms) {
             if (m.takesInt8()) {
-                return true;
+                m.prepareInt8();
+                any = true;
             }
         }
-        return false;
+        return any;
     }
 
     /** Whether {@link #matmulToPacked} and {@link #matmulPacked} take these matrices. */

@@ -41,6 +41,37 @@ public final class Q4KRepacked {
     /** Bytes after the last row: the scale load of the last sub-blocks reads a whole float vector. */
     public static final int PADDING = 64;
 
+    /** This layout as a {@link RepackedLayout}. */
+    public static final RepackedLayout LAYOUT = new RepackedLayout() {
+        @Override
+        public long rowBytes(int cols) {
+            return Q4KRepacked.rowBytes(cols);
+        }
+
+        @Override
+        public int padding() {
+            return PADDING;
+        }
+
+        @Override
+        public void repackRows(MemorySegment src, long srcRowBytes, MemorySegment dst, int cols, int rowStart,
+                               int rowEnd) {
+            for (int r = rowStart; r < rowEnd; r++) {
+                repack(src, r * srcRowBytes, dst, r * rowBytes(cols), cols);
+            }
+        }
+
+        @Override
+        public float dot(MemorySegment w, long row, int cols, Int8Activations x) {
+            return Q4KRepacked.dot(w, row, cols, x);
+        }
+
+        @Override
+        public void unpackFloats(MemorySegment w, long row, int cols, int col, float[] dst, int dstOff, int len) {
+            Q4KRepacked.unpackFloats(w, row, cols, col, dst, dstOff, len);
+        }
+    };
+
     /** Bytes of one repacked row of {@code cols} weights. */
     public static long rowBytes(int cols) {
         return cols / 2 + cols / 4;

@@ -39,6 +39,38 @@ public final class Q4_0Repacked {
     /** Bytes after the last row: the scale load of the last blocks reads a whole float vector. */
     public static final int PADDING = 64;
 
+    /** This layout as a {@link RepackedLayout}. */
+    public static final RepackedLayout LAYOUT = new RepackedLayout() {
+        @Override
+        public long rowBytes(int cols) {
+            return Q4_0Repacked.rowBytes(cols);
+        }
+
+        @Override
+        public int padding() {
+            return PADDING;
+        }
+
+        @Override
+        public void repackRows(MemorySegment src, long srcRowBytes, MemorySegment dst, int cols, int rowStart,
+                               int rowEnd) {
+            byte[] buffer = new byte[repackBufferBytes(cols)];
+            for (int r = rowStart; r < rowEnd; r++) {
+                repack(src, r * srcRowBytes, dst, r * rowBytes(cols), cols, buffer);
+            }
+        }
+
+        @Override
+        public float dot(MemorySegment w, long row, int cols, Int8Activations x) {
+            return Q4_0Repacked.dot(w, row, cols, x);
+        }
+
+        @Override
+        public void unpackFloats(MemorySegment w, long row, int cols, int col, float[] dst, int dstOff, int len) {
+            Q4_0Repacked.unpackFloats(w, row, cols, col, dst, dstOff, len);
+        }
+    };
+
     /** Bytes of one repacked row of {@code cols} weights. */
     public static long rowBytes(int cols) {
         return cols / 2 + cols / 8;

@@ -6,7 +6,7 @@ import dev.llama3j.tensor.Matrix;
 import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tensor.ParallelMatmul;
 import dev.llama3j.tensor.RandomWeights;
-import dev.llama3j.tensor.RepackedQ4KMatrix;
+import dev.llama3j.tensor.RepackedMatrix;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -34,7 +34,8 @@ class Q4KRepackedTest {
             for (int cols : new int[] {256, 512, 768, 1280, 2048, 8192}) {
                 int rows = 3;
                 DenseMatrix source = RandomWeights.matrix(arena, DType.Q4_K, rows, cols, rnd);
-                RepackedQ4KMatrix m = RepackedQ4KMatrix.of(source);
+                RepackedMatrix m = RepackedMatrix.of(source);
+                m.prepareInt8();
                 float[] x = RandomWeights.gaussian(cols, rnd);
                 Int8Activations a = Int8Activations.quantize(x, 0, cols);
                 float[] out = new float[rows];
@@ -87,7 +88,8 @@ class Q4KRepackedTest {
             }
             float[] x = new float[cols];
             Arrays.fill(x, 127f);
-            RepackedQ4KMatrix m = RepackedQ4KMatrix.of(new DenseMatrix("w", DType.Q4_K, w, 1, cols));
+            RepackedMatrix m = RepackedMatrix.of(new DenseMatrix("w", DType.Q4_K, w, 1, cols));
+            m.prepareInt8();
             float[] row = new float[cols];
             m.row(0, row, 0);
             assertThat(row).containsOnly(15f);
@@ -109,7 +111,8 @@ class Q4KRepackedTest {
             for (int r = 0; r < rows; r++) {
                 Q4KKernel.INSTANCE.dequantize(source.data(), r * DType.Q4_K.bytesFor(cols), expected[r], 0, cols);
             }
-            RepackedQ4KMatrix m = RepackedQ4KMatrix.of(source);
+            RepackedMatrix m = RepackedMatrix.of(source);
+            m.prepareInt8();
             for (int r = 0; r < rows; r++) {
                 float[] row = new float[cols + 3];
                 m.row(r, row, 3);
@@ -153,7 +156,7 @@ class Q4KRepackedTest {
             float[] exact = new float[rows];
             source.matvec(x, 0, exact, 0, 0, rows);
             Matrix m = Numerics.INT8.matrix("w", DType.Q4_K, source.data(), rows, cols);
-            assertThat(m).isInstanceOf(RepackedQ4KMatrix.class);
+            assertThat(m).isInstanceOf(RepackedMatrix.class);
             assertThat(m.takesInt8()).isTrue();
             float[] single = new float[rows];
             m.matvec(x, 0, single, 0, 0, rows);

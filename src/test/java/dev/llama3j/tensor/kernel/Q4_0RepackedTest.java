@@ -6,7 +6,7 @@ import dev.llama3j.tensor.Matrix;
 import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tensor.ParallelMatmul;
 import dev.llama3j.tensor.RandomWeights;
-import dev.llama3j.tensor.RepackedQ4_0Matrix;
+import dev.llama3j.tensor.RepackedMatrix;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -33,7 +33,8 @@ class Q4_0RepackedTest {
             for (int cols : new int[] {32, 64, 96, 160, 2048, 8192}) {
                 int rows = 3;
                 DenseMatrix source = RandomWeights.matrix(arena, DType.Q4_0, rows, cols, rnd);
-                RepackedQ4_0Matrix m = RepackedQ4_0Matrix.of(source);
+                RepackedMatrix m = RepackedMatrix.of(source);
+                m.prepareInt8();
                 float[] x = RandomWeights.gaussian(cols, rnd);
                 Int8Activations a = Int8Activations.quantize(x, 0, cols);
                 float[] out = new float[rows];
@@ -79,7 +80,8 @@ class Q4_0RepackedTest {
             for (int i = 0; i < cols; i++) {
                 x[i] = (i % 32) < 16 ? 127f : -127f;
             }
-            RepackedQ4_0Matrix m = RepackedQ4_0Matrix.of(new DenseMatrix("w", DType.Q4_0, w, 1, cols));
+            RepackedMatrix m = RepackedMatrix.of(new DenseMatrix("w", DType.Q4_0, w, 1, cols));
+            m.prepareInt8();
             float[] out = new float[1];
             m.matvec(x, 0, out, 0, 0, 1);
             // per block: 16 * 7 * 127 + 16 * -8 * -127
@@ -99,7 +101,8 @@ class Q4_0RepackedTest {
             for (int r = 0; r < rows; r++) {
                 source.row(r, expected[r], 0);
             }
-            RepackedQ4_0Matrix m = RepackedQ4_0Matrix.of(source);
+            RepackedMatrix m = RepackedMatrix.of(source);
+            m.prepareInt8();
             for (int r = 0; r < rows; r++) {
                 float[] row = new float[cols + 3];
                 m.row(r, row, 3);
@@ -143,7 +146,7 @@ class Q4_0RepackedTest {
             float[] exact = new float[rows];
             source.matvec(x, 0, exact, 0, 0, rows);
             Matrix m = Numerics.INT8.matrix("w", DType.Q4_0, source.data(), rows, cols);
-            assertThat(m).isInstanceOf(RepackedQ4_0Matrix.class);
+            assertThat(m).isInstanceOf(RepackedMatrix.class);
             float[] single = new float[rows];
             m.matvec(x, 0, single, 0, 0, rows);
             float[] parallel = new float[rows];
@@ -157,6 +160,35 @@ class Q4_0RepackedTest {
             for (int r = 0; r < rows; r++) {
                 assertThat((double) single[r]).isCloseTo(exact[r], within(0.05 * rms));
             }
+        }
+    }
+
+    /**
+     * The copy is made by the first int8 product, not before: a prompt's tiled product reads the file's blocks, and
+     * its slices give the same bits before and after the copy.
+     */
+    @Test
+    void theCopyIsMadeByTheFirstInt8ProductOnly() {
+        Random rnd = new Random(12);
+        try (Arena arena = Arena.ofShared()) {
+            int rows = 96;
+            int cols = 256;
+            DenseMatrix source = RandomWeights.matrix(arena, DType.Q4_0, rows, cols, rnd);
+            RepackedMatrix m = (RepackedMatrix) Numerics.INT8.matrix("w", DType.Q4_0, source.data(), rows, cols);
+            float[] x = RandomWeights.gaussian(4 * cols, rnd);
+            float[] prompt = new float[4 * rows];
+            ParallelMatmul.matmul(m, x, 4, prompt);
+            float[] before = new float[cols];
+            m.slices().unpack(5, 0, cols, before, 0);
+            assertThat(m.repacked()).isFalse();
+            ParallelMatmul.matvec(m, x, new float[rows]);
+            assertThat(m.repacked()).isTrue();
+            float[] after = new float[cols];
+            m.slices().unpack(5, 0, cols, after, 0);
+            assertThat(after).containsExactly(before);
+            float[] again = new float[4 * rows];
+            ParallelMatmul.matmul(m, x, 4, again);
+            assertThat(again).containsExactly(prompt);
         }
     }
 }

@@ -6,7 +6,7 @@ import dev.llama3j.tensor.Matrix;
 import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tensor.ParallelMatmul;
 import dev.llama3j.tensor.RandomWeights;
-import dev.llama3j.tensor.RepackedQ6KMatrix;
+import dev.llama3j.tensor.RepackedMatrix;
 import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
@@ -33,7 +33,8 @@ class Q6KRepackedTest {
             for (int cols : new int[] {256, 512, 768, 2048, 8192}) {
                 int rows = 3;
                 DenseMatrix source = RandomWeights.matrix(arena, DType.Q6_K, rows, cols, rnd);
-                RepackedQ6KMatrix m = RepackedQ6KMatrix.of(source);
+                RepackedMatrix m = RepackedMatrix.of(source);
+                m.prepareInt8();
                 float[] x = RandomWeights.gaussian(cols, rnd);
                 Int8Activations a = Int8Activations.quantize(x, 0, cols);
                 float[] out = new float[rows];
@@ -83,7 +84,8 @@ class Q6KRepackedTest {
                     w.set(ValueLayout.JAVA_SHORT_UNALIGNED, block + 208, Float.floatToFloat16(1f));
                 }
             }
-            RepackedQ6KMatrix m = RepackedQ6KMatrix.of(new DenseMatrix("w", DType.Q6_K, w, 2, cols));
+            RepackedMatrix m = RepackedMatrix.of(new DenseMatrix("w", DType.Q6_K, w, 2, cols));
+            m.prepareInt8();
             for (float sign : new float[] {1f, -1f}) {
                 float[] x = new float[cols];
                 Arrays.fill(x, 127f * sign);
@@ -109,7 +111,8 @@ class Q6KRepackedTest {
             for (int r = 0; r < rows; r++) {
                 Q6KKernel.INSTANCE.dequantize(source.data(), r * DType.Q6_K.bytesFor(cols), expected[r], 0, cols);
             }
-            RepackedQ6KMatrix m = RepackedQ6KMatrix.of(source);
+            RepackedMatrix m = RepackedMatrix.of(source);
+            m.prepareInt8();
             for (int r = 0; r < rows; r++) {
                 float[] row = new float[cols + 3];
                 m.row(r, row, 3);
@@ -156,7 +159,7 @@ class Q6KRepackedTest {
             float[] exact = new float[rows];
             source.matvec(x, 0, exact, 0, 0, rows);
             Matrix m = Numerics.INT8.matrix("w", DType.Q6_K, source.data(), rows, cols);
-            assertThat(m).isInstanceOf(RepackedQ6KMatrix.class);
+            assertThat(m).isInstanceOf(RepackedMatrix.class);
             assertThat(m.takesInt8()).isTrue();
             float[] single = new float[rows];
             m.matvec(x, 0, single, 0, 0, rows);
