@@ -46,8 +46,9 @@ public final class GgufModelLoader {
     }
 
     /**
-     * The model in {@code file}; the returned weights own the file and close it. With {@link Numerics#INT8} the Q4_0
-     * and Q6_K matrices are repacked into memory of their own ({@link Matrix#takesInt8}).
+     * The model in {@code file}; the returned weights own the file and close it. With {@link Numerics#INT8} the
+     * layers' matrices of the types that have an int8 product take it ({@link Matrix#takesInt8}); the embedding and
+     * output matrices keep float32 activations.
      */
     public static LlamaWeights load(GgufFile file, Numerics numerics) {
         GgufMetadata meta = file.metadata();
@@ -65,9 +66,11 @@ public final class GgufModelLoader {
         int kvDim = config.kvDim();
         int ffn = config.ffnDim();
 
-        Matrix embeddings = matrix(file, numerics, "token_embd.weight", config.vocabSize(), dim);
+        // the vocabulary matrices keep float32 activations: the first token's logits would otherwise wait for the
+        // output matrix's int8 copy, and decode measured no slower (figures: docs/performance.md)
+        Matrix embeddings = matrix(file, Numerics.EXACT, "token_embd.weight", config.vocabSize(), dim);
         Matrix output = file.hasTensor("output.weight")
-                ? matrix(file, numerics, "output.weight", config.vocabSize(), dim)
+                ? matrix(file, Numerics.EXACT, "output.weight", config.vocabSize(), dim)
                 : embeddings;   // tied embeddings
         float[] norm = vector(file, "output_norm.weight", dim);
 
