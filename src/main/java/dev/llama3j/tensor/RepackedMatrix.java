@@ -11,7 +11,8 @@ import java.lang.foreign.MemorySegment;
  * rows in the type's {@link RepackedLayout}, made by the first such product ({@link #prepareInt8}), not at load: a
  * prompt multiplies float slices of the rows (the same bits from the file's blocks or from the copy), so the first
  * token does not wait for the copy. Once copied, the file's pages are released (the file stays mapped and readable,
- * they are just no longer resident for this process) and everything reads the copy.
+ * they are just no longer resident for this process) and everything reads the copy, unless the layout's float
+ * slices are slow ({@link RepackedLayout#unpacksFast}): then prompts keep reading the file.
  */
 public final class RepackedMatrix implements Matrix {
     private final DenseMatrix source;
@@ -65,7 +66,7 @@ public final class RepackedMatrix implements Matrix {
             body.run(0, rows);
         }
         data = copy;
-        if (src.isMapped()) {
+        if (src.isMapped() && layout.unpacksFast()) {
             src.unload();
         }
     }
@@ -135,7 +136,7 @@ public final class RepackedMatrix implements Matrix {
 
     private void unpack(int row, int col, int len, float[] dst, int dstOff) {
         MemorySegment w = data;
-        if (w == null) {
+        if (w == null || !layout.unpacksFast()) {
             source.slices().unpack(row, col, len, dst, dstOff);
         } else {
             layout.unpackFloats(w, row * rowBytes, cols, col, dst, dstOff, len);

@@ -71,6 +71,12 @@ public final class Q6KRepacked {
             return Q6KRepacked.dot(w, row, cols, x);
         }
 
+        /** Scalar: the 4 runs of a sub-block would need a transpose to come out in element order. */
+        @Override
+        public boolean unpacksFast() {
+            return false;
+        }
+
         @Override
         public void unpackFloats(MemorySegment w, long row, int cols, int col, float[] dst, int dstOff, int len) {
             Q6KRepacked.unpackFloats(w, row, cols, col, dst, dstOff, len);

@@ -22,6 +22,14 @@ public interface RepackedLayout {
     /** {@code sum_j w[j] * x[j]} over the repacked row at byte {@code row}. */
     float dot(MemorySegment w, long row, int cols, Int8Activations x);
 
+    /**
+     * Whether {@link #unpackFloats} is vector code as fast as the file's own kernel: where not, prompts keep reading
+     * the file's blocks (the same bits), and its pages stay resident beside the copy.
+     */
+    default boolean unpacksFast() {
+        return true;
+    }
+
     /** Columns [col, col + len) of the repacked row as floats: the same bits as the type's {@code dequantize}. */
     void unpackFloats(MemorySegment w, long row, int cols, int col, float[] dst, int dstOff, int len);
 

@@ -127,7 +127,10 @@ class Q6KRepackedTest {
         }
     }
 
-    /** The scalar reader of the repacked layout and the slice unpack agree. */
+    /**
+     * The scalar reader of the repacked layout and its unpack agree, and both give the original blocks' dequantized
+     * floats (the matrix's slices read the original blocks: {@code unpacksFast} is false for this layout).
+     */
     @Test
     void scalarDequantizeOfTheRepackedLayoutEqualsTheUnpack() {
         Random rnd = new Random(9);
@@ -141,6 +144,10 @@ class Q6KRepackedTest {
             Q6KRepacked.dequantize(repacked, 0, cols, scalar, 0);
             Q6KRepacked.unpackFloats(repacked, 0, cols, 0, vector, 0, cols);
             assertThat(vector).containsExactly(scalar);
+            float[] original = new float[cols];
+            Q6KKernel.INSTANCE.dequantize(source.data(), 0, original, 0, cols);
+            assertThat(vector).containsExactly(original);
+            assertThat(Q6KRepacked.LAYOUT.unpacksFast()).isFalse();
         }
     }
 
