@@ -10,8 +10,8 @@ import java.lang.invoke.MethodHandle;
 /**
  * Memory of its own for weights repacked at load, freed when unreachable. On Linux it is mapped anonymous memory
  * with transparent huge pages asked for ({@code madvise(MADV_HUGEPAGE)}): the repacking then faults in one 2 MB page
- * at a time instead of 512 small ones, and a VM's page faults are expensive (a zeroed 600 MB allocation took 1.5-2 s
- * of a 1B model's load). Elsewhere, or when the calls are not available, an ordinary zeroed allocation.
+ * at a time instead of 512 small ones, and a VM's page faults are expensive (figures: docs/performance.md).
+ * Elsewhere, or when the calls are not available, an ordinary zeroed allocation.
  */
 final class WeightMemory {
     private WeightMemory() {}

@@ -27,7 +27,10 @@ import static jdk.incubator.vector.VectorOperators.LSHR;
  * 2c+1), so one shift and one AND per position give the weights, ready to multiply by activations laid out to match
  * ({@link Int8Activations#kLanes}). The layout does not depend on the vector width.
  */
-public final class Q4KRepacked {
+public final class Q4KRepacked implements RepackedLayout {
+    /** The layout; its row-level helpers ({@code repack}, {@code dequantize}) are static. */
+    public static final Q4KRepacked LAYOUT = new Q4KRepacked();
+
     private Q4KRepacked() {}
 
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, Vectors.F.vectorShape());
@@ -41,39 +44,20 @@ public final class Q4KRepacked {
     /** Bytes after the last row: the scale load of the last sub-blocks reads a whole float vector. */
     public static final int PADDING = 64;
 
-    /** This layout as a {@link RepackedLayout}. */
-    public static final RepackedLayout LAYOUT = new RepackedLayout() {
-        @Override
-        public long rowBytes(int cols) {
-            return Q4KRepacked.rowBytes(cols);
-        }
+    @Override
+    public int padding() {
+        return PADDING;
+    }
 
-        @Override
-        public int padding() {
-            return PADDING;
+    @Override
+    public void repackRows(MemorySegment src, long srcRowBytes, MemorySegment dst, int cols, int rowStart, int rowEnd) {
+        for (int r = rowStart; r < rowEnd; r++) {
+            repack(src, r * srcRowBytes, dst, r * rowBytes(cols), cols);
         }
+    }
 
-        @Override
-        public void repackRows(MemorySegment src, long srcRowBytes, MemorySegment dst, int cols, int rowStart,
-                               int rowEnd) {
-            for (int r = rowStart; r < rowEnd; r++) {
-                repack(src, r * srcRowBytes, dst, r * rowBytes(cols), cols);
-            }
-        }
-
-        @Override
-        public float dot(MemorySegment w, long row, int cols, Int8Activations x) {
-            return Q4KRepacked.dot(w, row, cols, x);
-        }
-
-        @Override
-        public void unpackFloats(MemorySegment w, long row, int cols, int col, float[] dst, int dstOff, int len) {
-            Q4KRepacked.unpackFloats(w, row, cols, col, dst, dstOff, len);
-        }
-    };
-
-    /** Bytes of one repacked row of {@code cols} weights. */
-    public static long rowBytes(int cols) {
+    @Override
+    public long rowBytes(int cols) {
         return cols / 2 + cols / 4;
     }
 
@@ -98,7 +82,8 @@ public final class Q4KRepacked {
      * one float multiply-add by the two scales; then the offsets times the activation blocks' scaled sums.
      * cols is a multiple of 256, so whole vectors (at most 128 weights) cover the row.
      */
-    public static float dot(MemorySegment w, long row, int cols, Int8Activations x) {
+    @Override
+    public float dot(MemorySegment w, long row, int cols, Int8Activations x) {
         short[] a = x.kLanes;
         float[] xd = x.d;
         int quarter = cols / 4;
@@ -145,7 +130,8 @@ public final class Q4KRepacked {
      * Columns {@code [col, col + len)} (multiples of 32) of the row at {@code row} as floats,
      * {@code (d * sc) * q + -(dmin * m)}: the same bits as {@link Q4KKernel#dequantize} of the original blocks.
      */
-    public static void unpackFloats(MemorySegment w, long row, int cols, int col, float[] dst, int dstOff, int len) {
+    @Override
+    public void unpackFloats(MemorySegment w, long row, int cols, int col, float[] dst, int dstOff, int len) {
         int lanes = Vectors.F.length();
         for (int sub = col / 32; sub < (col + len) / 32; sub++) {
             int at = dstOff + 32 * sub - col;
@@ -160,18 +146,6 @@ public final class Q4KRepacked {
                     ((FloatVector) q.convertShape(VectorOperators.B2F, Vectors.F, p)).mul(d).add(m)
                             .intoArray(dst, at + h + p * lanes);
                 }
-            }
-        }
-    }
-
-    /** Columns {@code [0, cols)} of the row as floats in plain scalar code: the tests' reference. */
-    public static void dequantize(MemorySegment w, long row, int cols, float[] dst, int dstOff) {
-        for (int sub = 0; sub < cols / 32; sub++) {
-            float d = w.get(FLOAT_LE, row + cols / 2 + 4L * sub);
-            float m = w.get(FLOAT_LE, row + cols / 2 + cols / 8 + 4L * sub);
-            for (int j = 0; j < 32; j++) {
-                int packed = w.get(ValueLayout.JAVA_BYTE, row + 32L * (sub / 2) + j) & 0xFF;
-                dst[dstOff + 32 * sub + j] = d * ((packed >>> (4 * (sub % 2))) & 0x0F) + m;
             }
         }
     }

@@ -26,7 +26,10 @@ import static jdk.incubator.vector.VectorOperators.LSHR;
  * and 12, so one shift and one AND per position give the weights in 16-bit lanes, ready to multiply by activations
  * laid out to match ({@link Int8Activations#nibbleLanes}). The layout does not depend on the vector width.
  */
-public final class Q4_0Repacked {
+public final class Q4_0Repacked implements RepackedLayout {
+    /** The layout; its row-level helpers ({@code repack}, {@code dequantize}) are static. */
+    public static final Q4_0Repacked LAYOUT = new Q4_0Repacked();
+
     private Q4_0Repacked() {}
 
     /** 16-bit, int and float lanes of 256 bits, like the other decode dots: one short vector holds 2 blocks. */
@@ -39,40 +42,21 @@ public final class Q4_0Repacked {
     /** Bytes after the last row: the scale load of the last blocks reads a whole float vector. */
     public static final int PADDING = 64;
 
-    /** This layout as a {@link RepackedLayout}. */
-    public static final RepackedLayout LAYOUT = new RepackedLayout() {
-        @Override
-        public long rowBytes(int cols) {
-            return Q4_0Repacked.rowBytes(cols);
-        }
+    @Override
+    public int padding() {
+        return PADDING;
+    }
 
-        @Override
-        public int padding() {
-            return PADDING;
+    @Override
+    public void repackRows(MemorySegment src, long srcRowBytes, MemorySegment dst, int cols, int rowStart, int rowEnd) {
+        byte[] buffer = new byte[repackBufferBytes(cols)];
+        for (int r = rowStart; r < rowEnd; r++) {
+            repack(src, r * srcRowBytes, dst, r * rowBytes(cols), cols, buffer);
         }
+    }
 
-        @Override
-        public void repackRows(MemorySegment src, long srcRowBytes, MemorySegment dst, int cols, int rowStart,
-                               int rowEnd) {
-            byte[] buffer = new byte[repackBufferBytes(cols)];
-            for (int r = rowStart; r < rowEnd; r++) {
-                repack(src, r * srcRowBytes, dst, r * rowBytes(cols), cols, buffer);
-            }
-        }
-
-        @Override
-        public float dot(MemorySegment w, long row, int cols, Int8Activations x) {
-            return Q4_0Repacked.dot(w, row, cols, x);
-        }
-
-        @Override
-        public void unpackFloats(MemorySegment w, long row, int cols, int col, float[] dst, int dstOff, int len) {
-            Q4_0Repacked.unpackFloats(w, row, cols, col, dst, dstOff, len);
-        }
-    };
-
-    /** Bytes of one repacked row of {@code cols} weights. */
-    public static long rowBytes(int cols) {
+    @Override
+    public long rowBytes(int cols) {
         return cols / 2 + cols / 8;
     }
 
@@ -107,7 +91,8 @@ public final class Q4_0Repacked {
      * activation quant (16-bit lanes: a lane sums 4 products of at most 15 * 127, a pair of lanes 8), less 8 times
      * the activations' sum for Q4_0's offset, then one float multiply-add by the two scales.
      */
-    public static float dot(MemorySegment w, long row, int cols, Int8Activations x) {
+    @Override
+    public float dot(MemorySegment w, long row, int cols, Int8Activations x) {
         short[] a = x.nibbleLanes;
         int[] offsets = x.nibbleOffsets;
         float[] scales = x.laneScales;
@@ -151,7 +136,8 @@ public final class Q4_0Repacked {
      * Columns {@code [col, col + len)} of the row at {@code row} as floats, {@code d * (q - 8)}: the same bits as
      * {@link Q4Kernel#dequantize} of the original blocks.
      */
-    public static void unpackFloats(MemorySegment w, long row, int cols, int col, float[] dst, int dstOff, int len) {
+    @Override
+    public void unpackFloats(MemorySegment w, long row, int cols, int col, float[] dst, int dstOff, int len) {
         ByteVector eight = ByteVector.broadcast(QuantBits.B, (byte) 8);
         int lanes = Vectors.F.length();
         for (int b = col / 32; b < (col + len) / 32; b++) {
@@ -166,18 +152,6 @@ public final class Q4_0Repacked {
                         .intoArray(dst, at + p * lanes);
                 ((FloatVector) high.convertShape(VectorOperators.B2F, Vectors.F, p)).mul(d)
                         .intoArray(dst, at + 16 + p * lanes);
-            }
-        }
-    }
-
-    /** Columns {@code [0, cols)} of the row as floats in plain scalar code: the tests' reference. */
-    public static void dequantize(MemorySegment w, long row, int cols, float[] dst, int dstOff) {
-        for (int b = 0; b < cols / 32; b++) {
-            float d = w.get(FLOAT_LE, row + cols / 2 + 4L * b);
-            for (int j = 0; j < 16; j++) {
-                int packed = w.get(ValueLayout.JAVA_BYTE, row + 16L * b + j) & 0xFF;
-                dst[dstOff + 32 * b + j] = ((packed & 0x0F) - 8) * d;
-                dst[dstOff + 32 * b + j + 16] = ((packed >>> 4) - 8) * d;
             }
         }
     }

@@ -28,7 +28,10 @@ import static jdk.incubator.vector.VectorOperators.LSHL;
  * magnitude, so the 4 products of a lane, and those of a pair of lanes, sum in 16 bits, and no activation sums are
  * needed. The layout does not depend on the vector width.
  */
-public final class Q6KRepacked {
+public final class Q6KRepacked implements RepackedLayout {
+    /** The layout; its row-level helpers ({@code repack}, {@code dequantize}) are static. */
+    public static final Q6KRepacked LAYOUT = new Q6KRepacked();
+
     private Q6KRepacked() {}
 
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, Vectors.F.vectorShape());
@@ -46,45 +49,26 @@ public final class Q6KRepacked {
     /** Bytes after the last row: the scale load of the last step reads a whole byte vector. */
     public static final int PADDING = 64;
 
-    /** This layout as a {@link RepackedLayout}. */
-    public static final RepackedLayout LAYOUT = new RepackedLayout() {
-        @Override
-        public long rowBytes(int cols) {
-            return Q6KRepacked.rowBytes(cols);
-        }
+    @Override
+    public int padding() {
+        return PADDING;
+    }
 
-        @Override
-        public int padding() {
-            return PADDING;
+    @Override
+    public void repackRows(MemorySegment src, long srcRowBytes, MemorySegment dst, int cols, int rowStart, int rowEnd) {
+        for (int r = rowStart; r < rowEnd; r++) {
+            repack(src, r * srcRowBytes, dst, r * rowBytes(cols), cols);
         }
+    }
 
-        @Override
-        public void repackRows(MemorySegment src, long srcRowBytes, MemorySegment dst, int cols, int rowStart,
-                               int rowEnd) {
-            for (int r = rowStart; r < rowEnd; r++) {
-                repack(src, r * srcRowBytes, dst, r * rowBytes(cols), cols);
-            }
-        }
+    /** Scalar: the 4 runs of a sub-block would need a transpose to come out in element order. */
+    @Override
+    public boolean unpacksFast() {
+        return false;
+    }
 
-        @Override
-        public float dot(MemorySegment w, long row, int cols, Int8Activations x) {
-            return Q6KRepacked.dot(w, row, cols, x);
-        }
-
-        /** Scalar: the 4 runs of a sub-block would need a transpose to come out in element order. */
-        @Override
-        public boolean unpacksFast() {
-            return false;
-        }
-
-        @Override
-        public void unpackFloats(MemorySegment w, long row, int cols, int col, float[] dst, int dstOff, int len) {
-            Q6KRepacked.unpackFloats(w, row, cols, col, dst, dstOff, len);
-        }
-    };
-
-    /** Bytes of one repacked row of {@code cols} weights. */
-    public static long rowBytes(int cols) {
+    @Override
+    public long rowBytes(int cols) {
         return cols + cols / 16 + cols / 64;
     }
 
@@ -109,7 +93,8 @@ public final class Q6KRepacked {
      * activation quant (16-bit lanes, summed in adjacent pairs into ints) times the sub-block's int8 scale, converted
      * once per step and multiplied by the block's d and the activation block's scale.
      */
-    public static float dot(MemorySegment w, long row, int cols, Int8Activations x) {
+    @Override
+    public float dot(MemorySegment w, long row, int cols, Int8Activations x) {
         short[] a = x.quadLanes;
         float[] laneScales = x.laneScales;
         int run = cols / 4;
@@ -139,11 +124,6 @@ public final class Q6KRepacked {
         return (ShortVector) ByteVector.fromMemorySegment(B, w, at, LE).convertShape(B2S, S, 0);
     }
 
-    /** {@code q - 32} of element {@code j}. */
-    private static int quant(MemorySegment w, long row, int cols, int j) {
-        return w.get(ValueLayout.JAVA_BYTE, row + (long) cols / 4 * (j / 4 % 4) + 4 * (j / 16) + j % 4);
-    }
-
     /** {@code d * scale} of sub-block {@code sub}: the same float product as {@link Q6KKernel}'s scale. */
     private static float subScale(MemorySegment w, long row, int cols, int sub) {
         return w.get(FLOAT_LE, row + cols + cols / 16 + 4L * (sub / 16)) * w.get(ValueLayout.JAVA_BYTE, row + cols + sub);
@@ -154,7 +134,8 @@ public final class Q6KRepacked {
      * bits as {@link Q6KKernel#dequantize} of the original blocks. {@code col} and {@code len} are multiples of 16.
      * Per group of 4 sub-blocks, the 16 bytes of each run give elements {@code 16t + i + 4k} of those sub-blocks.
      */
-    public static void unpackFloats(MemorySegment w, long row, int cols, int col, float[] dst, int dstOff, int len) {
+    @Override
+    public void unpackFloats(MemorySegment w, long row, int cols, int col, float[] dst, int dstOff, int len) {
         int run = cols / 4;
         int first = col / 16;
         int end = (col + len) / 16;
@@ -173,13 +154,6 @@ public final class Q6KRepacked {
                     }
                 }
             }
-        }
-    }
-
-    /** Columns {@code [0, cols)} of the row as floats in plain scalar code: the tests' reference. */
-    public static void dequantize(MemorySegment w, long row, int cols, float[] dst, int dstOff) {
-        for (int j = 0; j < cols; j++) {
-            dst[dstOff + j] = subScale(w, row, cols, j / 16) * quant(w, row, cols, j);
         }
     }
 }

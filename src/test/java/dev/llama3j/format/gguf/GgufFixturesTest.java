@@ -269,24 +269,31 @@ class GgufFixturesTest {
     }
 
     /**
-     * With int8 numerics every Q4_0 matrix of the layers is repacked (the vocabulary matrices keep float32) and its rows are still the file's dequantized rows bit for
-     * bit; a prompt's logits at every position (float products) are the exact model's, bit for bit, and decode steps (integer
-     * products) stay within int8 rounding of them (the scale of the logits: their rms).
+     * With int8 numerics every matrix of the layers of a type with a repacked layout is repacked (the vocabulary
+     * matrices keep float32), and its rows are the file's bit for bit; a prompt's logits at every position (float
+     * products) are the exact model's, bit for bit, and decode steps (integer products) stay within int8 rounding of
+     * them (the scale of the logits: their rms).
      */
-    @Test
-    void q4_0WithInt8NumericsRepacksAndStaysNearExact() throws Exception {
-        try (LlamaWeights exact = GgufModelLoader.load(fixture("tiny-sv-gguf-q4_0"));
-             LlamaWeights int8 = GgufModelLoader.load(fixture("tiny-sv-gguf-q4_0"), Numerics.INT8)) {
+    @ParameterizedTest
+    @MethodSource("int8Fixtures")
+    void int8NumericsRepackAndStayNearExact(String fixture, List<DType> repackedTypes) throws Exception {
+        try (LlamaWeights exact = GgufModelLoader.load(fixture(fixture));
+             LlamaWeights int8 = GgufModelLoader.load(fixture(fixture), Numerics.INT8)) {
             List<Map.Entry<String, Matrix>> a = matrices(exact);
             List<Map.Entry<String, Matrix>> b = matrices(int8);
+            Map<DType, Integer> repacked = new java.util.HashMap<>();
             for (int i = 0; i < a.size(); i++) {
                 Matrix ma = a.get(i).getValue();
                 Matrix mb = b.get(i).getValue();
-                boolean layer = a.get(i).getKey().startsWith("blk.");
-                assertThat(repacked(mb, DType.Q4_0)).as(a.get(i).getKey()).isEqualTo(layer && ma.type() == DType.Q4_0);
+                boolean expected = a.get(i).getKey().startsWith("blk.") && repackedTypes.contains(ma.type());
+                assertThat(repacked(mb, ma.type())).as(a.get(i).getKey()).isEqualTo(expected);
+                repacked.merge(ma.type(), expected ? 1 : 0, Integer::sum);
                 for (int r = 0; r < ma.rows(); r += 7) {
                     assertThat(row(mb, r)).as("%s row %d", a.get(i).getKey(), r).containsExactly(row(ma, r));
                 }
+            }
+            for (DType t : repackedTypes) {
+                assertThat(repacked.get(t)).as("%s matrices repacked", t).isPositive();
             }
             Transformer te = new Transformer(exact, 1, 32);
             Transformer ti = new Transformer(int8, 1, 32);
@@ -312,54 +319,9 @@ class GgufFixturesTest {
         }
     }
 
-    /**
-     * The same for a Q4_K_M file (tiny-k-gguf-q4_k_m: Q4_K and Q6_K matrices): every Q4_K and Q6_K matrix of the layers is repacked,
-     * its rows are the file's bit for bit, a prompt's logits are the exact model's and decode steps stay within int8
-     * rounding of them.
-     */
-    @Test
-    void q4_k_mWithInt8NumericsRepacksAndStaysNearExact() throws Exception {
-        try (LlamaWeights exact = GgufModelLoader.load(fixture("tiny-k-gguf-q4_k_m"));
-             LlamaWeights int8 = GgufModelLoader.load(fixture("tiny-k-gguf-q4_k_m"), Numerics.INT8)) {
-            List<Map.Entry<String, Matrix>> a = matrices(exact);
-            List<Map.Entry<String, Matrix>> b = matrices(int8);
-            int q4k = 0;
-            int q6k = 0;
-            for (int i = 0; i < a.size(); i++) {
-                Matrix ma = a.get(i).getValue();
-                Matrix mb = b.get(i).getValue();
-                boolean layer = a.get(i).getKey().startsWith("blk.");
-                assertThat(repacked(mb, DType.Q4_K)).as(a.get(i).getKey()).isEqualTo(layer && ma.type() == DType.Q4_K);
-                assertThat(repacked(mb, DType.Q6_K)).as(a.get(i).getKey()).isEqualTo(layer && ma.type() == DType.Q6_K);
-                q4k += repacked(mb, DType.Q4_K) ? 1 : 0;
-                q6k += repacked(mb, DType.Q6_K) ? 1 : 0;
-                for (int r = 0; r < ma.rows(); r += 7) {
-                    assertThat(row(mb, r)).as("%s row %d", a.get(i).getKey(), r).containsExactly(row(ma, r));
-                }
-            }
-            assertThat(q4k).as("Q4_K matrices").isPositive();
-            assertThat(q6k).as("Q6_K matrices").isPositive();
-            Transformer te = new Transformer(exact, 1, 32);
-            Transformer ti = new Transformer(int8, 1, 32);
-            int[][] prompt = {{1, 17, 250, 3, 99}};
-            assertThat(ti.forward(prompt, 0, true)[0]).containsExactly(te.forward(prompt, 0, true)[0]);
-            int differing = 0;
-            for (int step = 0; step < 4; step++) {
-                int[][] next = {{40 + 11 * step}};
-                float[] le = te.forward(next, prompt[0].length + step, false)[0];
-                float[] li = ti.forward(next, prompt[0].length + step, false)[0];
-                double rms = 0;
-                for (float v : le) {
-                    rms += (double) v * v / le.length;
-                }
-                rms = Math.sqrt(rms);
-                for (int v = 0; v < le.length; v++) {
-                    assertThat((double) li[v]).as("step %d logit %d", step, v).isCloseTo(le[v], within(0.1 * rms));
-                    differing += li[v] != le[v] ? 1 : 0;
-                }
-            }
-            assertThat(differing).as("logits the integer products round differently").isPositive();
-        }
+    static List<Arguments> int8Fixtures() {
+        return List.of(Arguments.of("tiny-sv-gguf-q4_0", List.of(DType.Q4_0)),
+                Arguments.of("tiny-k-gguf-q4_k_m", List.of(DType.Q4_K, DType.Q6_K)));
     }
 
     @Test
