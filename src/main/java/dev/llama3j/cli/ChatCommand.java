@@ -7,6 +7,7 @@ import dev.llama3j.chat.DialogJson;
 import dev.llama3j.chat.Message;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.TokenListener;
+import dev.llama3j.model.Sequence;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -116,7 +117,7 @@ final class ChatCommand implements Callable<Integer> {
         PrintStream out = System.out;
         StrictUtf8.LineReader in = new StrictUtf8.LineReader(System.in, "stdin");
         boolean rejected = false;
-        try (Llama llama = options.build(maxSeqLen, 1)) {
+        try (Llama llama = options.build(maxSeqLen, 1); Sequence conversation = llama.newSequence()) {
             List<Message> dialog = new ArrayList<>();
             if (system != null) {
                 dialog.add(Message.system(system));
@@ -156,8 +157,8 @@ final class ChatCommand implements Callable<Integer> {
                     out.flush();
                     Output.Streamer streamer = new Output.Streamer(llama, out);
                     int budget = maxGenLen != null ? maxGenLen : maxSeqLen - 1;
-                    r = llama.chatCompletion(List.of(dialog), options.temperature, options.topP, budget,
-                            options.logprobs, streamer).get(0);
+                    r = llama.chatTurn(conversation, dialog, options.temperature, options.topP, budget,
+                            options.logprobs, streamer);
                     streamer.finish();
                 } catch (LlamaException e) {
                     // one bad turn (say, a message longer than the context) must not end the conversation

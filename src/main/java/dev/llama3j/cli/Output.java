@@ -68,8 +68,9 @@ final class Output {
     static void printTiming(PrintStream err, Llama llama, Generator.Stats s, boolean first) {
         String rate = s.stepTokens() == 0 || s.stepNanos() == 0 ? ""
                 : String.format(", %.1f tokens/s", s.stepTokensPerSecond());
-        err.printf("llama3j: %sprompt %s, %.1f tokens/s | generation %s%s%n",
-                first ? String.format("load %.2f s | ", llama.loadSeconds()) : "", tokens(s.prefillTokens()),
+        String reused = s.reusedTokens() == 0 ? "" : String.format(" (%d more reused)", s.reusedTokens());
+        err.printf("llama3j: %sprompt %s%s, %.1f tokens/s | generation %s%s%n",
+                first ? String.format("load %.2f s | ", llama.loadSeconds()) : "", tokens(s.prefillTokens()), reused,
                 s.prefillTokensPerSecond(), tokens(s.generatedTokens()), rate);
         String startup = first ? StartupClock.describe() : null;
         if (startup != null) {

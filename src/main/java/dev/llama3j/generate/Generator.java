@@ -1,6 +1,7 @@
 package dev.llama3j.generate;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.model.Sequence;
 import dev.llama3j.model.Transformer;
 
 import java.util.ArrayList;
@@ -37,7 +38,12 @@ public final class Generator {
      * rows with longer prompts are not generated tokens.
      */
     public record Stats(int prefillTokens, long prefillNanos, int steps, int generatedTokens, int stepTokens,
-                        long stepNanos) {
+                        long stepNanos, int reusedTokens) {
+        public Stats(int prefillTokens, long prefillNanos, int steps, int generatedTokens, int stepTokens,
+                     long stepNanos) {
+            this(prefillTokens, prefillNanos, steps, generatedTokens, stepTokens, stepNanos, 0);
+        }
+
         public double prefillTokensPerSecond() {
             return prefillNanos == 0 ? 0 : prefillTokens * 1e9 / prefillNanos;
         }
@@ -50,8 +56,8 @@ public final class Generator {
     public Result generate(List<int[]> prompts, int maxGenLen, float temperature, float topP, boolean logprobs,
                            boolean echo, Sampler sampler, TokenListener listener) {
         int bsz = prompts.size();
-        int maxBatch = model.cache().maxBatch();
-        int maxSeqLen = model.cache().maxSeqLen();
+        int maxBatch = model.maxBatch();
+        int maxSeqLen = model.maxSeqLen();
         if (bsz == 0) {
             throw new LlamaException("no prompts to generate from");
         }
@@ -165,6 +171,68 @@ public final class Generator {
         Stats stats = new Stats(prefillNanos > 0 ? bsz * minPrompt : 0, prefillNanos, steps, generated, stepGenerated,
                 stepNanos);
         return new Result(outTokens, outLogprobs, stats);
+    }
+
+    /**
+     * One sequence's answer to {@code prompt}, on a sequence that may already hold the start of it (a chat's earlier
+     * turns): the tokens it holds in common with the prompt are kept and only the rest is processed (llama-server's
+     * cache_prompt; {@link Stats#reusedTokens}). Sampling as {@link #generate(List, int, float, float, boolean,
+     * boolean, Sampler, TokenListener)} does for one row, which gives the same tokens on an empty sequence. After
+     * it the sequence holds the prompt and the answer, all but its last token (the one no step has read yet).
+     *
+     * @return the answer's tokens (cut at the first stop token) and with logprobs their log-probabilities
+     */
+    public Result generate(Sequence seq, int[] prompt, int maxGenLen, float temperature, float topP, boolean logprobs,
+                           Sampler sampler, TokenListener listener) {
+        int maxSeqLen = model.maxSeqLen();
+        if (prompt.length == 0) {
+            throw new LlamaException("the prompt is empty");
+        }
+        if (prompt.length > maxSeqLen) {
+            throw new LlamaException("the prompt has " + prompt.length + " tokens, more than max_seq_len " + maxSeqLen);
+        }
+        if (maxGenLen < 0) {
+            throw new LlamaException("max_gen_len must be an integer >= 0, got " + maxGenLen);
+        }
+        // at least the prompt's last token is read again: its logits give the first answer token
+        int reused = Math.min(seq.commonPrefix(prompt), prompt.length - 1);
+        seq.truncate(reused);
+        int totalLen = (int) Math.min(maxSeqLen, (long) prompt.length + maxGenLen);
+        int[] answer = new int[totalLen - prompt.length];
+        float[] answerLogprobs = new float[answer.length];
+        int kept = 0;
+        long t0 = System.nanoTime();
+        int[] pending = Arrays.copyOfRange(prompt, reused, prompt.length);
+        float[] logits = model.forward(List.of(new Transformer.Entry(seq, pending, logprobs)))[0];
+        int off = logprobs ? (pending.length - 1) * vocab : 0;
+        long prefillNanos = System.nanoTime() - t0;
+        long stepNanos = 0;
+        int steps = 0;
+        int generated = 0;
+        for (int pos = prompt.length; pos < totalLen; pos++) {
+            requireFinite(logits, off, 0, pos - 1);
+            int next = sampler.sample(logits, off, vocab, temperature, topP);
+            generated++;
+            if (isStop(next)) {
+                break;
+            }
+            if (logprobs) {
+                answerLogprobs[kept] = Sampler.logProb(logits, off, vocab, next);
+            }
+            answer[kept++] = next;
+            listener.onToken(0, next);
+            if (pos + 1 < totalLen) {
+                long t1 = System.nanoTime();
+                logits = model.forward(List.of(new Transformer.Entry(seq, new int[] {next}, logprobs)))[0];
+                off = 0;
+                stepNanos += System.nanoTime() - t1;
+                steps++;
+            }
+        }
+        Stats stats = new Stats(pending.length, prefillNanos, steps, generated, Math.max(0, generated - 1), stepNanos,
+                reused);
+        return new Result(List.of(Arrays.copyOf(answer, kept)),
+                logprobs ? List.of(Arrays.copyOf(answerLogprobs, kept)) : null, stats);
     }
 
     /** logprob of tokens[prevPos+1 .. curPos] from the logits of positions prevPos .. curPos-1; pad targets stay 0. */

@@ -5,6 +5,7 @@ import dev.llama3j.chat.ChatFormat;
 import dev.llama3j.chat.Message;
 import dev.llama3j.format.ModelFiles;
 import dev.llama3j.model.LlamaWeights;
+import dev.llama3j.model.Sequence;
 import dev.llama3j.model.Transformer;
 import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tokenizer.Tokenizer;
@@ -105,11 +106,11 @@ public final class Llama implements AutoCloseable {
     }
 
     public int maxSeqLen() {
-        return model.cache().maxSeqLen();
+        return model.maxSeqLen();
     }
 
     public int maxBatchSize() {
-        return model.cache().maxBatch();
+        return model.maxBatch();
     }
 
     public double loadSeconds() {
@@ -164,6 +165,28 @@ public final class Llama implements AutoCloseable {
                     logprobs ? r.logprobs().get(i) : null));
         }
         return out;
+    }
+
+    /** A new sequence in the model's KV cache, for {@link #chatTurn}; close it to give its room back. */
+    public Sequence newSequence() {
+        return model.newSequence();
+    }
+
+    /**
+     * {@link #chatCompletion} of one dialog on a sequence kept between turns: the tokens it still holds from the
+     * dialog's earlier turns are not processed again ({@link Generator#generate(Sequence, int[], int, float, float,
+     * boolean, Sampler, TokenListener)}).
+     */
+    public ChatPrediction chatTurn(Sequence seq, List<Message> dialog, float temperature, float topP,
+                                   Integer maxGenLen, boolean logprobs, TokenListener listener) {
+        checkSampling(temperature, topP);
+        int[] prompt = chatFormat.encodeDialogPrompt(dialog);
+        Generator.Result r = generator.generate(seq, prompt, genLen(maxGenLen), temperature, topP, logprobs, sampler,
+                listener);
+        lastStats = r.stats();
+        int[] t = r.tokens().get(0);
+        return new ChatPrediction(Message.assistant(tokenizer.decode(t)), logprobs ? pieces(t) : null,
+                logprobs ? r.logprobs().get(0) : null);
     }
 
     private Generator.Stats lastStats;

@@ -7,37 +7,64 @@ import dev.llama3j.tensor.ParallelMatmul;
 import dev.llama3j.tensor.VectorMath;
 import dev.llama3j.tensor.kernel.ScratchFloats;
 
+import java.util.ArrayList;
 import java.util.Arrays;
-
 import java.util.List;
 
 /**
- * Meta's {@code Transformer.forward} for a batch of rows that advance in lock step: RMSNorm, attention with RoPE and
- * grouped KV heads over a causal KV cache, SwiGLU feed-forward, final norm and output projection; float32 throughout.
+ * Meta's {@code Transformer.forward} over sequences ({@link Sequence}): RMSNorm, attention with RoPE and grouped KV
+ * heads over each sequence's causal KV cache, SwiGLU feed-forward, final norm and output projection.
  *
- * <p>All B x T input vectors of a call go through each weight matrix together (one read of the weights per call), so a
- * prompt is processed as a matrix-matrix product rather than token by token.
+ * <p>One step ({@link #forward(List)}) appends tokens to several sequences, each at its own position. The prompts'
+ * vectors go through each weight matrix together, as a matrix-matrix product; the decoding sequences' single tokens
+ * each take a matrix-vector product, all of them over the same rows while those are in cache. Which of the two a
+ * vector takes depends only on its own entry, so a sequence's results never depend on the rest of the step. Meta's
+ * lock-step batch ({@link #forward(int[][], int, boolean)}) is such a step over its rows' sequences.
  */
 public final class Transformer {
     private final LlamaWeights w;
     private final ModelConfig c;
     private final KVCache cache;
+    private final int maxBatch;
+    /** the sequences of {@link #forward(int[][], int, boolean)}'s rows, made when first used */
+    private final Sequence[] rows;
     private final Rope rope;
     private final float attentionScale;
     /** per layer, the matrices that read the same normalized input: {wq, wk, wv} and {w1, w3} */
     private final Matrix[][] qkvWeights;
     private final Matrix[][] upWeights;
+    private final Matrix[][] woWeights;
+    private final Matrix[][] downWeights;
+    private final Matrix[] outputWeights;
     /** per layer, whether w1, w3 and w2 all take the tiled product, so that a prompt's FFN can stay packed */
     private final boolean[] packedFfn;
 
+    /**
+     * A model for Meta's lock-step batches ({@link #forward(int[][], int, boolean)}: up to {@code maxBatch} rows of
+     * up to {@code maxSeqLen} positions) and for sequences ({@link #newSequence}), which share a KV cache budget of
+     * {@code maxBatch * maxSeqLen} positions.
+     */
     public Transformer(LlamaWeights weights, int maxBatch, int maxSeqLen) {
+        this(weights, maxBatch, maxSeqLen, (int) Math.min(Integer.MAX_VALUE, (long) maxBatch * maxSeqLen));
+    }
+
+    /**
+     * A model whose sequences share a KV cache budget of {@code contextSize} positions, each sequence at most
+     * {@code maxSeqLen}; {@code maxBatch} rows are there for {@link #forward(int[][], int, boolean)}.
+     */
+    public Transformer(LlamaWeights weights, int maxBatch, int maxSeqLen, int contextSize) {
         this.w = weights;
         this.c = weights.config();
-        this.cache = new KVCache(c, maxBatch, maxSeqLen);
+        this.cache = new KVCache(c, contextSize, maxSeqLen);
+        this.maxBatch = maxBatch;
+        this.rows = new Sequence[maxBatch];
         this.rope = new Rope(c, weights.ropeFreqDivisors(), maxSeqLen);
         this.attentionScale = (float) Math.sqrt(c.headDim());
         this.qkvWeights = weights.layers().stream().map(l -> new Matrix[] {l.wq(), l.wk(), l.wv()}).toArray(Matrix[][]::new);
         this.upWeights = weights.layers().stream().map(l -> new Matrix[] {l.w1(), l.w3()}).toArray(Matrix[][]::new);
+        this.woWeights = weights.layers().stream().map(l -> new Matrix[] {l.wo()}).toArray(Matrix[][]::new);
+        this.downWeights = weights.layers().stream().map(l -> new Matrix[] {l.w2()}).toArray(Matrix[][]::new);
+        this.outputWeights = new Matrix[] {weights.output()};
         this.packedFfn = new boolean[weights.layers().size()];
         for (int l = 0; l < packedFfn.length; l++) {
             LayerWeights lw = weights.layers().get(l);
@@ -53,18 +80,143 @@ public final class Transformer {
         return cache;
     }
 
+    /** Rows of {@link #forward(int[][], int, boolean)}. */
+    public int maxBatch() {
+        return maxBatch;
+    }
+
+    /** Positions one sequence may hold. */
+    public int maxSeqLen() {
+        return cache.maxSeqLen();
+    }
+
+    /** A new, empty sequence in this model's KV cache; close it to give its room back. */
+    public Sequence newSequence() {
+        return cache.newSequence();
+    }
+
     /**
-     * Runs {@code tokens[b]} (all rows the same length T) at positions {@code startPos .. startPos+T-1}, writing their
-     * keys and values into the cache rows 0..B-1.
+     * Tokens to append to a sequence in one {@link #forward(List)} step.
+     *
+     * @param allLogits logits for every one of the tokens, not only the last
+     */
+    public record Entry(Sequence sequence, int[] tokens, boolean allLogits) {
+        public Entry(Sequence sequence, int[] tokens) {
+            this(sequence, tokens, false);
+        }
+    }
+
+    /**
+     * Runs {@code tokens[b]} (all rows the same length T) at positions {@code startPos .. startPos+T-1} of row b's
+     * sequence (cut back to {@code startPos} first), Meta's lock-step batch.
      *
      * @param allPositions logits for every position ({@code [B][T*vocab]}, fresh arrays) or only the last
      *                     ({@code [B][vocab]}, reused buffers valid until the next call)
      */
     public float[][] forward(int[][] tokens, int startPos, boolean allPositions) {
         int batch = tokens.length;
+        if (batch == 0 || batch > maxBatch) {
+            throw new LlamaException("batch of " + batch + " rows, the KV cache holds " + maxBatch);
+        }
         int seq = tokens[0].length;
-        checkInput(tokens, startPos, batch, seq);
-        int n = batch * seq;
+        if (seq == 0 || startPos < 0 || startPos + seq > cache.maxSeqLen()) {
+            throw new LlamaException("positions " + startPos + ".." + (startPos + seq - 1)
+                    + " do not fit max_seq_len " + cache.maxSeqLen());
+        }
+        List<Entry> entries = new ArrayList<>(batch);
+        for (int b = 0; b < batch; b++) {
+            if (tokens[b].length != seq) {
+                throw new IllegalArgumentException("batch rows differ in length");
+            }
+            if (rows[b] == null) {
+                rows[b] = cache.newSequence();
+            }
+            if (rows[b].length() < startPos) {
+                throw new IllegalArgumentException("row " + b + " holds " + rows[b].length()
+                        + " positions: it cannot go on at position " + startPos);
+            }
+            rows[b].truncate(startPos);
+            entries.add(new Entry(rows[b], tokens[b], allPositions));
+        }
+        return forward(entries);
+    }
+
+    /**
+     * One step over several sequences: each entry's tokens go at its sequence's next positions, and are appended to
+     * it. Entries of several tokens (prompts) go through the weights together in the tiled product, entries of one
+     * token (decoding) each through its own matrix-vector product; attention is per entry, over its own sequence. So
+     * an entry's logits are the same, bit for bit, whatever else is in the step.
+     *
+     * @return per entry, the logits of its last token ({@code [vocab]}, reused buffers valid until the next call),
+     *         or of all its tokens ({@code [T*vocab]}, fresh arrays) where it asks for them
+     */
+    public float[][] forward(List<Entry> entries) {
+        int count = entries.size();
+        if (count == 0) {
+            throw new IllegalArgumentException("no entries");
+        }
+        int prompts = 0;
+        for (int i = 0; i < count; i++) {
+            Entry e = entries.get(i);
+            checkEntry(e, entries, i);
+            prompts += e.tokens().length > 1 ? 1 : 0;
+        }
+        for (Entry e : entries) {
+            e.sequence().ensureCapacity(e.sequence().length() + e.tokens().length);
+        }
+        float[][] logits = new float[count][];
+        if (prompts > 0) {
+            run(entries, true, prompts, logits);
+        }
+        if (prompts < count) {
+            run(entries, false, count - prompts, logits);
+        }
+        for (Entry e : entries) {
+            e.sequence().appended(e.tokens());
+        }
+        return logits;
+    }
+
+    private void checkEntry(Entry e, List<Entry> entries, int index) {
+        Sequence s = e.sequence();
+        if (!s.belongsTo(cache)) {
+            throw new IllegalArgumentException("the sequence of entry " + index + " belongs to another model");
+        }
+        s.checkOpen();
+        for (int j = 0; j < index; j++) {
+            if (entries.get(j).sequence() == s) {
+                throw new IllegalArgumentException("entries " + j + " and " + index + " are the same sequence");
+            }
+        }
+        int len = e.tokens().length;
+        if (len == 0) {
+            throw new LlamaException("entry " + index + " has no tokens");
+        }
+        if (s.length() + len > cache.maxSeqLen()) {
+            throw new LlamaException("positions " + s.length() + ".." + (s.length() + len - 1)
+                    + " do not fit max_seq_len " + cache.maxSeqLen());
+        }
+        int vocab = w.tokenEmbeddings().rows();
+        for (int id : e.tokens()) {
+            if (id < 0 || id >= vocab) {
+                throw new LlamaException("token id " + id + " is outside the vocabulary (0.." + (vocab - 1) + ")");
+            }
+        }
+    }
+
+    /**
+     * The entries of several tokens ({@code tiled}) or those of one, {@code groupSize} of them: every layer for all
+     * their vectors, then their logits into {@code logits} at the entries' indices.
+     */
+    private void run(List<Entry> entries, boolean tiled, int groupSize, float[][] logits) {
+        int[] members = new int[groupSize];
+        int n = 0;
+        for (int i = 0, g = 0; i < entries.size(); i++) {
+            if ((entries.get(i).tokens().length > 1) == tiled) {
+                members[g++] = i;
+                n += entries.get(i).tokens().length;
+            }
+        }
         int dim = c.dim();
         Buffers buf = buffers(n);
         float[] x = buf.x;
@@ -72,30 +224,39 @@ public final class Transformer {
         float[] q = buf.q;
         float[] k = buf.k;
         float[] v = buf.v;
-
-        for (int b = 0; b < batch; b++) {
-            for (int t = 0; t < seq; t++) {
-                w.tokenEmbeddings().row(tokens[b][t], x, (b * seq + t) * dim);
+        Sequence[] vecSeq = buf.vecSeq;
+        int[] vecPos = buf.vecPos;
+        int[] firstVec = new int[groupSize + 1];
+        for (int g = 0, i = 0; g < groupSize; g++) {
+            Entry e = entries.get(members[g]);
+            firstVec[g] = i;
+            int start = e.sequence().length();
+            for (int t = 0; t < e.tokens().length; t++, i++) {
+                vecSeq[i] = e.sequence();
+                vecPos[i] = start + t;
+                w.tokenEmbeddings().row(e.tokens()[t], x, i * dim);
             }
+            firstVec[g + 1] = i;
         }
         // the element-wise steps between the matrix products run in parallel over vectors, each fused with its
         // neighbours into one parallel region (residual add + next norm), so that a prompt has no serial stretch
         List<LayerWeights> layers = w.layers();
         float[] firstNorm = layers.getFirst().attentionNorm();
+        int vectors = n;
         Parallel.forRange(n, (s, e) -> rmsNorm(x, firstNorm, xb, s, e));
         for (int l = 0; l < layers.size(); l++) {
             LayerWeights lw = layers.get(l);
             int layer = l;
-            ParallelMatmul.matmul(qkvWeights[l], xb, n, buf.qkv);
-            Parallel.forRange(n, (s, e) -> rotateAndCache(layer, q, k, v, seq, startPos, s, e));
-            attention(l, q, buf.att, batch, seq, startPos);
-            ParallelMatmul.matmul(lw.wo(), buf.att, n, buf.out);
+            product(qkvWeights[l], xb, n, buf.qkv, tiled);
+            Parallel.forRange(n, (s, e) -> rotateAndCache(layer, q, k, v, vecSeq, vecPos, s, e));
+            attention(l, q, buf.att, vecSeq, vecPos, n, firstVec, groupSize, tiled);
+            product(woWeights[l], buf.att, n, buf.outs, tiled);
             Parallel.forRange(n, (s, e) -> {
                 add(x, buf.out, s * dim, e * dim);
                 rmsNorm(x, lw.ffnNorm(), xb, s, e);
             });
             int ffn = c.ffnDim();
-            if (n > 1 && packedFfn[l]) {
+            if (tiled && packedFfn[l]) {
                 // the hidden vectors stay in the tiled product's packed layout from w1/w3 through SwiGLU into w2: no
                 // transposing store of the largest outputs, no packing of the widest input, and w2 no longer goes
                 // through in passes of 256 tokens that each unpack all its weights (figures: docs/performance.md)
@@ -103,9 +264,9 @@ public final class Transformer {
                 ParallelMatmul.forPackedRange(ffn, n, (s, e) -> VectorMath.swiglu(buf.h1, buf.h3, s, e));
                 ParallelMatmul.matmulPacked(lw.w2(), buf.h1, n, buf.out);
             } else {
-                ParallelMatmul.matmul(upWeights[l], xb, n, buf.h13);
+                product(upWeights[l], xb, n, buf.h13, tiled);
                 Parallel.forRange(n, (s, e) -> VectorMath.swiglu(buf.h1, buf.h3, s * ffn, e * ffn));
-                ParallelMatmul.matmul(lw.w2(), buf.h1, n, buf.out);
+                product(downWeights[l], buf.h1, n, buf.outs, tiled);
             }
             float[] nextNorm = l + 1 < layers.size() ? layers.get(l + 1).attentionNorm() : null;
             Parallel.forRange(n, (s, e) -> {
@@ -115,43 +276,84 @@ public final class Transformer {
                 }
             });
         }
+        outputLogits(entries, members, firstVec, vectors, buf, tiled, logits);
+    }
 
-        Matrix output = w.output();
-        int vocab = output.rows();
-        if (allPositions) {
-            Parallel.forRange(n, (s, e) -> rmsNorm(x, w.norm(), xb, s, e));
-            float[] all = new float[n * vocab];
-            ParallelMatmul.matmul(output, xb, n, all);
-            float[][] logits = new float[batch][];
-            for (int b = 0; b < batch; b++) {
-                logits[b] = Arrays.copyOfRange(all, b * seq * vocab, (b + 1) * seq * vocab);
+    /**
+     * The logits of the group's entries: of their last vectors each through its own matrix-vector product (the same
+     * bits whatever else is in the step), or of all an entry's vectors where it asks, from that entry's alone.
+     */
+    private void outputLogits(List<Entry> entries, int[] members, int[] firstVec, int n, Buffers buf, boolean tiled,
+                              float[][] logits) {
+        int dim = c.dim();
+        int vocab = w.output().rows();
+        int lastOnly = 0;
+        boolean anyAll = false;
+        for (int member : members) {
+            if (entries.get(member).allLogits()) {
+                anyAll = true;
+            } else {
+                lastOnly++;
             }
-            return logits;
         }
-        for (int b = 0; b < batch; b++) {
-            System.arraycopy(x, ((b + 1) * seq - 1) * dim, buf.last, b * dim, dim);
+        if (anyAll) {
+            Parallel.forRange(n, (s, e) -> rmsNorm(buf.x, w.norm(), buf.xb, s, e));
+            for (int g = 0; g < members.length; g++) {
+                Entry e = entries.get(members[g]);
+                if (e.allLogits()) {
+                    int len = e.tokens().length;
+                    float[] xs = Arrays.copyOfRange(buf.xb, firstVec[g] * dim, (firstVec[g] + len) * dim);
+                    float[] all = new float[len * vocab];
+                    product(outputWeights, xs, len, new float[][] {all}, tiled);
+                    logits[members[g]] = all;
+                }
+            }
         }
-        rmsNorm(buf.last, w.norm(), buf.lastNorm, 0, batch);
-        ParallelMatmul.matmul(output, buf.lastNorm, batch, buf.lastLogits);
-        for (int b = 0; b < batch; b++) {
-            System.arraycopy(buf.lastLogits, b * vocab, buf.rowLogits[b], 0, vocab);
+        if (lastOnly == 0) {
+            return;
         }
-        return batch == buf.rowLogits.length ? buf.rowLogits : Arrays.copyOf(buf.rowLogits, batch);
+        LastBuffers lb = lastBuffers(lastOnly, entries.size());
+        int j = 0;
+        for (int g = 0; g < members.length; g++) {
+            if (!entries.get(members[g]).allLogits()) {
+                System.arraycopy(buf.x, (firstVec[g + 1] - 1) * dim, lb.last, j * dim, dim);
+                j++;
+            }
+        }
+        rmsNorm(lb.last, w.norm(), lb.lastNorm, 0, lastOnly);
+        ParallelMatmul.matvecs(outputWeights, lb.lastNorm, lastOnly, lb.lastLogits);
+        j = 0;
+        for (int member : members) {
+            if (!entries.get(member).allLogits()) {
+                System.arraycopy(lb.lastLogits[0], j * vocab, lb.rowLogits[member], 0, vocab);
+                logits[member] = lb.rowLogits[member];
+                j++;
+            }
+        }
+    }
+
+    /** Through the tiled product (several vectors of prompts) or one matrix-vector product per vector. */
+    private static void product(Matrix[] ms, float[] x, int n, float[][] outs, boolean tiled) {
+        if (tiled && n > 1) {
+            ParallelMatmul.matmul(ms, x, n, outs);
+        } else {
+            ParallelMatmul.matvecs(ms, x, n, outs);
+        }
     }
 
     /**
      * Activation buffers, reused across calls so that a decode step allocates nothing; grown when a call brings
-     * more vectors than any before. The last-position logits returned by {@link #forward} live here too: they are
-     * valid until the next call.
+     * more vectors than any before.
      */
     private static final class Buffers {
         final int capacity;
-        final float[] x, xb, q, k, v, att, out, h1, h3, last, lastNorm, lastLogits;
-        final float[][] rowLogits;
-        final float[][] qkv;
-        final float[][] h13;
+        final float[] x, xb, q, k, v, att, out, h1, h3;
+        final float[][] qkv, h13, outs;
+        final Sequence[] vecSeq;
+        final int[] vecPos;
+        final int[] blockVec, blockLen;
 
-        Buffers(ModelConfig c, int n, int maxBatch, int vocab) {
+        Buffers(ModelConfig c, int n) {
             capacity = n;
             x = new float[n * c.dim()];
             xb = new float[n * c.dim()];
@@ -164,94 +366,114 @@ public final class Transformer {
             int hidden = Math.max(n * c.ffnDim(), ParallelMatmul.packedSize(c.ffnDim(), n));
             h1 = new float[hidden];
             h3 = new float[hidden];
-            last = new float[maxBatch * c.dim()];
-            lastNorm = new float[maxBatch * c.dim()];
-            lastLogits = new float[maxBatch * vocab];
-            rowLogits = new float[maxBatch][vocab];
             qkv = new float[][] {q, k, v};
             h13 = new float[][] {h1, h3};
+            outs = new float[][] {out};
+            vecSeq = new Sequence[n];
+            vecPos = new int[n];
+            blockVec = new int[n];
+            blockLen = new int[n];
+        }
+    }
+
+    /** The last vectors of entries and their logits: {@code rowLogits[i]} is what entry i gets back. */
+    private static final class LastBuffers {
+        final int entries;
+        final float[] last, lastNorm;
+        final float[][] lastLogits;
+        final float[][] rowLogits;
+
+        LastBuffers(ModelConfig c, int entries, int vocab) {
+            this.entries = entries;
+            last = new float[entries * c.dim()];
+            lastNorm = new float[entries * c.dim()];
+            lastLogits = new float[][] {new float[entries * vocab]};
+            rowLogits = new float[entries][vocab];
         }
     }
 
     private Buffers buffers;
+    private LastBuffers lastBuffers;
 
     private Buffers buffers(int n) {
         if (buffers == null || buffers.capacity < n) {
-            buffers = new Buffers(c, n, cache.maxBatch, w.output().rows());
+            buffers = new Buffers(c, n);
         }
         return buffers;
     }
 
-    private void checkInput(int[][] tokens, int startPos, int batch, int seq) {
-        if (batch == 0 || batch > cache.maxBatch) {
-            throw new LlamaException("batch of " + batch + " rows, the KV cache holds " + cache.maxBatch);
+    private LastBuffers lastBuffers(int lastOnly, int entries) {
+        int needed = Math.max(lastOnly, entries);
+        if (lastBuffers == null || lastBuffers.entries < needed) {
+            lastBuffers = new LastBuffers(c, needed, w.output().rows());
         }
-        if (seq == 0 || startPos < 0 || startPos + seq > cache.maxSeqLen) {
-            throw new LlamaException("positions " + startPos + ".." + (startPos + seq - 1)
-                    + " do not fit max_seq_len " + cache.maxSeqLen);
-        }
-        int vocab = w.tokenEmbeddings().rows();
-        for (int[] row : tokens) {
-            if (row.length != seq) {
-                throw new IllegalArgumentException("batch rows differ in length");
-            }
-            for (int id : row) {
-                if (id < 0 || id >= vocab) {
-                    throw new LlamaException("token id " + id + " is outside the vocabulary (0.." + (vocab - 1) + ")");
-                }
-            }
-        }
+        return lastBuffers;
     }
 
     /**
-     * Causal attention of every (row, position, head) over the cached keys/values 0..startPos+t. Query head h reads
-     * KV head h / (nHeads / nKvHeads) (Meta's repeat_kv). softmax(q.k / sqrt(hd)) . v, float32. A task is one
-     * vector's group of query heads that share a KV head ({@link Attention#group}: they read its keys and values
-     * together), or in a prompt a block of consecutive tokens' groups ({@link Attention#block}: scored together).
+     * Causal attention of every (vector, head) over its sequence's cached keys/values up to its position. Query head
+     * h reads KV head h / (nHeads / nKvHeads) (Meta's repeat_kv). softmax(q.k / sqrt(hd)) . v, float32. A task is
+     * one vector's group of query heads that share a KV head ({@link Attention#group}: they read its keys and values
+     * together), or in a prompt a block of an entry's consecutive tokens' groups ({@link Attention#block}: scored
+     * together).
      *
      * <p>A vector's cost grows with its position, so the threads' contiguous task ranges walk the vectors (blocks)
      * folded (first, last, second, second to last, ...): every range holds early and late ones alike.
      */
-    private void attention(int layer, float[] q, float[] att, int batch, int seq, int startPos) {
+    private void attention(int layer, float[] q, float[] att, Sequence[] vecSeq, int[] vecPos, int n,
+                           int[] firstVec, int groupSize, boolean tiled) {
         int nHeads = c.nHeads();
         int hd = c.headDim();
         int group = nHeads / c.nKvHeads();
         int dim = c.dim();
         int kvDim = c.kvDim();
-        int n = batch * seq;
         int kvHeads = c.nKvHeads();
-        int blockTokens = Math.min(seq, Attention.blockTokens(group, hd));
-        if (seq > 1 && blockTokens > 0) {
-            // a prompt: blocks of consecutive tokens of one row, folded as below (Attention.block reads each key and
+        int blockTokens = Attention.blockTokens(group, hd);
+        if (tiled && blockTokens > 0) {
+            // a prompt: blocks of an entry's consecutive tokens, folded as below (Attention.block reads each key and
             // value once per block of tokens; figures: docs/performance.md)
-            int blocksPerRow = (seq + blockTokens - 1) / blockTokens;
-            int blocks = batch * blocksPerRow;
-            Parallel.forRange(blocks * kvHeads, (from, to) -> {
+            int[] blockVec = buffers.blockVec;
+            int[] blockLen = buffers.blockLen;
+            int blocks = 0;
+            for (int g = 0; g < groupSize; g++) {
+                int len = firstVec[g + 1] - firstVec[g];
+                int size = Math.min(len, blockTokens);
+                for (int t0 = 0; t0 < len; t0 += size) {
+                    blockVec[blocks] = firstVec[g] + t0;
+                    blockLen[blocks] = Math.min(size, len - t0);
+                    blocks++;
+                }
+            }
+            int total = blocks;
+            Parallel.forRange(total * kvHeads, (from, to) -> {
                 for (int task = from; task < to; task++) {
                     int kh = task % kvHeads;
                     int j = task / kvHeads;
-                    int blk = j % 2 == 0 ? j / 2 : blocks - 1 - j / 2;
-                    int b = blk / blocksPerRow;
-                    int t0 = blk % blocksPerRow * blockTokens;
-                    int qOff = (b * seq + t0) * dim + kh * group * hd;
-                    Attention.block(q, qOff, dim, Math.min(blockTokens, seq - t0), group, cache.keys[layer][b],
-                            cache.values[layer][b], kh * hd, kvDim, hd, startPos + t0, attentionScale, att, qOff);
+                    int blk = j % 2 == 0 ? j / 2 : total - 1 - j / 2;
+                    int i = blockVec[blk];
+                    Sequence s = vecSeq[i];
+                    int qOff = i * dim + kh * group * hd;
+                    Attention.block(q, qOff, dim, blockLen[blk], group, s.keys[layer], s.values[layer], kh * hd,
+                            kvDim, hd, vecPos[i], attentionScale, att, qOff);
                 }
             });
             return;
         }
+        int longest = 0;
+        for (int i = 0; i < n; i++) {
+            longest = Math.max(longest, vecPos[i] + 1);
+        }
+        int scoresLength = group * longest;
         Parallel.forRange(n * kvHeads, (from, to) -> {
-            float[] scores = SCORES.get(group * (startPos + seq));
+            float[] scores = SCORES.get(scoresLength);
             for (int task = from; task < to; task++) {
                 int kh = task % kvHeads;
                 int j = task / kvHeads;
-                int i = j % 2 == 0 ? j / 2 : n - 1 - j / 2;       // vector index b * seq + t
-                int b = i / seq;
-                int len = startPos + i % seq + 1;
-                float[] kc = cache.keys[layer][b];
-                float[] vc = cache.values[layer][b];
+                int i = j % 2 == 0 ? j / 2 : n - 1 - j / 2;
+                Sequence s = vecSeq[i];
                 int qOff = i * dim + kh * group * hd;
-                Attention.group(q, qOff, group, kc, vc, kh * hd, kvDim, hd, len, attentionScale, scores, att, qOff);
+                Attention.group(q, qOff, group, s.keys[layer], s.values[layer], kh * hd, kvDim, hd, vecPos[i] + 1,
+                        attentionScale, scores, att, qOff);
             }
         });
     }
@@ -272,17 +494,17 @@ public final class Transformer {
         VectorMath.axpy(1f, y, from, x, from, to - from);
     }
 
-    /** RoPE on the queries and keys of vectors [from, to), whose keys and values then go into the cache. */
-    private void rotateAndCache(int layer, float[] q, float[] k, float[] v, int seq, int startPos, int from, int to) {
+    /** RoPE on the queries and keys of vectors [from, to), whose keys and values then go into their sequences. */
+    private void rotateAndCache(int layer, float[] q, float[] k, float[] v, Sequence[] vecSeq, int[] vecPos,
+                                int from, int to) {
         int dim = c.dim();
         int kvDim = c.kvDim();
         for (int i = from; i < to; i++) {
-            int b = i / seq;
-            int pos = startPos + i % seq;
+            int pos = vecPos[i];
             rope.apply(q, i * dim, c.nHeads(), pos);
             rope.apply(k, i * kvDim, c.nKvHeads(), pos);
-            System.arraycopy(k, i * kvDim, cache.keys[layer][b], pos * kvDim, kvDim);
-            System.arraycopy(v, i * kvDim, cache.values[layer][b], pos * kvDim, kvDim);
+            System.arraycopy(k, i * kvDim, vecSeq[i].keys[layer], pos * kvDim, kvDim);
+            System.arraycopy(v, i * kvDim, vecSeq[i].values[layer], pos * kvDim, kvDim);
         }
     }
 }

@@ -24,6 +24,42 @@ public final class ParallelMatmul {
         Parallel.forRange(m.rows(), (s, e) -> m.matvec(x, 0, out, 0, s, e));
     }
 
+    /** Rows a thread runs every vector over before it takes the next ones ({@link #matvecs}): their weights stay in cache. */
+    private static final int VECTOR_BLOCK_ROWS = 32;
+
+    /**
+     * {@code n} vectors, each through its own matrix-vector product ({@code outs[i][t*rows + r]}): every output has
+     * the bits of {@link #matvec} of that vector alone, whatever the other vectors are. The matrices' rows, laid end
+     * to end, are split across threads in one region; a thread runs all the vectors over a few rows at a time, so
+     * the weights come from memory once for all of them.
+     */
+    public static void matvecs(Matrix[] ms, float[] x, int n, float[][] outs) {
+        int[] starts = rowStarts(ms);
+        int cols = ms[0].cols();
+        Int8Activations[] q = takesInt8(ms) ? Int8Activations.quantizeEach(x, n, cols) : null;
+        int block = n == 1 ? Integer.MAX_VALUE : VECTOR_BLOCK_ROWS;
+        Parallel.forRange(starts[ms.length], n == 1 ? 1 : VECTOR_BLOCK_ROWS, (s, e) -> {
+            for (int b0 = s; b0 < e; b0 += Math.min(block, e - b0)) {
+                int b1 = b0 + Math.min(block, e - b0);
+                for (int i = 0; i < ms.length; i++) {
+                    int from = Math.max(b0, starts[i]) - starts[i];
+                    int to = Math.min(b1, starts[i + 1]) - starts[i];
+                    if (from >= to) {
+                        continue;
+                    }
+                    int rows = ms[i].rows();
+                    for (int t = 0; t < n; t++) {
+                        if (ms[i].takesInt8()) {
+                            ms[i].matvec(q[t], outs[i], t * rows, from, to);
+                        } else {
+                            ms[i].matvec(x, t * cols, outs[i], t * rows, from, to);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
     /** {@code n} vectors at once: {@code out[t*rows + r] = row r . x[t*cols ..]}, rows split across threads. */
     public static void matmul(Matrix m, float[] x, int n, float[] out) {
         if (n == 1) {

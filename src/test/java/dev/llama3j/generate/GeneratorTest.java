@@ -4,6 +4,7 @@ import dev.llama3j.LlamaException;
 import dev.llama3j.SharedData;
 import dev.llama3j.format.ModelFiles;
 import dev.llama3j.model.LlamaWeights;
+import dev.llama3j.model.Sequence;
 import dev.llama3j.model.Transformer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -39,6 +40,40 @@ class GeneratorTest {
         Transformer model = new Transformer(weights, prompts.size(), 64);
         return new Generator(model, stops).generate(prompts, maxGen, temperature, 0.9f, logprobs, echo,
                 new Sampler(seed), TokenListener.NONE);
+    }
+
+    /**
+     * A sequence kept between turns: on an empty one the answer and its logprobs are generation.py's for that row;
+     * the next turn reads only what the sequence does not hold yet, and answers as a fresh run of the whole prompt.
+     */
+    @Test
+    void aSequenceKeepsItsTurnsAndReadsOnlyWhatIsNew() {
+        Transformer model = new Transformer(weights, 1, 64);
+        Generator g = new Generator(model, new int[0]);
+        try (Sequence s = model.newSequence()) {
+            Generator.Result first = g.generate(s, P1, 6, 0f, 0.9f, true, new Sampler(1), TokenListener.NONE);
+            Generator.Result meta = run(List.of(P1), 6, 0f, true, false, new int[0], 1);
+            assertThat(first.tokens().get(0)).containsExactly(meta.tokens().get(0));
+            assertThat(first.logprobs().get(0)).containsExactly(meta.logprobs().get(0));
+            assertThat(first.stats().reusedTokens()).isZero();
+            assertThat(s.length()).isEqualTo(P1.length + 5);
+
+            int[] answer = first.tokens().get(0);
+            int[] second = new int[P1.length + answer.length + P2.length];
+            System.arraycopy(P1, 0, second, 0, P1.length);
+            System.arraycopy(answer, 0, second, P1.length, answer.length);
+            System.arraycopy(P2, 0, second, P1.length + answer.length, P2.length);
+            Generator.Result turn2 = g.generate(s, second, 4, 0f, 0.9f, false, new Sampler(1), TokenListener.NONE);
+            assertThat(turn2.stats().reusedTokens()).isEqualTo(P1.length + 5);
+            assertThat(turn2.stats().prefillTokens()).isEqualTo(1 + P2.length);
+            assertThat(turn2.tokens().get(0))
+                    .containsExactly(run(List.of(second), 4, 0f, false, false, new int[0], 1).tokens().get(0));
+
+            // the same prompt again: all but its last token are kept
+            Generator.Result again = g.generate(s, second, 4, 0f, 0.9f, false, new Sampler(1), TokenListener.NONE);
+            assertThat(again.stats().reusedTokens()).isEqualTo(second.length - 1);
+            assertThat(again.tokens().get(0)).containsExactly(turn2.tokens().get(0));
+        }
     }
 
     @Test

@@ -63,6 +63,28 @@ public final class Int8Activations {
 
     private Int8Activations() {}
 
+    private static final ThreadLocal<Int8Activations[]> EACH = ThreadLocal.withInitial(() -> new Int8Activations[0]);
+
+    /**
+     * The {@code count} vectors of length {@code n} that lie one after another in {@code x}, each quantized into a
+     * buffer of this thread's own (not the one {@link #quantize} fills); n is a multiple of 32.
+     */
+    public static Int8Activations[] quantizeEach(float[] x, int count, int n) {
+        Int8Activations[] a = EACH.get();
+        if (a.length < count) {
+            Int8Activations[] grown = java.util.Arrays.copyOf(a, count);
+            for (int i = a.length; i < count; i++) {
+                grown[i] = new Int8Activations();
+            }
+            EACH.set(grown);
+            a = grown;
+        }
+        for (int t = 0; t < count; t++) {
+            a[t].fill(x, t * n, n);
+        }
+        return a;
+    }
+
     /** {@code x[xOff .. xOff + n)} quantized into this thread's buffer; n is a multiple of 32. */
     public static Int8Activations quantize(float[] x, int xOff, int n) {
         Int8Activations a = BUFFER.get();
