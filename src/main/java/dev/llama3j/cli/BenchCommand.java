@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llama3j.LlamaException;
+import dev.llama3j.bench.BatchedBenchmark;
 import dev.llama3j.bench.ModelBenchmark;
 import dev.llama3j.format.ModelFiles;
 import dev.llama3j.model.LlamaWeights;
@@ -22,7 +23,10 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Measures prompt and generation speed, like llama-bench.",
                 "As llama.cpp's llama-bench: ppN processes an N-token prompt in one forward pass, tgN generates N tokens one at a time; both are "
-                        + "reported in tokens/s. Each list is comma-separated: every combination is measured."})
+                        + "reported in tokens/s. Each list is comma-separated: every combination is measured.",
+                "With --batched, as llama-batched-bench: B sequences (-npl) each read a PP-token prompt (-npp, all in "
+                        + "one step), then generate TG tokens (-ntg) in steps that extend all B at once; speeds count "
+                        + "the tokens of all sequences."})
 final class BenchCommand implements Callable<Integer> {
 
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "PATH", description = "model file or folder")
@@ -50,12 +54,34 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--exact", description = "float32 activations in every product (see complete --help)")
     boolean exact;
 
+    @Option(names = "--batched", description = "llama-batched-bench's test instead: parallel sequences (-npp, -ntg, -npl)")
+    boolean batched;
+
+    @Option(names = "-npp", defaultValue = "128", paramLabel = "LIST",
+            description = "with --batched: prompt tokens per sequence (default: ${DEFAULT-VALUE})")
+    String batchedPrompts;
+
+    @Option(names = "-ntg", defaultValue = "128", paramLabel = "LIST",
+            description = "with --batched: generated tokens per sequence (default: ${DEFAULT-VALUE})")
+    String batchedGens;
+
+    @Option(names = "-npl", defaultValue = "1,2,4,8", paramLabel = "LIST",
+            description = "with --batched: parallel sequences (default: ${DEFAULT-VALUE})")
+    String batchedParallel;
+
+    @Option(names = "--output-format", defaultValue = "md", paramLabel = "FORMAT",
+            description = "with --batched: md or jsonl (default: ${DEFAULT-VALUE})")
+    String batchedOutput;
+
     /** Kept so that scripts written for it still run: int8 activations are now the default. */
     @Option(names = "--int8-activations", hidden = true, description = "deprecated, no effect (the default)")
     boolean int8Activations;
 
     @Override
     public Integer call() throws Exception {
+        if (batched) {
+            return batched();
+        }
         if (!output.equals("md") && !output.equals("json")) {
             throw new LlamaException("--output must be md or json, got '" + output + "'");
         }
@@ -106,6 +132,87 @@ final class BenchCommand implements Callable<Integer> {
             }
             if (!md) {
                 System.out.println(json(results, type, size, params));
+            }
+        } finally {
+            Parallel.setThreads(original);
+        }
+        return 0;
+    }
+
+    /** llama-batched-bench: its table (md) or its JSON lines, with its column and field names. */
+    private int batched() throws Exception {
+        if (!batchedOutput.equals("md") && !batchedOutput.equals("jsonl")) {
+            throw new LlamaException("--output-format must be md or jsonl, got '" + batchedOutput + "'");
+        }
+        List<Integer> pps = ModelBenchmark.parseList(batchedPrompts, "-npp");
+        List<Integer> tgs = ModelBenchmark.parseList(batchedGens, "-ntg");
+        List<Integer> pls = ModelBenchmark.parseList(batchedParallel, "-npl");
+        if (pls.stream().anyMatch(p -> p < 1)) {
+            throw new LlamaException("-npl must list numbers >= 1, got '" + batchedParallel + "'");
+        }
+        if (pps.stream().allMatch(p -> p == 0) && tgs.stream().allMatch(n -> n == 0)) {
+            throw new LlamaException("nothing to measure: every -npp and -ntg length is 0");
+        }
+        int t = threads == null ? Runtime.getRuntime().availableProcessors()
+                : ModelBenchmark.parseList(threads, "--threads").getFirst();
+        if (t < 1) {
+            throw new LlamaException("--threads must be >= 1, got " + t);
+        }
+        int maxSeqLen = 1;
+        int nKvMax = 1;
+        for (int pp : pps) {
+            for (int tg : tgs) {
+                maxSeqLen = Math.max(maxSeqLen, pp + tg);
+                for (int pl : pls) {
+                    nKvMax = Math.max(nKvMax, pl * (pp + tg));
+                }
+            }
+        }
+        boolean md = batchedOutput.equals("md");
+        ObjectMapper json = new ObjectMapper();
+        int original = Parallel.threads();
+        try (LlamaWeights w = ModelFiles.loadWeights(model, exact ? Numerics.EXACT : Numerics.INT8)) {
+            BatchedBenchmark bench = new BatchedBenchmark(w, maxSeqLen, nKvMax, t);
+            // warm-up: the first test once, untimed (compiles the kernels, makes the repacked copies)
+            bench.run(pps.getFirst(), Math.min(tgs.getFirst(), 16), pls.getFirst());
+            if (md) {
+                System.out.printf("%nllama3j: n_kv_max = %d, n_threads = %d, activations = %s%n%n", nKvMax, t,
+                        exact ? "f32" : "int8");
+                System.out.printf("|%6s | %6s | %4s | %6s | %8s | %8s | %8s | %8s | %8s | %8s |%n", "PP", "TG", "B",
+                        "N_KV", "T_PP s", "S_PP t/s", "T_TG s", "S_TG t/s", "T s", "S t/s");
+                System.out.printf("|%6s-|-%6s-|-%4s-|-%6s-|-%8s-|-%8s-|-%8s-|-%8s-|-%8s-|-%8s-|%n", "------",
+                        "------", "----", "------", "--------", "--------", "--------", "--------", "--------",
+                        "--------");
+            }
+            for (int pp : pps) {
+                for (int tg : tgs) {
+                    for (int pl : pls) {
+                        BatchedBenchmark.Result r = bench.run(pp, tg, pl);
+                        if (md) {
+                            System.out.printf("|%6d | %6d | %4d | %6d | %8.3f | %8.2f | %8.3f | %8.2f | %8.3f | %8.2f |%n",
+                                    pp, tg, pl, r.nKv(), r.promptSeconds(), r.promptSpeed(), r.generationSeconds(),
+                                    r.generationSpeed(), r.seconds(), r.speed());
+                        } else {
+                            ObjectNode o = json.createObjectNode();
+                            o.put("n_kv_max", nKvMax);
+                            o.put("is_pp_shared", 0);
+                            o.put("n_threads", t);
+                            o.put("activations", exact ? "f32" : "int8");
+                            o.put("pp", pp);
+                            o.put("tg", tg);
+                            o.put("pl", pl);
+                            o.put("n_kv", r.nKv());
+                            o.put("t_pp", r.promptSeconds());
+                            o.put("speed_pp", r.promptSpeed());
+                            o.put("t_tg", r.generationSeconds());
+                            o.put("speed_tg", r.generationSpeed());
+                            o.put("t", r.seconds());
+                            o.put("speed", r.speed());
+                            System.out.println(json.writeValueAsString(o));
+                        }
+                        System.out.flush();
+                    }
+                }
             }
         } finally {
             Parallel.setThreads(original);

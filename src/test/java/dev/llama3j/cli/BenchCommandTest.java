@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 /** {@code llama3j bench} on a tiny fixture: the llama-bench table and JSON shapes (no speed is asserted). */
 class BenchCommandTest {
@@ -85,6 +86,44 @@ class BenchCommandTest {
         assertThat(pp.get("model_n_params").asLong()).isEqualTo(2 * vocab * dim + 2 * perLayer + dim);
         assertThat(arr.get(1).get("n_gen").asInt()).isEqualTo(3);
         assertThat(arr.get(1).get("stddev_ts").asDouble()).isNotNegative();
+    }
+
+    /** llama-batched-bench's table: its header as its source prints it, one row per (pp, tg, pl). */
+    @Test
+    void batchedTableHasLlamaBatchedBenchColumns() {
+        CliRunner.Run run = CliRunner.run("bench", "--batched", "-m", model(), "-npp", "8,16", "-ntg", "4",
+                "-npl", "1,3", "-t", "2");
+        assertThat(run.exit()).as(run.stderr()).isZero();
+        List<String> table = run.stdout().lines().filter(l -> l.startsWith("|")).toList();
+        assertThat(table.get(0)).isEqualTo("|    PP |     TG |    B |   N_KV |   T_PP s | S_PP t/s |   T_TG s |"
+                + " S_TG t/s |      T s |    S t/s |");
+        assertThat(table.get(1)).isEqualTo("|-------|--------|------|--------|----------|----------|----------|"
+                + "----------|----------|----------|");
+        assertThat(table.subList(2, table.size()).stream()
+                .map(l -> l.split("\\|")[1].strip() + "/" + l.split("\\|")[3].strip() + "/" + l.split("\\|")[4].strip()))
+                .containsExactly("8/1/12", "8/3/36", "16/1/20", "16/3/60");
+        assertThat(run.stdout()).contains("n_kv_max = 60");
+    }
+
+    @Test
+    void batchedJsonLinesCarryItsFieldNames() throws Exception {
+        CliRunner.Run run = CliRunner.run("bench", "--batched", "-m", model(), "-npp", "8", "-ntg", "5", "-npl", "2",
+                "--output-format", "jsonl");
+        assertThat(run.exit()).as(run.stderr()).isZero();
+        List<String> lines = run.stdout().lines().filter(l -> !l.isBlank()).toList();
+        assertThat(lines).hasSize(1);
+        JsonNode o = new ObjectMapper().readTree(lines.get(0));
+        assertThat(o.get("pp").asInt()).isEqualTo(8);
+        assertThat(o.get("tg").asInt()).isEqualTo(5);
+        assertThat(o.get("pl").asInt()).isEqualTo(2);
+        assertThat(o.get("n_kv").asInt()).isEqualTo(26);
+        assertThat(o.get("speed_tg").asDouble()).isCloseTo(10 / o.get("t_tg").asDouble(), within(1e-6));
+        assertThat(o.get("speed_pp").asDouble()).isCloseTo(16 / o.get("t_pp").asDouble(), within(1e-6));
+        assertThat(o.get("t").asDouble()).isCloseTo(o.get("t_pp").asDouble() + o.get("t_tg").asDouble(), within(1e-9));
+        assertThat(o.get("speed").asDouble()).isCloseTo(26 / o.get("t").asDouble(), within(1e-6));
+        CliRunner.Run bad = CliRunner.run("bench", "--batched", "-m", model(), "--output-format", "csv");
+        assertThat(bad.exit()).isEqualTo(1);
+        assertThat(bad.stderr().strip()).isEqualTo("llama3j: --output-format must be md or jsonl, got 'csv'");
     }
 
     @Test
