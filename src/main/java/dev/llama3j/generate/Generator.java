@@ -176,9 +176,10 @@ public final class Generator {
     /**
      * One sequence's answer to {@code prompt}, on a sequence that may already hold the start of it (a chat's earlier
      * turns): the tokens it holds in common with the prompt are kept and only the rest is processed (llama-server's
-     * cache_prompt; {@link Stats#reusedTokens}). Sampling as {@link #generate(List, int, float, float, boolean,
-     * boolean, Sampler, TokenListener)} does for one row, which gives the same tokens on an empty sequence. After
-     * it the sequence holds the prompt and the answer, all but its last token (the one no step has read yet).
+     * cache_prompt; {@link Stats#reusedTokens}). The prompt is read in the {@link Engine}'s chunks, so both give the
+     * same answer; sampling as {@link #generate(List, int, float, float, boolean, boolean, Sampler, TokenListener)}
+     * does for one row, which gives the same tokens on an empty sequence and a prompt of one chunk. After it the
+     * sequence holds the prompt and the answer, all but its last token (the one no step has read yet).
      *
      * @return the answer's tokens (cut at the first stop token) and with logprobs their log-probabilities
      */
@@ -202,9 +203,15 @@ public final class Generator {
         float[] answerLogprobs = new float[answer.length];
         int kept = 0;
         long t0 = System.nanoTime();
-        int[] pending = Arrays.copyOfRange(prompt, reused, prompt.length);
-        float[] logits = model.forward(List.of(new Transformer.Entry(seq, pending, logprobs)))[0];
-        int off = logprobs ? (pending.length - 1) * vocab : 0;
+        // in the chunks the Engine reads it in, so that both give the same answer
+        float[] logits = null;
+        int last = 0;
+        for (int from = reused; from < prompt.length; from += Engine.PROMPT_CHUNK) {
+            int[] chunk = Arrays.copyOfRange(prompt, from, Math.min(prompt.length, from + Engine.PROMPT_CHUNK));
+            logits = model.forward(List.of(new Transformer.Entry(seq, chunk, logprobs)))[0];
+            last = chunk.length;
+        }
+        int off = logprobs ? (last - 1) * vocab : 0;
         long prefillNanos = System.nanoTime() - t0;
         long stepNanos = 0;
         int steps = 0;
@@ -229,7 +236,7 @@ public final class Generator {
                 steps++;
             }
         }
-        Stats stats = new Stats(pending.length, prefillNanos, steps, generated, Math.max(0, generated - 1), stepNanos,
+        Stats stats = new Stats(prompt.length - reused, prefillNanos, steps, generated, Math.max(0, generated - 1), stepNanos,
                 reused);
         return new Result(List.of(Arrays.copyOf(answer, kept)),
                 logprobs ? List.of(Arrays.copyOf(answerLogprobs, kept)) : null, stats);

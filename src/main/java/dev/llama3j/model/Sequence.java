@@ -107,6 +107,17 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
+    /**
+     * Room for {@code positions} positions, taken from the cache's budget now (so that appending up to there cannot
+     * fail for want of it).
+     *
+     * @throws LlamaException when the budget or max_seq_len has no room for them
+     */
+    public void reserve(int positions) {
+        checkOpen();
+        ensureCapacity(positions);
+    }
+
     /** Room for {@code positions} positions, taken from the budget (doubling, within the budget and max_seq_len). */
     void ensureCapacity(int positions) {
         if (positions <= capacity) {

@@ -1,0 +1,398 @@
+package dev.llama3j.generate;
+
+import dev.llama3j.LlamaException;
+import dev.llama3j.model.Sequence;
+import dev.llama3j.model.Transformer;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Continuous batching over one model: callers on any thread submit requests, one engine thread runs the steps. A step
+ * is one {@link Transformer#forward(List)} over the prompts of the requests admitted at it and the next token of
+ * every request that is generating; requests join and leave at any step, up to {@code maxParallel} at once. Each
+ * request samples with its own seeded {@link Sampler}, and a sequence's logits do not depend on the rest of the step,
+ * so a request's answer is the same alone or under load.
+ *
+ * <p>Finished requests leave their sequences behind, idle: a later prompt that starts with the tokens one holds
+ * reuses them (llama-server's cache_prompt; {@link Completion#reusedTokens}), and idle sequences are closed, oldest
+ * first, when the KV cache needs their room.
+ */
+public final class Engine implements AutoCloseable {
+
+    /**
+     * What to generate: up to {@code maxTokens} tokens after {@code prompt}, sampled at {@code temperature} (0:
+     * greedy) from the top-p nucleus, with the RNG seeded by {@code seed}; with {@code logprobs}, each token's
+     * log-probability too. With {@code cachePrompt}, the start of the prompt may come from an idle sequence that
+     * holds it: faster, but those positions were computed in other steps (a prompt read in another split, or
+     * generated tokens read one at a time), so the answer may differ in the last bits from the request's alone.
+     */
+    public record Request(int[] prompt, int maxTokens, float temperature, float topP, long seed, boolean logprobs,
+                          boolean cachePrompt) {
+        public Request {
+            if (prompt.length == 0) {
+                throw new LlamaException("the prompt is empty");
+            }
+            if (maxTokens < 0) {
+                throw new LlamaException("max_tokens must be an integer >= 0, got " + maxTokens);
+            }
+            if (!(temperature >= 0) || Float.isInfinite(temperature)) {
+                throw new LlamaException("temperature must be a finite number >= 0, got " + temperature);
+            }
+            if (!(topP > 0 && topP <= 1)) {
+                throw new LlamaException("top_p must be a number in (0, 1], got " + topP);
+            }
+            prompt = prompt.clone();
+        }
+    }
+
+    /** Why a request ended: a stop token, its token limit (or the sequence length limit), or {@link Handle#cancel}. */
+    public enum Finish { STOP, LENGTH, CANCELLED }
+
+    /**
+     * A finished request: the generated tokens (without the stop token), with logprobs their log-probabilities,
+     * how it ended, and how many prompt tokens were read and how many came from an idle sequence instead.
+     */
+    public record Completion(int[] tokens, float[] logprobs, Finish finish, int promptTokens, int reusedTokens) {}
+
+    /** A submitted request: its result, and a way to stop it early. */
+    public static final class Handle {
+        private final CompletableFuture<Completion> result = new CompletableFuture<>();
+        private volatile boolean cancelled;
+
+        /** Completes when the request ends; exceptionally when it fails (a {@link LlamaException} says why). */
+        public CompletableFuture<Completion> result() {
+            return result;
+        }
+
+        /** Ends the request at the next step, with the tokens it has ({@link Finish#CANCELLED}). */
+        public void cancel() {
+            cancelled = true;
+        }
+    }
+
+    private static final class Job {
+        final Request request;
+        final TokenListener listener;
+        final Handle handle;
+        final Sampler sampler;
+        final int limit;
+        Sequence sequence;
+        int reused;
+        /** prompt tokens in the sequence so far: the prompt is read in chunks, then the job generates */
+        int fed;
+        int[] tokens = new int[16];
+        float[] logprobs;
+        int count;
+        int next;
+
+        Job(Request request, TokenListener listener, Handle handle, int maxSeqLen) {
+            this.request = request;
+            this.listener = listener;
+            this.handle = handle;
+            this.sampler = new Sampler(request.seed());
+            this.limit = (int) Math.min(maxSeqLen, (long) request.prompt().length + request.maxTokens());
+            this.logprobs = request.logprobs() ? new float[16] : null;
+        }
+
+        /** Positions the sequence will hold at most: the prompt, and every generated token but the last. */
+        int positions() {
+            return Math.max(request.prompt().length, limit - 1);
+        }
+
+        void add(int token, float logprob) {
+            if (count == tokens.length) {
+                tokens = Arrays.copyOf(tokens, 2 * count);
+                if (logprobs != null) {
+                    logprobs = Arrays.copyOf(logprobs, 2 * count);
+                }
+            }
+            tokens[count] = token;
+            if (logprobs != null) {
+                logprobs[count] = logprob;
+            }
+            count++;
+        }
+    }
+
+    /**
+     * Prompt tokens a request reads per step at most, so that a long prompt does not hold the others' next tokens
+     * back for long. The chunks depend only on the prompt (and the reused start), never on the other requests.
+     */
+    static final int PROMPT_CHUNK = 256;
+
+    private final Transformer model;
+    private final int[] stopTokens;
+    private final int maxParallel;
+    private final int vocab;
+    private final LinkedBlockingQueue<Job> incoming = new LinkedBlockingQueue<>();
+    private final Deque<Job> waiting = new ArrayDeque<>();
+    private final List<Job> active = new ArrayList<>();
+    /** sequences of finished requests, oldest first */
+    private final Deque<Sequence> idle = new ArrayDeque<>();
+    private final Thread thread;
+    private volatile boolean closed;
+
+    /** An engine over {@code model} that runs up to {@code maxParallel} requests at once; starts its thread. */
+    public Engine(Transformer model, int[] stopTokens, int maxParallel) {
+        if (maxParallel < 1) {
+            throw new LlamaException("the number of parallel requests must be >= 1, got " + maxParallel);
+        }
+        this.model = model;
+        this.stopTokens = stopTokens.clone();
+        this.maxParallel = maxParallel;
+        this.vocab = model.config().vocabSize();
+        this.thread = Thread.ofPlatform().name("llama3j-engine").daemon().start(this::loop);
+    }
+
+    /**
+     * Queues {@code request}; {@code listener} hears each generated token (row 0) on the engine thread, so it must be
+     * quick.
+     *
+     * @throws LlamaException when the prompt cannot fit a sequence (max_seq_len) or a token is not in the vocabulary
+     */
+    public Handle submit(Request request, TokenListener listener) {
+        if (closed) {
+            throw new IllegalStateException("the engine is closed");
+        }
+        int[] prompt = request.prompt();
+        if (prompt.length > model.maxSeqLen()) {
+            throw new LlamaException("the prompt has " + prompt.length + " tokens, more than the " + model.maxSeqLen()
+                    + " a sequence may hold");
+        }
+        for (int t : prompt) {
+            if (t < 0 || t >= vocab) {
+                throw new LlamaException("token id " + t + " is outside the vocabulary (0.." + (vocab - 1) + ")");
+            }
+        }
+        Handle handle = new Handle();
+        incoming.add(new Job(request, listener, handle, model.maxSeqLen()));
+        return handle;
+    }
+
+    /** Stops the engine thread; requests not finished end as {@link Finish#CANCELLED}. */
+    @Override
+    public void close() {
+        closed = true;
+        thread.interrupt();
+        try {
+            thread.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void loop() {
+        try {
+            while (!closed) {
+                if (active.isEmpty() && waiting.isEmpty()) {
+                    Job j = incoming.poll(100, TimeUnit.MILLISECONDS);
+                    if (j == null) {
+                        continue;
+                    }
+                    waiting.add(j);
+                }
+                incoming.drainTo(waiting);
+                step();
+            }
+        } catch (InterruptedException e) {
+            // closing
+        } finally {
+            incoming.drainTo(waiting);
+            for (Job j : active) {
+                finish(j, Finish.CANCELLED);
+            }
+            for (Job j : waiting) {
+                j.handle.result.complete(new Completion(new int[0], j.logprobs == null ? null : new float[0],
+                        Finish.CANCELLED, 0, 0));
+            }
+            idle.forEach(Sequence::close);
+        }
+    }
+
+    /** Admits what fits, runs one forward pass over the new prompts and the generating requests, samples. */
+    private void step() {
+        active.addAll(admit());
+        List<Job> order = new ArrayList<>(active.size());
+        List<Transformer.Entry> entries = new ArrayList<>(active.size());
+        for (Job j : active) {
+            if (j.handle.cancelled) {
+                continue;
+            }
+            int[] prompt = j.request.prompt();
+            if (j.fed < prompt.length) {
+                int end = Math.min(prompt.length, j.fed + PROMPT_CHUNK);
+                entries.add(new Transformer.Entry(j.sequence, Arrays.copyOfRange(prompt, j.fed, end)));
+                j.fed = end;
+            } else {
+                entries.add(new Transformer.Entry(j.sequence, new int[] {j.next}));
+            }
+            order.add(j);
+        }
+        active.removeIf(j -> {
+            if (j.handle.cancelled) {
+                finish(j, Finish.CANCELLED);
+                return true;
+            }
+            return false;
+        });
+        if (entries.isEmpty()) {
+            return;
+        }
+        float[][] logits;
+        try {
+            logits = model.forward(entries);
+        } catch (RuntimeException e) {
+            for (Job j : order) {
+                active.remove(j);
+                fail(j, e);
+            }
+            return;
+        }
+        for (int i = 0; i < order.size(); i++) {
+            Job j = order.get(i);
+            // a prompt chunk that is not the last one only fills the cache
+            if (j.fed == j.request.prompt().length && !sample(j, logits[i])) {
+                active.remove(j);
+            }
+        }
+    }
+
+    /** Samples j's next token from {@code logits}; whether j goes on generating. */
+    private boolean sample(Job j, float[] logits) {
+        if (j.handle.cancelled) {
+            finish(j, Finish.CANCELLED);
+            return false;
+        }
+        int bad = Sampler.firstNonFinite(logits, 0, vocab);
+        if (bad >= 0) {
+            fail(j, new LlamaException("the logits at position " + (j.sequence.length() - 1) + " are not finite (token "
+                    + bad + ": " + logits[bad] + "): the model's weights or activations hold NaN or infinity"));
+            return false;
+        }
+        Request r = j.request;
+        int token = j.sampler.sample(logits, 0, vocab, r.temperature(), r.topP());
+        if (isStop(token)) {
+            finish(j, Finish.STOP);
+            return false;
+        }
+        j.add(token, r.logprobs() ? Sampler.logProb(logits, 0, vocab, token) : 0f);
+        try {
+            j.listener.onToken(0, token);
+        } catch (RuntimeException e) {
+            fail(j, e);
+            return false;
+        }
+        if (r.prompt().length + j.count >= j.limit) {
+            finish(j, Finish.LENGTH);
+            return false;
+        }
+        j.next = token;
+        return true;
+    }
+
+    /**
+     * Takes waiting requests while fewer than maxParallel run and the KV cache has room (closing idle sequences,
+     * oldest first, to make it): each gets the idle sequence that holds the longest start of its prompt, or a new one.
+     */
+    private List<Job> admit() {
+        List<Job> admitted = new ArrayList<>();
+        while (!waiting.isEmpty() && active.size() + admitted.size() < maxParallel) {
+            Job j = waiting.peekFirst();
+            if (j.handle.cancelled || j.request.maxTokens() == 0) {
+                waiting.removeFirst();
+                j.handle.result.complete(new Completion(new int[0], j.logprobs == null ? null : new float[0],
+                        j.handle.cancelled ? Finish.CANCELLED : Finish.LENGTH, 0, 0));
+                continue;
+            }
+            int[] prompt = j.request.prompt();
+            Sequence best = null;
+            int bestLength = 0;
+            for (Sequence s : idle) {
+                int common = j.request.cachePrompt() ? Math.min(s.commonPrefix(prompt), prompt.length - 1) : 0;
+                if (best == null || common > bestLength) {
+                    best = s;
+                    bestLength = common;
+                }
+            }
+            if (best != null) {
+                idle.remove(best);
+                best.truncate(bestLength);
+            } else {
+                best = model.newSequence();
+            }
+            if (!reserve(best, j.positions())) {
+                idle.addLast(best);
+                if (active.isEmpty() && admitted.isEmpty()) {
+                    waiting.removeFirst();
+                    idle.remove(best);
+                    best.close();
+                    j.handle.result.completeExceptionally(new LlamaException("the request needs " + j.positions()
+                            + " positions, more than the KV cache holds (" + model.cache().budget() + ")"));
+                    continue;
+                }
+                break;  // room comes back as running requests finish
+            }
+            waiting.removeFirst();
+            j.sequence = best;
+            j.reused = bestLength;
+            j.fed = bestLength;
+            admitted.add(j);
+        }
+        return admitted;
+    }
+
+    /** Room for {@code positions} in s, closing other idle sequences (oldest first) while the cache has none. */
+    private boolean reserve(Sequence s, int positions) {
+        while (true) {
+            try {
+                s.reserve(positions);
+                return true;
+            } catch (LlamaException full) {
+                Sequence oldest = idle.pollFirst();
+                if (oldest == null) {
+                    return false;
+                }
+                oldest.close();
+            }
+        }
+    }
+
+    private void finish(Job j, Finish finish) {
+        release(j);
+        j.handle.result.complete(new Completion(Arrays.copyOf(j.tokens, j.count),
+                j.logprobs == null ? null : Arrays.copyOf(j.logprobs, j.count), finish,
+                j.request.prompt().length - j.reused, j.reused));
+    }
+
+    private void fail(Job j, Throwable e) {
+        release(j);
+        j.handle.result.completeExceptionally(e);
+    }
+
+    /** The job's sequence becomes idle (kept for its tokens), or is closed when it is not whole. */
+    private void release(Job j) {
+        if (j.sequence == null || j.sequence.isClosed()) {
+            return;
+        }
+        idle.addLast(j.sequence);
+        while (idle.size() > maxParallel) {
+            idle.pollFirst().close();
+        }
+    }
+
+    private boolean isStop(int token) {
+        for (int s : stopTokens) {
+            if (s == token) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
