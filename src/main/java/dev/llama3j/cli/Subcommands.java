@@ -8,7 +8,7 @@ final class Subcommands {
 
     static List<Object> all() {
         return List.of(new CompleteCommand(), new ChatCommand(), new TokenizeCommand(), new ConformanceCommand(),
-                new ConvertCommand(), new SynthCommand(), new BenchCommand(), new BenchTokenizerCommand());
+                new ConvertCommand(), new SynthCommand(), new BenchCommand(), new BenchTokenizerCommand(), new ServeCommand());
     }
 
     /**
@@ -26,6 +26,7 @@ final class Subcommands {
             case "synth" -> new SynthCommand();
             case "bench" -> new BenchCommand();
             case "bench-tokenizer" -> new BenchTokenizerCommand();
+            case "serve" -> new ServeCommand();
             default -> null;
         };
     }

@@ -167,6 +167,19 @@ public final class Llama implements AutoCloseable {
         return out;
     }
 
+    /**
+     * A continuous-batching engine over this model ({@link Engine}): up to {@code parallel} requests at once, sharing
+     * the KV cache of max_batch_size x max_seq_len positions; close it before this model.
+     */
+    public Engine newEngine(int parallel) {
+        return new Engine(model, stopTokens, parallel);
+    }
+
+    /** The chat format the model's dialogs are rendered in (Llama 3, or llama-models' for Llama 3.1+). */
+    public ChatFormat chatFormat() {
+        return chatFormat;
+    }
+
     /** A new sequence in the model's KV cache, for {@link #chatTurn}; close it to give its room back. */
     public Sequence newSequence() {
         return model.newSequence();

@@ -1,0 +1,94 @@
+package dev.llama3j.cli;
+
+import dev.llama3j.LlamaException;
+import dev.llama3j.generate.Engine;
+import dev.llama3j.generate.Llama;
+import dev.llama3j.server.OpenAiServer;
+import dev.llama3j.tensor.Numerics;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code llama3j serve}: the OpenAI HTTP API over one model, with continuous batching. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Serves a model over the OpenAI HTTP API.",
+                "POST /v1/chat/completions and /v1/completions (streamed with \"stream\": true), GET /v1/models and "
+                        + "/health. Up to --parallel requests run at once; --ctx-size positions of KV cache are "
+                        + "split among them. Ctrl-C or SIGTERM stops it."})
+final class ServeCommand implements Callable<Integer> {
+
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "PATH", description = "model file or folder")
+    Path model;
+
+    @Option(names = {"--tokenizer-path", "--tokenizer_path"}, paramLabel = "FILE",
+            description = "tokenizer (default: the model's own)")
+    Path tokenizerPath;
+
+    @Option(names = "--host", defaultValue = "127.0.0.1", paramLabel = "HOST",
+            description = "address to listen on (default: ${DEFAULT-VALUE}, this machine only)")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8080", paramLabel = "N", description = "port (default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = {"--parallel", "-np"}, defaultValue = "4", paramLabel = "N",
+            description = "requests generating at once (default: ${DEFAULT-VALUE})")
+    int parallel;
+
+    @Option(names = {"--ctx-size", "-c"}, defaultValue = "4096", paramLabel = "N",
+            description = "KV cache positions, shared by the parallel requests (default: ${DEFAULT-VALUE})")
+    int ctxSize;
+
+    @Option(names = "--api-key", paramLabel = "KEY", description = "require 'Authorization: Bearer KEY'")
+    String apiKey;
+
+    @Option(names = "--exact", description = "float32 activations in every product (see complete --help)")
+    boolean exact;
+
+    /** Held here: java.util.logging keeps loggers weakly, and a collected one forgets its level. */
+    private static final java.util.logging.Logger HELIDON_LOG = java.util.logging.Logger.getLogger("io.helidon");
+    private static final java.util.logging.Logger START_LOG =
+            java.util.logging.Logger.getLogger("io.helidon.webserver.LoomServer");
+    private static final java.util.logging.Logger LISTENER_LOG =
+            java.util.logging.Logger.getLogger("io.helidon.webserver.ServerListener");
+
+    @Override
+    public Integer call() throws Exception {
+        if (parallel < 1) {
+            throw new LlamaException("--parallel must be >= 1, got " + parallel);
+        }
+        if (ctxSize < parallel) {
+            throw new LlamaException("--ctx-size must be at least --parallel (" + parallel + "), got " + ctxSize);
+        }
+        if (port < 0 || port > 65535) {
+            throw new LlamaException("--port must be in 0..65535, got " + port);
+        }
+        if (apiKey != null && apiKey.isBlank()) {
+            throw new LlamaException("--api-key must not be empty");
+        }
+        int perSequence = ctxSize / parallel;
+        // Helidon's start-up lines at INFO level: its warnings and errors are enough; a failed start is reported
+        // in one line by OpenAiServer, not as the listener's stack trace
+        HELIDON_LOG.setLevel(java.util.logging.Level.WARNING);
+        START_LOG.setLevel(java.util.logging.Level.OFF);
+        LISTENER_LOG.setLevel(java.util.logging.Level.OFF);
+        CountDownLatch stopped = new CountDownLatch(1);
+        try (Llama llama = Llama.build(model, tokenizerPath, perSequence, parallel, 1,
+                     exact ? Numerics.EXACT : Numerics.INT8);
+             Engine engine = llama.newEngine(parallel);
+             OpenAiServer server = new OpenAiServer(llama, engine, model.getFileName().toString(), host, port,
+                     apiKey)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                stopped.countDown();
+                server.close();
+            }));
+            System.err.printf("llama3j: serving %s on http://%s:%d (%d parallel, %d positions each)%n",
+                    model.getFileName(), host, server.port(), parallel, perSequence);
+            stopped.await();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,448 @@
+package dev.llama3j.server;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llama3j.LlamaException;
+import dev.llama3j.chat.Message;
+import dev.llama3j.generate.Engine;
+import dev.llama3j.generate.Llama;
+import dev.llama3j.generate.Utf8Stream;
+import dev.llama3j.tokenizer.Tokenizer;
+import io.helidon.http.HeaderNames;
+import io.helidon.http.Status;
+import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.ServerRequest;
+import io.helidon.webserver.http.ServerResponse;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The OpenAI HTTP API over an {@link Engine}: {@code /v1/chat/completions} and {@code /v1/completions} (whole or
+ * streamed as server-sent events), {@code /v1/models}, {@code /health}. Each request runs on a virtual thread of
+ * Helidon's server and waits for its tokens from the engine thread; a client that goes away cancels its request.
+ */
+public final class OpenAiServer implements AutoCloseable {
+    /** Largest request body accepted. */
+    static final long MAX_BODY = 8L << 20;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Llama llama;
+    private final Engine engine;
+    private final String modelId;
+    private final String apiKey;
+    private final WebServer server;
+    private final long created = System.currentTimeMillis() / 1000;
+    private final AtomicLong ids = new AtomicLong();
+
+    /**
+     * Starts serving {@code engine} (over {@code llama}) on {@code host:port} (port 0: any free one).
+     *
+     * @param apiKey null, or the key every endpoint but /health requires as a Bearer token
+     */
+    public OpenAiServer(Llama llama, Engine engine, String modelId, String host, int port, String apiKey) {
+        this.llama = llama;
+        this.engine = engine;
+        this.modelId = modelId;
+        this.apiKey = apiKey;
+        this.server = WebServer.builder()
+                .host(host)
+                .port(port)
+                .maxPayloadSize(MAX_BODY)
+                .routing(r -> r
+                        .get("/health", (req, res) -> json(res, Status.OK_200, JSON.createObjectNode().put("status", "ok")))
+                        .get("/v1/models", (req, res) -> guarded(req, res, this::models))
+                        .post("/v1/chat/completions", (req, res) -> guarded(req, res, this::chat))
+                        .post("/v1/completions", (req, res) -> guarded(req, res, this::completions))
+                        .any((req, res) -> error(res, Status.NOT_FOUND_404, "not_found_error",
+                                "no endpoint " + req.prologue().method().text() + " " + req.path().path())))
+                .build()
+                .start();
+        if (!server.isRunning()) {
+            throw new LlamaException("cannot listen on " + host + ":" + port + " (is the port in use, or the address"
+                    + " not this machine's?)");
+        }
+    }
+
+    /** The port the server listens on. */
+    public int port() {
+        return server.port();
+    }
+
+    @Override
+    public void close() {
+        server.stop();
+    }
+
+    private interface Endpoint {
+        void handle(ServerRequest req, ServerResponse res) throws Exception;
+    }
+
+    /** The API key check, then the endpoint; a user's mistake becomes a 400 with a one-line message. */
+    private void guarded(ServerRequest req, ServerResponse res, Endpoint endpoint) throws Exception {
+        if (apiKey != null) {
+            String auth = req.headers().first(HeaderNames.AUTHORIZATION).orElse("");
+            if (!auth.equals("Bearer " + apiKey)) {
+                error(res, Status.UNAUTHORIZED_401, "authentication_error", "missing or wrong API key"
+                        + " (send the header 'Authorization: Bearer KEY')");
+                return;
+            }
+        }
+        try {
+            endpoint.handle(req, res);
+        } catch (BadRequest | LlamaException e) {
+            if (!res.isSent()) {
+                error(res, Status.BAD_REQUEST_400, "invalid_request_error", e.getMessage());
+            }
+        }
+    }
+
+    /** A client's mistake in a request body. */
+    static final class BadRequest extends RuntimeException {
+        BadRequest(String message) {
+            super(message);
+        }
+    }
+
+    private void models(ServerRequest req, ServerResponse res) {
+        ObjectNode body = JSON.createObjectNode().put("object", "list");
+        body.putArray("data").addObject().put("id", modelId).put("object", "model").put("created", created)
+                .put("owned_by", "llama3j");
+        json(res, Status.OK_200, body);
+    }
+
+    private void chat(ServerRequest req, ServerResponse res) throws Exception {
+        JsonNode body = body(req);
+        JsonNode messages = body.get("messages");
+        if (messages == null || !messages.isArray() || messages.isEmpty()) {
+            throw new BadRequest("'messages' must be a non-empty list of {\"role\", \"content\"} objects");
+        }
+        List<Message> dialog = new ArrayList<>();
+        for (JsonNode m : messages) {
+            dialog.add(message(m));
+        }
+        int[] prompt = llama.chatFormat().encodeDialogPrompt(dialog);
+        generate(res, body, prompt, true);
+    }
+
+    private void completions(ServerRequest req, ServerResponse res) throws Exception {
+        JsonNode body = body(req);
+        JsonNode p = body.get("prompt");
+        if (p != null && p.isArray() && p.size() == 1 && p.get(0).isTextual()) {
+            p = p.get(0);
+        }
+        int[] prompt;
+        if (p != null && p.isTextual()) {
+            prompt = llama.tokenizer().encode(p.asText(), true, false);
+        } else if (p != null && p.isArray() && !p.isEmpty() && allInts(p)) {
+            prompt = new int[p.size()];
+            for (int i = 0; i < prompt.length; i++) {
+                prompt[i] = p.get(i).asInt();
+            }
+        } else if (p != null && p.isArray() && p.size() > 1 && p.get(0).isTextual()) {
+            throw new BadRequest("'prompt': one prompt per request (a list of several is not supported yet)");
+        } else {
+            throw new BadRequest("'prompt' must be a string or a non-empty list of token ids");
+        }
+        generate(res, body, prompt, false);
+    }
+
+    private static boolean allInts(JsonNode list) {
+        for (JsonNode n : list) {
+            if (!n.canConvertToInt() || !n.isIntegralNumber()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Message message(JsonNode m) {
+        if (!m.isObject()) {
+            throw new BadRequest("each message must be an object with \"role\" and \"content\"");
+        }
+        JsonNode role = m.get("role");
+        if (role == null || !role.isTextual()) {
+            throw new BadRequest("a message has no \"role\" string");
+        }
+        String r = role.asText();
+        if (!List.of("system", "user", "assistant", "tool", "ipython").contains(r)) {
+            throw new BadRequest("message role '" + r + "' is not one of system, user, assistant, tool");
+        }
+        JsonNode content = m.get("content");
+        String text;
+        if (content == null || content.isNull()) {
+            text = "";
+        } else if (content.isTextual()) {
+            text = content.asText();
+        } else if (content.isArray()) {
+            StringBuilder b = new StringBuilder();
+            for (JsonNode part : content) {
+                if (!"text".equals(part.path("type").asText()) || !part.path("text").isTextual()) {
+                    throw new BadRequest("only {\"type\": \"text\", \"text\": ...} content parts are supported");
+                }
+                b.append(part.get("text").asText());
+            }
+            text = b.toString();
+        } else {
+            throw new BadRequest("message \"content\" must be a string or a list of text parts");
+        }
+        return new Message(r.equals("tool") ? "ipython" : r, text);
+    }
+
+    private static JsonNode body(ServerRequest req) {
+        byte[] bytes = req.content().as(byte[].class);
+        JsonNode node;
+        try {
+            node = JSON.readTree(bytes);
+        } catch (JacksonException e) {
+            throw new BadRequest("the body is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new BadRequest("the body could not be read: " + e.getMessage());
+        }
+        if (node == null || !node.isObject()) {
+            throw new BadRequest("the body must be a JSON object");
+        }
+        return node;
+    }
+
+    /** The sampling fields of a chat or completion request. */
+    private record Options(int maxTokens, float temperature, float topP, long seed, List<String> stops, boolean stream,
+                           boolean includeUsage) {
+        static Options of(JsonNode body) {
+            int maxTokens = Integer.MAX_VALUE;
+            for (String field : new String[] {"max_completion_tokens", "max_tokens"}) {
+                JsonNode n = body.get(field);
+                if (n != null && !n.isNull()) {
+                    if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < 0) {
+                        throw new BadRequest("'" + field + "' must be an integer >= 0, got " + n);
+                    }
+                    maxTokens = n.asInt();
+                    break;
+                }
+            }
+            float temperature = number(body, "temperature", 1f);
+            float topP = number(body, "top_p", 1f);
+            if (!(temperature >= 0) || temperature > 2) {
+                throw new BadRequest("'temperature' must be a number in [0, 2], got " + temperature);
+            }
+            if (!(topP > 0) || topP > 1) {
+                throw new BadRequest("'top_p' must be a number in (0, 1], got " + topP);
+            }
+            JsonNode seedNode = body.get("seed");
+            long seed;
+            if (seedNode == null || seedNode.isNull()) {
+                seed = ThreadLocalRandom.current().nextLong();
+            } else if (seedNode.isIntegralNumber() && seedNode.canConvertToLong()) {
+                seed = seedNode.asLong();
+            } else {
+                throw new BadRequest("'seed' must be an integer, got " + seedNode);
+            }
+            List<String> stops = new ArrayList<>();
+            JsonNode stop = body.get("stop");
+            if (stop != null && stop.isTextual()) {
+                stops.add(stop.asText());
+            } else if (stop != null && stop.isArray()) {
+                for (JsonNode s : stop) {
+                    if (!s.isTextual()) {
+                        throw new BadRequest("'stop' must be a string or a list of strings");
+                    }
+                    stops.add(s.asText());
+                }
+            } else if (stop != null && !stop.isNull()) {
+                throw new BadRequest("'stop' must be a string or a list of strings");
+            }
+            stops.removeIf(String::isEmpty);
+            JsonNode n = body.get("n");
+            if (n != null && !n.isNull() && n.asInt(0) != 1) {
+                throw new BadRequest("'n' must be 1 (one choice per request), got " + n);
+            }
+            if (body.path("logprobs").asBoolean(false) || body.path("logprobs").isInt()) {
+                throw new BadRequest("'logprobs' is not supported by this server yet");
+            }
+            boolean stream = body.path("stream").asBoolean(false);
+            boolean usage = body.path("stream_options").path("include_usage").asBoolean(false);
+            return new Options(maxTokens, temperature, topP, seed, stops, stream, usage);
+        }
+
+        private static float number(JsonNode body, String field, float fallback) {
+            JsonNode n = body.get(field);
+            if (n == null || n.isNull()) {
+                return fallback;
+            }
+            if (!n.isNumber()) {
+                throw new BadRequest("'" + field + "' must be a number, got " + n);
+            }
+            return (float) n.asDouble();
+        }
+    }
+
+    /** What the engine thread hands the request's thread: tokens, then the end. */
+    private sealed interface Event {
+        record Token(int id) implements Event {}
+
+        record End(Engine.Completion completion, Throwable failure) implements Event {}
+    }
+
+    private void generate(ServerResponse res, JsonNode body, int[] prompt, boolean chat) throws Exception {
+        Options o = Options.of(body);
+        LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+        Engine.Handle handle = engine.submit(new Engine.Request(prompt, o.maxTokens, o.temperature, o.topP, o.seed,
+                false, true), (row, token) -> events.add(new Event.Token(token)));
+        handle.result().whenComplete((c, e) -> events.add(new Event.End(c, e)));
+        String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(created) + "-" + ids.incrementAndGet();
+        Tokenizer tokenizer = llama.tokenizer();
+        Utf8Stream utf8 = new Utf8Stream(Tokenizer::decodeUtf8);
+        StopStrings stops = new StopStrings(o.stops);
+        OutputStream out = null;
+        if (o.stream) {
+            res.status(Status.OK_200);
+            res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
+            res.header(HeaderNames.CACHE_CONTROL, "no-cache");
+            out = res.outputStream();
+            if (chat) {
+                ObjectNode delta = JSON.createObjectNode().put("role", "assistant").put("content", "");
+                send(out, chunk(id, chat, delta, null));
+            }
+        }
+        StringBuilder text = new StringBuilder();
+        try {
+            while (true) {
+                Event ev = events.take();
+                if (ev instanceof Event.Token t) {
+                    String piece = stops.push(utf8.push(tokenizer.tokenBytes(t.id())));
+                    if (stops.stopped()) {
+                        handle.cancel();
+                    }
+                    if (!piece.isEmpty()) {
+                        text.append(piece);
+                        if (out != null) {
+                            send(out, chunk(id, chat, content(chat, piece), null));
+                        }
+                    }
+                    continue;
+                }
+                Event.End end = (Event.End) ev;
+                if (end.failure() != null) {
+                    Throwable cause = end.failure() instanceof ExecutionException x ? x.getCause() : end.failure();
+                    if (out == null) {
+                        throw cause instanceof LlamaException le ? le : new LlamaException(String.valueOf(cause));
+                    }
+                    send(out, JSON.createObjectNode().set("error", errorBody("server_error", cause.getMessage())));
+                    out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+                    out.close();
+                    return;
+                }
+                Engine.Completion c = end.completion();
+                String rest = stops.stopped() ? "" : stops.push(utf8.flush()) + stops.flush();
+                text.append(rest);
+                String finish = stops.stopped() || c.finish() == Engine.Finish.STOP ? "stop" : "length";
+                ObjectNode usage = JSON.createObjectNode().put("prompt_tokens", prompt.length)
+                        .put("completion_tokens", c.tokens().length)
+                        .put("total_tokens", prompt.length + c.tokens().length);
+                if (out == null) {
+                    json(res, Status.OK_200, whole(id, chat, text.toString(), finish, usage));
+                    return;
+                }
+                if (!rest.isEmpty()) {
+                    send(out, chunk(id, chat, content(chat, rest), null));
+                }
+                send(out, chunk(id, chat, chat ? JSON.createObjectNode() : null, finish));
+                if (o.includeUsage) {
+                    ObjectNode last = header(id, chat);
+                    last.putArray("choices");
+                    last.set("usage", usage);
+                    send(out, last);
+                }
+                out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+                out.close();
+                return;
+            }
+        } catch (IOException | RuntimeException e) {
+            handle.cancel();   // the client went away, or the answer could not be written
+            throw e;
+        } catch (InterruptedException e) {
+            handle.cancel();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static ObjectNode content(boolean chat, String piece) {
+        return chat ? JSON.createObjectNode().put("content", piece) : JSON.createObjectNode().put("text", piece);
+    }
+
+    private ObjectNode header(String id, boolean chat) {
+        return JSON.createObjectNode().put("id", id).put("object", chat ? "chat.completion.chunk" : "text_completion")
+                .put("created", System.currentTimeMillis() / 1000).put("model", modelId);
+    }
+
+    /** A streamed chunk: for chat a delta, for completions the text, and the finish reason on the last one. */
+    private ObjectNode chunk(String id, boolean chat, ObjectNode delta, String finish) {
+        ObjectNode o = header(id, chat);
+        ObjectNode choice = o.putArray("choices").addObject().put("index", 0);
+        if (chat) {
+            choice.set("delta", delta);
+            choice.putNull("logprobs");
+        } else {
+            choice.put("text", delta == null ? "" : delta.path("text").asText());
+            choice.putNull("logprobs");
+        }
+        if (finish == null) {
+            choice.putNull("finish_reason");
+        } else {
+            choice.put("finish_reason", finish);
+        }
+        return o;
+    }
+
+    private ObjectNode whole(String id, boolean chat, String text, String finish, ObjectNode usage) {
+        ObjectNode o = JSON.createObjectNode().put("id", id).put("object", chat ? "chat.completion" : "text_completion")
+                .put("created", System.currentTimeMillis() / 1000).put("model", modelId);
+        ObjectNode choice = o.putArray("choices").addObject().put("index", 0);
+        if (chat) {
+            choice.putObject("message").put("role", "assistant").put("content", text);
+        } else {
+            choice.put("text", text);
+        }
+        choice.putNull("logprobs");
+        choice.put("finish_reason", finish);
+        o.set("usage", usage);
+        return o;
+    }
+
+    private static void send(OutputStream out, JsonNode chunk) throws IOException {
+        out.write(("data: " + JSON.writeValueAsString(chunk) + "\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    private static void json(ServerResponse res, Status status, JsonNode body) {
+        res.status(status);
+        res.header(HeaderNames.CONTENT_TYPE, "application/json");
+        try {
+            res.send(JSON.writeValueAsBytes(body));
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static ObjectNode errorBody(String type, String message) {
+        ObjectNode e = JSON.createObjectNode().put("message", message).put("type", type);
+        e.putNull("code");
+        return e;
+    }
+
+    private static void error(ServerResponse res, Status status, String type, String message) {
+        ObjectNode body = JSON.createObjectNode();
+        body.set("error", errorBody(type, message));
+        json(res, status, body);
+    }
+}

@@ -1,0 +1,194 @@
+package dev.llama3j.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.StreamResponse;
+import com.openai.errors.UnauthorizedException;
+import com.openai.models.chat.completions.ChatCompletion;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
+import com.openai.models.chat.completions.ChatCompletionStreamOptions;
+import com.openai.models.completions.Completion;
+import com.openai.models.completions.CompletionCreateParams;
+import dev.llama3j.SharedData;
+import dev.llama3j.chat.Message;
+import dev.llama3j.generate.Engine;
+import dev.llama3j.generate.Llama;
+import dev.llama3j.generate.Sampler;
+import dev.llama3j.generate.TokenListener;
+import dev.llama3j.model.Sequence;
+import dev.llama3j.tensor.Numerics;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The server on loopback, driven by the official OpenAI Java SDK, on the fixture with Llama 3's real vocabulary:
+ * greedy answers equal the generator's for the same prompt tokens, streamed equals whole, errors are OpenAI's.
+ */
+class OpenAiServerTest {
+    static Llama llama;
+    static Engine engine;
+    static OpenAiServer server;
+    static OpenAiServer keyed;
+    static OpenAIClient client;
+
+    @BeforeAll
+    static void start() {
+        llama = Llama.build(SharedData.require("fixtures/gguf/tiny-gguf-q8_0.gguf"), null, 256, 2, 1, Numerics.INT8);
+        engine = llama.newEngine(2);
+        server = new OpenAiServer(llama, engine, "tiny", "127.0.0.1", 0, null);
+        keyed = new OpenAiServer(llama, engine, "tiny", "127.0.0.1", 0, "sesame");
+        client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + server.port() + "/v1").apiKey("unused")
+                .maxRetries(0).timeout(Duration.ofSeconds(60)).build();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (client != null) {
+            client.close();
+        }
+        for (AutoCloseable c : new AutoCloseable[] {server, keyed, engine, llama}) {
+            try {
+                if (c != null) {
+                    c.close();
+                }
+            } catch (Exception ignored) {
+                // closing what the tests opened
+            }
+        }
+    }
+
+    /** The greedy answer the generator gives for these prompt tokens, as text (stop tokens excluded). */
+    static String generatorAnswer(int[] prompt, int maxTokens) {
+        try (Sequence s = llamaModel().newSequence()) {
+            int[] tokens = new dev.llama3j.generate.Generator(llamaModel(), llama.stopTokens())
+                    .generate(s, prompt, maxTokens, 0f, 1f, false, new Sampler(1), TokenListener.NONE).tokens().get(0);
+            return llama.tokenizer().decode(tokens);
+        }
+    }
+
+    private static dev.llama3j.model.Transformer model;
+
+    static dev.llama3j.model.Transformer llamaModel() {
+        if (model == null) {
+            model = new dev.llama3j.model.Transformer(llama.weights(), 1, 256);
+        }
+        return model;
+    }
+
+    static ChatCompletionCreateParams.Builder chat(String text) {
+        return ChatCompletionCreateParams.builder().model("tiny").addUserMessage(text).maxCompletionTokens(12)
+                .temperature(0.0).seed(3L);
+    }
+
+    @Test
+    void chatAnswerEqualsTheGeneratorsAndStreamingEqualsWhole() {
+        ChatCompletion whole = client.chat().completions().create(chat("Hello there").build());
+        String text = whole.choices().get(0).message().content().orElseThrow();
+        int[] prompt = llama.chatFormat().encodeDialogPrompt(List.of(Message.user("Hello there")));
+        assertThat(text).isEqualTo(generatorAnswer(prompt, 12));
+        assertThat(whole.usage().orElseThrow().promptTokens()).isEqualTo(prompt.length);
+        assertThat(whole.choices().get(0).finishReason().asString()).isIn("stop", "length");
+
+        StringBuilder streamed = new StringBuilder();
+        AtomicReference<Long> usage = new AtomicReference<>();
+        AtomicReference<String> finish = new AtomicReference<>();
+        try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(chat("Hello there")
+                .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build())) {
+            s.stream().forEach(chunk -> {
+                chunk.choices().forEach(c -> {
+                    c.delta().content().ifPresent(streamed::append);
+                    c.finishReason().ifPresent(f -> finish.set(f.asString()));
+                });
+                chunk.usage().ifPresent(u -> usage.set(u.completionTokens()));
+            });
+        }
+        assertThat(streamed.toString()).isEqualTo(text);
+        assertThat(finish.get()).isEqualTo(whole.choices().get(0).finishReason().asString());
+        assertThat(usage.get()).isEqualTo(whole.usage().orElseThrow().completionTokens());
+    }
+
+    @Test
+    void textCompletionOfAPromptString() {
+        Completion c = client.completions().create(CompletionCreateParams.builder().model("tiny")
+                .prompt("Once upon a time").maxTokens(6L).temperature(0.0).build());
+        int[] prompt = llama.tokenizer().encode("Once upon a time", true, false);
+        assertThat(c.choices().get(0).text()).isEqualTo(generatorAnswer(prompt, 6));
+        assertThat(c.usage().orElseThrow().promptTokens()).isEqualTo(prompt.length);
+    }
+
+    @Test
+    void theApiKeyGuardsEverythingButHealth() throws Exception {
+        OpenAIClient wrong = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + keyed.port() + "/v1")
+                .apiKey("wrong").maxRetries(0).build();
+        assertThatThrownBy(() -> wrong.models().list()).isInstanceOf(UnauthorizedException.class);
+        wrong.close();
+        OpenAIClient right = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + keyed.port() + "/v1")
+                .apiKey("sesame").maxRetries(0).build();
+        assertThat(right.models().list().data()).extracting(m -> m.id()).containsExactly("tiny");
+        right.close();
+        assertThat(get(keyed.port(), "/health").statusCode()).isEqualTo(200);
+    }
+
+    @Test
+    void badRequestsGetOpenAiErrors() throws Exception {
+        assertError(post("/v1/chat/completions", "{not json"), 400, "not valid JSON");
+        assertError(post("/v1/chat/completions", "{\"messages\": []}"), 400, "'messages' must be");
+        assertError(post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}],"
+                + " \"max_tokens\": -1}"), 400, "'max_tokens' must be an integer >= 0");
+        assertError(post("/v1/completions", "{\"prompt\": [1, 2, 999999]}"), 400, "outside the vocabulary");
+        assertError(post("/v1/completions", "{\"prompt\": \"x\", \"temperature\": \"hot\"}"), 400,
+                "'temperature' must be a number");
+        assertError(get(server.port(), "/v1/nothing"), 404, "no endpoint GET /v1/nothing");
+        StringBuilder big = new StringBuilder("{\"prompt\": \"");
+        big.repeat("a", (int) OpenAiServer.MAX_BODY + 10).append("\"}");
+        assertThat(post("/v1/completions", big.toString()).statusCode()).isEqualTo(413);
+    }
+
+    @Test
+    void stopStringsEndTheAnswerBeforeThem() {
+        String free = client.completions().create(CompletionCreateParams.builder().model("tiny")
+                .prompt("Once upon a time").maxTokens(10L).temperature(0.0).build()).choices().get(0).text();
+        assertThat(free.length()).isGreaterThan(4);
+        String stop = free.substring(2, 4);
+        Completion c = client.completions().create(CompletionCreateParams.builder().model("tiny")
+                .prompt("Once upon a time").maxTokens(10L).temperature(0.0).stop(stop).build());
+        assertThat(c.choices().get(0).text()).isEqualTo(free.substring(0, free.indexOf(stop)));
+        assertThat(c.choices().get(0).finishReason().asString()).isEqualTo("stop");
+    }
+
+    static HttpResponse<String> post(String path, String body) throws Exception {
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+        }
+    }
+
+    static HttpResponse<String> get(int port, String path) throws Exception {
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+        }
+    }
+
+    static void assertError(HttpResponse<String> r, int status, String message) throws Exception {
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(status);
+        JsonNode e = new ObjectMapper().readTree(r.body()).get("error");
+        assertThat(e.get("message").asText()).contains(message);
+        assertThat(e.get("type").asText()).isNotEmpty();
+    }
+}
