@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Continuous batching over one model: callers on any thread submit requests, one engine thread runs the steps. A step
@@ -138,6 +139,26 @@ public final class Engine implements AutoCloseable {
     private final Deque<Sequence> idle = new ArrayDeque<>();
     private final Thread thread;
     private volatile boolean closed;
+    private volatile int processing;
+    private final AtomicLong promptTokens = new AtomicLong();
+    private final AtomicLong generatedTokens = new AtomicLong();
+    private final AtomicLong finished = new AtomicLong();
+
+    /**
+     * A snapshot of the engine's load: requests generating (or reading their prompts) and waiting, the prompt
+     * tokens read and the tokens generated so far, requests ended, and the KV cache positions taken of the budget.
+     */
+    public record Load(int processing, int queued, long promptTokens, long generatedTokens, long finished,
+                       int kvReserved, int kvBudget, int maxParallel) {}
+
+    /** The engine's load now (for /metrics and /slots). */
+    public Load load() {
+        int queued = incoming.size() + waitingCount;
+        return new Load(processing, queued, promptTokens.get(), generatedTokens.get(), finished.get(),
+                model.cache().reserved(), model.cache().budget(), maxParallel);
+    }
+
+    private volatile int waitingCount;
 
     /** An engine over {@code model} that runs up to {@code maxParallel} requests at once; starts its thread. */
     public Engine(Transformer model, int[] stopTokens, int maxParallel) {
@@ -200,6 +221,8 @@ public final class Engine implements AutoCloseable {
                 }
                 incoming.drainTo(waiting);
                 step();
+                processing = active.size();
+                waitingCount = waiting.size();
             }
         } catch (InterruptedException e) {
             // closing
@@ -229,6 +252,7 @@ public final class Engine implements AutoCloseable {
             if (j.fed < prompt.length) {
                 int end = Math.min(prompt.length, j.fed + PROMPT_CHUNK);
                 entries.add(new Transformer.Entry(j.sequence, Arrays.copyOfRange(prompt, j.fed, end)));
+                promptTokens.addAndGet(end - j.fed);
                 j.fed = end;
             } else {
                 entries.add(new Transformer.Entry(j.sequence, new int[] {j.next}));
@@ -283,6 +307,7 @@ public final class Engine implements AutoCloseable {
             return false;
         }
         j.add(token, r.logprobs() ? Sampler.logProb(logits, 0, vocab, token) : 0f);
+        generatedTokens.incrementAndGet();
         try {
             j.listener.onToken(0, token);
         } catch (RuntimeException e) {
@@ -366,6 +391,7 @@ public final class Engine implements AutoCloseable {
 
     private void finish(Job j, Finish finish) {
         release(j);
+        finished.incrementAndGet();
         j.handle.result.complete(new Completion(Arrays.copyOf(j.tokens, j.count),
                 j.logprobs == null ? null : Arrays.copyOf(j.logprobs, j.count), finish,
                 j.request.prompt().length - j.reused, j.reused));
@@ -373,6 +399,7 @@ public final class Engine implements AutoCloseable {
 
     private void fail(Job j, Throwable e) {
         release(j);
+        finished.incrementAndGet();
         j.handle.result.completeExceptionally(e);
     }
 

@@ -28,7 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The OpenAI HTTP API over an {@link Engine}: {@code /v1/chat/completions} and {@code /v1/completions} (whole or
- * streamed as server-sent events), {@code /v1/models}, {@code /health}. Each request runs on a virtual thread of
+ * streamed as server-sent events), {@code /v1/models}, {@code /health}, and llama-server's {@code /tokenize},
+ * {@code /detokenize}, {@code /slots} and {@code /metrics}. Each request runs on a virtual thread of
  * Helidon's server and waits for its tokens from the engine thread; a client that goes away cancels its request.
  */
 public final class OpenAiServer implements AutoCloseable {
@@ -44,6 +45,10 @@ public final class OpenAiServer implements AutoCloseable {
     private final WebServer server;
     private final long created = System.currentTimeMillis() / 1000;
     private final AtomicLong ids = new AtomicLong();
+    private final int maxQueue;
+
+    /** Requests that may wait for a slot before the server answers 503. */
+    public static final int DEFAULT_QUEUE = 64;
 
     /**
      * Starts serving {@code engine} (over {@code llama}) on {@code host:port} (port 0: any free one).
@@ -51,6 +56,13 @@ public final class OpenAiServer implements AutoCloseable {
      * @param apiKey null, or the key every endpoint but /health requires as a Bearer token
      */
     public OpenAiServer(Llama llama, Engine engine, String modelId, String host, int port, String apiKey) {
+        this(llama, engine, modelId, host, port, apiKey, DEFAULT_QUEUE);
+    }
+
+    /** As above, answering 503 while {@code maxQueue} requests wait for a slot. */
+    public OpenAiServer(Llama llama, Engine engine, String modelId, String host, int port, String apiKey,
+                        int maxQueue) {
+        this.maxQueue = maxQueue;
         this.llama = llama;
         this.engine = engine;
         this.modelId = modelId;
@@ -64,6 +76,10 @@ public final class OpenAiServer implements AutoCloseable {
                         .get("/v1/models", (req, res) -> guarded(req, res, this::models))
                         .post("/v1/chat/completions", (req, res) -> guarded(req, res, this::chat))
                         .post("/v1/completions", (req, res) -> guarded(req, res, this::completions))
+                        .post("/tokenize", (req, res) -> guarded(req, res, this::tokenize))
+                        .post("/detokenize", (req, res) -> guarded(req, res, this::detokenize))
+                        .get("/slots", (req, res) -> guarded(req, res, this::slots))
+                        .get("/metrics", (req, res) -> guarded(req, res, this::metrics))
                         .any((req, res) -> error(res, Status.NOT_FOUND_404, "not_found_error",
                                 "no endpoint " + req.prologue().method().text() + " " + req.path().path())))
                 .build()
@@ -112,6 +128,79 @@ public final class OpenAiServer implements AutoCloseable {
         BadRequest(String message) {
             super(message);
         }
+    }
+
+    /** llama-server's /tokenize: {"content", "add_special", "with_pieces"} to {"tokens": [...]}. */
+    private void tokenize(ServerRequest req, ServerResponse res) {
+        JsonNode body = body(req);
+        JsonNode content = body.get("content");
+        if (content == null || !content.isTextual()) {
+            throw new BadRequest("'content' must be a string");
+        }
+        Tokenizer tokenizer = llama.tokenizer();
+        int[] ids = tokenizer.encode(content.asText(), body.path("add_special").asBoolean(false), false);
+        ObjectNode out = JSON.createObjectNode();
+        var tokens = out.putArray("tokens");
+        for (int id : ids) {
+            if (body.path("with_pieces").asBoolean(false)) {
+                tokens.addObject().put("id", id).put("piece", tokenizer.decode(new int[] {id}));
+            } else {
+                tokens.add(id);
+            }
+        }
+        json(res, Status.OK_200, out);
+    }
+
+    /** llama-server's /detokenize: {"tokens": [...]} to {"content"}. */
+    private void detokenize(ServerRequest req, ServerResponse res) {
+        JsonNode tokens = body(req).get("tokens");
+        if (tokens == null || !tokens.isArray() || !allInts(tokens)) {
+            throw new BadRequest("'tokens' must be a list of token ids");
+        }
+        int vocab = llama.tokenizer().vocabSize();
+        int[] ids = new int[tokens.size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = tokens.get(i).asInt();
+            if (ids[i] < 0 || ids[i] >= vocab) {
+                throw new BadRequest("token id " + ids[i] + " is outside the vocabulary (0.." + (vocab - 1) + ")");
+            }
+        }
+        json(res, Status.OK_200, JSON.createObjectNode().put("content", llama.tokenizer().decode(ids)));
+    }
+
+    /** llama-server's /slots shape: one object per parallel slot, the first ones busy while requests run. */
+    private void slots(ServerRequest req, ServerResponse res) {
+        Engine.Load load = engine.load();
+        var arr = JSON.createArrayNode();
+        for (int i = 0; i < load.maxParallel(); i++) {
+            arr.addObject().put("id", i).put("is_processing", i < load.processing());
+        }
+        json(res, Status.OK_200, arr);
+    }
+
+    /** Prometheus text: llama-server's metrics under the llama3j: prefix. */
+    private void metrics(ServerRequest req, ServerResponse res) {
+        Engine.Load load = engine.load();
+        StringBuilder b = new StringBuilder();
+        metric(b, "prompt_tokens_total", "counter", "Prompt tokens read.", load.promptTokens());
+        metric(b, "tokens_predicted_total", "counter", "Tokens generated.", load.generatedTokens());
+        metric(b, "requests_finished_total", "counter", "Requests ended.", load.finished());
+        metric(b, "requests_processing", "gauge", "Requests generating or reading their prompts.", load.processing());
+        metric(b, "requests_deferred", "gauge", "Requests waiting for a slot.", load.queued());
+        metric(b, "kv_cache_tokens", "gauge", "KV cache positions taken by sequences.", load.kvReserved());
+        metric(b, "kv_cache_usage_ratio", "gauge", "KV cache positions taken, of the budget.",
+                load.kvBudget() == 0 ? 0 : (double) load.kvReserved() / load.kvBudget());
+        res.status(Status.OK_200);
+        res.header(HeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4");
+        res.send(b.toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void metric(StringBuilder b, String name, String type, String help, double value) {
+        String full = "llama3j:" + name;
+        b.append("# HELP ").append(full).append(' ').append(help).append('\n');
+        b.append("# TYPE ").append(full).append(' ').append(type).append('\n');
+        b.append(full).append(' ').append(value == Math.rint(value) ? String.valueOf((long) value) : String.valueOf(value))
+                .append('\n');
     }
 
     private void models(ServerRequest req, ServerResponse res) {
@@ -295,6 +384,11 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void generate(ServerResponse res, JsonNode body, int[] prompt, boolean chat) throws Exception {
         Options o = Options.of(body);
+        if (engine.load().queued() >= maxQueue) {
+            error(res, Status.SERVICE_UNAVAILABLE_503, "server_overloaded", "the server is busy: " + maxQueue
+                    + " requests are already waiting; try again later");
+            return;
+        }
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
         Engine.Handle handle = engine.submit(new Engine.Request(prompt, o.maxTokens, o.temperature, o.topP, o.seed,
                 false, true), (row, token) -> events.add(new Event.Token(token)));

@@ -154,9 +154,17 @@ class OpenAiServerTest {
         assertError(post("/v1/completions", "{\"prompt\": \"x\", \"temperature\": \"hot\"}"), 400,
                 "'temperature' must be a number");
         assertError(get(server.port(), "/v1/nothing"), 404, "no endpoint GET /v1/nothing");
-        StringBuilder big = new StringBuilder("{\"prompt\": \"");
-        big.repeat("a", (int) OpenAiServer.MAX_BODY + 10).append("\"}");
-        assertThat(post("/v1/completions", big.toString()).statusCode()).isEqualTo(413);
+        // a body over the limit is refused from its announced length, before it is read
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: "
+                    + "application/json\r\nContent-Length: " + (OpenAiServer.MAX_BODY + 10) + "\r\n\r\n{")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            String status = new java.io.BufferedReader(new java.io.InputStreamReader(socket.getInputStream(),
+                    java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+            assertThat(status).startsWith("HTTP/1.1 413");
+        }
     }
 
     @Test
@@ -169,6 +177,65 @@ class OpenAiServerTest {
                 .prompt("Once upon a time").maxTokens(10L).temperature(0.0).stop(stop).build());
         assertThat(c.choices().get(0).text()).isEqualTo(free.substring(0, free.indexOf(stop)));
         assertThat(c.choices().get(0).finishReason().asString()).isEqualTo("stop");
+    }
+
+    /** LangChain4j's OpenAI models, unchanged, against the server: the same greedy answer, whole and streamed. */
+    @Test
+    void langChain4jChatAndStreamingModelsWork() throws Exception {
+        String url = "http://127.0.0.1:" + server.port() + "/v1";
+        int[] prompt = llama.chatFormat().encodeDialogPrompt(List.of(Message.user("Hello there")));
+        String expected = generatorAnswer(prompt, 12);
+        dev.langchain4j.model.openai.OpenAiChatModel chat = dev.langchain4j.model.openai.OpenAiChatModel.builder()
+                .baseUrl(url).apiKey("unused").modelName("tiny").temperature(0.0).maxTokens(12).maxRetries(0)
+                .timeout(Duration.ofSeconds(60)).build();
+        assertThat(chat.chat("Hello there")).isEqualTo(expected);
+
+        dev.langchain4j.model.openai.OpenAiStreamingChatModel streaming =
+                dev.langchain4j.model.openai.OpenAiStreamingChatModel.builder().baseUrl(url).apiKey("unused")
+                        .modelName("tiny").temperature(0.0).maxTokens(12).timeout(Duration.ofSeconds(60)).build();
+        java.util.concurrent.CompletableFuture<dev.langchain4j.model.chat.response.ChatResponse> done =
+                new java.util.concurrent.CompletableFuture<>();
+        StringBuilder partial = new StringBuilder();
+        streaming.chat("Hello there", new dev.langchain4j.model.chat.response.StreamingChatResponseHandler() {
+            @Override
+            public void onPartialResponse(String text) {
+                partial.append(text);
+            }
+
+            @Override
+            public void onCompleteResponse(dev.langchain4j.model.chat.response.ChatResponse response) {
+                done.complete(response);
+            }
+
+            @Override
+            public void onError(Throwable error) {
+                done.completeExceptionally(error);
+            }
+        });
+        dev.langchain4j.model.chat.response.ChatResponse response = done.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        assertThat(partial.toString()).isEqualTo(expected);
+        assertThat(response.aiMessage().text()).isEqualTo(expected);
+        assertThat(response.tokenUsage().inputTokenCount()).isEqualTo(prompt.length);
+    }
+
+    @Test
+    void llamaServersTokenizeDetokenizeSlotsAndMetrics() throws Exception {
+        HttpResponse<String> t = post("/tokenize", "{\"content\": \"Hello world\", \"add_special\": true}");
+        assertThat(t.statusCode()).isEqualTo(200);
+        JsonNode tokens = new ObjectMapper().readTree(t.body()).get("tokens");
+        int[] expected = llama.tokenizer().encode("Hello world", true, false);
+        assertThat(tokens).hasSize(expected.length);
+        assertThat(tokens.get(0).asInt()).isEqualTo(128000);
+        HttpResponse<String> d = post("/detokenize", "{\"tokens\": " + tokens + "}");
+        assertThat(new ObjectMapper().readTree(d.body()).get("content").asText())
+                .isEqualTo("<|begin_of_text|>Hello world");
+        JsonNode slots = new ObjectMapper().readTree(get(server.port(), "/slots").body());
+        assertThat(slots).hasSize(2);
+        assertThat(slots.get(1).get("id").asInt()).isEqualTo(1);
+        assertThat(slots.get(0).has("is_processing")).isTrue();
+        String metrics = get(server.port(), "/metrics").body();
+        assertThat(metrics).contains("# TYPE llama3j:prompt_tokens_total counter")
+                .contains("llama3j:requests_processing ").contains("llama3j:kv_cache_usage_ratio ");
     }
 
     static HttpResponse<String> post(String path, String body) throws Exception {
