@@ -35,8 +35,21 @@ public final class Engine implements AutoCloseable {
      * generated tokens read one at a time), so the answer may differ in the last bits from the request's alone.
      */
     public record Request(int[] prompt, int maxTokens, float temperature, float topP, long seed, boolean logprobs,
-                          boolean cachePrompt) {
+                          boolean cachePrompt, int topLogprobs) {
+        /** Most alternatives a token's log-probability comes with (OpenAI's limit). */
+        public static final int MAX_TOP_LOGPROBS = 20;
+
+        /** Without alternatives to each token's log-probability. */
+        public Request(int[] prompt, int maxTokens, float temperature, float topP, long seed, boolean logprobs,
+                       boolean cachePrompt) {
+            this(prompt, maxTokens, temperature, topP, seed, logprobs, cachePrompt, 0);
+        }
+
         public Request {
+            if (topLogprobs < 0 || topLogprobs > MAX_TOP_LOGPROBS || (topLogprobs > 0 && !logprobs)) {
+                throw new LlamaException("top_logprobs must be in 0.." + MAX_TOP_LOGPROBS + " and needs logprobs, got "
+                        + topLogprobs);
+            }
             if (prompt.length == 0) {
                 throw new LlamaException("the prompt is empty");
             }
@@ -62,6 +75,18 @@ public final class Engine implements AutoCloseable {
      */
     public record Completion(int[] tokens, float[] logprobs, Finish finish, int promptTokens, int reusedTokens) {}
 
+    /**
+     * A generated token as a request's {@link Listener} hears it: with logprobs its log-probability, and the most
+     * likely tokens at its position with theirs (most likely first; empty without top_logprobs).
+     */
+    public record Token(int id, float logprob, int[] topIds, float[] topLogprobs) {}
+
+    /** Hears a request's tokens, on the engine thread: it must be quick. */
+    @FunctionalInterface
+    public interface Listener {
+        void onToken(Token token);
+    }
+
     /** A submitted request: its result, and a way to stop it early. */
     public static final class Handle {
         private final CompletableFuture<Completion> result = new CompletableFuture<>();
@@ -80,7 +105,7 @@ public final class Engine implements AutoCloseable {
 
     private static final class Job {
         final Request request;
-        final TokenListener listener;
+        final Listener listener;
         final Handle handle;
         final Sampler sampler;
         final int limit;
@@ -93,7 +118,7 @@ public final class Engine implements AutoCloseable {
         int count;
         int next;
 
-        Job(Request request, TokenListener listener, Handle handle, int maxSeqLen) {
+        Job(Request request, Listener listener, Handle handle, int maxSeqLen) {
             this.request = request;
             this.listener = listener;
             this.handle = handle;
@@ -179,6 +204,16 @@ public final class Engine implements AutoCloseable {
      * @throws LlamaException when the prompt cannot fit a sequence (max_seq_len) or a token is not in the vocabulary
      */
     public Handle submit(Request request, TokenListener listener) {
+        return submit(request, (Listener) t -> listener.onToken(0, t.id()));
+    }
+
+    /**
+     * Queues {@code request}; {@code listener} hears each generated token with its log-probabilities, on the engine
+     * thread.
+     *
+     * @throws LlamaException when the prompt cannot fit a sequence (max_seq_len) or a token is not in the vocabulary
+     */
+    public Handle submit(Request request, Listener listener) {
         if (closed) {
             throw new IllegalStateException("the engine is closed");
         }
@@ -306,10 +341,14 @@ public final class Engine implements AutoCloseable {
             finish(j, Finish.STOP);
             return false;
         }
-        j.add(token, r.logprobs() ? Sampler.logProb(logits, 0, vocab, token) : 0f);
+        double normalizer = r.logprobs() ? Sampler.logNormalizer(logits, 0, vocab) : 0;
+        float logprob = r.logprobs() ? (float) (logits[token] - normalizer) : 0f;
+        j.add(token, logprob);
         generatedTokens.incrementAndGet();
+        Token heard = r.topLogprobs() == 0 ? new Token(token, logprob, NO_IDS, NO_LOGPROBS)
+                : top(logits, r.topLogprobs(), token, logprob, normalizer);
         try {
-            j.listener.onToken(0, token);
+            j.listener.onToken(heard);
         } catch (RuntimeException e) {
             fail(j, e);
             return false;
@@ -412,6 +451,34 @@ public final class Engine implements AutoCloseable {
         while (idle.size() > maxParallel) {
             idle.pollFirst().close();
         }
+    }
+
+    private static final int[] NO_IDS = new int[0];
+    private static final float[] NO_LOGPROBS = new float[0];
+
+    /** The k most likely tokens (ties: the lower id first) and their log-probabilities, beside the sampled one. */
+    private Token top(float[] logits, int k, int token, float logprob, double normalizer) {
+        int[] ids = new int[k];
+        float[] values = new float[k];
+        java.util.Arrays.fill(values, Float.NEGATIVE_INFINITY);
+        java.util.Arrays.fill(ids, -1);
+        for (int i = 0; i < vocab; i++) {
+            float v = logits[i];
+            if (v > values[k - 1] || ids[k - 1] < 0) {
+                int at = k - 1;
+                while (at > 0 && (v > values[at - 1] || ids[at - 1] < 0)) {
+                    values[at] = values[at - 1];
+                    ids[at] = ids[at - 1];
+                    at--;
+                }
+                values[at] = v;
+                ids[at] = i;
+            }
+        }
+        for (int i = 0; i < k; i++) {
+            values[i] = (float) (values[i] - normalizer);
+        }
+        return new Token(token, logprob, ids, values);
     }
 
     private boolean isStop(int token) {

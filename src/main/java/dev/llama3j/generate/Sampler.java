@@ -122,6 +122,11 @@ public final class Sampler {
 
     /** log softmax of one logit row at {@code target}: the per-token logprob generation.py reports. */
     public static float logProb(float[] logits, int off, int vocab, int target) {
+        return (float) (logits[off + target] - logNormalizer(logits, off, vocab));
+    }
+
+    /** {@code log(sum(exp(logits)))}, computed from the largest logit on: a token's log-probability is its logit less it. */
+    public static double logNormalizer(float[] logits, int off, int vocab) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < vocab; i++) {
             max = Math.max(max, logits[off + i]);
@@ -130,6 +135,6 @@ public final class Sampler {
         for (int i = 0; i < vocab; i++) {
             sum += Math.exp(logits[off + i] - max);
         }
-        return (float) (logits[off + target] - max - Math.log(sum));
+        return max + Math.log(sum);
     }
 }

@@ -3,6 +3,7 @@ package dev.llama3j.server;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llama3j.LlamaException;
 import dev.llama3j.chat.Message;
@@ -306,8 +307,8 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** The sampling fields of a chat or completion request. */
     private record Options(int maxTokens, float temperature, float topP, long seed, List<String> stops, boolean stream,
-                           boolean includeUsage) {
-        static Options of(JsonNode body) {
+                           boolean includeUsage, boolean logprobs, int topLogprobs, boolean echo) {
+        static Options of(JsonNode body, boolean chat) {
             int maxTokens = Integer.MAX_VALUE;
             for (String field : new String[] {"max_completion_tokens", "max_tokens"}) {
                 JsonNode n = body.get(field);
@@ -355,12 +356,42 @@ public final class OpenAiServer implements AutoCloseable {
             if (n != null && !n.isNull() && n.asInt(0) != 1) {
                 throw new BadRequest("'n' must be 1 (one choice per request), got " + n);
             }
-            if (body.path("logprobs").asBoolean(false) || body.path("logprobs").isInt()) {
-                throw new BadRequest("'logprobs' is not supported by this server yet");
+            boolean logprobs;
+            int top;
+            JsonNode lp = body.get("logprobs");
+            if (chat) {
+                // chat: "logprobs": true, "top_logprobs": 0..20
+                if (lp != null && !lp.isNull() && !lp.isBoolean()) {
+                    throw new BadRequest("'logprobs' must be true or false, got " + lp);
+                }
+                logprobs = lp != null && lp.asBoolean();
+                top = integer(body, "top_logprobs", 0, Engine.Request.MAX_TOP_LOGPROBS);
+                if (top > 0 && !logprobs) {
+                    throw new BadRequest("'top_logprobs' needs 'logprobs': true");
+                }
+            } else {
+                // completions: "logprobs": N alternatives, 0..5
+                logprobs = lp != null && !lp.isNull();
+                top = integer(body, "logprobs", 0, 5);
+            }
+            boolean echo = !chat && body.path("echo").asBoolean(false);
+            if (echo && logprobs) {
+                throw new BadRequest("'echo' with 'logprobs' is not supported by this server yet");
             }
             boolean stream = body.path("stream").asBoolean(false);
             boolean usage = body.path("stream_options").path("include_usage").asBoolean(false);
-            return new Options(maxTokens, temperature, topP, seed, stops, stream, usage);
+            return new Options(maxTokens, temperature, topP, seed, stops, stream, usage, logprobs, top, echo);
+        }
+
+        private static int integer(JsonNode body, String field, int min, int max) {
+            JsonNode n = body.get(field);
+            if (n == null || n.isNull()) {
+                return min;
+            }
+            if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < min || n.asInt() > max) {
+                throw new BadRequest("'" + field + "' must be an integer in " + min + ".." + max + ", got " + n);
+            }
+            return n.asInt();
         }
 
         private static float number(JsonNode body, String field, float fallback) {
@@ -377,13 +408,13 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** What the engine thread hands the request's thread: tokens, then the end. */
     private sealed interface Event {
-        record Token(int id) implements Event {}
+        record Token(Engine.Token token) implements Event {}
 
         record End(Engine.Completion completion, Throwable failure) implements Event {}
     }
 
     private void generate(ServerResponse res, JsonNode body, int[] prompt, boolean chat) throws Exception {
-        Options o = Options.of(body);
+        Options o = Options.of(body, chat);
         if (engine.load().queued() >= maxQueue) {
             error(res, Status.SERVICE_UNAVAILABLE_503, "server_overloaded", "the server is busy: " + maxQueue
                     + " requests are already waiting; try again later");
@@ -391,7 +422,7 @@ public final class OpenAiServer implements AutoCloseable {
         }
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
         Engine.Handle handle = engine.submit(new Engine.Request(prompt, o.maxTokens, o.temperature, o.topP, o.seed,
-                false, true), (row, token) -> events.add(new Event.Token(token)));
+                o.logprobs, true, o.topLogprobs), (Engine.Listener) token -> events.add(new Event.Token(token)));
         handle.result().whenComplete((c, e) -> events.add(new Event.End(c, e)));
         String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(created) + "-" + ids.incrementAndGet();
         Tokenizer tokenizer = llama.tokenizer();
@@ -409,19 +440,35 @@ public final class OpenAiServer implements AutoCloseable {
             }
         }
         StringBuilder text = new StringBuilder();
+        if (o.echo) {
+            text.append(tokenizer.decode(prompt));
+            if (out != null) {
+                send(out, chunk(id, false, content(false, text.toString()), null));
+            }
+        }
+        Logprobs logprobs = o.logprobs ? new Logprobs(chat, tokenizer) : null;
         try {
             while (true) {
                 Event ev = events.take();
                 if (ev instanceof Event.Token t) {
-                    String piece = stops.push(utf8.push(tokenizer.tokenBytes(t.id())));
+                    if (stops.stopped()) {
+                        continue;   // generated before the cancel took effect: not part of the answer
+                    }
+                    int before = text.length();
+                    String piece = stops.push(utf8.push(tokenizer.tokenBytes(t.token().id())));
                     if (stops.stopped()) {
                         handle.cancel();
                     }
-                    if (!piece.isEmpty()) {
-                        text.append(piece);
-                        if (out != null) {
-                            send(out, chunk(id, chat, content(chat, piece), null));
+                    text.append(piece);
+                    if (logprobs != null) {
+                        logprobs.add(t.token(), before);
+                    }
+                    if (out != null && (!piece.isEmpty() || logprobs != null)) {
+                        ObjectNode c = chunk(id, chat, content(chat, piece), null);
+                        if (logprobs != null) {
+                            ((ObjectNode) c.get("choices").get(0)).set("logprobs", logprobs.last());
                         }
+                        send(out, c);
                     }
                     continue;
                 }
@@ -444,7 +491,11 @@ public final class OpenAiServer implements AutoCloseable {
                         .put("completion_tokens", c.tokens().length)
                         .put("total_tokens", prompt.length + c.tokens().length);
                 if (out == null) {
-                    json(res, Status.OK_200, whole(id, chat, text.toString(), finish, usage));
+                    ObjectNode w = whole(id, chat, text.toString(), finish, usage);
+                    if (logprobs != null) {
+                        ((ObjectNode) w.get("choices").get(0)).set("logprobs", logprobs.all());
+                    }
+                    json(res, Status.OK_200, w);
                     return;
                 }
                 if (!rest.isEmpty()) {
@@ -467,6 +518,78 @@ public final class OpenAiServer implements AutoCloseable {
         } catch (InterruptedException e) {
             handle.cancel();
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * The answer's tokens with their log-probabilities, in OpenAI's shapes: for chat {@code {"content": [{"token",
+     * "logprob", "bytes", "top_logprobs"}]}}, for completions {@code {"tokens", "token_logprobs", "top_logprobs",
+     * "text_offset"}}.
+     */
+    private static final class Logprobs {
+        private final boolean chat;
+        private final Tokenizer tokenizer;
+        private final ArrayNode entries = JSON.createArrayNode();
+        private final List<Integer> offsets = new ArrayList<>();
+
+        Logprobs(boolean chat, Tokenizer tokenizer) {
+            this.chat = chat;
+            this.tokenizer = tokenizer;
+        }
+
+        void add(Engine.Token t, int textOffset) {
+            ObjectNode e = entry(t.id(), t.logprob());
+            ArrayNode top = e.putArray("top_logprobs");
+            for (int i = 0; i < t.topIds().length; i++) {
+                top.add(entry(t.topIds()[i], t.topLogprobs()[i]));
+            }
+            entries.add(e);
+            offsets.add(textOffset);
+        }
+
+        private ObjectNode entry(int id, float logprob) {
+            ObjectNode e = JSON.createObjectNode().put("token", tokenizer.decode(new int[] {id})).put("logprob", logprob);
+            ArrayNode bytes = e.putArray("bytes");
+            for (byte b : tokenizer.tokenBytes(id)) {
+                bytes.add(b & 0xff);
+            }
+            return e;
+        }
+
+        /** The last token's, as a streamed chunk carries it. */
+        JsonNode last() {
+            return shape(entries.size() - 1, entries.size());
+        }
+
+        JsonNode all() {
+            return shape(0, entries.size());
+        }
+
+        private JsonNode shape(int from, int to) {
+            if (chat) {
+                ObjectNode o = JSON.createObjectNode();
+                ArrayNode content = o.putArray("content");
+                for (int i = from; i < to; i++) {
+                    content.add(entries.get(i));
+                }
+                return o;
+            }
+            ObjectNode o = JSON.createObjectNode();
+            ArrayNode tokens = o.putArray("tokens");
+            ArrayNode lps = o.putArray("token_logprobs");
+            ArrayNode tops = o.putArray("top_logprobs");
+            ArrayNode textOffset = o.putArray("text_offset");
+            for (int i = from; i < to; i++) {
+                JsonNode e = entries.get(i);
+                tokens.add(e.get("token").asText());
+                lps.add(e.get("logprob").floatValue());
+                ObjectNode top = tops.addObject();
+                for (JsonNode alt : e.get("top_logprobs")) {
+                    top.put(alt.get("token").asText(), alt.get("logprob").floatValue());
+                }
+                textOffset.add(offsets.get(i));
+            }
+            return o;
         }
     }
 

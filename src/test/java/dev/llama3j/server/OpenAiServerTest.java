@@ -122,6 +122,69 @@ class OpenAiServerTest {
         assertThat(usage.get()).isEqualTo(whole.usage().orElseThrow().completionTokens());
     }
 
+    /**
+     * Chat logprobs: each token's log-probability is the generator's (within float rounding: the first comes from
+     * another product of the output matrix), the greedy token is the most likely of its alternatives, sorted, and
+     * the streamed ones equal the whole answer's.
+     */
+    @Test
+    void chatLogprobsAreTheModelsAndStreamedEqualWhole() {
+        ChatCompletion whole = client.chat().completions().create(chat("Hello there").logprobs(true).topLogprobs(3)
+                .build());
+        var entries = whole.choices().get(0).logprobs().orElseThrow().content().orElseThrow();
+        int[] prompt = llama.chatFormat().encodeDialogPrompt(List.of(Message.user("Hello there")));
+        float[] expected;
+        try (Sequence s = llamaModel().newSequence()) {
+            expected = new dev.llama3j.generate.Generator(llamaModel(), llama.stopTokens())
+                    .generate(s, prompt, 12, 0f, 1f, true, new Sampler(1), TokenListener.NONE).logprobs().get(0);
+        }
+        assertThat(entries).hasSize(expected.length);
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < entries.size(); i++) {
+            var e = entries.get(i);
+            assertThat(e.logprob()).as("token %d", i).isCloseTo(expected[i], org.assertj.core.api.Assertions.within(1e-4));
+            assertThat(e.topLogprobs()).hasSize(3);
+            assertThat(e.topLogprobs().get(0).token()).isEqualTo(e.token());
+            assertThat(e.topLogprobs().get(0).logprob()).isEqualTo(e.logprob());
+            assertThat(e.topLogprobs().get(1).logprob()).isLessThanOrEqualTo(e.topLogprobs().get(0).logprob());
+            assertThat(e.topLogprobs().get(2).logprob()).isLessThanOrEqualTo(e.topLogprobs().get(1).logprob());
+            text.append(e.token());
+        }
+        assertThat(text.toString()).isEqualTo(whole.choices().get(0).message().content().orElseThrow());
+
+        List<Double> streamed = new java.util.ArrayList<>();
+        try (StreamResponse<ChatCompletionChunk> s = client.chat().completions().createStreaming(chat("Hello there")
+                .logprobs(true).topLogprobs(3).build())) {
+            s.stream().forEach(chunk -> chunk.choices().forEach(c -> c.logprobs()
+                    .flatMap(l -> l.content()).ifPresent(l -> l.forEach(e -> streamed.add(e.logprob())))));
+        }
+        assertThat(streamed).containsExactlyElementsOf(entries.stream().map(e -> e.logprob()).toList());
+    }
+
+    /** Legacy completions: "logprobs": N gives tokens, token_logprobs, top_logprobs and text_offset; echo prepends. */
+    @Test
+    void completionLogprobsAndEcho() throws Exception {
+        HttpResponse<String> r = post("/v1/completions", "{\"prompt\": \"Once upon a time\", \"max_tokens\": 5,"
+                + " \"temperature\": 0, \"logprobs\": 2}");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode choice = new ObjectMapper().readTree(r.body()).get("choices").get(0);
+        JsonNode lp = choice.get("logprobs");
+        assertThat(lp.get("tokens")).hasSize(5);
+        assertThat(lp.get("token_logprobs")).hasSize(5);
+        assertThat(lp.get("top_logprobs").get(0).size()).isBetween(1, 2);
+        assertThat(lp.get("text_offset").get(0).asInt()).isZero();
+        StringBuilder joined = new StringBuilder();
+        lp.get("tokens").forEach(t -> joined.append(t.asText()));
+        assertThat(joined.toString()).isEqualTo(choice.get("text").asText());
+
+        HttpResponse<String> echo = post("/v1/completions", "{\"prompt\": \"Once upon a time\", \"max_tokens\": 5,"
+                + " \"temperature\": 0, \"echo\": true}");
+        String echoed = new ObjectMapper().readTree(echo.body()).get("choices").get(0).get("text").asText();
+        assertThat(echoed).isEqualTo("<|begin_of_text|>Once upon a time" + choice.get("text").asText());
+        assertError(post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}],"
+                + " \"top_logprobs\": 3}"), 400, "'top_logprobs' needs 'logprobs': true");
+    }
+
     @Test
     void textCompletionOfAPromptString() {
         Completion c = client.completions().create(CompletionCreateParams.builder().model("tiny")
