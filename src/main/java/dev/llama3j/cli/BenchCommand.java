@@ -29,8 +29,16 @@ import java.util.concurrent.Callable;
                         + "the tokens of all sequences."})
 final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "PATH", description = "model file or folder")
+    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "model file or folder")
     Path model;
+
+    @Option(names = "--server", paramLabel = "URL",
+            description = "drive an OpenAI-compatible server instead: -npl clients, -npp/-ntg tokens, -r requests each")
+    String server;
+
+    @Option(names = "--vocab", defaultValue = "128000", paramLabel = "N",
+            description = "with --server: prompt token ids are drawn below N (default: ${DEFAULT-VALUE})")
+    int vocab;
 
     @Option(names = {"-p", "--n-prompt"}, defaultValue = "512", paramLabel = "LIST",
             description = "prompt lengths (default: ${DEFAULT-VALUE}; 0 skips)")
@@ -79,6 +87,12 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (server != null) {
+            return serverBench();
+        }
+        if (model == null) {
+            throw new LlamaException("bench needs --model (or --server URL)");
+        }
         if (batched) {
             return batched();
         }
@@ -135,6 +149,36 @@ final class BenchCommand implements Callable<Integer> {
             }
         } finally {
             Parallel.setThreads(original);
+        }
+        return 0;
+    }
+
+    /** Concurrent streaming clients against a server: aggregate tokens/s and time to first token. */
+    private int serverBench() throws Exception {
+        List<Integer> pps = ModelBenchmark.parseList(batchedPrompts, "-npp");
+        List<Integer> tgs = ModelBenchmark.parseList(batchedGens, "-ntg");
+        List<Integer> pls = ModelBenchmark.parseList(batchedParallel, "-npl");
+        if (pls.stream().anyMatch(p -> p < 1) || pps.stream().anyMatch(p -> p < 1) || tgs.stream().anyMatch(n -> n < 1)) {
+            throw new LlamaException("with --server, -npl, -npp and -ntg must list numbers >= 1");
+        }
+        if (reps < 1 || vocab < 1) {
+            throw new LlamaException("--repetitions and --vocab must be >= 1");
+        }
+        dev.llama3j.bench.ServerBenchmark bench = new dev.llama3j.bench.ServerBenchmark(server);
+        bench.run(1, 1, pps.getFirst(), Math.min(8, tgs.getFirst()), vocab);   // warm-up, untimed
+        System.out.printf("| %7s | %8s | %6s | %6s | %8s | %10s | %9s |%n", "clients", "requests", "PP", "TG",
+                "tokens", "t/s", "TTFT s");
+        System.out.printf("|%s|%s|%s|%s|%s|%s|%s|%n", "-".repeat(9), "-".repeat(10), "-".repeat(8), "-".repeat(8),
+                "-".repeat(10), "-".repeat(12), "-".repeat(11));
+        for (int pp : pps) {
+            for (int tg : tgs) {
+                for (int c : pls) {
+                    dev.llama3j.bench.ServerBenchmark.Result r = bench.run(c, reps, pp, tg, vocab);
+                    System.out.printf("| %7d | %8d | %6d | %6d | %8d | %10.2f | %9.3f |%n", c, r.requests(), pp, tg,
+                            r.tokens(), r.tokensPerSecond(), r.medianTtftSeconds());
+                    System.out.flush();
+                }
+            }
         }
         return 0;
     }

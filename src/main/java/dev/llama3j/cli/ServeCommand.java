@@ -48,13 +48,6 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--exact", description = "float32 activations in every product (see complete --help)")
     boolean exact;
 
-    /** Held here: java.util.logging keeps loggers weakly, and a collected one forgets its level. */
-    private static final java.util.logging.Logger HELIDON_LOG = java.util.logging.Logger.getLogger("io.helidon");
-    private static final java.util.logging.Logger START_LOG =
-            java.util.logging.Logger.getLogger("io.helidon.webserver.LoomServer");
-    private static final java.util.logging.Logger LISTENER_LOG =
-            java.util.logging.Logger.getLogger("io.helidon.webserver.ServerListener");
-
     @Override
     public Integer call() throws Exception {
         if (parallel < 1) {
@@ -70,11 +63,6 @@ final class ServeCommand implements Callable<Integer> {
             throw new LlamaException("--api-key must not be empty");
         }
         int perSequence = ctxSize / parallel;
-        // Helidon's start-up lines at INFO level: its warnings and errors are enough; a failed start is reported
-        // in one line by OpenAiServer, not as the listener's stack trace
-        HELIDON_LOG.setLevel(java.util.logging.Level.WARNING);
-        START_LOG.setLevel(java.util.logging.Level.OFF);
-        LISTENER_LOG.setLevel(java.util.logging.Level.OFF);
         CountDownLatch stopped = new CountDownLatch(1);
         try (Llama llama = Llama.build(model, tokenizerPath, perSequence, parallel, 1,
                      exact ? Numerics.EXACT : Numerics.INT8);

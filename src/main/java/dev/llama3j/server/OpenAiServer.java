@@ -39,6 +39,22 @@ public final class OpenAiServer implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /**
+     * Helidon's loggers, held (java.util.logging keeps loggers weakly, and a collected one forgets its level): its
+     * INFO lines at every start and stop are left out, its warnings kept; a failed start is this class's one-line
+     * error instead of the listener's stack trace.
+     */
+    private static final List<java.util.logging.Logger> QUIET = List.of(
+            quiet("io.helidon", java.util.logging.Level.WARNING),
+            quiet("io.helidon.webserver.LoomServer", java.util.logging.Level.OFF),
+            quiet("io.helidon.webserver.ServerListener", java.util.logging.Level.OFF));
+
+    private static java.util.logging.Logger quiet(String name, java.util.logging.Level level) {
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+        logger.setLevel(level);
+        return logger;
+    }
+
     private final Llama llama;
     private final Engine engine;
     private final String modelId;
