@@ -165,6 +165,7 @@ public final class Engine implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closed;
     private volatile int processing;
+    private volatile int waitingCount;
     private final AtomicLong promptTokens = new AtomicLong();
     private final AtomicLong generatedTokens = new AtomicLong();
     private final AtomicLong finished = new AtomicLong();
@@ -182,8 +183,6 @@ public final class Engine implements AutoCloseable {
         return new Load(processing, queued, promptTokens.get(), generatedTokens.get(), finished.get(),
                 model.cache().reserved(), model.cache().budget(), maxParallel);
     }
-
-    private volatile int waitingCount;
 
     /** An engine over {@code model} that runs up to {@code maxParallel} requests at once; starts its thread. */
     public Engine(Transformer model, int[] stopTokens, int maxParallel) {
@@ -241,6 +240,11 @@ public final class Engine implements AutoCloseable {
             thread.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        // a request submitted while the engine thread was ending
+        for (Job j; (j = incoming.poll()) != null; ) {
+            j.handle.result.complete(new Completion(new int[0], j.logprobs == null ? null : new float[0],
+                    Finish.CANCELLED, 0, 0));
         }
     }
 
