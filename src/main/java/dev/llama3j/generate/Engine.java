@@ -33,19 +33,30 @@ public final class Engine implements AutoCloseable {
      * log-probability too. With {@code cachePrompt}, the start of the prompt may come from an idle sequence that
      * holds it: faster, but those positions were computed in other steps (a prompt read in another split, or
      * generated tokens read one at a time), so the answer may differ in the last bits from the request's alone.
+     * With {@code promptLogprobs}, every prompt token but the first gets its log-probability too (Meta's
+     * {@code text_completion(echo=True, logprobs=True)}); the whole prompt is then read, none of it reused.
      */
     public record Request(int[] prompt, int maxTokens, float temperature, float topP, long seed, boolean logprobs,
-                          boolean cachePrompt, int topLogprobs) {
+                          boolean cachePrompt, int topLogprobs, boolean promptLogprobs) {
         /** Most alternatives a token's log-probability comes with (OpenAI's limit). */
         public static final int MAX_TOP_LOGPROBS = 20;
 
         /** Without alternatives to each token's log-probability. */
         public Request(int[] prompt, int maxTokens, float temperature, float topP, long seed, boolean logprobs,
                        boolean cachePrompt) {
-            this(prompt, maxTokens, temperature, topP, seed, logprobs, cachePrompt, 0);
+            this(prompt, maxTokens, temperature, topP, seed, logprobs, cachePrompt, 0, false);
+        }
+
+        /** Without the prompt tokens' own log-probabilities. */
+        public Request(int[] prompt, int maxTokens, float temperature, float topP, long seed, boolean logprobs,
+                       boolean cachePrompt, int topLogprobs) {
+            this(prompt, maxTokens, temperature, topP, seed, logprobs, cachePrompt, topLogprobs, false);
         }
 
         public Request {
+            if (promptLogprobs && !logprobs) {
+                throw new LlamaException("the prompt's log-probabilities need logprobs");
+            }
             if (topLogprobs < 0 || topLogprobs > MAX_TOP_LOGPROBS || (topLogprobs > 0 && !logprobs)) {
                 throw new LlamaException("top_logprobs must be in 0.." + MAX_TOP_LOGPROBS + " and needs logprobs, got "
                         + topLogprobs);
@@ -71,9 +82,15 @@ public final class Engine implements AutoCloseable {
 
     /**
      * A finished request: the generated tokens (without the stop token), with logprobs their log-probabilities,
-     * how it ended, and how many prompt tokens were read and how many came from an idle sequence instead.
+     * how it ended, how many prompt tokens were read and how many came from an idle sequence instead, and where
+     * asked the prompt tokens' log-probabilities (tokens 1 .. n-1 of the prompt).
      */
-    public record Completion(int[] tokens, float[] logprobs, Finish finish, int promptTokens, int reusedTokens) {}
+    public record Completion(int[] tokens, float[] logprobs, Finish finish, int promptTokens, int reusedTokens,
+                             List<Token> promptLogprobs) {
+        public Completion(int[] tokens, float[] logprobs, Finish finish, int promptTokens, int reusedTokens) {
+            this(tokens, logprobs, finish, promptTokens, reusedTokens, null);
+        }
+    }
 
     /**
      * A generated token as a request's {@link Listener} hears it: with logprobs its log-probability, and the most
@@ -113,6 +130,9 @@ public final class Engine implements AutoCloseable {
         int reused;
         /** prompt tokens in the sequence so far: the prompt is read in chunks, then the job generates */
         int fed;
+        /** where this step's chunk of the prompt starts */
+        int chunkStart;
+        final List<Token> promptLogprobs;
         int[] tokens = new int[16];
         float[] logprobs;
         int count;
@@ -125,6 +145,7 @@ public final class Engine implements AutoCloseable {
             this.sampler = new Sampler(request.seed());
             this.limit = (int) Math.min(maxSeqLen, (long) request.prompt().length + request.maxTokens());
             this.logprobs = request.logprobs() ? new float[16] : null;
+            this.promptLogprobs = request.promptLogprobs() ? new ArrayList<>() : null;
         }
 
         /** Positions the sequence will hold at most: the prompt, and every generated token but the last. */
@@ -290,8 +311,10 @@ public final class Engine implements AutoCloseable {
             int[] prompt = j.request.prompt();
             if (j.fed < prompt.length) {
                 int end = Math.min(prompt.length, j.fed + PROMPT_CHUNK);
-                entries.add(new Transformer.Entry(j.sequence, Arrays.copyOfRange(prompt, j.fed, end)));
+                entries.add(new Transformer.Entry(j.sequence, Arrays.copyOfRange(prompt, j.fed, end),
+                        j.promptLogprobs != null));
                 promptTokens.addAndGet(end - j.fed);
+                j.chunkStart = j.fed;
                 j.fed = end;
             } else {
                 entries.add(new Transformer.Entry(j.sequence, new int[] {j.next}));
@@ -320,37 +343,39 @@ public final class Engine implements AutoCloseable {
         }
         for (int i = 0; i < order.size(); i++) {
             Job j = order.get(i);
+            int off = 0;
+            if (j.promptLogprobs != null && j.chunkStart >= 0) {
+                off = scorePrompt(j, logits[i]);
+            }
             // a prompt chunk that is not the last one only fills the cache
-            if (j.fed == j.request.prompt().length && !sample(j, logits[i])) {
+            if (j.fed == j.request.prompt().length && !sample(j, logits[i], off)) {
                 active.remove(j);
             }
         }
     }
 
     /** Samples j's next token from {@code logits}; whether j goes on generating. */
-    private boolean sample(Job j, float[] logits) {
+    private boolean sample(Job j, float[] logits, int off) {
         if (j.handle.cancelled) {
             finish(j, Finish.CANCELLED);
             return false;
         }
-        int bad = Sampler.firstNonFinite(logits, 0, vocab);
+        int bad = Sampler.firstNonFinite(logits, off, vocab);
         if (bad >= 0) {
             fail(j, new LlamaException("the logits at position " + (j.sequence.length() - 1) + " are not finite (token "
-                    + bad + ": " + logits[bad] + "): the model's weights or activations hold NaN or infinity"));
+                    + bad + ": " + logits[off + bad] + "): the model's weights or activations hold NaN or infinity"));
             return false;
         }
         Request r = j.request;
-        int token = j.sampler.sample(logits, 0, vocab, r.temperature(), r.topP());
+        int token = j.sampler.sample(logits, off, vocab, r.temperature(), r.topP());
         if (isStop(token)) {
             finish(j, Finish.STOP);
             return false;
         }
-        double normalizer = r.logprobs() ? Sampler.logNormalizer(logits, 0, vocab) : 0;
-        float logprob = r.logprobs() ? (float) (logits[token] - normalizer) : 0f;
-        j.add(token, logprob);
+        Token heard = r.logprobs() ? scored(logits, off, token, r.topLogprobs()) : new Token(token, 0f, NO_IDS,
+                NO_LOGPROBS);
+        j.add(token, heard.logprob());
         generatedTokens.incrementAndGet();
-        Token heard = r.topLogprobs() == 0 ? new Token(token, logprob, NO_IDS, NO_LOGPROBS)
-                : top(logits, r.topLogprobs(), token, logprob, normalizer);
         try {
             j.listener.onToken(heard);
         } catch (RuntimeException e) {
@@ -383,7 +408,8 @@ public final class Engine implements AutoCloseable {
             Sequence best = null;
             int bestLength = 0;
             for (Sequence s : idle) {
-                int common = j.request.cachePrompt() ? Math.min(s.commonPrefix(prompt), prompt.length - 1) : 0;
+                int common = j.request.cachePrompt() && !j.request.promptLogprobs()
+                        ? Math.min(s.commonPrefix(prompt), prompt.length - 1) : 0;
                 if (best == null || common > bestLength) {
                     best = s;
                     bestLength = common;
@@ -437,7 +463,8 @@ public final class Engine implements AutoCloseable {
         finished.incrementAndGet();
         j.handle.result.complete(new Completion(Arrays.copyOf(j.tokens, j.count),
                 j.logprobs == null ? null : Arrays.copyOf(j.logprobs, j.count), finish,
-                j.request.prompt().length - j.reused, j.reused));
+                j.request.prompt().length - j.reused, j.reused,
+                j.promptLogprobs == null ? null : List.copyOf(j.promptLogprobs)));
     }
 
     private void fail(Job j, Throwable e) {
@@ -460,14 +487,38 @@ public final class Engine implements AutoCloseable {
     private static final int[] NO_IDS = new int[0];
     private static final float[] NO_LOGPROBS = new float[0];
 
+    /**
+     * The chunk's rows of logits score the prompt tokens they predict (row t: the token after chunk position t);
+     * returns the offset of the last row, which predicts the first generated token once the prompt is read.
+     */
+    private int scorePrompt(Job j, float[] logits) {
+        int[] prompt = j.request.prompt();
+        int rows = j.fed - j.chunkStart;
+        for (int t = 0; t < rows; t++) {
+            int next = j.chunkStart + t + 1;
+            if (next < prompt.length) {
+                j.promptLogprobs.add(scored(logits, t * vocab, prompt[next], j.request.topLogprobs()));
+            }
+        }
+        j.chunkStart = -1;
+        return (rows - 1) * vocab;
+    }
+
+    /** {@code token}'s log-probability at the row of logits at {@code off}, with the k most likely beside it. */
+    private Token scored(float[] logits, int off, int token, int k) {
+        double normalizer = Sampler.logNormalizer(logits, off, vocab);
+        float logprob = (float) (logits[off + token] - normalizer);
+        return k == 0 ? new Token(token, logprob, NO_IDS, NO_LOGPROBS) : top(logits, off, k, token, logprob, normalizer);
+    }
+
     /** The k most likely tokens (ties: the lower id first) and their log-probabilities, beside the sampled one. */
-    private Token top(float[] logits, int k, int token, float logprob, double normalizer) {
+    private Token top(float[] logits, int off, int k, int token, float logprob, double normalizer) {
         int[] ids = new int[k];
         float[] values = new float[k];
         java.util.Arrays.fill(values, Float.NEGATIVE_INFINITY);
         java.util.Arrays.fill(ids, -1);
         for (int i = 0; i < vocab; i++) {
-            float v = logits[i];
+            float v = logits[off + i];
             if (v > values[k - 1] || ids[k - 1] < 0) {
                 int at = k - 1;
                 while (at > 0 && (v > values[at - 1] || ids[at - 1] < 0)) {

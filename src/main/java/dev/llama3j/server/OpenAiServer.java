@@ -391,10 +391,10 @@ public final class OpenAiServer implements AutoCloseable {
                 top = integer(body, "logprobs", 0, 5);
             }
             boolean echo = !chat && body.path("echo").asBoolean(false);
-            if (echo && logprobs) {
-                throw new BadRequest("'echo' with 'logprobs' is not supported by this server yet");
-            }
             boolean stream = body.path("stream").asBoolean(false);
+            if (echo && logprobs && stream) {
+                throw new BadRequest("'echo' with 'logprobs' is answered whole only: leave out 'stream'");
+            }
             boolean usage = body.path("stream_options").path("include_usage").asBoolean(false);
             return new Options(maxTokens, temperature, topP, seed, stops, stream, usage, logprobs, top, echo);
         }
@@ -438,7 +438,8 @@ public final class OpenAiServer implements AutoCloseable {
         }
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
         Engine.Handle handle = engine.submit(new Engine.Request(prompt, o.maxTokens, o.temperature, o.topP, o.seed,
-                o.logprobs, true, o.topLogprobs), (Engine.Listener) token -> events.add(new Event.Token(token)));
+                o.logprobs, true, o.topLogprobs, o.echo && o.logprobs),
+                (Engine.Listener) token -> events.add(new Event.Token(token)));
         handle.result().whenComplete((c, e) -> events.add(new Event.End(c, e)));
         String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(created) + "-" + ids.incrementAndGet();
         Tokenizer tokenizer = llama.tokenizer();
@@ -508,6 +509,9 @@ public final class OpenAiServer implements AutoCloseable {
                         .put("total_tokens", prompt.length + c.tokens().length);
                 if (out == null) {
                     ObjectNode w = whole(id, chat, text.toString(), finish, usage);
+                    if (logprobs != null && c.promptLogprobs() != null) {
+                        logprobs.prompt(prompt, c.promptLogprobs());
+                    }
                     if (logprobs != null) {
                         ((ObjectNode) w.get("choices").get(0)).set("logprobs", logprobs.all());
                     }
@@ -547,6 +551,8 @@ public final class OpenAiServer implements AutoCloseable {
         private final Tokenizer tokenizer;
         private final ArrayNode entries = JSON.createArrayNode();
         private final List<Integer> offsets = new ArrayList<>();
+        private final ArrayNode promptEntries = JSON.createArrayNode();
+        private final List<Integer> promptOffsets = new ArrayList<>();
 
         Logprobs(boolean chat, Tokenizer tokenizer) {
             this.chat = chat;
@@ -572,6 +578,32 @@ public final class OpenAiServer implements AutoCloseable {
             return e;
         }
 
+        /**
+         * The echoed prompt's tokens ahead of the answer's: the first without a log-probability (nothing predicts
+         * it, as in Meta's text_completion), the others with {@code scores}.
+         */
+        void prompt(int[] prompt, List<Engine.Token> scores) {
+            int offset = 0;
+            for (int i = 0; i < prompt.length; i++) {
+                ObjectNode e;
+                if (i == 0) {
+                    e = entry(prompt[0], 0f);
+                    e.putNull("logprob");
+                    e.putNull("top_logprobs");
+                } else {
+                    Engine.Token t = scores.get(i - 1);
+                    e = entry(t.id(), t.logprob());
+                    ArrayNode top = e.putArray("top_logprobs");
+                    for (int k = 0; k < t.topIds().length; k++) {
+                        top.add(entry(t.topIds()[k], t.topLogprobs()[k]));
+                    }
+                }
+                promptEntries.add(e);
+                promptOffsets.add(offset);
+                offset += tokenizer.decode(new int[] {prompt[i]}).length();
+            }
+        }
+
         /** The last token's, as a streamed chunk carries it. */
         JsonNode last() {
             return shape(entries.size() - 1, entries.size());
@@ -581,6 +613,7 @@ public final class OpenAiServer implements AutoCloseable {
             return shape(0, entries.size());
         }
 
+        /** Entries from..to of the answer, after the echoed prompt's when there are any. */
         private JsonNode shape(int from, int to) {
             if (chat) {
                 ObjectNode o = JSON.createObjectNode();
@@ -595,17 +628,29 @@ public final class OpenAiServer implements AutoCloseable {
             ArrayNode lps = o.putArray("token_logprobs");
             ArrayNode tops = o.putArray("top_logprobs");
             ArrayNode textOffset = o.putArray("text_offset");
+            for (int i = 0; i < promptEntries.size(); i++) {
+                legacy(promptEntries.get(i), promptOffsets.get(i), tokens, lps, tops, textOffset);
+            }
             for (int i = from; i < to; i++) {
-                JsonNode e = entries.get(i);
-                tokens.add(e.get("token").asText());
+                legacy(entries.get(i), offsets.get(i), tokens, lps, tops, textOffset);
+            }
+            return o;
+        }
+
+        private static void legacy(JsonNode e, int offset, ArrayNode tokens, ArrayNode lps, ArrayNode tops,
+                                   ArrayNode textOffset) {
+            tokens.add(e.get("token").asText());
+            if (e.get("logprob").isNull()) {
+                lps.addNull();
+                tops.addNull();
+            } else {
                 lps.add(e.get("logprob").floatValue());
                 ObjectNode top = tops.addObject();
                 for (JsonNode alt : e.get("top_logprobs")) {
                     top.put(alt.get("token").asText(), alt.get("logprob").floatValue());
                 }
-                textOffset.add(offsets.get(i));
             }
-            return o;
+            textOffset.add(offset);
         }
     }
 

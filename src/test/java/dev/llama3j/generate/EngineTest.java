@@ -125,6 +125,47 @@ class EngineTest {
         }
     }
 
+    /**
+     * The prompt's own log-probabilities (Meta's text_completion echo + logprobs): those of one full forward pass over
+     * the prompt, bit for bit when it is read in one chunk, within float rounding when read in two.
+     */
+    @Test
+    void promptLogprobsAreThoseOfAFullForwardPass() throws Exception {
+        int[] longPrompt = new int[Engine.PROMPT_CHUNK + 20];
+        for (int i = 0; i < longPrompt.length; i++) {
+            longPrompt[i] = (i * 97 + 3) % 512;
+        }
+        Transformer model = new Transformer(weights, 1, 400, 800);
+        try (Engine engine = new Engine(model, new int[0], 2)) {
+            // the third would reuse the first's sequence, were the prompt's own logprobs not asked for
+            for (int[] prompt : new int[][] {PROMPTS[1], longPrompt, PROMPTS[1]}) {
+                Engine.Completion c = await(engine.submit(new Engine.Request(prompt, 2, 0f, 1f, 1, true, true, 2, true),
+                        TokenListener.NONE));
+                Transformer solo = new Transformer(weights, 1, 400);
+                float[] logits = solo.forward(new int[][] {prompt}, 0, true)[0];
+                int vocab = weights.config().vocabSize();
+                assertThat(c.promptLogprobs()).hasSize(prompt.length - 1);
+                for (int i = 1; i < prompt.length; i++) {
+                    Engine.Token t = c.promptLogprobs().get(i - 1);
+                    float expected = Sampler.logProb(logits, (i - 1) * vocab, vocab, prompt[i]);
+                    assertThat(t.id()).isEqualTo(prompt[i]);
+                    if (prompt.length <= Engine.PROMPT_CHUNK) {
+                        assertThat(t.logprob()).as("position %d", i).isEqualTo(expected);
+                    } else {
+                        assertThat(t.logprob()).as("position %d", i)
+                                .isCloseTo(expected, org.assertj.core.api.Assertions.within(1e-4f));
+                    }
+                    assertThat(t.topIds()).hasSize(2);
+                    // the most likely token's log-probability is at least the prompt token's
+                    assertThat(t.topLogprobs()[0]).isGreaterThanOrEqualTo(t.topLogprobs()[1])
+                            .isGreaterThanOrEqualTo(t.logprob());
+                }
+                assertThat(c.reusedTokens()).isZero();
+                assertThat(c.tokens()).hasSize(2);
+            }
+        }
+    }
+
     @Test
     void aLaterPromptReusesAnIdleSequence() throws Exception {
         try (Engine engine = new Engine(new Transformer(weights, 1, 64), new int[0], 2)) {

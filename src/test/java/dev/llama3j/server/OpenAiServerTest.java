@@ -183,6 +183,24 @@ class OpenAiServerTest {
         assertThat(echoed).isEqualTo("<|begin_of_text|>Once upon a time" + choice.get("text").asText());
         assertError(post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}],"
                 + " \"top_logprobs\": 3}"), 400, "'top_logprobs' needs 'logprobs': true");
+
+        // echo with logprobs: the prompt's tokens first, the first without a log-probability (Meta's text_completion)
+        HttpResponse<String> both = post("/v1/completions", "{\"prompt\": \"Once upon a time\", \"max_tokens\": 3,"
+                + " \"temperature\": 0, \"echo\": true, \"logprobs\": 1}");
+        JsonNode lps = new ObjectMapper().readTree(both.body()).get("choices").get(0).get("logprobs");
+        int[] prompt = llama.tokenizer().encode("Once upon a time", true, false);
+        assertThat(lps.get("tokens")).hasSize(prompt.length + 3);
+        assertThat(lps.get("tokens").get(0).asText()).isEqualTo("<|begin_of_text|>");
+        assertThat(lps.get("token_logprobs").get(0).isNull()).isTrue();
+        assertThat(lps.get("top_logprobs").get(0).isNull()).isTrue();
+        float[] logits = llamaModel().forward(new int[][] {prompt}, 0, true)[0];
+        int vocab = llama.tokenizer().vocabSize();
+        for (int i = 1; i < prompt.length; i++) {
+            assertThat(lps.get("token_logprobs").get(i).floatValue()).as("prompt token %d", i)
+                    .isEqualTo(Sampler.logProb(logits, (i - 1) * vocab, vocab, prompt[i]));
+        }
+        assertError(post("/v1/completions", "{\"prompt\": \"x\", \"echo\": true, \"logprobs\": 1, \"stream\": true}"),
+                400, "answered whole only");
     }
 
     @Test
