@@ -68,7 +68,7 @@ final class ServeCommand implements Callable<Integer> {
                      exact ? Numerics.EXACT : Numerics.INT8);
              Engine engine = llama.newEngine(parallel);
              OpenAiServer server = new OpenAiServer(llama, engine, model.getFileName().toString(), host, port,
-                     apiKey)) {
+                     apiKey, OpenAiServer.DEFAULT_QUEUE, System.err)) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 stopped.countDown();
                 server.close();

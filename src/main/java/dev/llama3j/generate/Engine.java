@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -37,23 +38,32 @@ public final class Engine implements AutoCloseable {
      * {@code text_completion(echo=True, logprobs=True)}); the whole prompt is then read, none of it reused.
      */
     public record Request(int[] prompt, int maxTokens, float temperature, float topP, long seed, boolean logprobs,
-                          boolean cachePrompt, int topLogprobs, boolean promptLogprobs) {
+                          boolean cachePrompt, int topLogprobs, boolean promptLogprobs, Penalties penalties) {
         /** Most alternatives a token's log-probability comes with (OpenAI's limit). */
         public static final int MAX_TOP_LOGPROBS = 20;
 
         /** Without alternatives to each token's log-probability. */
         public Request(int[] prompt, int maxTokens, float temperature, float topP, long seed, boolean logprobs,
                        boolean cachePrompt) {
-            this(prompt, maxTokens, temperature, topP, seed, logprobs, cachePrompt, 0, false);
+            this(prompt, maxTokens, temperature, topP, seed, logprobs, cachePrompt, 0, false, Penalties.NONE);
         }
 
         /** Without the prompt tokens' own log-probabilities. */
         public Request(int[] prompt, int maxTokens, float temperature, float topP, long seed, boolean logprobs,
                        boolean cachePrompt, int topLogprobs) {
-            this(prompt, maxTokens, temperature, topP, seed, logprobs, cachePrompt, topLogprobs, false);
+            this(prompt, maxTokens, temperature, topP, seed, logprobs, cachePrompt, topLogprobs, false,
+                    Penalties.NONE);
+        }
+
+        /** Without the prompt's own log-probabilities and without penalties. */
+        public Request(int[] prompt, int maxTokens, float temperature, float topP, long seed, boolean logprobs,
+                       boolean cachePrompt, int topLogprobs, boolean promptLogprobs) {
+            this(prompt, maxTokens, temperature, topP, seed, logprobs, cachePrompt, topLogprobs, promptLogprobs,
+                    Penalties.NONE);
         }
 
         public Request {
+            java.util.Objects.requireNonNull(penalties, "penalties");
             if (promptLogprobs && !logprobs) {
                 throw new LlamaException("the prompt's log-probabilities need logprobs");
             }
@@ -74,6 +84,23 @@ public final class Engine implements AutoCloseable {
                 throw new LlamaException("top_p must be a number in (0, 1], got " + topP);
             }
             prompt = prompt.clone();
+        }
+    }
+
+    /**
+     * OpenAI's adjustments of the logits before sampling: each token's logit less {@code frequency} times the times
+     * it was generated so far and less {@code presence} once it was, plus its {@code logitBias}. Generated tokens
+     * only count, not the prompt's (as OpenAI and vLLM do).
+     */
+    public record Penalties(float presence, float frequency, Map<Integer, Float> logitBias) {
+        public static final Penalties NONE = new Penalties(0f, 0f, Map.of());
+
+        public Penalties {
+            logitBias = Map.copyOf(logitBias);
+        }
+
+        boolean none() {
+            return presence == 0f && frequency == 0f && logitBias.isEmpty();
         }
     }
 
@@ -367,6 +394,9 @@ public final class Engine implements AutoCloseable {
             return false;
         }
         Request r = j.request;
+        if (!r.penalties().none()) {
+            penalize(j, logits, off);
+        }
         int token = j.sampler.sample(logits, off, vocab, r.temperature(), r.topP());
         if (isStop(token)) {
             finish(j, Finish.STOP);
@@ -486,6 +516,25 @@ public final class Engine implements AutoCloseable {
 
     private static final int[] NO_IDS = new int[0];
     private static final float[] NO_LOGPROBS = new float[0];
+
+    /** The request's penalties and biases applied to its row of logits, in place. */
+    private void penalize(Job j, float[] logits, int off) {
+        Penalties p = j.request.penalties();
+        if (p.presence() != 0f || p.frequency() != 0f) {
+            Map<Integer, Integer> counts = new java.util.HashMap<>();
+            for (int i = 0; i < j.count; i++) {
+                counts.merge(j.tokens[i], 1, Integer::sum);
+            }
+            for (Map.Entry<Integer, Integer> e : counts.entrySet()) {
+                logits[off + e.getKey()] -= p.frequency() * e.getValue() + p.presence();
+            }
+        }
+        for (Map.Entry<Integer, Float> e : p.logitBias().entrySet()) {
+            if (e.getKey() >= 0 && e.getKey() < vocab) {
+                logits[off + e.getKey()] += e.getValue();
+            }
+        }
+    }
 
     /**
      * The chunk's rows of logits score the prompt tokens they predict (row t: the token after chunk position t);

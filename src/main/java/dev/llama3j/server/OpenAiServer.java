@@ -64,6 +64,9 @@ public final class OpenAiServer implements AutoCloseable {
     private final AtomicLong ids = new AtomicLong();
     private final int maxQueue;
 
+    /** The prompt and generated tokens of the request this (virtual) thread serves, for its log line. */
+    private static final ThreadLocal<int[]> TOKENS = new ThreadLocal<>();
+
     /** Requests that may wait for a slot before the server answers 503. */
     public static final int DEFAULT_QUEUE = 64;
 
@@ -73,12 +76,15 @@ public final class OpenAiServer implements AutoCloseable {
      * @param apiKey null, or the key every endpoint but /health requires as a Bearer token
      */
     public OpenAiServer(Llama llama, Engine engine, String modelId, String host, int port, String apiKey) {
-        this(llama, engine, modelId, host, port, apiKey, DEFAULT_QUEUE);
+        this(llama, engine, modelId, host, port, apiKey, DEFAULT_QUEUE, null);
     }
 
-    /** As above, answering 503 while {@code maxQueue} requests wait for a slot. */
+    /**
+     * As above, answering 503 while {@code maxQueue} requests wait for a slot, and writing one line per request to
+     * {@code log} (method, path, status, prompt and generated tokens, milliseconds) unless it is null.
+     */
     public OpenAiServer(Llama llama, Engine engine, String modelId, String host, int port, String apiKey,
-                        int maxQueue) {
+                        int maxQueue, java.io.PrintStream log) {
         this.maxQueue = maxQueue;
         this.llama = llama;
         this.engine = engine;
@@ -89,6 +95,22 @@ public final class OpenAiServer implements AutoCloseable {
                 .port(port)
                 .maxPayloadSize(MAX_BODY)
                 .routing(r -> r
+                        .addFilter((chain, req, res) -> {
+                            long t0 = System.nanoTime();
+                            TOKENS.remove();
+                            try {
+                                chain.proceed();
+                            } finally {
+                                if (log != null) {
+                                    int[] tokens = TOKENS.get();
+                                    log.printf("llama3j: %s %s %d%s %d ms%n", req.prologue().method().text(),
+                                            req.path().path(), res.status().code(),
+                                            tokens == null ? "" : " tokens in " + tokens[0] + " out " + tokens[1],
+                                            (System.nanoTime() - t0) / 1_000_000);
+                                }
+                                TOKENS.remove();
+                            }
+                        })
                         .get("/health", (req, res) -> json(res, Status.OK_200, JSON.createObjectNode().put("status", "ok")))
                         .get("/v1/models", (req, res) -> guarded(req, res, this::models))
                         .post("/v1/chat/completions", (req, res) -> guarded(req, res, this::chat))
@@ -323,7 +345,8 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** The sampling fields of a chat or completion request. */
     private record Options(int maxTokens, float temperature, float topP, long seed, List<String> stops, boolean stream,
-                           boolean includeUsage, boolean logprobs, int topLogprobs, boolean echo) {
+                           boolean includeUsage, boolean logprobs, int topLogprobs, boolean echo,
+                           Engine.Penalties penalties) {
         static Options of(JsonNode body, boolean chat) {
             int maxTokens = Integer.MAX_VALUE;
             for (String field : new String[] {"max_completion_tokens", "max_tokens"}) {
@@ -396,7 +419,33 @@ public final class OpenAiServer implements AutoCloseable {
                 throw new BadRequest("'echo' with 'logprobs' is answered whole only: leave out 'stream'");
             }
             boolean usage = body.path("stream_options").path("include_usage").asBoolean(false);
-            return new Options(maxTokens, temperature, topP, seed, stops, stream, usage, logprobs, top, echo);
+            float presence = number(body, "presence_penalty", 0f);
+            float frequency = number(body, "frequency_penalty", 0f);
+            if (!(presence >= -2 && presence <= 2) || !(frequency >= -2 && frequency <= 2)) {
+                throw new BadRequest("'presence_penalty' and 'frequency_penalty' must be numbers in [-2, 2]");
+            }
+            java.util.Map<Integer, Float> bias = new java.util.HashMap<>();
+            JsonNode lb = body.get("logit_bias");
+            if (lb != null && !lb.isNull()) {
+                if (!lb.isObject()) {
+                    throw new BadRequest("'logit_bias' must be an object of token id to bias");
+                }
+                for (var it = lb.fields(); it.hasNext(); ) {
+                    var e = it.next();
+                    int id;
+                    try {
+                        id = Integer.parseInt(e.getKey());
+                    } catch (NumberFormatException x) {
+                        throw new BadRequest("'logit_bias' keys must be token ids, got '" + e.getKey() + "'");
+                    }
+                    if (!e.getValue().isNumber() || Math.abs(e.getValue().asDouble()) > 100) {
+                        throw new BadRequest("'logit_bias' values must be numbers in [-100, 100]");
+                    }
+                    bias.put(id, (float) e.getValue().asDouble());
+                }
+            }
+            return new Options(maxTokens, temperature, topP, seed, stops, stream, usage, logprobs, top, echo,
+                    new Engine.Penalties(presence, frequency, bias));
         }
 
         private static int integer(JsonNode body, String field, int min, int max) {
@@ -431,6 +480,13 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void generate(ServerResponse res, JsonNode body, int[] prompt, boolean chat) throws Exception {
         Options o = Options.of(body, chat);
+        int vocab = llama.tokenizer().vocabSize();
+        for (int id : o.penalties.logitBias().keySet()) {
+            if (id < 0 || id >= vocab) {
+                throw new BadRequest("'logit_bias' token id " + id + " is outside the vocabulary (0.." + (vocab - 1)
+                        + ")");
+            }
+        }
         if (engine.load().queued() >= maxQueue) {
             error(res, Status.SERVICE_UNAVAILABLE_503, "server_overloaded", "the server is busy: " + maxQueue
                     + " requests are already waiting; try again later");
@@ -438,7 +494,7 @@ public final class OpenAiServer implements AutoCloseable {
         }
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
         Engine.Handle handle = engine.submit(new Engine.Request(prompt, o.maxTokens, o.temperature, o.topP, o.seed,
-                o.logprobs, true, o.topLogprobs, o.echo && o.logprobs),
+                o.logprobs, true, o.topLogprobs, o.echo && o.logprobs, o.penalties),
                 (Engine.Listener) token -> events.add(new Event.Token(token)));
         handle.result().whenComplete((c, e) -> events.add(new Event.End(c, e)));
         String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(created) + "-" + ids.incrementAndGet();
@@ -504,6 +560,7 @@ public final class OpenAiServer implements AutoCloseable {
                 String rest = stops.stopped() ? "" : stops.push(utf8.flush()) + stops.flush();
                 text.append(rest);
                 String finish = stops.stopped() || c.finish() == Engine.Finish.STOP ? "stop" : "length";
+                TOKENS.set(new int[] {prompt.length, c.tokens().length});
                 ObjectNode usage = JSON.createObjectNode().put("prompt_tokens", prompt.length)
                         .put("completion_tokens", c.tokens().length)
                         .put("total_tokens", prompt.length + c.tokens().length);

@@ -166,6 +166,26 @@ class EngineTest {
         }
     }
 
+    /** OpenAI's penalties: a large logit bias forces its token; a large frequency penalty forbids repeats. */
+    @Test
+    void penaltiesAndLogitBiasShapeTheAnswer() throws Exception {
+        try (Engine engine = new Engine(new Transformer(weights, 1, 64), new int[0], 2)) {
+            Engine.Completion forced = await(engine.submit(new Engine.Request(PROMPTS[0], 6, 0f, 1f, 1, false, false, 0,
+                    false, new Engine.Penalties(0f, 0f, java.util.Map.of(77, 100f))), TokenListener.NONE));
+            assertThat(forced.tokens()).containsOnly(77).hasSize(6);
+            Engine.Completion free = await(engine.submit(new Engine.Request(PROMPTS[3], 30, 0f, 1f, 1, false, false),
+                    TokenListener.NONE));
+            Engine.Completion penalized = await(engine.submit(new Engine.Request(PROMPTS[3], 30, 0f, 1f, 1, false,
+                    false, 0, false, new Engine.Penalties(0f, 100f, java.util.Map.of())), TokenListener.NONE));
+            assertThat(java.util.Arrays.stream(free.tokens()).distinct().count()).as("greedy repeats itself")
+                    .isLessThan(30);
+            assertThat(java.util.Arrays.stream(penalized.tokens()).distinct().count()).isEqualTo(30);
+            Engine.Completion present = await(engine.submit(new Engine.Request(PROMPTS[3], 30, 0f, 1f, 1, false,
+                    false, 0, false, new Engine.Penalties(100f, 0f, java.util.Map.of())), TokenListener.NONE));
+            assertThat(java.util.Arrays.stream(present.tokens()).distinct().count()).isEqualTo(30);
+        }
+    }
+
     @Test
     void aLaterPromptReusesAnIdleSequence() throws Exception {
         try (Engine engine = new Engine(new Transformer(weights, 1, 64), new int[0], 2)) {

@@ -235,6 +235,10 @@ class OpenAiServerTest {
         assertError(post("/v1/completions", "{\"prompt\": \"x\", \"temperature\": \"hot\"}"), 400,
                 "'temperature' must be a number");
         assertError(get(server.port(), "/v1/nothing"), 404, "no endpoint GET /v1/nothing");
+        assertError(post("/v1/completions", "{\"prompt\": \"x\", \"logit_bias\": {\"999999\": 5}}"), 400,
+                "'logit_bias' token id 999999 is outside the vocabulary");
+        assertError(post("/v1/completions", "{\"prompt\": \"x\", \"presence_penalty\": 3}"), 400,
+                "must be numbers in [-2, 2]");
         // a body over the limit is refused from its announced length, before it is read
         try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
             socket.setSoTimeout(30_000);
@@ -317,6 +321,27 @@ class OpenAiServerTest {
         String metrics = get(server.port(), "/metrics").body();
         assertThat(metrics).contains("# TYPE llama3j:prompt_tokens_total counter")
                 .contains("llama3j:requests_processing ").contains("llama3j:kv_cache_usage_ratio ");
+    }
+
+    /** One log line per request: method, path, status, tokens in and out for generations, milliseconds. */
+    @Test
+    void eachRequestIsLoggedInOneLine() throws Exception {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream log = new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8);
+        try (OpenAiServer logged = new OpenAiServer(llama, engine, "tiny", "127.0.0.1", 0, null,
+                OpenAiServer.DEFAULT_QUEUE, log)) {
+            try (HttpClient http = HttpClient.newHttpClient()) {
+                http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + logged.port() + "/v1/completions"))
+                        .POST(HttpRequest.BodyPublishers.ofString("{\"prompt\": [128000, 40], \"max_tokens\": 3,"
+                                + " \"temperature\": 0}")).build(), HttpResponse.BodyHandlers.ofString());
+                http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + logged.port() + "/nowhere")).build(),
+                        HttpResponse.BodyHandlers.ofString());
+            }
+        }
+        List<String> lines = bytes.toString(java.nio.charset.StandardCharsets.UTF_8).lines().toList();
+        assertThat(lines).hasSize(2);
+        assertThat(lines.get(0)).matches("llama3j: POST /v1/completions 200 tokens in 2 out [0-3] \\d+ ms");
+        assertThat(lines.get(1)).matches("llama3j: GET /nowhere 404 \\d+ ms");
     }
 
     static HttpResponse<String> post(String path, String body) throws Exception {
