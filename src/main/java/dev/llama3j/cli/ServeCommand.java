@@ -4,11 +4,14 @@ import dev.llama3j.LlamaException;
 import dev.llama3j.generate.Engine;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.server.OpenAiServer;
+import dev.llama3j.tensor.Parallel;
 import dev.llama3j.tensor.Numerics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -48,6 +51,13 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--exact", description = "float32 activations in every product (see complete --help)")
     boolean exact;
 
+    @Option(names = "--cors-origin", paramLabel = "ORIGIN",
+            description = "let browser pages of ORIGIN call the API (repeatable; * for any)")
+    List<String> corsOrigins = new ArrayList<>();
+
+    @Option(names = {"--threads", "-t"}, paramLabel = "N", description = "worker threads (default: one per core)")
+    Integer threads;
+
     @Override
     public Integer call() throws Exception {
         if (parallel < 1) {
@@ -62,13 +72,19 @@ final class ServeCommand implements Callable<Integer> {
         if (apiKey != null && apiKey.isBlank()) {
             throw new LlamaException("--api-key must not be empty");
         }
+        if (threads != null) {
+            if (threads < 1) {
+                throw new LlamaException("--threads must be >= 1, got " + threads);
+            }
+            Parallel.setThreads(threads);
+        }
         int perSequence = ctxSize / parallel;
         CountDownLatch stopped = new CountDownLatch(1);
         try (Llama llama = Llama.build(model, tokenizerPath, perSequence, parallel, 1,
                      exact ? Numerics.EXACT : Numerics.INT8);
              Engine engine = llama.newEngine(parallel);
              OpenAiServer server = new OpenAiServer(llama, engine, model.getFileName().toString(), host, port,
-                     apiKey, OpenAiServer.DEFAULT_QUEUE, System.err)) {
+                     apiKey, OpenAiServer.DEFAULT_QUEUE, System.err, corsOrigins)) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 stopped.countDown();
                 server.close();

@@ -64,6 +64,30 @@ public final class OpenAiServer implements AutoCloseable {
     private final AtomicLong ids = new AtomicLong();
     private final int maxQueue;
 
+    private final List<String> corsOrigins;
+
+    /**
+     * CORS for the configured origins: the allow-origin header on their requests; a preflight (OPTIONS) is answered
+     * here with 204 (true: nothing more to do). Preflights carry no API key, so they pass before its check.
+     */
+    private boolean cors(io.helidon.webserver.http.RoutingRequest req, io.helidon.webserver.http.RoutingResponse res) {
+        String origin = req.headers().first(HeaderNames.ORIGIN).orElse(null);
+        boolean allowed = origin != null && (corsOrigins.contains("*") || corsOrigins.contains(origin));
+        if (allowed) {
+            res.header(HeaderNames.ACCESS_CONTROL_ALLOW_ORIGIN, corsOrigins.contains("*") ? "*" : origin);
+            res.header(HeaderNames.VARY, "Origin");
+        }
+        if (allowed && req.prologue().method().text().equals("OPTIONS")) {
+            res.header(HeaderNames.ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS");
+            res.header(HeaderNames.ACCESS_CONTROL_ALLOW_HEADERS, "Authorization, Content-Type");
+            res.header(HeaderNames.ACCESS_CONTROL_MAX_AGE, "600");
+            res.status(Status.NO_CONTENT_204);
+            res.send();
+            return true;
+        }
+        return false;
+    }
+
     /** The prompt and generated tokens of the request this (virtual) thread serves, for its log line. */
     private static final ThreadLocal<int[]> TOKENS = new ThreadLocal<>();
 
@@ -85,7 +109,17 @@ public final class OpenAiServer implements AutoCloseable {
      */
     public OpenAiServer(Llama llama, Engine engine, String modelId, String host, int port, String apiKey,
                         int maxQueue, java.io.PrintStream log) {
+        this(llama, engine, modelId, host, port, apiKey, maxQueue, log, List.of());
+    }
+
+    /**
+     * As above; browsers on the {@code corsOrigins} (or any, for "*") may call it: their requests get
+     * Access-Control-Allow-Origin and their preflight OPTIONS requests a 204. Without any, no CORS header is sent.
+     */
+    public OpenAiServer(Llama llama, Engine engine, String modelId, String host, int port, String apiKey,
+                        int maxQueue, java.io.PrintStream log, List<String> corsOrigins) {
         this.maxQueue = maxQueue;
+        this.corsOrigins = List.copyOf(corsOrigins);
         this.llama = llama;
         this.engine = engine;
         this.modelId = modelId;
@@ -99,6 +133,9 @@ public final class OpenAiServer implements AutoCloseable {
                             long t0 = System.nanoTime();
                             TOKENS.remove();
                             try {
+                                if (cors(req, res)) {
+                                    return;
+                                }
                                 chain.proceed();
                             } finally {
                                 if (log != null) {

@@ -344,6 +344,31 @@ class OpenAiServerTest {
         assertThat(lines.get(1)).matches("llama3j: GET /nowhere 404 \\d+ ms");
     }
 
+    /** CORS only for the configured origins; their preflights pass without the API key. */
+    @Test
+    void corsForConfiguredOriginsOnly() throws Exception {
+        try (OpenAiServer cors = new OpenAiServer(llama, engine, "tiny", "127.0.0.1", 0, "sesame",
+                OpenAiServer.DEFAULT_QUEUE, null, List.of("https://app.example"));
+             HttpClient http = HttpClient.newHttpClient()) {
+            URI models = URI.create("http://127.0.0.1:" + cors.port() + "/v1/models");
+            HttpResponse<String> preflight = http.send(HttpRequest.newBuilder(models)
+                    .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).header("Origin", "https://app.example")
+                    .header("Access-Control-Request-Method", "GET").build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(preflight.statusCode()).isEqualTo(204);
+            assertThat(preflight.headers().firstValue("Access-Control-Allow-Origin")).hasValue("https://app.example");
+            assertThat(preflight.headers().firstValue("Access-Control-Allow-Headers").orElse(""))
+                    .contains("Authorization");
+            HttpResponse<String> allowed = http.send(HttpRequest.newBuilder(models).header("Origin", "https://app.example")
+                    .header("Authorization", "Bearer sesame").build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(allowed.statusCode()).isEqualTo(200);
+            assertThat(allowed.headers().firstValue("Access-Control-Allow-Origin")).hasValue("https://app.example");
+            HttpResponse<String> other = http.send(HttpRequest.newBuilder(models).header("Origin", "https://evil.example")
+                    .header("Authorization", "Bearer sesame").build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(other.headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+        }
+        assertThat(get(server.port(), "/health").headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
+    }
+
     static HttpResponse<String> post(String path, String body) throws Exception {
         try (HttpClient http = HttpClient.newHttpClient()) {
             return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
