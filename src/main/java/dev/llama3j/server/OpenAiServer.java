@@ -296,8 +296,85 @@ public final class OpenAiServer implements AutoCloseable {
         for (JsonNode m : messages) {
             dialog.add(message(m));
         }
+        JsonNode tools = body.get("tools");
+        boolean useTools = tools != null && tools.isArray() && !tools.isEmpty()
+                && !"none".equals(body.path("tool_choice").asText(""));
+        if (useTools || hasToolTurns(messages)) {
+            // Meta's Hugging Face template: the one its models were tuned to call tools with
+            if (!llama.weights().isLlama31()) {
+                throw new BadRequest("tools need a Llama 3.1 or later model; this one is Llama 3");
+            }
+            if (useTools && body.path("stream").asBoolean(false)) {
+                throw new BadRequest("'tools' with 'stream' is not supported yet: leave out 'stream'");
+            }
+            String text = dev.llama3j.chat.HfToolTemplate.render(false, normalized(messages), useTools ? tools : null,
+                    null, true, dev.llama3j.chat.HfToolTemplate.DEFAULT_DATE, true);
+            int[] prompt = llama.tokenizer().encode(text, false, false, dev.llama3j.tokenizer.SpecialTokenSet.ALL,
+                    dev.llama3j.tokenizer.SpecialTokenSet.NONE);
+            generate(res, body, prompt, true, useTools);
+            return;
+        }
         int[] prompt = llama.chatFormat().encodeDialogPrompt(dialog);
-        generate(res, body, prompt, true);
+        generate(res, body, prompt, true, false);
+    }
+
+    /** Whether the dialog has tool calls or tool results, which only the tool template renders. */
+    private static boolean hasToolTurns(JsonNode messages) {
+        for (JsonNode m : messages) {
+            String role = m.path("role").asText();
+            if (m.hasNonNull("tool_calls") || role.equals("tool") || role.equals("ipython")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The messages as the template takes them: text parts joined, tool call arguments as objects. */
+    private static JsonNode normalized(JsonNode messages) {
+        ArrayNode out = JSON.createArrayNode();
+        for (JsonNode m : messages) {
+            ObjectNode copy = m.deepCopy();
+            JsonNode content = m.get("content");
+            if (content != null && content.isArray()) {
+                StringBuilder b = new StringBuilder();
+                content.forEach(part -> b.append(part.path("text").asText()));
+                copy.put("content", b.toString());
+            }
+            if (copy.has("tool_calls") && copy.get("tool_calls").isNull()) {
+                copy.remove("tool_calls");
+            }
+            for (JsonNode call : copy.path("tool_calls")) {
+                JsonNode fn = call.get("function");
+                if (fn != null && fn.path("arguments").isTextual()) {
+                    try {
+                        ((ObjectNode) fn).set("arguments", JSON.readTree(fn.get("arguments").asText()));
+                    } catch (IOException e) {
+                        throw new BadRequest("tool call arguments must be JSON: " + fn.get("arguments").asText());
+                    }
+                }
+            }
+            out.add(copy);
+        }
+        return out;
+    }
+
+    /**
+     * OpenAI's tool_calls for the calls in an answer ({@code ToolCallParser}): each with an id, type function, and
+     * its arguments as a JSON string.
+     */
+    static ArrayNode toolCalls(List<Message.ToolCall> calls, String idPrefix) {
+        ArrayNode out = JSON.createArrayNode();
+        for (int i = 0; i < calls.size(); i++) {
+            Message.ToolCall c = calls.get(i);
+            ObjectNode o = out.addObject().put("id", idPrefix + "-" + i).put("type", "function");
+            try {
+                o.putObject("function").put("name", c.toolName())
+                        .put("arguments", JSON.writeValueAsString(c.arguments()));
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return out;
     }
 
     private void completions(ServerRequest req, ServerResponse res) throws Exception {
@@ -319,7 +396,7 @@ public final class OpenAiServer implements AutoCloseable {
         } else {
             throw new BadRequest("'prompt' must be a string or a non-empty list of token ids");
         }
-        generate(res, body, prompt, false);
+        generate(res, body, prompt, false, false);
     }
 
     private static boolean allInts(JsonNode list) {
@@ -515,7 +592,8 @@ public final class OpenAiServer implements AutoCloseable {
         record End(Engine.Completion completion, Throwable failure) implements Event {}
     }
 
-    private void generate(ServerResponse res, JsonNode body, int[] prompt, boolean chat) throws Exception {
+    private void generate(ServerResponse res, JsonNode body, int[] prompt, boolean chat, boolean tools)
+            throws Exception {
         Options o = Options.of(body, chat);
         int vocab = llama.tokenizer().vocabSize();
         for (int id : o.penalties.logitBias().keySet()) {
@@ -608,6 +686,19 @@ public final class OpenAiServer implements AutoCloseable {
                     }
                     if (logprobs != null) {
                         ((ObjectNode) w.get("choices").get(0)).set("logprobs", logprobs.all());
+                    }
+                    if (tools) {
+                        String answer = text.toString();
+                        boolean tag = answer.startsWith("<|python_tag|>");
+                        var parsed = dev.llama3j.chat.ToolCallParser.parse(
+                                tag ? answer.substring("<|python_tag|>".length()) : answer, tag);
+                        if (parsed.hasToolCalls()) {
+                            ObjectNode choice = (ObjectNode) w.get("choices").get(0);
+                            ObjectNode message = (ObjectNode) choice.get("message");
+                            message.putNull("content");
+                            message.set("tool_calls", toolCalls(parsed.toolCalls(), "call-" + id));
+                            choice.put("finish_reason", "tool_calls");
+                        }
                     }
                     json(res, Status.OK_200, w);
                     return;

@@ -369,6 +369,23 @@ class OpenAiServerTest {
         assertThat(get(server.port(), "/health").headers().firstValue("Access-Control-Allow-Origin")).isEmpty();
     }
 
+    /** Tools need a 3.1+ model (this fixture is Llama 3); calls come back in OpenAI's shape. */
+    @Test
+    void toolsOnALlama3ModelAreA400AndCallsTakeOpenAisShape() throws Exception {
+        assertError(post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}],"
+                + " \"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\", \"parameters\": {}}}]}"),
+                400, "tools need a Llama 3.1 or later model");
+        JsonNode calls = OpenAiServer.toolCalls(dev.llama3j.chat.ToolCallParser.parse(
+                "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\", \"days\": 2}}", false).toolCalls(),
+                "call-x");
+        assertThat(calls).hasSize(1);
+        assertThat(calls.get(0).get("id").asText()).isEqualTo("call-x-0");
+        assertThat(calls.get(0).get("type").asText()).isEqualTo("function");
+        assertThat(calls.get(0).get("function").get("name").asText()).isEqualTo("get_weather");
+        assertThat(new ObjectMapper().readTree(calls.get(0).get("function").get("arguments").asText()))
+                .isEqualTo(new ObjectMapper().readTree("{\"city\": \"Paris\", \"days\": 2}"));
+    }
+
     static HttpResponse<String> post(String path, String body) throws Exception {
         try (HttpClient http = HttpClient.newHttpClient()) {
             return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
