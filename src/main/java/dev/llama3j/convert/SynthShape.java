@@ -17,7 +17,9 @@ public enum SynthShape {
     LLAMA_3_8B("llama-3-8b", 4096, 32, 32, 8, 14336, 128256, null, 8192, false),
     LLAMA_3_70B("llama-3-70b", 8192, 80, 64, 8, 28672, 128256, null, 8192, false),
     /** a model small enough for tests */
-    TINY("tiny", 64, 2, 4, 2, 224, 512, RopeScaling.LLAMA_3_1, 131072, false);
+    TINY("tiny", 64, 2, 4, 2, 224, 512, RopeScaling.LLAMA_3_1, 131072, false),
+    /** as small, with Llama 3's whole vocabulary and 3.1's RoPE: for tests that need the real tokenizer */
+    TINY_VOCAB("tiny-vocab", 64, 2, 4, 2, 224, 128256, RopeScaling.LLAMA_3_1, 131072, true);
 
     private static final float ROPE_THETA = 500000f;
     private static final float NORM_EPS = 1e-5f;
