@@ -304,9 +304,6 @@ public final class OpenAiServer implements AutoCloseable {
             if (!llama.weights().isLlama31()) {
                 throw new BadRequest("tools need a Llama 3.1 or later model; this one is Llama 3");
             }
-            if (useTools && body.path("stream").asBoolean(false)) {
-                throw new BadRequest("'tools' with 'stream' is not supported yet: leave out 'stream'");
-            }
             String text = dev.llama3j.chat.HfToolTemplate.render(false, normalized(messages), useTools ? tools : null,
                     null, true, dev.llama3j.chat.HfToolTemplate.DEFAULT_DATE, true);
             int[] prompt = llama.tokenizer().encode(text, false, false, dev.llama3j.tokenizer.SpecialTokenSet.ALL,
@@ -356,6 +353,13 @@ public final class OpenAiServer implements AutoCloseable {
             out.add(copy);
         }
         return out;
+    }
+
+    /** The tool calls in an answer ({@code ToolCallParser}), after a leading python_tag. */
+    private static List<Message.ToolCall> calls(String answer) {
+        boolean tag = answer.startsWith("<|python_tag|>");
+        return dev.llama3j.chat.ToolCallParser.parse(tag ? answer.substring("<|python_tag|>".length()) : answer, tag)
+                .toolCalls();
     }
 
     /**
@@ -651,7 +655,8 @@ public final class OpenAiServer implements AutoCloseable {
                     if (logprobs != null) {
                         logprobs.add(t.token(), before);
                     }
-                    if (out != null && (!piece.isEmpty() || logprobs != null)) {
+                    // with tools the answer is held back until it is known to be a call or text
+                    if (out != null && !tools && (!piece.isEmpty() || logprobs != null)) {
                         ObjectNode c = chunk(id, chat, content(chat, piece), null);
                         if (logprobs != null) {
                             ((ObjectNode) c.get("choices").get(0)).set("logprobs", logprobs.last());
@@ -687,23 +692,31 @@ public final class OpenAiServer implements AutoCloseable {
                     if (logprobs != null) {
                         ((ObjectNode) w.get("choices").get(0)).set("logprobs", logprobs.all());
                     }
-                    if (tools) {
-                        String answer = text.toString();
-                        boolean tag = answer.startsWith("<|python_tag|>");
-                        var parsed = dev.llama3j.chat.ToolCallParser.parse(
-                                tag ? answer.substring("<|python_tag|>".length()) : answer, tag);
-                        if (parsed.hasToolCalls()) {
-                            ObjectNode choice = (ObjectNode) w.get("choices").get(0);
-                            ObjectNode message = (ObjectNode) choice.get("message");
-                            message.putNull("content");
-                            message.set("tool_calls", toolCalls(parsed.toolCalls(), "call-" + id));
-                            choice.put("finish_reason", "tool_calls");
-                        }
+                    var calls = tools ? calls(text.toString()) : List.<Message.ToolCall>of();
+                    if (!calls.isEmpty()) {
+                        ObjectNode choice = (ObjectNode) w.get("choices").get(0);
+                        ObjectNode message = (ObjectNode) choice.get("message");
+                        message.putNull("content");
+                        message.set("tool_calls", toolCalls(calls, "call-" + id));
+                        choice.put("finish_reason", "tool_calls");
                     }
                     json(res, Status.OK_200, w);
                     return;
                 }
-                if (!rest.isEmpty()) {
+                var calls = tools ? calls(text.toString()) : List.<Message.ToolCall>of();
+                if (!calls.isEmpty()) {
+                    // OpenAI's streamed calls: each whole in one delta, with its index
+                    ArrayNode deltas = toolCalls(calls, "call-" + id);
+                    for (int i = 0; i < deltas.size(); i++) {
+                        ((ObjectNode) deltas.get(i)).put("index", i);
+                    }
+                    ObjectNode delta = JSON.createObjectNode();
+                    delta.set("tool_calls", deltas);
+                    send(out, chunk(id, true, delta, null));
+                    finish = "tool_calls";
+                } else if (tools && !text.isEmpty()) {
+                    send(out, chunk(id, chat, content(chat, text.toString()), null));
+                } else if (!rest.isEmpty()) {
                     send(out, chunk(id, chat, content(chat, rest), null));
                 }
                 send(out, chunk(id, chat, chat ? JSON.createObjectNode() : null, finish));

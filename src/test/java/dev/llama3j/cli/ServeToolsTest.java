@@ -57,6 +57,29 @@ class ServeToolsTest {
             JsonNode answer = json.readTree(r.body());
             assertThat(answer.get("usage").get("prompt_tokens").asInt()).isEqualTo(expected.length);
             assertThat(answer.get("choices").get(0).get("finish_reason").asText()).isIn("stop", "length", "tool_calls");
+
+            // streamed with tools: held back until known to be a call or text, then the same answer
+            HttpResponse<String> streamed = http.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString(body.replace("{\"messages\"",
+                            "{\"stream\": true, \"messages\""))).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(streamed.statusCode()).isEqualTo(200);
+            StringBuilder content = new StringBuilder();
+            String finish = null;
+            for (String line : streamed.body().split("\n")) {
+                if (!line.startsWith("data: {")) {
+                    continue;
+                }
+                JsonNode choice = json.readTree(line.substring(6)).get("choices").get(0);
+                content.append(choice.path("delta").path("content").asText(""));
+                if (choice.hasNonNull("finish_reason")) {
+                    finish = choice.get("finish_reason").asText();
+                }
+            }
+            JsonNode message = answer.get("choices").get(0).get("message");
+            assertThat(content.toString()).isEqualTo(message.path("content").asText(""));
+            assertThat(finish).isEqualTo(answer.get("choices").get(0).get("finish_reason").asText());
+            assertThat(streamed.body()).endsWith("data: [DONE]\n\n");
         }
     }
 }

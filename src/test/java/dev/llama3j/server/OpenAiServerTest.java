@@ -384,6 +384,12 @@ class OpenAiServerTest {
         assertThat(calls.get(0).get("function").get("name").asText()).isEqualTo("get_weather");
         assertThat(new ObjectMapper().readTree(calls.get(0).get("function").get("arguments").asText()))
                 .isEqualTo(new ObjectMapper().readTree("{\"city\": \"Paris\", \"days\": 2}"));
+        // 3.2's Python list: several calls in one answer, each its own entry
+        JsonNode two = OpenAiServer.toolCalls(dev.llama3j.chat.ToolCallParser.parse(
+                "[get_time(zone=\"CET\"), get_weather(city=\"Rome\")]", false).toolCalls(), "c");
+        assertThat(two).extracting(c -> c.get("function").get("name").asText())
+                .containsExactly("get_time", "get_weather");
+        assertThat(two.get(1).get("id").asText()).isEqualTo("c-1");
     }
 
     static HttpResponse<String> post(String path, String body) throws Exception {
