@@ -107,7 +107,8 @@ public final class HfToolTemplate {
                 JsonNode content = m.get("content");
                 // Jinja: a mapping or an iterable (a string is one) goes through tojson, a number as it is
                 if (content != null && content.isNumber()) {
-                    out.append(content.isIntegralNumber() ? content.asText() : PythonLiterals.floatRepr(content.asDouble()));
+                    out.append(content.isIntegralNumber() ? content.asText()
+                            : PythonLiterals.floatRepr(content.asDouble()));
                 } else {
                     json(content, -1, 0, out);
                 }
@@ -151,7 +152,7 @@ public final class HfToolTemplate {
         if (n == null || n.isNull()) {
             out.append("null");
         } else if (n.isTextual()) {
-            string(n.asText(), out);
+            PythonLiterals.appendJsonString(n.asText(), false, out);
         } else if (n.isBoolean()) {
             out.append(n.asBoolean() ? "true" : "false");
         } else if (n.isIntegralNumber()) {
@@ -177,7 +178,7 @@ public final class HfToolTemplate {
                 JsonNode value;
                 if (object) {
                     Map.Entry<String, JsonNode> e = fields.next();
-                    string(e.getKey(), out);
+                    PythonLiterals.appendJsonString(e.getKey(), false, out);
                     out.append(": ");
                     value = e.getValue();
                 } else {
@@ -192,30 +193,5 @@ public final class HfToolTemplate {
         } else {
             out.append(n.asText());
         }
-    }
-
-    /** A JSON string as Python writes it with ensure_ascii=False: only quotes, backslashes and controls escaped. */
-    private static void string(String s, StringBuilder out) {
-        out.append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> out.append("\\\"");
-                case '\\' -> out.append("\\\\");
-                case '\n' -> out.append("\\n");
-                case '\r' -> out.append("\\r");
-                case '\t' -> out.append("\\t");
-                case '\b' -> out.append("\\b");
-                case '\f' -> out.append("\\f");
-                default -> {
-                    if (c < 0x20) {
-                        out.append(String.format("\\u%04x", (int) c));
-                    } else {
-                        out.append(c);
-                    }
-                }
-            }
-        }
-        out.append('"');
     }
 }

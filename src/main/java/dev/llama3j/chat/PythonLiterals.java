@@ -60,8 +60,16 @@ final class PythonLiterals {
         }
     }
 
-    /** json.dumps escapes everything outside printable ASCII as \\uXXXX (lower-case hex, UTF-16 units). */
     private static void appendJsonString(String s, StringBuilder sb) {
+        appendJsonString(s, true, sb);
+    }
+
+    /**
+     * A JSON string as json.dumps writes it: quotes, backslashes and control characters escaped, and with
+     * {@code asciiOnly} (its default ensure_ascii) everything outside printable ASCII too, as \\uXXXX (lower-case
+     * hex, UTF-16 units).
+     */
+    static void appendJsonString(String s, boolean asciiOnly, StringBuilder sb) {
         sb.append('"');
         for (int i = 0; i < s.length(); i++) {
             char c = s.charAt(i);
@@ -74,7 +82,7 @@ final class PythonLiterals {
                 case '\b' -> sb.append("\\b");
                 case '\f' -> sb.append("\\f");
                 default -> {
-                    if (c < 0x20 || c > 0x7E) {
+                    if (c < 0x20 || (asciiOnly && c > 0x7E)) {
                         sb.append(String.format("\\u%04x", (int) c));
                     } else {
                         sb.append(c);

@@ -160,6 +160,8 @@ public final class Engine implements AutoCloseable {
         /** where this step's chunk of the prompt starts */
         int chunkStart;
         final List<Token> promptLogprobs;
+        /** times each token was generated, kept only where penalties need it */
+        final Map<Integer, Integer> counts;
         int[] tokens = new int[16];
         float[] logprobs;
         int count;
@@ -173,6 +175,8 @@ public final class Engine implements AutoCloseable {
             this.limit = (int) Math.min(maxSeqLen, (long) request.prompt().length + request.maxTokens());
             this.logprobs = request.logprobs() ? new float[16] : null;
             this.promptLogprobs = request.promptLogprobs() ? new ArrayList<>() : null;
+            Penalties p = request.penalties();
+            this.counts = p.presence() != 0f || p.frequency() != 0f ? new java.util.HashMap<>() : null;
         }
 
         /** Positions the sequence will hold at most: the prompt, and every generated token but the last. */
@@ -188,6 +192,9 @@ public final class Engine implements AutoCloseable {
                 }
             }
             tokens[count] = token;
+            if (counts != null) {
+                counts.merge(token, 1, Integer::sum);
+            }
             if (logprobs != null) {
                 logprobs[count] = logprob;
             }
@@ -521,11 +528,7 @@ public final class Engine implements AutoCloseable {
     private void penalize(Job j, float[] logits, int off) {
         Penalties p = j.request.penalties();
         if (p.presence() != 0f || p.frequency() != 0f) {
-            Map<Integer, Integer> counts = new java.util.HashMap<>();
-            for (int i = 0; i < j.count; i++) {
-                counts.merge(j.tokens[i], 1, Integer::sum);
-            }
-            for (Map.Entry<Integer, Integer> e : counts.entrySet()) {
+            for (Map.Entry<Integer, Integer> e : j.counts.entrySet()) {
                 logits[off + e.getKey()] -= p.frequency() * e.getValue() + p.presence();
             }
         }
@@ -557,7 +560,8 @@ public final class Engine implements AutoCloseable {
     private Token scored(float[] logits, int off, int token, int k) {
         double normalizer = Sampler.logNormalizer(logits, off, vocab);
         float logprob = (float) (logits[off + token] - normalizer);
-        return k == 0 ? new Token(token, logprob, NO_IDS, NO_LOGPROBS) : top(logits, off, k, token, logprob, normalizer);
+        return k == 0 ? new Token(token, logprob, NO_IDS, NO_LOGPROBS)
+                : top(logits, off, k, token, logprob, normalizer);
     }
 
     /** The k most likely tokens (ties: the lower id first) and their log-probabilities, beside the sampled one. */

@@ -60,7 +60,8 @@ public final class Transformer {
         this.rows = new Sequence[maxBatch];
         this.rope = new Rope(c, weights.ropeFreqDivisors(), maxSeqLen);
         this.attentionScale = (float) Math.sqrt(c.headDim());
-        this.qkvWeights = weights.layers().stream().map(l -> new Matrix[] {l.wq(), l.wk(), l.wv()}).toArray(Matrix[][]::new);
+        this.qkvWeights = weights.layers().stream().map(l -> new Matrix[] {l.wq(), l.wk(), l.wv()})
+                .toArray(Matrix[][]::new);
         this.upWeights = weights.layers().stream().map(l -> new Matrix[] {l.w1(), l.w3()}).toArray(Matrix[][]::new);
         this.woWeights = weights.layers().stream().map(l -> new Matrix[] {l.wo()}).toArray(Matrix[][]::new);
         this.downWeights = weights.layers().stream().map(l -> new Matrix[] {l.w2()}).toArray(Matrix[][]::new);

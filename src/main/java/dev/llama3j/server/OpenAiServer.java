@@ -6,14 +6,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llama3j.LlamaException;
+import dev.llama3j.chat.HfToolTemplate;
 import dev.llama3j.chat.Message;
 import dev.llama3j.generate.Engine;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.Utf8Stream;
+import dev.llama3j.tokenizer.SpecialTokenSet;
 import dev.llama3j.tokenizer.Tokenizer;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.WebServer;
+import io.helidon.webserver.http.RoutingRequest;
+import io.helidon.webserver.http.RoutingResponse;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
 
@@ -24,8 +28,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * The OpenAI HTTP API over an {@link Engine}: {@code /v1/chat/completions} and {@code /v1/completions} (whole or
@@ -44,13 +49,13 @@ public final class OpenAiServer implements AutoCloseable {
      * INFO lines at every start and stop are left out, its warnings kept; a failed start is this class's one-line
      * error instead of the listener's stack trace.
      */
-    private static final List<java.util.logging.Logger> QUIET = List.of(
-            quiet("io.helidon", java.util.logging.Level.WARNING),
-            quiet("io.helidon.webserver.LoomServer", java.util.logging.Level.OFF),
-            quiet("io.helidon.webserver.ServerListener", java.util.logging.Level.OFF));
+    private static final List<Logger> QUIET = List.of(
+            quiet("io.helidon", Level.WARNING),
+            quiet("io.helidon.webserver.LoomServer", Level.OFF),
+            quiet("io.helidon.webserver.ServerListener", Level.OFF));
 
-    private static java.util.logging.Logger quiet(String name, java.util.logging.Level level) {
-        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(name);
+    private static Logger quiet(String name, Level level) {
+        Logger logger = Logger.getLogger(name);
         logger.setLevel(level);
         return logger;
     }
@@ -70,7 +75,7 @@ public final class OpenAiServer implements AutoCloseable {
      * CORS for the configured origins: the allow-origin header on their requests; a preflight (OPTIONS) is answered
      * here with 204 (true: nothing more to do). Preflights carry no API key, so they pass before its check.
      */
-    private boolean cors(io.helidon.webserver.http.RoutingRequest req, io.helidon.webserver.http.RoutingResponse res) {
+    private boolean cors(RoutingRequest req, RoutingResponse res) {
         String origin = req.headers().first(HeaderNames.ORIGIN).orElse(null);
         boolean allowed = origin != null && (corsOrigins.contains("*") || corsOrigins.contains(origin));
         if (allowed) {
@@ -148,7 +153,8 @@ public final class OpenAiServer implements AutoCloseable {
                                 TOKENS.remove();
                             }
                         })
-                        .get("/health", (req, res) -> json(res, Status.OK_200, JSON.createObjectNode().put("status", "ok")))
+                        .get("/health", (req, res) -> json(res, Status.OK_200,
+                                JSON.createObjectNode().put("status", "ok")))
                         .get("/v1/models", (req, res) -> guarded(req, res, this::models))
                         .post("/v1/chat/completions", (req, res) -> guarded(req, res, this::chat))
                         .post("/v1/completions", (req, res) -> guarded(req, res, this::completions))
@@ -196,13 +202,6 @@ public final class OpenAiServer implements AutoCloseable {
             if (!res.isSent()) {
                 error(res, Status.BAD_REQUEST_400, "invalid_request_error", e.getMessage());
             }
-        }
-    }
-
-    /** A client's mistake in a request body. */
-    static final class BadRequest extends RuntimeException {
-        BadRequest(String message) {
-            super(message);
         }
     }
 
@@ -275,7 +274,8 @@ public final class OpenAiServer implements AutoCloseable {
         String full = "llama3j:" + name;
         b.append("# HELP ").append(full).append(' ').append(help).append('\n');
         b.append("# TYPE ").append(full).append(' ').append(type).append('\n');
-        b.append(full).append(' ').append(value == Math.rint(value) ? String.valueOf((long) value) : String.valueOf(value))
+        String text = value == Math.rint(value) ? String.valueOf((long) value) : String.valueOf(value);
+        b.append(full).append(' ').append(text)
                 .append('\n');
     }
 
@@ -299,86 +299,20 @@ public final class OpenAiServer implements AutoCloseable {
         JsonNode tools = body.get("tools");
         boolean useTools = tools != null && tools.isArray() && !tools.isEmpty()
                 && !"none".equals(body.path("tool_choice").asText(""));
-        if (useTools || hasToolTurns(messages)) {
+        if (useTools || ToolCallsJson.hasToolTurns(messages)) {
             // Meta's Hugging Face template: the one its models were tuned to call tools with
             if (!llama.weights().isLlama31()) {
                 throw new BadRequest("tools need a Llama 3.1 or later model; this one is Llama 3");
             }
-            String text = dev.llama3j.chat.HfToolTemplate.render(false, normalized(messages), useTools ? tools : null,
-                    null, true, dev.llama3j.chat.HfToolTemplate.DEFAULT_DATE, true);
-            int[] prompt = llama.tokenizer().encode(text, false, false, dev.llama3j.tokenizer.SpecialTokenSet.ALL,
-                    dev.llama3j.tokenizer.SpecialTokenSet.NONE);
+            String text = HfToolTemplate.render(false, ToolCallsJson.normalized(messages),
+                    useTools ? tools : null, null, true, HfToolTemplate.DEFAULT_DATE, true);
+            int[] prompt = llama.tokenizer().encode(text, false, false, SpecialTokenSet.ALL,
+                    SpecialTokenSet.NONE);
             generate(res, body, prompt, true, useTools);
             return;
         }
         int[] prompt = llama.chatFormat().encodeDialogPrompt(dialog);
         generate(res, body, prompt, true, false);
-    }
-
-    /** Whether the dialog has tool calls or tool results, which only the tool template renders. */
-    private static boolean hasToolTurns(JsonNode messages) {
-        for (JsonNode m : messages) {
-            String role = m.path("role").asText();
-            if (m.hasNonNull("tool_calls") || role.equals("tool") || role.equals("ipython")) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** The messages as the template takes them: text parts joined, tool call arguments as objects. */
-    private static JsonNode normalized(JsonNode messages) {
-        ArrayNode out = JSON.createArrayNode();
-        for (JsonNode m : messages) {
-            ObjectNode copy = m.deepCopy();
-            JsonNode content = m.get("content");
-            if (content != null && content.isArray()) {
-                StringBuilder b = new StringBuilder();
-                content.forEach(part -> b.append(part.path("text").asText()));
-                copy.put("content", b.toString());
-            }
-            if (copy.has("tool_calls") && copy.get("tool_calls").isNull()) {
-                copy.remove("tool_calls");
-            }
-            for (JsonNode call : copy.path("tool_calls")) {
-                JsonNode fn = call.get("function");
-                if (fn != null && fn.path("arguments").isTextual()) {
-                    try {
-                        ((ObjectNode) fn).set("arguments", JSON.readTree(fn.get("arguments").asText()));
-                    } catch (IOException e) {
-                        throw new BadRequest("tool call arguments must be JSON: " + fn.get("arguments").asText());
-                    }
-                }
-            }
-            out.add(copy);
-        }
-        return out;
-    }
-
-    /** The tool calls in an answer ({@code ToolCallParser}), after a leading python_tag. */
-    private static List<Message.ToolCall> calls(String answer) {
-        boolean tag = answer.startsWith("<|python_tag|>");
-        return dev.llama3j.chat.ToolCallParser.parse(tag ? answer.substring("<|python_tag|>".length()) : answer, tag)
-                .toolCalls();
-    }
-
-    /**
-     * OpenAI's tool_calls for the calls in an answer ({@code ToolCallParser}): each with an id, type function, and
-     * its arguments as a JSON string.
-     */
-    static ArrayNode toolCalls(List<Message.ToolCall> calls, String idPrefix) {
-        ArrayNode out = JSON.createArrayNode();
-        for (int i = 0; i < calls.size(); i++) {
-            Message.ToolCall c = calls.get(i);
-            ObjectNode o = out.addObject().put("id", idPrefix + "-" + i).put("type", "function");
-            try {
-                o.putObject("function").put("name", c.toolName())
-                        .put("arguments", JSON.writeValueAsString(c.arguments()));
-            } catch (IOException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-        return out;
     }
 
     private void completions(ServerRequest req, ServerResponse res) throws Exception {
@@ -461,134 +395,6 @@ public final class OpenAiServer implements AutoCloseable {
         return node;
     }
 
-    /** The sampling fields of a chat or completion request. */
-    private record Options(int maxTokens, float temperature, float topP, long seed, List<String> stops, boolean stream,
-                           boolean includeUsage, boolean logprobs, int topLogprobs, boolean echo,
-                           Engine.Penalties penalties) {
-        static Options of(JsonNode body, boolean chat) {
-            int maxTokens = Integer.MAX_VALUE;
-            for (String field : new String[] {"max_completion_tokens", "max_tokens"}) {
-                JsonNode n = body.get(field);
-                if (n != null && !n.isNull()) {
-                    if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < 0) {
-                        throw new BadRequest("'" + field + "' must be an integer >= 0, got " + n);
-                    }
-                    maxTokens = n.asInt();
-                    break;
-                }
-            }
-            float temperature = number(body, "temperature", 1f);
-            float topP = number(body, "top_p", 1f);
-            if (!(temperature >= 0) || temperature > 2) {
-                throw new BadRequest("'temperature' must be a number in [0, 2], got " + temperature);
-            }
-            if (!(topP > 0) || topP > 1) {
-                throw new BadRequest("'top_p' must be a number in (0, 1], got " + topP);
-            }
-            JsonNode seedNode = body.get("seed");
-            long seed;
-            if (seedNode == null || seedNode.isNull()) {
-                seed = ThreadLocalRandom.current().nextLong();
-            } else if (seedNode.isIntegralNumber() && seedNode.canConvertToLong()) {
-                seed = seedNode.asLong();
-            } else {
-                throw new BadRequest("'seed' must be an integer, got " + seedNode);
-            }
-            List<String> stops = new ArrayList<>();
-            JsonNode stop = body.get("stop");
-            if (stop != null && stop.isTextual()) {
-                stops.add(stop.asText());
-            } else if (stop != null && stop.isArray()) {
-                for (JsonNode s : stop) {
-                    if (!s.isTextual()) {
-                        throw new BadRequest("'stop' must be a string or a list of strings");
-                    }
-                    stops.add(s.asText());
-                }
-            } else if (stop != null && !stop.isNull()) {
-                throw new BadRequest("'stop' must be a string or a list of strings");
-            }
-            stops.removeIf(String::isEmpty);
-            JsonNode n = body.get("n");
-            if (n != null && !n.isNull() && n.asInt(0) != 1) {
-                throw new BadRequest("'n' must be 1 (one choice per request), got " + n);
-            }
-            boolean logprobs;
-            int top;
-            JsonNode lp = body.get("logprobs");
-            if (chat) {
-                // chat: "logprobs": true, "top_logprobs": 0..20
-                if (lp != null && !lp.isNull() && !lp.isBoolean()) {
-                    throw new BadRequest("'logprobs' must be true or false, got " + lp);
-                }
-                logprobs = lp != null && lp.asBoolean();
-                top = integer(body, "top_logprobs", 0, Engine.Request.MAX_TOP_LOGPROBS);
-                if (top > 0 && !logprobs) {
-                    throw new BadRequest("'top_logprobs' needs 'logprobs': true");
-                }
-            } else {
-                // completions: "logprobs": N alternatives, 0..5
-                logprobs = lp != null && !lp.isNull();
-                top = integer(body, "logprobs", 0, 5);
-            }
-            boolean echo = !chat && body.path("echo").asBoolean(false);
-            boolean stream = body.path("stream").asBoolean(false);
-            if (echo && logprobs && stream) {
-                throw new BadRequest("'echo' with 'logprobs' is answered whole only: leave out 'stream'");
-            }
-            boolean usage = body.path("stream_options").path("include_usage").asBoolean(false);
-            float presence = number(body, "presence_penalty", 0f);
-            float frequency = number(body, "frequency_penalty", 0f);
-            if (!(presence >= -2 && presence <= 2) || !(frequency >= -2 && frequency <= 2)) {
-                throw new BadRequest("'presence_penalty' and 'frequency_penalty' must be numbers in [-2, 2]");
-            }
-            java.util.Map<Integer, Float> bias = new java.util.HashMap<>();
-            JsonNode lb = body.get("logit_bias");
-            if (lb != null && !lb.isNull()) {
-                if (!lb.isObject()) {
-                    throw new BadRequest("'logit_bias' must be an object of token id to bias");
-                }
-                for (var it = lb.fields(); it.hasNext(); ) {
-                    var e = it.next();
-                    int id;
-                    try {
-                        id = Integer.parseInt(e.getKey());
-                    } catch (NumberFormatException x) {
-                        throw new BadRequest("'logit_bias' keys must be token ids, got '" + e.getKey() + "'");
-                    }
-                    if (!e.getValue().isNumber() || Math.abs(e.getValue().asDouble()) > 100) {
-                        throw new BadRequest("'logit_bias' values must be numbers in [-100, 100]");
-                    }
-                    bias.put(id, (float) e.getValue().asDouble());
-                }
-            }
-            return new Options(maxTokens, temperature, topP, seed, stops, stream, usage, logprobs, top, echo,
-                    new Engine.Penalties(presence, frequency, bias));
-        }
-
-        private static int integer(JsonNode body, String field, int min, int max) {
-            JsonNode n = body.get(field);
-            if (n == null || n.isNull()) {
-                return min;
-            }
-            if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < min || n.asInt() > max) {
-                throw new BadRequest("'" + field + "' must be an integer in " + min + ".." + max + ", got " + n);
-            }
-            return n.asInt();
-        }
-
-        private static float number(JsonNode body, String field, float fallback) {
-            JsonNode n = body.get(field);
-            if (n == null || n.isNull()) {
-                return fallback;
-            }
-            if (!n.isNumber()) {
-                throw new BadRequest("'" + field + "' must be a number, got " + n);
-            }
-            return (float) n.asDouble();
-        }
-    }
-
     /** What the engine thread hands the request's thread: tokens, then the end. */
     private sealed interface Event {
         record Token(Engine.Token token) implements Event {}
@@ -598,9 +404,9 @@ public final class OpenAiServer implements AutoCloseable {
 
     private void generate(ServerResponse res, JsonNode body, int[] prompt, boolean chat, boolean tools)
             throws Exception {
-        Options o = Options.of(body, chat);
+        RequestOptions o = RequestOptions.of(body, chat);
         int vocab = llama.tokenizer().vocabSize();
-        for (int id : o.penalties.logitBias().keySet()) {
+        for (int id : o.penalties().logitBias().keySet()) {
             if (id < 0 || id >= vocab) {
                 throw new BadRequest("'logit_bias' token id " + id + " is outside the vocabulary (0.." + (vocab - 1)
                         + ")");
@@ -612,16 +418,16 @@ public final class OpenAiServer implements AutoCloseable {
             return;
         }
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
-        Engine.Handle handle = engine.submit(new Engine.Request(prompt, o.maxTokens, o.temperature, o.topP, o.seed,
-                o.logprobs, true, o.topLogprobs, o.echo && o.logprobs, o.penalties),
-                (Engine.Listener) token -> events.add(new Event.Token(token)));
+        Engine.Request request = new Engine.Request(prompt, o.maxTokens(), o.temperature(), o.topP(), o.seed(),
+                o.logprobs(), true, o.topLogprobs(), o.echo() && o.logprobs(), o.penalties());
+        Engine.Handle handle = engine.submit(request, (Engine.Listener) token -> events.add(new Event.Token(token)));
         handle.result().whenComplete((c, e) -> events.add(new Event.End(c, e)));
         String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(created) + "-" + ids.incrementAndGet();
         Tokenizer tokenizer = llama.tokenizer();
         Utf8Stream utf8 = new Utf8Stream(Tokenizer::decodeUtf8);
-        StopStrings stops = new StopStrings(o.stops);
+        StopStrings stops = new StopStrings(o.stops());
         OutputStream out = null;
-        if (o.stream) {
+        if (o.stream()) {
             res.status(Status.OK_200);
             res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
             res.header(HeaderNames.CACHE_CONTROL, "no-cache");
@@ -632,13 +438,13 @@ public final class OpenAiServer implements AutoCloseable {
             }
         }
         StringBuilder text = new StringBuilder();
-        if (o.echo) {
+        if (o.echo()) {
             text.append(tokenizer.decode(prompt));
             if (out != null) {
                 send(out, chunk(id, false, content(false, text.toString()), null));
             }
         }
-        Logprobs logprobs = o.logprobs ? new Logprobs(chat, tokenizer) : null;
+        LogprobsJson logprobs = o.logprobs() ? new LogprobsJson(chat, tokenizer) : null;
         try {
             while (true) {
                 Event ev = events.take();
@@ -692,21 +498,21 @@ public final class OpenAiServer implements AutoCloseable {
                     if (logprobs != null) {
                         ((ObjectNode) w.get("choices").get(0)).set("logprobs", logprobs.all());
                     }
-                    var calls = tools ? calls(text.toString()) : List.<Message.ToolCall>of();
+                    var calls = tools ? ToolCallsJson.calls(text.toString()) : List.<Message.ToolCall>of();
                     if (!calls.isEmpty()) {
                         ObjectNode choice = (ObjectNode) w.get("choices").get(0);
                         ObjectNode message = (ObjectNode) choice.get("message");
                         message.putNull("content");
-                        message.set("tool_calls", toolCalls(calls, "call-" + id));
+                        message.set("tool_calls", ToolCallsJson.toJson(calls, "call-" + id));
                         choice.put("finish_reason", "tool_calls");
                     }
                     json(res, Status.OK_200, w);
                     return;
                 }
-                var calls = tools ? calls(text.toString()) : List.<Message.ToolCall>of();
+                var calls = tools ? ToolCallsJson.calls(text.toString()) : List.<Message.ToolCall>of();
                 if (!calls.isEmpty()) {
                     // OpenAI's streamed calls: each whole in one delta, with its index
-                    ArrayNode deltas = toolCalls(calls, "call-" + id);
+                    ArrayNode deltas = ToolCallsJson.toJson(calls, "call-" + id);
                     for (int i = 0; i < deltas.size(); i++) {
                         ((ObjectNode) deltas.get(i)).put("index", i);
                     }
@@ -720,7 +526,7 @@ public final class OpenAiServer implements AutoCloseable {
                     send(out, chunk(id, chat, content(chat, rest), null));
                 }
                 send(out, chunk(id, chat, chat ? JSON.createObjectNode() : null, finish));
-                if (o.includeUsage) {
+                if (o.includeUsage()) {
                     ObjectNode last = header(id, chat);
                     last.putArray("choices");
                     last.set("usage", usage);
@@ -736,119 +542,6 @@ public final class OpenAiServer implements AutoCloseable {
         } catch (InterruptedException e) {
             handle.cancel();
             Thread.currentThread().interrupt();
-        }
-    }
-
-    /**
-     * The answer's tokens with their log-probabilities, in OpenAI's shapes: for chat {@code {"content": [{"token",
-     * "logprob", "bytes", "top_logprobs"}]}}, for completions {@code {"tokens", "token_logprobs", "top_logprobs",
-     * "text_offset"}}.
-     */
-    private static final class Logprobs {
-        private final boolean chat;
-        private final Tokenizer tokenizer;
-        private final ArrayNode entries = JSON.createArrayNode();
-        private final List<Integer> offsets = new ArrayList<>();
-        private final ArrayNode promptEntries = JSON.createArrayNode();
-        private final List<Integer> promptOffsets = new ArrayList<>();
-
-        Logprobs(boolean chat, Tokenizer tokenizer) {
-            this.chat = chat;
-            this.tokenizer = tokenizer;
-        }
-
-        void add(Engine.Token t, int textOffset) {
-            ObjectNode e = entry(t.id(), t.logprob());
-            ArrayNode top = e.putArray("top_logprobs");
-            for (int i = 0; i < t.topIds().length; i++) {
-                top.add(entry(t.topIds()[i], t.topLogprobs()[i]));
-            }
-            entries.add(e);
-            offsets.add(textOffset);
-        }
-
-        private ObjectNode entry(int id, float logprob) {
-            ObjectNode e = JSON.createObjectNode().put("token", tokenizer.decode(new int[] {id})).put("logprob", logprob);
-            ArrayNode bytes = e.putArray("bytes");
-            for (byte b : tokenizer.tokenBytes(id)) {
-                bytes.add(b & 0xff);
-            }
-            return e;
-        }
-
-        /**
-         * The echoed prompt's tokens ahead of the answer's: the first without a log-probability (nothing predicts
-         * it, as in Meta's text_completion), the others with {@code scores}.
-         */
-        void prompt(int[] prompt, List<Engine.Token> scores) {
-            int offset = 0;
-            for (int i = 0; i < prompt.length; i++) {
-                ObjectNode e;
-                if (i == 0) {
-                    e = entry(prompt[0], 0f);
-                    e.putNull("logprob");
-                    e.putNull("top_logprobs");
-                } else {
-                    Engine.Token t = scores.get(i - 1);
-                    e = entry(t.id(), t.logprob());
-                    ArrayNode top = e.putArray("top_logprobs");
-                    for (int k = 0; k < t.topIds().length; k++) {
-                        top.add(entry(t.topIds()[k], t.topLogprobs()[k]));
-                    }
-                }
-                promptEntries.add(e);
-                promptOffsets.add(offset);
-                offset += tokenizer.decode(new int[] {prompt[i]}).length();
-            }
-        }
-
-        /** The last token's, as a streamed chunk carries it. */
-        JsonNode last() {
-            return shape(entries.size() - 1, entries.size());
-        }
-
-        JsonNode all() {
-            return shape(0, entries.size());
-        }
-
-        /** Entries from..to of the answer, after the echoed prompt's when there are any. */
-        private JsonNode shape(int from, int to) {
-            if (chat) {
-                ObjectNode o = JSON.createObjectNode();
-                ArrayNode content = o.putArray("content");
-                for (int i = from; i < to; i++) {
-                    content.add(entries.get(i));
-                }
-                return o;
-            }
-            ObjectNode o = JSON.createObjectNode();
-            ArrayNode tokens = o.putArray("tokens");
-            ArrayNode lps = o.putArray("token_logprobs");
-            ArrayNode tops = o.putArray("top_logprobs");
-            ArrayNode textOffset = o.putArray("text_offset");
-            for (int i = 0; i < promptEntries.size(); i++) {
-                legacy(promptEntries.get(i), promptOffsets.get(i), tokens, lps, tops, textOffset);
-            }
-            for (int i = from; i < to; i++) {
-                legacy(entries.get(i), offsets.get(i), tokens, lps, tops, textOffset);
-            }
-            return o;
-        }
-
-        private static void legacy(JsonNode e, int offset, ArrayNode tokens, ArrayNode lps, ArrayNode tops,
-                                   ArrayNode textOffset) {
-            tokens.add(e.get("token").asText());
-            if (e.get("logprob").isNull()) {
-                lps.addNull();
-                tops.addNull();
-            } else {
-                lps.add(e.get("logprob").floatValue());
-                ObjectNode top = tops.addObject();
-                for (JsonNode alt : e.get("top_logprobs")) {
-                    top.put(alt.get("token").asText(), alt.get("logprob").floatValue());
-                }
-            }
-            textOffset.add(offset);
         }
     }
 

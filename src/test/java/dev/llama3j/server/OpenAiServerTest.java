@@ -375,7 +375,7 @@ class OpenAiServerTest {
         assertError(post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}],"
                 + " \"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"f\", \"parameters\": {}}}]}"),
                 400, "tools need a Llama 3.1 or later model");
-        JsonNode calls = OpenAiServer.toolCalls(dev.llama3j.chat.ToolCallParser.parse(
+        JsonNode calls = ToolCallsJson.toJson(dev.llama3j.chat.ToolCallParser.parse(
                 "{\"name\": \"get_weather\", \"parameters\": {\"city\": \"Paris\", \"days\": 2}}", false).toolCalls(),
                 "call-x");
         assertThat(calls).hasSize(1);
@@ -385,7 +385,7 @@ class OpenAiServerTest {
         assertThat(new ObjectMapper().readTree(calls.get(0).get("function").get("arguments").asText()))
                 .isEqualTo(new ObjectMapper().readTree("{\"city\": \"Paris\", \"days\": 2}"));
         // 3.2's Python list: several calls in one answer, each its own entry
-        JsonNode two = OpenAiServer.toolCalls(dev.llama3j.chat.ToolCallParser.parse(
+        JsonNode two = ToolCallsJson.toJson(dev.llama3j.chat.ToolCallParser.parse(
                 "[get_time(zone=\"CET\"), get_weather(city=\"Rome\")]", false).toolCalls(), "c");
         assertThat(two).extracting(c -> c.get("function").get("name").asText())
                 .containsExactly("get_time", "get_weather");

@@ -41,19 +41,9 @@ public final class Q4KRepacked implements RepackedLayout {
     /** The odd sub-blocks': scale 2 (j / 8) + 1. */
     private static final VectorShuffle<Float> ODD = VectorShuffle.fromOp(F, j -> 2 * (j / 8) + 1);
 
-    /** Bytes after the last row: the scale load of the last sub-blocks reads a whole float vector. */
-    public static final int PADDING = 64;
-
     @Override
-    public int padding() {
-        return PADDING;
-    }
-
-    @Override
-    public void repackRows(MemorySegment src, long srcRowBytes, MemorySegment dst, int cols, int rowStart, int rowEnd) {
-        for (int r = rowStart; r < rowEnd; r++) {
-            repack(src, r * srcRowBytes, dst, r * rowBytes(cols), cols);
-        }
+    public void repackRow(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, int cols) {
+        repack(src, srcOff, dst, dstOff, cols);
     }
 
     @Override

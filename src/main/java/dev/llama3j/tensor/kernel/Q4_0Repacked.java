@@ -32,21 +32,19 @@ public final class Q4_0Repacked implements RepackedLayout {
 
     private Q4_0Repacked() {}
 
-    /** 16-bit, int and float lanes of 256 bits, like the other decode dots: one short vector holds 2 blocks. */
+    /** 16-bit lanes in vectors as wide as {@link Vectors#F} (the layout itself does not depend on the width). */
     private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, Vectors.F.vectorShape());
     private static final VectorSpecies<Integer> I = Vectors.I;
     private static final VectorSpecies<Float> F = Vectors.F;
     /** Each block's scale in its 4 int lanes: lane j of a vector belongs to block j / 4 of it. */
     private static final VectorShuffle<Float> SPREAD = VectorShuffle.fromOp(F, j -> j / 4);
 
-    /** Bytes after the last row: the scale load of the last blocks reads a whole float vector. */
-    public static final int PADDING = 64;
-
     @Override
-    public int padding() {
-        return PADDING;
+    public void repackRow(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, int cols) {
+        repack(src, srcOff, dst, dstOff, cols, new byte[repackBufferBytes(cols)]);
     }
 
+    /** One buffer for all the rows. */
     @Override
     public void repackRows(MemorySegment src, long srcRowBytes, MemorySegment dst, int cols, int rowStart, int rowEnd) {
         byte[] buffer = new byte[repackBufferBytes(cols)];

@@ -46,19 +46,9 @@ public final class Q6KRepacked implements RepackedLayout {
     /** Int lane j sums 16-bit lanes 2j and 2j+1: sub-block j / 2 of the step. */
     private static final VectorShuffle<Integer> SPREAD = VectorShuffle.fromOp(I, j -> j / 2);
 
-    /** Bytes after the last row: the scale load of the last step reads a whole byte vector. */
-    public static final int PADDING = 64;
-
     @Override
-    public int padding() {
-        return PADDING;
-    }
-
-    @Override
-    public void repackRows(MemorySegment src, long srcRowBytes, MemorySegment dst, int cols, int rowStart, int rowEnd) {
-        for (int r = rowStart; r < rowEnd; r++) {
-            repack(src, r * srcRowBytes, dst, r * rowBytes(cols), cols);
-        }
+    public void repackRow(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, int cols) {
+        repack(src, srcOff, dst, dstOff, cols);
     }
 
     /** Scalar: the 4 runs of a sub-block would need a transpose to come out in element order. */

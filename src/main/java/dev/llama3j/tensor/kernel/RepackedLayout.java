@@ -11,13 +11,24 @@ public interface RepackedLayout {
     /** Bytes of one repacked row of {@code cols} weights. */
     long rowBytes(int cols);
 
-    /** Bytes that must follow the last row (vector loads of the last blocks read past it). */
+    /**
+     * Bytes that must follow the last row: the scale loads of the last blocks read a whole vector of up to 512 bits
+     * (a float vector for Q4_0 and Q4_K, a byte vector for Q6_K).
+     */
     default int padding() {
         return 64;
     }
 
     /** Rows [rowStart, rowEnd) of the file's blocks (rows of {@code srcRowBytes}) repacked into {@code dst}. */
-    void repackRows(MemorySegment src, long srcRowBytes, MemorySegment dst, int cols, int rowStart, int rowEnd);
+    default void repackRows(MemorySegment src, long srcRowBytes, MemorySegment dst, int cols, int rowStart,
+                            int rowEnd) {
+        for (int r = rowStart; r < rowEnd; r++) {
+            repackRow(src, r * srcRowBytes, dst, r * rowBytes(cols), cols);
+        }
+    }
+
+    /** The row of the file's blocks at {@code src[srcOff ..]} repacked into {@code dst[dstOff ..]}. */
+    void repackRow(MemorySegment src, long srcOff, MemorySegment dst, long dstOff, int cols);
 
     /** {@code sum_j w[j] * x[j]} over the repacked row at byte {@code row}. */
     float dot(MemorySegment w, long row, int cols, Int8Activations x);
