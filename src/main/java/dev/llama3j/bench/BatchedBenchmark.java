@@ -1,5 +1,6 @@
 package dev.llama3j.bench;
 
+import dev.llama3j.model.CacheType;
 import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.model.Sequence;
 import dev.llama3j.model.Transformer;
@@ -45,9 +46,10 @@ public final class BatchedBenchmark {
     private final SplittableRandom random = new SplittableRandom(42);
 
     /** A model whose KV cache holds {@code contextSize} positions, each sequence at most {@code maxSeqLen}. */
-    public BatchedBenchmark(LlamaWeights weights, int maxSeqLen, int contextSize, int threads) {
+    public BatchedBenchmark(LlamaWeights weights, int maxSeqLen, int contextSize, int threads, CacheType keyType,
+                            CacheType valueType) {
         Parallel.setThreads(threads);
-        this.model = new Transformer(weights, 1, maxSeqLen, contextSize);
+        this.model = new Transformer(weights, 1, maxSeqLen, contextSize, keyType, valueType);
         this.vocab = weights.config().vocabSize();
     }
 

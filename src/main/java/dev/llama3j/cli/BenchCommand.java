@@ -12,6 +12,7 @@ import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tensor.Parallel;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -82,6 +83,9 @@ final class BenchCommand implements Callable<Integer> {
     String batchedOutput;
 
     /** Kept so that scripts written for it still run: int8 activations are now the default. */
+    @Mixin
+    CacheOptions cache = new CacheOptions();
+
     @Option(names = "--int8-activations", hidden = true, description = "deprecated, no effect (the default)")
     boolean int8Activations;
 
@@ -216,7 +220,7 @@ final class BenchCommand implements Callable<Integer> {
         ObjectMapper json = new ObjectMapper();
         int original = Parallel.threads();
         try (LlamaWeights w = ModelFiles.loadWeights(model, exact ? Numerics.EXACT : Numerics.INT8)) {
-            BatchedBenchmark bench = new BatchedBenchmark(w, maxSeqLen, nKvMax, t);
+            BatchedBenchmark bench = new BatchedBenchmark(w, maxSeqLen, nKvMax, t, cache.keys(), cache.values());
             // warm-up: the first test once, untimed (compiles the kernels, makes the repacked copies)
             bench.run(pps.getFirst(), Math.min(tgs.getFirst(), 16), pls.getFirst());
             if (md) {

@@ -3,7 +3,9 @@ package dev.llama3j.cli;
 import dev.llama3j.LlamaException;
 import dev.llama3j.format.pth.Checklist;
 import dev.llama3j.generate.Llama;
+import dev.llama3j.generate.ModelOptions;
 import dev.llama3j.tensor.Numerics;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Files;
@@ -57,6 +59,9 @@ final class GenerationOptions {
             + "(faster; logits drift ~1e-2 relative)")
     boolean exact;
 
+    @Mixin
+    CacheOptions cache = new CacheOptions();
+
     /** Kept so that scripts written for it still run: int8 activations are now the default. */
     @Option(names = "--int8-activations", hidden = true, description = "deprecated, no effect (the default)")
     boolean int8Activations;
@@ -94,7 +99,8 @@ final class GenerationOptions {
         if (verify) {
             verifyChecklist();
         }
-        Llama llama = Llama.build(ckptDir, tokenizerPath, maxSeqLen, batchSize, seed, numerics());
+        Llama llama = Llama.build(ckptDir, tokenizerPath, ModelOptions.of(maxSeqLen, batchSize).withSeed(seed)
+                .withNumerics(numerics()).withCacheTypes(cache.keys(), cache.values()));
         StartupClock.modelLoaded();
         return llama;
     }

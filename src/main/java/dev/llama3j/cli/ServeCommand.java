@@ -3,10 +3,12 @@ package dev.llama3j.cli;
 import dev.llama3j.LlamaException;
 import dev.llama3j.generate.Engine;
 import dev.llama3j.generate.Llama;
+import dev.llama3j.generate.ModelOptions;
 import dev.llama3j.server.OpenAiServer;
 import dev.llama3j.tensor.Parallel;
 import dev.llama3j.tensor.Numerics;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -55,6 +57,9 @@ final class ServeCommand implements Callable<Integer> {
             description = "let browser pages of ORIGIN call the API (repeatable; * for any)")
     List<String> corsOrigins = new ArrayList<>();
 
+    @Mixin
+    CacheOptions cache = new CacheOptions();
+
     @Option(names = {"--threads", "-t"}, paramLabel = "N", description = "worker threads (default: one per core)")
     Integer threads;
 
@@ -80,8 +85,9 @@ final class ServeCommand implements Callable<Integer> {
         }
         int perSequence = ctxSize / parallel;
         CountDownLatch stopped = new CountDownLatch(1);
-        try (Llama llama = Llama.build(model, tokenizerPath, perSequence, parallel, 1,
-                     exact ? Numerics.EXACT : Numerics.INT8);
+        ModelOptions options = ModelOptions.of(perSequence, parallel)
+                .withNumerics(exact ? Numerics.EXACT : Numerics.INT8).withCacheTypes(cache.keys(), cache.values());
+        try (Llama llama = Llama.build(model, tokenizerPath, options);
              Engine engine = llama.newEngine(parallel);
              OpenAiServer server = new OpenAiServer(llama, engine, model.getFileName().toString(), host, port,
                      apiKey, OpenAiServer.DEFAULT_QUEUE, System.err, corsOrigins)) {

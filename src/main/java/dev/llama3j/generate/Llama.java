@@ -37,15 +37,17 @@ public final class Llama implements AutoCloseable {
     private final int[] stopTokens;
     private final long loadNanos;
 
-    private Llama(LlamaWeights weights, Tokenizer tokenizer, ChatFormat chatFormat, int[] stopTokens, int maxSeqLen,
-                  int maxBatchSize, long seed, long loadNanos) {
+    private Llama(LlamaWeights weights, Tokenizer tokenizer, ChatFormat chatFormat, int[] stopTokens,
+                  ModelOptions o, long loadNanos) {
         this.weights = weights;
         this.tokenizer = tokenizer;
         this.chatFormat = chatFormat;
-        this.model = new Transformer(weights, maxBatchSize, maxSeqLen);
+        this.model = new Transformer(weights, o.maxBatchSize(), o.maxSeqLen(),
+                (int) Math.min(Integer.MAX_VALUE, (long) o.maxBatchSize() * o.maxSeqLen()), o.keyType(),
+                o.valueType());
         this.generator = new Generator(model, stopTokens);
         this.stopTokens = stopTokens.clone();
-        this.sampler = new Sampler(seed);
+        this.sampler = new Sampler(o.seed());
         this.loadNanos = loadNanos;
     }
 
@@ -65,7 +67,16 @@ public final class Llama implements AutoCloseable {
     /** {@link #build(Path, Path, int, int, long)} with the given numerics (see {@link Numerics}). */
     public static Llama build(Path modelPath, Path tokenizerPath, int maxSeqLen, int maxBatchSize, long seed,
                               Numerics numerics) {
+        return build(modelPath, tokenizerPath, ModelOptions.of(maxSeqLen, maxBatchSize).withSeed(seed)
+                .withNumerics(numerics));
+    }
+
+    /** Loads a model and its tokenizer (see {@link #build(Path, Path, int, int, long)}) as {@code options} say. */
+    public static Llama build(Path modelPath, Path tokenizerPath, ModelOptions options) {
         long t0 = System.nanoTime();
+        int maxSeqLen = options.maxSeqLen();
+        int maxBatchSize = options.maxBatchSize();
+        Numerics numerics = options.numerics();
         if (maxBatchSize < 1) {
             throw new LlamaException("max_batch_size must be >= 1, got " + maxBatchSize);
         }
@@ -85,7 +96,7 @@ public final class Llama implements AutoCloseable {
             }
             ChatFormat format = llama31 ? ChatFormat.llamaModels(tokenizer, null) : ChatFormat.llama3(tokenizer);
             int[] stops = modelTokenizer.stopTokens().stream().mapToInt(Integer::intValue).toArray();
-            return new Llama(weights, tokenizer, format, stops, maxSeqLen, maxBatchSize, seed, System.nanoTime() - t0);
+            return new Llama(weights, tokenizer, format, stops, options, System.nanoTime() - t0);
         } catch (RuntimeException e) {
             closeQuietly(weights);
             throw e;

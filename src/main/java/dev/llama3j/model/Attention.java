@@ -7,11 +7,20 @@ import dev.llama3j.tensor.kernel.Vectors;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 
-/** Query heads attending over cached positions: {@code softmax(q . k / scale) . v} in float32, as model.py. */
+/**
+ * Query heads attending over cached positions: {@code softmax(q . k / scale) . v} in float32, as model.py. Keys and
+ * values are float32 in memory segments (a sequence's cache, off the Java heap); their offsets and strides count
+ * floats.
+ */
 public final class Attention {
     private static final VectorSpecies<Float> F = Vectors.F;
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED;
 
     private Attention() {}
 
@@ -19,21 +28,21 @@ public final class Attention {
      * Head {@code q[qOff .. qOff + hd)} over positions {@code 0 .. len} of a cache laid out position-major
      * ({@code kvDim} floats per position, this head's KV slice at {@code kvOff}); the result goes to
      * {@code out[outOff .. outOff + hd)}. {@code scores} is scratch of at least len floats. Keys are scored four at a
-     * time ({@link VectorMath#dot4}, bit-identical to one by one).
+     * time ({@link #dot4Keys}, bit-identical to one by one).
      */
-    public static void head(float[] q, int qOff, float[] keys, float[] values, int kvOff, int kvDim, int hd, int len,
+    public static void head(float[] q, int qOff, MemorySegment keys, MemorySegment values, long kvOff, int kvDim, int hd, int len,
                             float scale, float[] scores, float[] out, int outOff) {
         int p = 0;
         for (; p + 4 <= len; p += 4) {
-            VectorMath.dot4(q, qOff, keys, p * kvDim + kvOff, kvDim, hd, scores, p);
+            dot4Keys(q, qOff, keys, (long) p * kvDim + kvOff, kvDim, hd, scores, p);
         }
         for (; p < len; p++) {
-            scores[p] = VectorMath.dot(q, qOff, keys, p * kvDim + kvOff, hd);
+            scores[p] = dot(q, qOff, keys, (long) p * kvDim + kvOff, hd);
         }
         softmax(scores, 0, len, scale);
         Arrays.fill(out, outOff, outOff + hd, 0f);
         for (p = 0; p < len; p++) {
-            VectorMath.axpy(scores[p], values, p * kvDim + kvOff, out, outOff, hd);
+            axpy(scores[p], values, (long) p * kvDim + kvOff, out, outOff, hd);
         }
     }
 
@@ -44,7 +53,7 @@ public final class Attention {
      * key and value once instead of four times: a prompt's attention is bound by those reads (a head's keys and
      * values come from L2, one 256-byte slice every 2 KB), not by its arithmetic (figures: docs/performance.md).
      */
-    public static void group(float[] q, int qOff, int heads, float[] keys, float[] values, int kvOff, int kvDim,
+    public static void group(float[] q, int qOff, int heads, MemorySegment keys, MemorySegment values, long kvOff, int kvDim,
                              int hd, int len, float scale, float[] scores, float[] out, int outOff) {
         int g = 0;
         if (hd % (2 * F.length()) == 0) {
@@ -61,12 +70,12 @@ public final class Attention {
      * {@link #group} of four heads (hd a multiple of two vectors): their scores land position-major in
      * {@code scores[0 .. 4 len)}, then head-major in a per-thread buffer for the softmax and the weighted sum.
      */
-    private static void quad(float[] q, int qOff, float[] keys, float[] values, int kvOff, int kvDim, int hd,
+    private static void quad(float[] q, int qOff, MemorySegment keys, MemorySegment values, long kvOff, int kvDim, int hd,
                              int len, float scale, float[] scores, float[] out, int outOff) {
         // one key against the four queries: dot4 with the roles swapped sums the same products in the same order
         // as dot(query, key) (an FMA's product does not depend on the order of its factors)
         for (int p = 0; p < len; p++) {
-            VectorMath.dot4(keys, p * kvDim + kvOff, q, qOff, hd, hd, scores, 4 * p);
+            dot4Queries(keys, (long) p * kvDim + kvOff, q, qOff, hd, scores, 4 * p);
         }
         // scores arrive position-major (4p + j); each head's softmax wants its own run
         float[] s = SCORES.get(4 * len);
@@ -88,7 +97,7 @@ public final class Attention {
      * dropped. Two vectors of each of the four outputs stay in registers over all positions and each value vector is
      * loaded once for the four; every output element is the FMA chain of head()'s axpy calls, in order.
      */
-    private static void weightedSums4(float[] s, int w0, int wStep, int ws, int positions, float[] values, int kvOff,
+    private static void weightedSums4(float[] s, int w0, int wStep, int ws, int positions, MemorySegment values, long kvOff,
                                       int kvDim, int hd, float[] out, int o0, int o1, int o2, int o3) {
         int lanes = F.length();
         for (int c = 0; c < hd; c += 2 * lanes) {
@@ -97,10 +106,10 @@ public final class Attention {
             FloatVector a2 = FloatVector.zero(F), b2 = FloatVector.zero(F);
             FloatVector a3 = FloatVector.zero(F), b3 = FloatVector.zero(F);
             for (int p = 0; p < positions; p++) {
-                int v = p * kvDim + kvOff + c;
+                long v = 4 * (p * (long) kvDim + kvOff + c);
                 int w = w0 + p * ws;
-                FloatVector va = FloatVector.fromArray(F, values, v);
-                FloatVector vb = FloatVector.fromArray(F, values, v + lanes);
+                FloatVector va = FloatVector.fromMemorySegment(F, values, v, ORDER);
+                FloatVector vb = FloatVector.fromMemorySegment(F, values, v + 4L * lanes, ORDER);
                 FloatVector weight = FloatVector.broadcast(F, s[w]);
                 a0 = va.fma(weight, a0);
                 b0 = vb.fma(weight, b0);
@@ -152,8 +161,9 @@ public final class Attention {
      * for all the vectors. The softmax then runs across the vectors, one lane each (a later token's extra positions
      * masked out), and the values are weighted as in {@link #quad} ({@link #weightedSums4}), four vectors at a time.
      */
-    public static void block(float[] q, int qOff, int stride, int tokens, int heads, float[] keys, float[] values,
-                             int kvOff, int kvDim, int hd, int pos0, float scale, float[] out, int outOff) {
+    public static void block(float[] q, int qOff, int stride, int tokens, int heads, MemorySegment keys,
+                             MemorySegment values, long kvOff, int kvDim, int hd, int pos0, float scale, float[] out,
+                             int outOff) {
         int width = BLOCK_VECTORS;
         int vectors = tokens * heads;
         int len = pos0 + tokens;
@@ -167,9 +177,9 @@ public final class Attention {
         float[] s = BLOCK_SCORES.get(((len + 3) & ~3) * width);
         for (int p = 0; p < len; p += 4) {
             // a last group past len repeats the last key; those scores are never read
-            scoreTile(keys, p * kvDim + kvOff, Math.min(p + 1, len - 1) * kvDim + kvOff,
-                    Math.min(p + 2, len - 1) * kvDim + kvOff, Math.min(p + 3, len - 1) * kvDim + kvOff, hd, qt, s,
-                    p * width);
+            scoreTile(keys, (long) p * kvDim + kvOff, (long) Math.min(p + 1, len - 1) * kvDim + kvOff,
+                    (long) Math.min(p + 2, len - 1) * kvDim + kvOff, (long) Math.min(p + 3, len - 1) * kvDim + kvOff,
+                    hd, qt, s, p * width);
         }
         softmaxAcross(s, len, pos0, heads, scale);
         for (int j0 = 0; j0 < vectors; j0 += 4) {
@@ -191,8 +201,8 @@ public final class Attention {
      * {@code s[so + i * width + j] = sum_d keys[k_i + d] * qt[d * width + j]} for the four keys i and the
      * {@link #BLOCK_VECTORS} vectors j: a broadcast key element meets two vectors of queries.
      */
-    private static void scoreTile(float[] keys, int k0, int k1, int k2, int k3, int hd, float[] qt, float[] s,
-                                  int so) {
+    private static void scoreTile(MemorySegment keys, long k0, long k1, long k2, long k3, int hd, float[] qt,
+                                  float[] s, int so) {
         int lanes = F.length();
         int width = BLOCK_VECTORS;
         FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
@@ -202,16 +212,16 @@ public final class Attention {
         for (int d = 0; d < hd; d++) {
             FloatVector x0 = FloatVector.fromArray(F, qt, d * width);
             FloatVector x1 = FloatVector.fromArray(F, qt, d * width + lanes);
-            FloatVector v = FloatVector.broadcast(F, keys[k0 + d]);
+            FloatVector v = FloatVector.broadcast(F, keys.getAtIndex(FLOAT, k0 + d));
             c00 = v.fma(x0, c00);
             c01 = v.fma(x1, c01);
-            v = FloatVector.broadcast(F, keys[k1 + d]);
+            v = FloatVector.broadcast(F, keys.getAtIndex(FLOAT, k1 + d));
             c10 = v.fma(x0, c10);
             c11 = v.fma(x1, c11);
-            v = FloatVector.broadcast(F, keys[k2 + d]);
+            v = FloatVector.broadcast(F, keys.getAtIndex(FLOAT, k2 + d));
             c20 = v.fma(x0, c20);
             c21 = v.fma(x1, c21);
-            v = FloatVector.broadcast(F, keys[k3 + d]);
+            v = FloatVector.broadcast(F, keys.getAtIndex(FLOAT, k3 + d));
             c30 = v.fma(x0, c30);
             c31 = v.fma(x1, c31);
         }
@@ -294,5 +304,100 @@ public final class Attention {
         for (int p = off; p < off + len; p++) {
             x[p] /= sum;
         }
+    }
+
+    /** {@code sum q[qOff + i] * keys[kOff + i]} for i in [0, n), in {@link VectorMath#dot}'s order. */
+    static float dot(float[] q, int qOff, MemorySegment keys, long kOff, int n) {
+        int i = 0;
+        float sum = 0f;
+        if (n >= F.length()) {
+            FloatVector acc = FloatVector.zero(F);
+            for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+                acc = FloatVector.fromArray(F, q, qOff + i).fma(key(keys, kOff + i), acc);
+            }
+            sum = Vectors.sum(acc);
+        }
+        for (; i < n; i++) {
+            sum += q[qOff + i] * keys.getAtIndex(FLOAT, kOff + i);
+        }
+        return sum;
+    }
+
+    /**
+     * {@code out[oo + j] = dot(q, qOff, keys, kOff + j * stride, n)} for j in [0, 4), each summed in exactly the
+     * order of {@link #dot}: four independent FMA chains instead of one, which would wait on the FMA latency.
+     */
+    static void dot4Keys(float[] q, int qOff, MemorySegment keys, long kOff, int stride, int n, float[] out, int oo) {
+        if (n < F.length()) {
+            for (int j = 0; j < 4; j++) {
+                out[oo + j] = dot(q, qOff, keys, kOff + (long) j * stride, n);
+            }
+            return;
+        }
+        long k1 = kOff + stride, k2 = k1 + stride, k3 = k2 + stride;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector vq = FloatVector.fromArray(F, q, qOff + i);
+            acc0 = vq.fma(key(keys, kOff + i), acc0);
+            acc1 = vq.fma(key(keys, k1 + i), acc1);
+            acc2 = vq.fma(key(keys, k2 + i), acc2);
+            acc3 = vq.fma(key(keys, k3 + i), acc3);
+        }
+        float s0 = Vectors.sum(acc0), s1 = Vectors.sum(acc1);
+        float s2 = Vectors.sum(acc2), s3 = Vectors.sum(acc3);
+        for (; i < n; i++) {
+            float x = q[qOff + i];
+            s0 += x * keys.getAtIndex(FLOAT, kOff + i);
+            s1 += x * keys.getAtIndex(FLOAT, k1 + i);
+            s2 += x * keys.getAtIndex(FLOAT, k2 + i);
+            s3 += x * keys.getAtIndex(FLOAT, k3 + i);
+        }
+        out[oo] = s0;
+        out[oo + 1] = s1;
+        out[oo + 2] = s2;
+        out[oo + 3] = s3;
+    }
+
+    /**
+     * {@code out[oo + j] = dot(q, qOff + j * n, keys, kOff, n)} for the four queries j, the same sums in the same
+     * order ({@link #dot4Keys} with the roles swapped: an FMA's product does not depend on the order of its factors).
+     * Only for n a multiple of the vector length.
+     */
+    private static void dot4Queries(MemorySegment keys, long kOff, float[] q, int qOff, int n, float[] out, int oo) {
+        int q1 = qOff + n, q2 = q1 + n, q3 = q2 + n;
+        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+        FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
+        for (int i = 0; i < n; i += F.length()) {
+            FloatVector k = key(keys, kOff + i);
+            acc0 = k.fma(FloatVector.fromArray(F, q, qOff + i), acc0);
+            acc1 = k.fma(FloatVector.fromArray(F, q, q1 + i), acc1);
+            acc2 = k.fma(FloatVector.fromArray(F, q, q2 + i), acc2);
+            acc3 = k.fma(FloatVector.fromArray(F, q, q3 + i), acc3);
+        }
+        out[oo] = Vectors.sum(acc0);
+        out[oo + 1] = Vectors.sum(acc1);
+        out[oo + 2] = Vectors.sum(acc2);
+        out[oo + 3] = Vectors.sum(acc3);
+    }
+
+    /** {@code y[yo + i] += alpha * x[xo + i]} for i in [0, n), in {@link VectorMath#axpy}'s order. */
+    static void axpy(float alpha, MemorySegment x, long xo, float[] y, int yo, int n) {
+        int i = 0;
+        if (n >= F.length()) {
+            FloatVector va = FloatVector.broadcast(F, alpha);
+            for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+                key(x, xo + i).fma(va, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+            }
+        }
+        for (; i < n; i++) {
+            y[yo + i] += alpha * x.getAtIndex(FLOAT, xo + i);
+        }
+    }
+
+    /** The lanes of {@code seg} from float index {@code at}. */
+    private static FloatVector key(MemorySegment seg, long at) {
+        return FloatVector.fromMemorySegment(F, seg, 4 * at, ORDER);
     }
 }

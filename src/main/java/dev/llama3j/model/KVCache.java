@@ -4,46 +4,104 @@ import dev.llama3j.LlamaException;
 
 /**
  * The keys and values of a model's sequences, under one budget of token positions shared by all of them (what
- * llama-server calls the context size). Each {@link Sequence} holds its own, and takes room from the budget as it
- * grows; closing a sequence gives its room back.
+ * llama-server calls the context size), in the element types chosen for keys and for values. Each {@link Sequence}
+ * holds its own, off the Java heap, and takes room from the budget as it grows; closing a sequence frees its memory
+ * and gives its room back.
  */
 public final class KVCache {
     final int layers;
     final int kvDim;
+    final int kvHeads;
+    final int headDim;
+    final CacheType keyType;
+    final CacheType valueType;
     private final int budget;
     private final int maxSeqLen;
+    private final ThreadLocal<byte[]> rowScratch;
     private int reserved;
     private int live;
+
+    /** A float32 cache: the reference numerics. */
+    public KVCache(ModelConfig c, int budget, int maxSeqLen) {
+        this(c, budget, maxSeqLen, CacheType.F32, CacheType.F32);
+    }
 
     /**
      * @param budget    token positions that all sequences together may hold
      * @param maxSeqLen positions one sequence may hold (the model's RoPE tables reach that far)
      */
-    public KVCache(ModelConfig c, int budget, int maxSeqLen) {
+    public KVCache(ModelConfig c, int budget, int maxSeqLen, CacheType keyType, CacheType valueType) {
         if (budget < 1 || maxSeqLen < 1) {
             throw new LlamaException("the KV cache needs at least one position, got a budget of " + budget
                     + " and a sequence length of " + maxSeqLen);
         }
-        if ((long) maxSeqLen * c.kvDim() > Integer.MAX_VALUE - 8) {
-            throw new LlamaException("max_seq_len " + maxSeqLen + " is too large for one KV cache row");
+        for (CacheType t : new CacheType[] {keyType, valueType}) {
+            if (c.headDim() % t.blockSize() != 0) {
+                throw new LlamaException("a " + t.cliName() + " KV cache needs a head size that is a multiple of "
+                        + t.blockSize() + "; this model's heads have " + c.headDim());
+            }
         }
-        long bytes = bytesFor(c, budget);
-        long maxHeap = Runtime.getRuntime().maxMemory();
-        if (bytes > maxHeap) {
+        long bytes = bytesFor(c, budget, keyType, valueType);
+        long limit = offHeapLimit();
+        if (bytes > limit) {
             throw new LlamaException(String.format(
-                    "the KV cache for %d positions needs %.1f GiB, the JVM may use %.1f GiB:"
-                            + " lower --max-seq-len/--max-batch-size or raise -Xmx (LLAMA3J_JAVA_OPTS)",
-                    budget, bytes / (double) (1L << 30), maxHeap / (double) (1L << 30)));
+                    "the KV cache for %d positions (%s keys, %s values) needs %.1f GiB, the JVM may allocate %.1f GiB"
+                            + " off its heap: lower the context size (--ctx-size, --max-seq-len, --max-batch-size),"
+                            + " choose a smaller cache type, or raise -XX:MaxDirectMemorySize (LLAMA3J_JAVA_OPTS)",
+                    budget, keyType.cliName(), valueType.cliName(), bytes / (double) (1L << 30),
+                    limit / (double) (1L << 30)));
         }
         this.layers = c.nLayers();
         this.kvDim = c.kvDim();
+        this.kvHeads = c.nKvHeads();
+        this.headDim = c.headDim();
+        this.keyType = keyType;
+        this.valueType = valueType;
         this.budget = budget;
         this.maxSeqLen = maxSeqLen;
+        long rowBytes = Math.max(keyType.bytes(headDim), valueType.bytes(headDim));
+        this.rowScratch = ThreadLocal.withInitial(() -> new byte[(int) rowBytes]);
     }
 
-    /** Bytes of keys and values for {@code positions} positions of model {@code c} (float32). */
+    /** Bytes of keys and values for {@code positions} positions of model {@code c}, float32. */
     public static long bytesFor(ModelConfig c, long positions) {
-        return 2L * c.nLayers() * positions * c.kvDim() * Float.BYTES;
+        return bytesFor(c, positions, CacheType.F32, CacheType.F32);
+    }
+
+    /** Bytes of keys and values for {@code positions} positions of model {@code c} in the given types. */
+    public static long bytesFor(ModelConfig c, long positions, CacheType keyType, CacheType valueType) {
+        long elements = positions * c.kvDim();
+        return c.nLayers() * (keyType.bytes(elements) + valueType.bytes(elements));
+    }
+
+    /**
+     * The off-heap bytes this JVM may allocate: -XX:MaxDirectMemorySize, whose default is the maximum heap size
+     * (memory segments count against it as direct buffers do).
+     */
+    static long offHeapLimit() {
+        try {
+            var bean = java.lang.management.ManagementFactory.getPlatformMXBean(
+                    com.sun.management.HotSpotDiagnosticMXBean.class);
+            long set = Long.parseLong(bean.getVMOption("MaxDirectMemorySize").getValue());
+            return set > 0 ? set : Runtime.getRuntime().maxMemory();
+        } catch (RuntimeException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    /** This thread's buffer for one head's quantized key or value. */
+    byte[] rowScratch() {
+        return rowScratch.get();
+    }
+
+    /** How keys are stored. */
+    public CacheType keyType() {
+        return keyType;
+    }
+
+    /** How values are stored. */
+    public CacheType valueType() {
+        return valueType;
     }
 
     /** A new, empty sequence. */
@@ -71,7 +129,7 @@ public final class KVCache {
 
     /** Bytes the budget allows. */
     public long byteSize() {
-        return 2L * layers * budget * kvDim * Float.BYTES;
+        return (long) layers * (keyType.bytes((long) budget * kvDim) + valueType.bytes((long) budget * kvDim));
     }
 
     /**

@@ -1,22 +1,31 @@
 package dev.llama3j.model;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.tensor.kernel.ScratchFloats;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
 /**
  * One sequence of tokens in a model's KV cache: the tokens it has been given so far, and their keys and values in
- * every layer, position-major ({@code [pos][kvHead][headDim]}) so attention reads consecutive positions in order.
- * {@link Transformer#forward(java.util.List)} appends to it; it can be cut back ({@link #truncate}), copied
- * ({@link #fork}) and closed, which returns its room to the cache's budget. Not thread-safe: one step at a time.
+ * every layer, off the Java heap in the cache's element types ({@link CacheType}). A layer's keys lie head-major
+ * ({@code [kvHead][position][headDim]}), so that one head's positions are consecutive: attention reads them in
+ * order, and a quantized type unpacks them in one run. {@link Transformer#forward(java.util.List)} appends to it; it
+ * can be cut back ({@link #truncate}), copied ({@link #fork}) and closed, which frees its memory and returns its
+ * room to the cache's budget. Not thread-safe: one step at a time.
  */
 public final class Sequence implements AutoCloseable {
     /** Positions a sequence grows by at least, so that decoding does not copy its cache every step. */
     private static final int MIN_GROWTH = 64;
 
     private final KVCache cache;
-    final float[][] keys;
-    final float[][] values;
+    private final MemorySegment[] keys;
+    private final MemorySegment[] values;
+    /** One arena per layer, holding that layer's keys and values: a layer's memory is freed as soon as it moved. */
+    private final Arena[] arenas;
+    /** Positions each layer has room for: {@link #capacity}, or more in layers that grew before a failed growth. */
+    private final int[] layerCapacity;
     private int[] tokens = new int[0];
     private int length;
     private int capacity;
@@ -24,8 +33,12 @@ public final class Sequence implements AutoCloseable {
 
     Sequence(KVCache cache) {
         this.cache = cache;
-        this.keys = new float[cache.layers][0];
-        this.values = new float[cache.layers][0];
+        this.keys = new MemorySegment[cache.layers];
+        this.values = new MemorySegment[cache.layers];
+        this.arenas = new Arena[cache.layers];
+        this.layerCapacity = new int[cache.layers];
+        Arrays.fill(keys, MemorySegment.NULL);
+        Arrays.fill(values, MemorySegment.NULL);
     }
 
     /** Positions filled: the next token goes at this position. */
@@ -67,10 +80,9 @@ public final class Sequence implements AutoCloseable {
             s.close();
             throw e;
         }
-        int floats = length * cache.kvDim;
         for (int l = 0; l < keys.length; l++) {
-            System.arraycopy(keys[l], 0, s.keys[l], 0, floats);
-            System.arraycopy(values[l], 0, s.values[l], 0, floats);
+            copyHeads(keys[l], layerCapacity[l], s.keys[l], s.layerCapacity[l], cache.keyType);
+            copyHeads(values[l], layerCapacity[l], s.values[l], s.layerCapacity[l], cache.valueType);
         }
         s.tokens = Arrays.copyOf(tokens, Math.max(length, 1));
         s.length = length;
@@ -82,15 +94,20 @@ public final class Sequence implements AutoCloseable {
         return closed;
     }
 
-    /** Gives this sequence's room back to the cache's budget; the sequence cannot be used after. */
+    /** Frees this sequence's memory and gives its room back to the cache's budget; it cannot be used after. */
     @Override
     public void close() {
         if (!closed) {
             closed = true;
             cache.release(capacity, true);
             for (int l = 0; l < keys.length; l++) {
-                keys[l] = new float[0];
-                values[l] = new float[0];
+                if (arenas[l] != null) {
+                    arenas[l].close();
+                    arenas[l] = null;
+                }
+                keys[l] = MemorySegment.NULL;
+                values[l] = MemorySegment.NULL;
+                layerCapacity[l] = 0;
             }
             capacity = 0;
             length = 0;
@@ -130,12 +147,88 @@ public final class Sequence implements AutoCloseable {
         int wanted = Math.min(cache.maxSeqLen(), Math.max(positions, Math.max(2 * capacity, MIN_GROWTH)));
         int granted = cache.reserve(positions - capacity, wanted - capacity);
         int newCapacity = capacity + granted;
-        int floats = newCapacity * cache.kvDim;
-        for (int l = 0; l < keys.length; l++) {
-            keys[l] = Arrays.copyOf(keys[l], floats);
-            values[l] = Arrays.copyOf(values[l], floats);
+        long elements = (long) newCapacity * cache.kvDim;
+        try {
+            for (int l = 0; l < keys.length; l++) {
+                if (layerCapacity[l] >= newCapacity) {
+                    continue;
+                }
+                Arena arena = Arena.ofShared();
+                MemorySegment k, v;
+                try {
+                    k = arena.allocate(cache.keyType.bytes(elements), 64);
+                    v = arena.allocate(cache.valueType.bytes(elements), 64);
+                } catch (OutOfMemoryError e) {
+                    arena.close();
+                    throw new LlamaException("cannot allocate the KV cache of a " + newCapacity + "-position sequence ("
+                            + e.getMessage() + "): lower the context size, or raise -XX:MaxDirectMemorySize"
+                            + " (LLAMA3J_JAVA_OPTS)");
+                }
+                copyHeads(keys[l], layerCapacity[l], k, newCapacity, cache.keyType);
+                copyHeads(values[l], layerCapacity[l], v, newCapacity, cache.valueType);
+                if (arenas[l] != null) {
+                    arenas[l].close();
+                }
+                arenas[l] = arena;
+                keys[l] = k;
+                values[l] = v;
+                layerCapacity[l] = newCapacity;
+            }
+        } catch (LlamaException e) {
+            cache.release(granted, false);
+            throw e;
         }
         capacity = newCapacity;
+    }
+
+    /** Copies each head's first {@link #length} positions from a layer of capacity {@code fromCap} to one of toCap. */
+    private void copyHeads(MemorySegment from, int fromCap, MemorySegment to, int toCap, CacheType type) {
+        if (length == 0) {
+            return;
+        }
+        int hd = cache.headDim;
+        for (int h = 0; h < cache.kvHeads; h++) {
+            MemorySegment.copy(from, type.bytes((long) h * fromCap * hd), to, type.bytes((long) h * toCap * hd),
+                    type.bytes((long) length * hd));
+        }
+    }
+
+    /**
+     * Writes the key and value of position {@code pos} of a layer: {@code kvDim} floats each from
+     * {@code k[kOff ..]} and {@code v[vOff ..]}, head by head.
+     */
+    void store(int layer, int pos, float[] k, int kOff, float[] v, int vOff) {
+        int hd = cache.headDim;
+        byte[] tmp = cache.rowScratch();
+        for (int h = 0; h < cache.kvHeads; h++) {
+            long at = (long) h * layerCapacity[layer] + pos;
+            cache.keyType.store(k, kOff + h * hd, hd, keys[layer], cache.keyType.bytes(at * hd), tmp);
+            cache.valueType.store(v, vOff + h * hd, hd, values[layer], cache.valueType.bytes(at * hd), tmp);
+        }
+    }
+
+    /** Head {@code h}'s keys at positions [0, len) of a layer as floats, {@code headDim} per position. */
+    MemorySegment keys(int layer, int h, int len, ScratchFloats scratch) {
+        return head(keys[layer], layerCapacity[layer], cache.keyType, h, len, scratch);
+    }
+
+    /** Head {@code h}'s values at positions [0, len) of a layer as floats, {@code headDim} per position. */
+    MemorySegment values(int layer, int h, int len, ScratchFloats scratch) {
+        return head(values[layer], layerCapacity[layer], cache.valueType, h, len, scratch);
+    }
+
+    /** The cache's own memory for float32; another type unpacked into this thread's {@code scratch}. */
+    private MemorySegment head(MemorySegment layer, int layerCap, CacheType type, int h, int len,
+                               ScratchFloats scratch) {
+        int hd = cache.headDim;
+        int n = len * hd;
+        long at = type.bytes((long) h * layerCap * hd);
+        if (type == CacheType.F32) {
+            return layer.asSlice(at, 4L * n);
+        }
+        float[] floats = scratch.get(n);
+        type.load(layer, at, n, floats);
+        return MemorySegment.ofArray(floats);
     }
 
     /** Records {@code added} at positions length .. length + added.length - 1 (their keys and values are written). */

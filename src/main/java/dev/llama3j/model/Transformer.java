@@ -53,9 +53,15 @@ public final class Transformer {
      * {@code maxSeqLen}; {@code maxBatch} rows are there for {@link #forward(int[][], int, boolean)}.
      */
     public Transformer(LlamaWeights weights, int maxBatch, int maxSeqLen, int contextSize) {
+        this(weights, maxBatch, maxSeqLen, contextSize, CacheType.F32, CacheType.F32);
+    }
+
+    /** {@link #Transformer(LlamaWeights, int, int, int)} with keys and values cached in the given types. */
+    public Transformer(LlamaWeights weights, int maxBatch, int maxSeqLen, int contextSize, CacheType keyType,
+                       CacheType valueType) {
         this.w = weights;
         this.c = weights.config();
-        this.cache = new KVCache(c, contextSize, maxSeqLen);
+        this.cache = new KVCache(c, contextSize, maxSeqLen, keyType, valueType);
         this.maxBatch = maxBatch;
         this.rows = new Sequence[maxBatch];
         this.rope = new Rope(c, weights.ropeFreqDivisors(), maxSeqLen);
@@ -427,7 +433,6 @@ public final class Transformer {
         int hd = c.headDim();
         int group = nHeads / c.nKvHeads();
         int dim = c.dim();
-        int kvDim = c.kvDim();
         int kvHeads = c.nKvHeads();
         int blockTokens = Attention.blockTokens(group, hd);
         if (tiled && blockTokens > 0) {
@@ -454,8 +459,9 @@ public final class Transformer {
                     int i = blockVec[blk];
                     Sequence s = vecSeq[i];
                     int qOff = i * dim + kh * group * hd;
-                    Attention.block(q, qOff, dim, blockLen[blk], group, s.keys[layer], s.values[layer], kh * hd,
-                            kvDim, hd, vecPos[i], attentionScale, att, qOff);
+                    int len = vecPos[i] + blockLen[blk];
+                    Attention.block(q, qOff, dim, blockLen[blk], group, s.keys(layer, kh, len, KEYS),
+                            s.values(layer, kh, len, VALUES), 0, hd, hd, vecPos[i], attentionScale, att, qOff);
                 }
             });
             return;
@@ -473,14 +479,18 @@ public final class Transformer {
                 int i = j % 2 == 0 ? j / 2 : n - 1 - j / 2;
                 Sequence s = vecSeq[i];
                 int qOff = i * dim + kh * group * hd;
-                Attention.group(q, qOff, group, s.keys[layer], s.values[layer], kh * hd, kvDim, hd, vecPos[i] + 1,
-                        attentionScale, scores, att, qOff);
+                int len = vecPos[i] + 1;
+                Attention.group(q, qOff, group, s.keys(layer, kh, len, KEYS), s.values(layer, kh, len, VALUES), 0,
+                        hd, hd, len, attentionScale, scores, att, qOff);
             }
         });
     }
 
     /** Per-thread attention scores: the forward pass allocates nothing per token. */
     private static final ScratchFloats SCORES = new ScratchFloats();
+    /** Per-thread keys and values of a quantized cache, unpacked to floats. */
+    private static final ScratchFloats KEYS = new ScratchFloats();
+    private static final ScratchFloats VALUES = new ScratchFloats();
 
     /** Meta's RMSNorm ({@link RmsNorm}) of vectors [from, to). */
     private void rmsNorm(float[] x, float[] weight, float[] out, int from, int to) {
@@ -504,8 +514,7 @@ public final class Transformer {
             int pos = vecPos[i];
             rope.apply(q, i * dim, c.nHeads(), pos);
             rope.apply(k, i * kvDim, c.nKvHeads(), pos);
-            System.arraycopy(k, i * kvDim, vecSeq[i].keys[layer], pos * kvDim, kvDim);
-            System.arraycopy(v, i * kvDim, vecSeq[i].values[layer], pos * kvDim, kvDim);
+            vecSeq[i].store(layer, pos, k, i * kvDim, v, i * kvDim);
         }
     }
 }

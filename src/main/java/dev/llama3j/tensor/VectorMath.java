@@ -4,65 +4,11 @@ import dev.llama3j.tensor.kernel.Vectors;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
-/** Vectorized float32 loops on activations (heap arrays): dot, axpy, scale. */
+/** Vectorized float32 loops on activations (heap arrays): exp, axpy, scale, SwiGLU. */
 public final class VectorMath {
     private static final VectorSpecies<Float> F = Vectors.F;
 
     private VectorMath() {}
-
-    /** {@code sum a[ao+i] * b[bo+i]} for i in [0, n). */
-    public static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        int i = 0;
-        float sum = 0f;
-        if (n >= F.length()) {
-            FloatVector acc = FloatVector.zero(F);
-            for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-                acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
-            }
-            sum = Vectors.sum(acc);
-        }
-        for (; i < n; i++) {
-            sum += a[ao + i] * b[bo + i];
-        }
-        return sum;
-    }
-
-    /**
-     * {@code out[oo + j] = dot(a, ao, b, bo + j * stride, n)} for j in [0, 4), each summed in exactly the order of
-     * {@link #dot} (so bit-identical to it): four independent FMA chains instead of one, which would wait on the FMA
-     * latency at every step (attention's query against four keys).
-     */
-    public static void dot4(float[] a, int ao, float[] b, int bo, int stride, int n, float[] out, int oo) {
-        if (n < F.length()) {
-            for (int j = 0; j < 4; j++) {
-                out[oo + j] = dot(a, ao, b, bo + j * stride, n);
-            }
-            return;
-        }
-        int b1 = bo + stride, b2 = b1 + stride, b3 = b2 + stride;
-        FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
-        FloatVector acc2 = FloatVector.zero(F), acc3 = FloatVector.zero(F);
-        int i = 0;
-        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-            FloatVector va = FloatVector.fromArray(F, a, ao + i);
-            acc0 = va.fma(FloatVector.fromArray(F, b, bo + i), acc0);
-            acc1 = va.fma(FloatVector.fromArray(F, b, b1 + i), acc1);
-            acc2 = va.fma(FloatVector.fromArray(F, b, b2 + i), acc2);
-            acc3 = va.fma(FloatVector.fromArray(F, b, b3 + i), acc3);
-        }
-        float s0 = Vectors.sum(acc0), s1 = Vectors.sum(acc1);
-        float s2 = Vectors.sum(acc2), s3 = Vectors.sum(acc3);
-        for (; i < n; i++) {
-            s0 += a[ao + i] * b[bo + i];
-            s1 += a[ao + i] * b[b1 + i];
-            s2 += a[ao + i] * b[b2 + i];
-            s3 += a[ao + i] * b[b3 + i];
-        }
-        out[oo] = s0;
-        out[oo + 1] = s1;
-        out[oo + 2] = s2;
-        out[oo + 3] = s3;
-    }
 
     /** {@code x[off+i] = exp(x[off+i] - shift)} for i in [0, n), by {@link Exp} (the same bits in any lane). */
     public static void expShifted(float[] x, int off, float shift, int n) {

@@ -100,7 +100,7 @@ public class LayerOpsBench {
         float scale = (float) Math.sqrt(HEAD_DIM);
         for (int h = 0; h < HEADS; h++) {
             int kvOff = h / (HEADS / KV_HEADS) * HEAD_DIM;
-            Attention.head(q, h * HEAD_DIM, keys, values, kvOff, kvDim, HEAD_DIM, context, scale, scores, attended,
+            Attention.head(q, h * HEAD_DIM, offHeap(keys), offHeap(values), kvOff, kvDim, HEAD_DIM, context, scale, scores, attended,
                     h * HEAD_DIM);
         }
         return attended;
@@ -112,5 +112,10 @@ public class LayerOpsBench {
         System.arraycopy(gate, 0, gated, 0, HIDDEN);
         VectorMath.swiglu(gated, up, 0, HIDDEN);
         return gated;
+    }
+
+    /** {@code floats} in native memory, as a sequence's KV cache holds them. */
+    private static java.lang.foreign.MemorySegment offHeap(float[] floats) {
+        return java.lang.foreign.Arena.ofAuto().allocateFrom(java.lang.foreign.ValueLayout.JAVA_FLOAT, floats);
     }
 }

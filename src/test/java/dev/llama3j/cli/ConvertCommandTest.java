@@ -62,7 +62,7 @@ class ConvertCommandTest {
         CliRunner.Run shape = CliRunner.run("synth", "--shape", "llama-4", "-o", out.toString());
         assertThat(shape.exit()).isEqualTo(1);
         assertThat(shape.stderr().strip()).isEqualTo("llama3j: unknown shape 'llama-4' (expected one of llama-3.2-1b,"
-                + " llama-3.2-3b, llama-3-8b, llama-3-70b, tiny, tiny-vocab)");
+                + " llama-3.2-3b, llama-3-8b, llama-3-70b, llama-3.1-8b, tiny, tiny-vocab)");
         assertThat(out).doesNotExist();
         assertThat(dir.resolve("x.gguf.tmp")).doesNotExist();
     }
@@ -76,7 +76,7 @@ class ConvertCommandTest {
         for (dev.llama3j.convert.SynthShape s : dev.llama3j.convert.SynthShape.values()) {
             assertThat(text).contains(s.cliName);
         }
-        assertThat(text).contains("--shape=SHAPE one of llama-3.2-1b, llama-3.2-3b, llama-3-8b, llama-3-70b, tiny, tiny-vocab");
+        assertThat(text).contains("--shape=SHAPE one of llama-3.2-1b, llama-3.2-3b, llama-3-8b, llama-3-70b, llama-3.1-8b, tiny, tiny-vocab");
     }
 
     @Test

@@ -251,6 +251,10 @@ class GenerateCommandsTest {
                 {"--max-gen-len", "-5", "llama3j: --max-gen-len must be an integer >= 0, got -5"},
                 {"--max-seq-len", "4", "llama3j: prompt 1 has 5 tokens (<|begin_of_text|> included), more than "
                         + "--max-seq-len 4"},
+                {"--cache-type-k", "q4_0", "llama3j: --cache-type-k: unknown cache type 'q4_0', expected one of f32,"
+                        + " f16, q8_0"},
+                {"-ctv", "q8_0", "llama3j: a q8_0 KV cache needs a head size that is a multiple of 32; this model's"
+                        + " heads have 8"},
         };
         for (String[] c : cases) {
             CliRunner.Run run = CliRunner.run("complete", "--ckpt-dir", ckpt(), c[0], c[1], "hi there you all");

@@ -100,10 +100,8 @@ public final class DeterminismProbe {
         float[] a = RandomWeights.gaussian(4 * n, rnd);
         float[] b = RandomWeights.gaussian(4 * n, rnd);
         float[] r = new float[8];
-        r[0] = VectorMath.dot(a, 1, b, 2, n);
-        VectorMath.dot4(a, 0, b, 0, n, n, r, 1);
         r[5] = (float) VectorMath.sumOfSquares(a, 3, n);
-        out.put("VectorMath.dot", crc(r));
+        out.put("VectorMath.sumOfSquares", crc(r));
         float[] e = a.clone();
         VectorMath.expShifted(e, 1, 0.25f, 3 * n);
         out.put("VectorMath.expShifted", crc(e));
@@ -132,13 +130,13 @@ public final class DeterminismProbe {
         float[] values = RandomWeights.gaussian(len * kvDim, rnd);
         float scale = 8f;
         float[] o = new float[8 * heads * hd];
-        Attention.head(q, 0, keys, values, hd, kvDim, hd, len, scale, new float[len], o, 0);
+        Attention.head(q, 0, offHeap(keys), offHeap(values), hd, kvDim, hd, len, scale, new float[len], o, 0);
         out.put("Attention.head", crc(o));
-        Attention.group(q, 0, heads, keys, values, hd, kvDim, hd, len, scale, new float[heads * len], o, 0);
+        Attention.group(q, 0, heads, offHeap(keys), offHeap(values), hd, kvDim, hd, len, scale, new float[heads * len], o, 0);
         out.put("Attention.group", crc(o));
         int tokens = Attention.blockTokens(heads, hd);
         if (tokens > 0) {
-            Attention.block(q, 0, heads * hd, tokens, heads, keys, values, hd, kvDim, hd, len - tokens, scale, o, 0);
+            Attention.block(q, 0, heads * hd, tokens, heads, offHeap(keys), offHeap(values), hd, kvDim, hd, len - tokens, scale, o, 0);
             out.put("Attention.block", crc(o));
         }
     }
@@ -215,5 +213,10 @@ public final class DeterminismProbe {
                 crc.update(bits >>> 24);
             }
         }
+    }
+
+    /** {@code floats} in native memory, as a sequence's KV cache holds them. */
+    private static java.lang.foreign.MemorySegment offHeap(float[] floats) {
+        return java.lang.foreign.Arena.ofAuto().allocateFrom(java.lang.foreign.ValueLayout.JAVA_FLOAT, floats);
     }
 }

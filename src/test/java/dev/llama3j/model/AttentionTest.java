@@ -11,6 +11,21 @@ import static org.assertj.core.api.Assertions.within;
 
 class AttentionTest {
 
+    @Test
+    void dot4KeysIsBitIdenticalToFourDots() {
+        Random rnd = new Random(3);
+        for (int n : new int[] {1, 3, 8, 16, 64, 67, 128}) {
+            int stride = n + 5;
+            float[] q = RandomWeights.gaussian(n + 2, rnd);
+            java.lang.foreign.MemorySegment keys = offHeap(RandomWeights.gaussian(1 + 4 * stride, rnd));
+            float[] out = new float[6];
+            Attention.dot4Keys(q, 2, keys, 1, stride, n, out, 1);
+            for (int j = 0; j < 4; j++) {
+                assertThat(out[1 + j]).as("n %d key %d", n, j).isEqualTo(Attention.dot(q, 2, keys, 1 + j * stride, n));
+            }
+        }
+    }
+
     /** Against softmax(q.k / scale) . v written out in double, for head sizes with and without a vector tail. */
     @Test
     void headMatchesAPlainSoftmaxWeightedSum() {
@@ -24,7 +39,7 @@ class AttentionTest {
                 float[] values = RandomWeights.gaussian(len * kvDim, rnd);
                 float scale = (float) Math.sqrt(hd);
                 float[] out = new float[1 + hd];
-                Attention.head(q, 2, keys, values, hd, kvDim, hd, len, scale, new float[len], out, 1);
+                Attention.head(q, 2, offHeap(keys), offHeap(values), hd, kvDim, hd, len, scale, new float[len], out, 1);
 
                 double[] expected = plainAttention(q, 2, keys, values, hd, kvDim, hd, len, scale);
                 for (int i = 0; i < hd; i++) {
@@ -53,7 +68,7 @@ class AttentionTest {
                     float[] values = RandomWeights.gaussian(len * kvDim, rnd);
                     float scale = (float) Math.sqrt(hd);
                     float[] grouped = new float[2 + heads * hd];
-                    Attention.group(q, 3, heads, keys, values, hd, kvDim, hd, len, scale, new float[heads * len],
+                    Attention.group(q, 3, heads, offHeap(keys), offHeap(values), hd, kvDim, hd, len, scale, new float[heads * len],
                             grouped, 2);
                     assertThat(grouped).as("hd %d, %d heads, %d positions", hd, heads, len)
                             .containsExactly(oneHeadAtATime(q, heads, keys, values, kvDim, hd, len, scale));
@@ -66,7 +81,7 @@ class AttentionTest {
                                           int len, float scale) {
         float[] out = new float[2 + heads * hd];
         for (int g = 0; g < heads; g++) {
-            Attention.head(q, 3 + g * hd, keys, values, hd, kvDim, hd, len, scale, new float[len], out, 2 + g * hd);
+            Attention.head(q, 3 + g * hd, offHeap(keys), offHeap(values), hd, kvDim, hd, len, scale, new float[len], out, 2 + g * hd);
         }
         return out;
     }
@@ -100,7 +115,7 @@ class AttentionTest {
                         float[] out = new float[3 + tokens * stride];
                         Arrays.fill(out, Float.NaN);
                         int qOff = 3 + hd;  // a group that starts off any vector boundary
-                        Attention.block(q, qOff, stride, tokens, heads, keys, values, hd, kvDim, hd, pos0, scale, out,
+                        Attention.block(q, qOff, stride, tokens, heads, offHeap(keys), offHeap(values), hd, kvDim, hd, pos0, scale, out,
                                 qOff);
                         for (int i = 0; i < tokens; i++) {
                             for (int g = 0; g < heads; g++) {
@@ -149,5 +164,10 @@ class AttentionTest {
             }
         }
         return out;
+    }
+
+    /** {@code floats} in native memory, as a sequence's KV cache holds them. */
+    private static java.lang.foreign.MemorySegment offHeap(float[] floats) {
+        return java.lang.foreign.Arena.ofAuto().allocateFrom(java.lang.foreign.ValueLayout.JAVA_FLOAT, floats);
     }
 }

@@ -10,21 +10,6 @@ import static org.assertj.core.api.Assertions.within;
 class VectorMathTest {
 
     @Test
-    void dot4IsBitIdenticalToFourDots() {
-        Random rnd = new Random(3);
-        for (int n : new int[] {1, 3, 8, 16, 64, 67, 128}) {
-            int stride = n + 5;
-            float[] a = RandomWeights.gaussian(n + 2, rnd);
-            float[] b = RandomWeights.gaussian(1 + 4 * stride, rnd);
-            float[] out = new float[6];
-            VectorMath.dot4(a, 2, b, 1, stride, n, out, 1);
-            for (int j = 0; j < 4; j++) {
-                assertThat(out[1 + j]).as("n %d key %d", n, j).isEqualTo(VectorMath.dot(a, 2, b, 1 + j * stride, n));
-            }
-        }
-    }
-
-    @Test
     void vectorExpStaysWithinTwoUlpsOfMathExp() {
         Random rnd = new Random(4);
         float[] x = RandomWeights.gaussian(1003, rnd);
