@@ -6,8 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Locates the ground-truth folder {@code ../shared} (relative to the project root; override with
- * {@code -Dllama3j.shared=DIR}). Tests that need it call {@link #require}, which skips the test with a
+ * Locates the ground-truth folder {@code ../shared} beside the repository (the build passes it as
+ * {@code -Dllama3j.shared=DIR}; without it, relative to a module's folder). Tests that need it call {@link #require}, which skips the test with a
  * visible message when it is absent instead of failing.
  */
 public final class SharedData {
@@ -15,7 +15,7 @@ public final class SharedData {
 
     public static Path root() {
         String override = System.getProperty("llama3j.shared");
-        return (override != null ? Path.of(override) : Path.of("..", "shared")).toAbsolutePath().normalize();
+        return (override != null ? Path.of(override) : Path.of("..", "..", "shared")).toAbsolutePath().normalize();
     }
 
     /** {@code root().resolve(relative)}, or skips the calling test (with a message on stderr) if it is missing. */

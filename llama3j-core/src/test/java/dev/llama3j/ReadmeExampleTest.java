@@ -19,7 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ReadmeExampleTest {
     @Test
     void theReadmeExampleCompilesAndRuns() throws Exception {
-        String readme = Files.readString(Path.of("README.md"));
+        // the repository root (set by the build; a module's parent folder otherwise)
+        String readme = Files.readString(Path.of(System.getProperty("llama3j.root", ".."), "README.md"));
         int section = readme.indexOf("## Use it from Java");
         assertThat(section).as("README section").isPositive();
         int start = readme.indexOf("```java\n", section) + "```java\n".length();

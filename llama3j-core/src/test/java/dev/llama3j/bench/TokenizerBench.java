@@ -25,7 +25,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Encode and decode of every text in {@code shared/llama3/tokenizer-cases.jsonl} (English, code, many scripts, emoji,
  * whitespace runs, the hard cases of the split pattern), joined into one document. The score is microseconds per
- * pass; MB/s = bytes (printed at setup) / time. Run from the repository root, with ../shared beside it (classpath as in
+ * pass; MB/s = bytes (printed at setup) / time. Run in {@code llama3j-core/}, with ../shared beside the repository
+ * (classpath as in
  * {@link MatvecBench}):
  * <pre>
  * java --add-modules jdk.incubator.vector -cp target/test-classes:target/classes:$(cat target/cp.txt) \

@@ -23,7 +23,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Single-thread matrix-vector product (decode) per weight type at Llama-3.2-1B shapes. The score is microseconds per
- * matvec; weight GB/s = {@code byteSize / time} (printed at setup). Run (after {@code mvn -B -o test-compile} and
+ * matvec; weight GB/s = {@code byteSize / time} (printed at setup). Run in {@code llama3j-core/} (after
+ * {@code mvn -B -o test-compile} and
  * {@code mvn -B -o dependency:build-classpath -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test}):
  * <pre>
  * java --add-modules jdk.incubator.vector -cp target/test-classes:target/classes:$(cat target/cp.txt) \
