@@ -10,6 +10,7 @@ import dev.llama3j.chat.HfToolTemplate;
 import dev.llama3j.chat.Message;
 import dev.llama3j.generate.Engine;
 import dev.llama3j.generate.Llama;
+import dev.llama3j.generate.StopStrings;
 import dev.llama3j.generate.Utf8Stream;
 import dev.llama3j.tokenizer.SpecialTokenSet;
 import dev.llama3j.tokenizer.Tokenizer;

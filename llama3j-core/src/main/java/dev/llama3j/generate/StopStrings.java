@@ -1,4 +1,4 @@
-package dev.llama3j.server;
+package dev.llama3j.generate;
 
 import java.util.List;
 
@@ -6,17 +6,17 @@ import java.util.List;
  * OpenAI's {@code stop} strings over streamed text: text is passed on as soon as no stop string can begin in it, the
  * text from the first stop string on is never passed on.
  */
-final class StopStrings {
+public final class StopStrings {
     private final List<String> stops;
     private final StringBuilder held = new StringBuilder();
     private boolean stopped;
 
-    StopStrings(List<String> stops) {
+    public StopStrings(List<String> stops) {
         this.stops = List.copyOf(stops);
     }
 
     /** Adds generated text; returns what can be sent now (possibly empty). */
-    String push(String text) {
+    public String push(String text) {
         if (stopped) {
             return "";
         }
@@ -50,12 +50,12 @@ final class StopStrings {
     }
 
     /** Whether a stop string has appeared. */
-    boolean stopped() {
+    public boolean stopped() {
         return stopped;
     }
 
     /** The text held back, at the end of a generation that no stop string ended. */
-    String flush() {
+    public String flush() {
         String out = stopped ? "" : held.toString();
         held.setLength(0);
         return out;

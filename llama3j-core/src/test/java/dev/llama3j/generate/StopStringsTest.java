@@ -1,4 +1,4 @@
-package dev.llama3j.server;
+package dev.llama3j.generate;
 
 import org.junit.jupiter.api.Test;
 

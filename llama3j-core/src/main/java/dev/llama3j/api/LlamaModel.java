@@ -1,0 +1,241 @@
+package dev.llama3j.api;
+
+import dev.llama3j.LlamaException;
+import dev.llama3j.chat.Message;
+import dev.llama3j.generate.Engine;
+import dev.llama3j.generate.Llama;
+import dev.llama3j.generate.ModelOptions;
+import dev.llama3j.generate.StopStrings;
+import dev.llama3j.generate.Utf8Stream;
+import dev.llama3j.model.CacheType;
+import dev.llama3j.tensor.Numerics;
+import dev.llama3j.tokenizer.Tokenizer;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.Consumer;
+
+/**
+ * A Llama model loaded for an application. Thread-safe: one copy of the weights in memory, and any number of threads
+ * may ask at once; one engine thread runs their requests together, up to {@link Options#parallel()} at a time (the
+ * others wait), each with its own KV cache (continuous batching, {@link Engine}). An answer at temperature 0, or with
+ * a seed, does not depend on what else is running.
+ *
+ * <pre>{@code
+ * try (LlamaModel model = LlamaModel.load(Path.of("Llama-3.2-1B-Instruct-Q4_0.gguf"))) {
+ *     GenerationResult r = model.chat(List.of(Message.user("Hello!")), GenerateOptions.defaults().withMaxTokens(32));
+ *     System.out.println(r.text());
+ * }
+ * }</pre>
+ */
+public final class LlamaModel implements AutoCloseable {
+    private final Llama llama;
+    private final Engine engine;
+    private final String name;
+
+    /**
+     * How a model is set up: its tokenizer (null: the model's own), positions per conversation (prompt and answer),
+     * conversations generated at once, the activations' numerics ({@link Numerics#INT8}: integer products for
+     * quantized weights, llama.cpp's way; {@link Numerics#EXACT}: float32, Meta's numbers) and the KV cache's types.
+     */
+    public record Options(Path tokenizer, int contextLength, int parallel, Numerics numerics, CacheType keyType,
+                          CacheType valueType) {
+        public Options {
+            if (contextLength < 1 || parallel < 1) {
+                throw new LlamaException("context length and parallel must be >= 1, got " + contextLength + " and "
+                        + parallel);
+            }
+        }
+
+        /** The model's own tokenizer, 4096 positions, 4 at once, int8 activations, float32 cache. */
+        public static Options defaults() {
+            return new Options(null, 4096, 4, Numerics.INT8, CacheType.F32, CacheType.F32);
+        }
+
+        public Options withTokenizer(Path p) {
+            return new Options(p, contextLength, parallel, numerics, keyType, valueType);
+        }
+
+        public Options withContextLength(int n) {
+            return new Options(tokenizer, n, parallel, numerics, keyType, valueType);
+        }
+
+        public Options withParallel(int n) {
+            return new Options(tokenizer, contextLength, n, numerics, keyType, valueType);
+        }
+
+        public Options withNumerics(Numerics n) {
+            return new Options(tokenizer, contextLength, parallel, n, keyType, valueType);
+        }
+
+        public Options withCacheTypes(CacheType keys, CacheType values) {
+            return new Options(tokenizer, contextLength, parallel, numerics, keys, values);
+        }
+    }
+
+    private LlamaModel(Llama llama, Engine engine, String name) {
+        this.llama = llama;
+        this.engine = engine;
+        this.name = name;
+    }
+
+    /** {@link #load(Path, Options)} with {@link Options#defaults()}. */
+    public static LlamaModel load(Path model) {
+        return load(model, Options.defaults());
+    }
+
+    /**
+     * Loads a model: a GGUF file, a Hugging Face folder, or a Meta checkpoint folder (consolidated.NN.pth and
+     * params.json).
+     *
+     * @throws LlamaException naming the file and what is wrong with it
+     */
+    public static LlamaModel load(Path model, Options o) {
+        ModelOptions mo = ModelOptions.of(o.contextLength(), o.parallel()).withNumerics(o.numerics())
+                .withCacheTypes(o.keyType(), o.valueType());
+        Llama llama = Llama.build(model, o.tokenizer(), mo);
+        try {
+            return new LlamaModel(llama, llama.newEngine(o.parallel()), model.getFileName().toString());
+        } catch (RuntimeException e) {
+            llama.close();
+            throw e;
+        }
+    }
+
+    /** The model's file or folder name. */
+    public String name() {
+        return name;
+    }
+
+    public Tokenizer tokenizer() {
+        return llama.tokenizer();
+    }
+
+    /** Tokens in {@code text} alone (no begin-of-text, special-token names read as text). */
+    public int countTokens(String text) {
+        return llama.tokenizer().encode(text, false, false).length;
+    }
+
+    /** Tokens of the prompt that {@link #chat} reads for {@code dialog} (chat headers included). */
+    public int countPromptTokens(List<Message> dialog) {
+        return llama.chatFormat().encodeDialogPrompt(dialog).length;
+    }
+
+    /** The assistant's answer to {@code dialog}, when it is done. */
+    public GenerationResult chat(List<Message> dialog, GenerateOptions options) {
+        return join(chat(dialog, options, null));
+    }
+
+    /**
+     * Starts the assistant's answer to {@code dialog} (rendered in the model's chat format); {@code onText}, if not
+     * null, gets the text as it is generated (whole characters, never a stop string), on a thread of its own.
+     */
+    public Generation chat(List<Message> dialog, GenerateOptions options, Consumer<String> onText) {
+        return generate(llama.chatFormat().encodeDialogPrompt(dialog), options, onText);
+    }
+
+    /** The continuation of {@code prompt} (begin-of-text first), when it is done. */
+    public GenerationResult complete(String prompt, GenerateOptions options) {
+        return join(complete(prompt, options, null));
+    }
+
+    /** Starts the continuation of {@code prompt}; {@code onText} as for {@link #chat}. */
+    public Generation complete(String prompt, GenerateOptions options, Consumer<String> onText) {
+        return generate(llama.tokenizer().encode(prompt, true, false), options, onText);
+    }
+
+    private Generation generate(int[] prompt, GenerateOptions o, Consumer<String> onText) {
+        long seed = o.seed() != null ? o.seed() : ThreadLocalRandom.current().nextLong();
+        int maxTokens = o.maxTokens() != null ? o.maxTokens() : Integer.MAX_VALUE;
+        Engine.Request request = new Engine.Request(prompt, maxTokens, (float) o.temperature(), (float) o.topP(), seed,
+                false, true);
+        LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
+        Engine.Handle handle = engine.submit(request, (Engine.Listener) events::add);
+        handle.result().whenComplete((c, e) -> events.add(new End(c, e)));
+        CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+        Generation generation = new Generation(handle, result);
+        Thread.ofVirtual().name("llama3j-answer").start(() -> deliver(prompt.length, o, events, handle, onText, result));
+        return generation;
+    }
+
+    private record End(Engine.Completion completion, Throwable failure) {}
+
+    /** Turns the engine's tokens into text for the listener and the result, off the engine thread. */
+    private void deliver(int promptTokens, GenerateOptions o, LinkedBlockingQueue<Object> events, Engine.Handle handle,
+                         Consumer<String> onText, CompletableFuture<GenerationResult> result) {
+        Tokenizer tokenizer = llama.tokenizer();
+        Utf8Stream utf8 = new Utf8Stream(Tokenizer::decodeUtf8);
+        StopStrings stops = new StopStrings(o.stop());
+        StringBuilder text = new StringBuilder();
+        try {
+            while (true) {
+                Object ev = events.take();
+                if (ev instanceof Engine.Token t) {
+                    if (!stops.stopped()) {
+                        String piece = stops.push(utf8.push(tokenizer.tokenBytes(t.id())));
+                        if (stops.stopped()) {
+                            handle.cancel();
+                        }
+                        emit(piece, text, onText);
+                    }
+                    continue;
+                }
+                End end = (End) ev;
+                if (end.failure() != null) {
+                    Throwable cause = end.failure() instanceof ExecutionException x ? x.getCause() : end.failure();
+                    result.completeExceptionally(cause);
+                    return;
+                }
+                if (!stops.stopped()) {
+                    emit(stops.push(utf8.flush()) + stops.flush(), text, onText);
+                }
+                Engine.Completion c = end.completion();
+                GenerationResult.Finish finish = stops.stopped() || c.finish() == Engine.Finish.STOP
+                        ? GenerationResult.Finish.STOP
+                        : c.finish() == Engine.Finish.CANCELLED ? GenerationResult.Finish.CANCELLED
+                        : GenerationResult.Finish.LENGTH;
+                result.complete(new GenerationResult(text.toString(), promptTokens, c.tokens().length, finish));
+                return;
+            }
+        } catch (InterruptedException e) {
+            handle.cancel();
+            result.completeExceptionally(e);
+        } catch (RuntimeException e) {
+            // the listener failed: stop generating, and say why
+            handle.cancel();
+            result.completeExceptionally(e);
+        }
+    }
+
+    private static void emit(String piece, StringBuilder text, Consumer<String> onText) {
+        if (!piece.isEmpty()) {
+            text.append(piece);
+            if (onText != null) {
+                onText.accept(piece);
+            }
+        }
+    }
+
+    private static GenerationResult join(Generation g) {
+        try {
+            return g.result().get();
+        } catch (InterruptedException e) {
+            g.cancel();
+            Thread.currentThread().interrupt();
+            throw new LlamaException("interrupted while generating");
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof LlamaException le ? le : new LlamaException(String.valueOf(e.getCause()));
+        }
+    }
+
+    /** Stops the engine (unfinished answers end with an error) and unmaps the weights. */
+    @Override
+    public void close() {
+        engine.close();
+        llama.close();
+    }
+}

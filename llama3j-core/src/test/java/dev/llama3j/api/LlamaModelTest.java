@@ -1,0 +1,101 @@
+package dev.llama3j.api;
+
+import dev.llama3j.LlamaException;
+import dev.llama3j.SharedData;
+import dev.llama3j.chat.Message;
+import dev.llama3j.generate.Llama;
+import dev.llama3j.generate.TokenListener;
+import dev.llama3j.tensor.Numerics;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The application API on the real-vocabulary fixture, against Meta's batched generation ({@link Llama}). */
+class LlamaModelTest {
+    static Path file;
+    static LlamaModel model;
+    static final GenerateOptions GREEDY = GenerateOptions.defaults().withTemperature(0).withMaxTokens(24);
+
+    @BeforeAll
+    static void load() {
+        file = SharedData.require("fixtures/gguf/tiny-gguf-q8_0.gguf");
+        model = LlamaModel.load(file, LlamaModel.Options.defaults().withContextLength(256).withParallel(2));
+    }
+
+    @AfterAll
+    static void close() {
+        if (model != null) {
+            model.close();
+        }
+    }
+
+    @Test
+    void chatAndCompleteGiveMetasGreedyAnswers() {
+        List<Message> dialog = List.of(Message.system("Be brief."), Message.user("Hello!"));
+        try (Llama llama = Llama.build(file, null, 256, 1, 1, Numerics.INT8)) {
+            assertThat(model.chat(dialog, GREEDY).text()).isEqualTo(
+                    llama.chatCompletion(List.of(dialog), 0f, 0.9f, 24, false, TokenListener.NONE).getFirst().generation().text());
+            assertThat(model.complete("The capital of France is", GREEDY).text()).isEqualTo(
+                    llama.textCompletion(List.of("The capital of France is"), 0f, 0.9f, 24, false, false, TokenListener.NONE)
+                            .getFirst().generation());
+        }
+    }
+
+    @Test
+    void streamedPiecesMakeTheAnswer() throws Exception {
+        List<String> pieces = new CopyOnWriteArrayList<>();
+        GenerationResult r = model.chat(List.of(Message.user("Hi")), GREEDY, pieces::add).result()
+                .get(60, TimeUnit.SECONDS);
+        assertThat(String.join("", pieces)).isEqualTo(r.text());
+        assertThat(r.generatedTokens()).isEqualTo(24);
+        assertThat(r.finish()).isEqualTo(GenerationResult.Finish.LENGTH);
+        assertThat(r.promptTokens()).isEqualTo(model.countPromptTokens(List.of(Message.user("Hi"))));
+    }
+
+    @Test
+    void aStopStringEndsTheAnswerBeforeIt() {
+        String whole = model.complete("Once upon a time", GREEDY).text();
+        assertThat(whole.length()).isGreaterThan(4);
+        String stop = whole.substring(2, 4);
+        GenerationResult r = model.complete("Once upon a time", GREEDY.withStop(List.of(stop)));
+        assertThat(r.text()).isEqualTo(whole.substring(0, whole.indexOf(stop)));
+        assertThat(r.finish()).isEqualTo(GenerationResult.Finish.STOP);
+    }
+
+    @Test
+    void aCancelledAnswerEndsEarlyWithItsTextSoFar() throws Exception {
+        CompletableFuture<Void> first = new CompletableFuture<>();
+        Generation g = model.complete("Once upon a time", GenerateOptions.defaults().withMaxTokens(200).withSeed(3L),
+                piece -> first.complete(null));
+        first.get(60, TimeUnit.SECONDS);
+        g.cancel();
+        GenerationResult r = g.result().get(60, TimeUnit.SECONDS);
+        assertThat(r.finish()).isEqualTo(GenerationResult.Finish.CANCELLED);
+        assertThat(r.generatedTokens()).isLessThan(200);
+    }
+
+    @Test
+    void aPromptLongerThanTheContextFailsWithAOneLineError() {
+        String longPrompt = "word ".repeat(400);
+        assertThatThrownBy(() -> model.complete(longPrompt, GREEDY)).isInstanceOf(LlamaException.class)
+                .message().doesNotContain("\n");
+        assertThatThrownBy(() -> GREEDY.withTopP(0)).isInstanceOf(LlamaException.class)
+                .hasMessage("top_p must be a number in (0, 1], got 0.0");
+    }
+
+    @Test
+    void aSeedRepeatsASampledAnswer() throws ExecutionException, InterruptedException {
+        GenerateOptions sampled = GenerateOptions.defaults().withMaxTokens(16).withSeed(7L);
+        assertThat(model.complete("Hello", sampled).text()).isEqualTo(model.complete("Hello", sampled).text());
+    }
+}
