@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
  * }</pre>
  */
 public final class Generation {
+    /** null for a request the engine refused at once */
     private final Engine.Handle handle;
     private final CompletableFuture<GenerationResult> result;
 
@@ -31,6 +32,8 @@ public final class Generation {
 
     /** Stops generating: the model leaves this answer at its next step. */
     public void cancel() {
-        handle.cancel();
+        if (handle != null) {
+            handle.cancel();
+        }
     }
 }

@@ -15,8 +15,11 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.SubmissionPublisher;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -138,6 +141,39 @@ public final class LlamaModel implements AutoCloseable {
         return generate(llama.chatFormat().encodeDialogPrompt(dialog), options, onText);
     }
 
+    /**
+     * The assistant's answer to {@code dialog} as a {@link Flow.Publisher} of text pieces: each subscription
+     * generates an answer of its own, delivered with the subscriber's demand (back-pressure); cancelling the
+     * subscription stops the generation; an error (a prompt too long, say) arrives through {@code onError}.
+     */
+    public Flow.Publisher<String> chatPublisher(List<Message> dialog, GenerateOptions options) {
+        int[] prompt = llama.chatFormat().encodeDialogPrompt(dialog);
+        return subscriber -> {
+            SubmissionPublisher<String> out = new SubmissionPublisher<>(
+                    task -> Thread.ofVirtual().name("llama3j-publisher").start(task), Flow.defaultBufferSize());
+            out.subscribe(subscriber);
+            AtomicReference<Generation> running = new AtomicReference<>();
+            Generation g = generate(prompt, options, piece -> {
+                if (out.getNumberOfSubscribers() == 0) {
+                    Generation r = running.get();
+                    if (r != null) {
+                        r.cancel();
+                    }
+                } else {
+                    out.submit(piece);
+                }
+            });
+            running.set(g);
+            g.result().whenComplete((r, e) -> {
+                if (e != null) {
+                    out.closeExceptionally(e);
+                } else {
+                    out.close();
+                }
+            });
+        };
+    }
+
     /** The continuation of {@code prompt} (begin-of-text first), when it is done. */
     public GenerationResult complete(String prompt, GenerateOptions options) {
         return join(complete(prompt, options, null));
@@ -154,7 +190,13 @@ public final class LlamaModel implements AutoCloseable {
         Engine.Request request = new Engine.Request(prompt, maxTokens, (float) o.temperature(), (float) o.topP(), seed,
                 false, true);
         LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
-        Engine.Handle handle = engine.submit(request, (Engine.Listener) events::add);
+        Engine.Handle handle;
+        try {
+            handle = engine.submit(request, (Engine.Listener) events::add);
+        } catch (LlamaException e) {
+            // refused before it started (a prompt too long, say): the same failure as one that fails later
+            return new Generation(null, CompletableFuture.failedFuture(e));
+        }
         handle.result().whenComplete((c, e) -> events.add(new End(c, e)));
         CompletableFuture<GenerationResult> result = new CompletableFuture<>();
         Generation generation = new Generation(handle, result);

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -97,5 +98,64 @@ class LlamaModelTest {
     void aSeedRepeatsASampledAnswer() throws ExecutionException, InterruptedException {
         GenerateOptions sampled = GenerateOptions.defaults().withMaxTokens(16).withSeed(7L);
         assertThat(model.complete("Hello", sampled).text()).isEqualTo(model.complete("Hello", sampled).text());
+    }
+
+    /** The publisher's pieces make the same answer; a subscriber that cancels stops the generation. */
+    @Test
+    void aPublisherStreamsTheAnswerWithDemand() throws Exception {
+        List<Message> dialog = List.of(Message.user("Hi"));
+        String whole = model.chat(dialog, GREEDY).text();
+        List<String> pieces = new CopyOnWriteArrayList<>();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        model.chatPublisher(dialog, GREEDY).subscribe(new Flow.Subscriber<>() {
+            Flow.Subscription subscription;
+
+            @Override
+            public void onSubscribe(Flow.Subscription s) {
+                subscription = s;
+                s.request(1);
+            }
+
+            @Override
+            public void onNext(String piece) {
+                pieces.add(piece);
+                subscription.request(1);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                done.completeExceptionally(t);
+            }
+
+            @Override
+            public void onComplete() {
+                done.complete(null);
+            }
+        });
+        done.get(60, TimeUnit.SECONDS);
+        assertThat(String.join("", pieces)).isEqualTo(whole);
+
+        CompletableFuture<Throwable> failed = new CompletableFuture<>();
+        model.chatPublisher(List.of(Message.user("word ".repeat(400))), GREEDY).subscribe(new Flow.Subscriber<>() {
+            @Override
+            public void onSubscribe(Flow.Subscription s) {
+                s.request(Long.MAX_VALUE);
+            }
+
+            @Override
+            public void onNext(String piece) {
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                failed.complete(t);
+            }
+
+            @Override
+            public void onComplete() {
+                failed.complete(null);
+            }
+        });
+        assertThat(failed.get(60, TimeUnit.SECONDS)).isInstanceOf(LlamaException.class);
     }
 }
