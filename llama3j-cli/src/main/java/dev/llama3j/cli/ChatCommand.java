@@ -7,6 +7,7 @@ import dev.llama3j.chat.DialogJson;
 import dev.llama3j.chat.Message;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.TokenListener;
+import dev.llama3j.guard.GuardVerdict;
 import dev.llama3j.model.Sequence;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -48,6 +49,9 @@ final class ChatCommand implements Callable<Integer> {
 
     @Option(names = "--system", paramLabel = "TEXT", description = "system prompt for the interactive chat")
     String system;
+
+    @Mixin
+    GuardOptions guardOptions = new GuardOptions();
 
     @Override
     public Integer call() throws IOException {
@@ -92,15 +96,40 @@ final class ChatCommand implements Callable<Integer> {
 
     private int batch(List<List<Message>> dialogs) {
         PrintStream out = System.out;
-        try (Llama llama = options.build(maxSeqLen)) {
-            List<Llama.ChatPrediction> results = llama.chatCompletion(dialogs, options.temperature, options.topP,
-                    maxGenLen, options.logprobs, TokenListener.NONE);
+        try (GuardOptions.Session guard = guardOptions.open(); Llama llama = options.build(maxSeqLen)) {
+            // a dialog whose last message the guard refuses is not answered
+            String[] refused = new String[dialogs.size()];
+            List<List<Message>> answered = new ArrayList<>();
+            for (int i = 0; i < dialogs.size(); i++) {
+                GuardVerdict v = guard != null && guard.input() ? guard.check(dialogs.get(i)) : null;
+                if (v != null && !v.safe()) {
+                    refused[i] = GuardOptions.Session.refusal("refused", v);
+                } else {
+                    answered.add(dialogs.get(i));
+                }
+            }
+            List<Llama.ChatPrediction> results = answered.isEmpty() ? List.of()
+                    : llama.chatCompletion(answered, options.temperature, options.topP, maxGenLen, options.logprobs,
+                    TokenListener.NONE);
+            int next = 0;
             for (int i = 0; i < dialogs.size(); i++) {
                 for (Message m : dialogs.get(i)) {
                     out.println(capitalize(m.role()) + ": " + m.text() + "\n");
                 }
-                Llama.ChatPrediction r = results.get(i);
-                out.println("> " + capitalize(r.generation().role()) + ": " + r.generation().text());
+                if (refused[i] != null) {
+                    out.println("> Assistant: " + refused[i]);
+                    out.println("\n==================================\n");
+                    continue;
+                }
+                Llama.ChatPrediction r = results.get(next++);
+                String text = r.generation().text();
+                if (guard != null && guard.output()) {
+                    List<Message> withAnswer = new ArrayList<>(dialogs.get(i));
+                    withAnswer.add(r.generation());
+                    GuardVerdict v = guard.check(withAnswer);
+                    text = v.safe() ? text : GuardOptions.Session.refusal("withheld", v);
+                }
+                out.println("> " + capitalize(r.generation().role()) + ": " + text);
                 Output.printLogprobs(out, r.tokens(), r.logprobs());
                 out.println("\n==================================\n");
             }
@@ -117,7 +146,8 @@ final class ChatCommand implements Callable<Integer> {
         PrintStream out = System.out;
         StrictUtf8.LineReader in = new StrictUtf8.LineReader(System.in, "stdin");
         boolean rejected = false;
-        try (Llama llama = options.build(maxSeqLen, 1); Sequence conversation = llama.newSequence()) {
+        try (GuardOptions.Session guard = guardOptions.open(); Llama llama = options.build(maxSeqLen, 1);
+             Sequence conversation = llama.newSequence()) {
             List<Message> dialog = new ArrayList<>();
             if (system != null) {
                 dialog.add(Message.system(system));
@@ -155,11 +185,32 @@ final class ChatCommand implements Callable<Integer> {
                     dropOldTurns(llama, dialog, fixed);
                     out.print("Assistant: ");
                     out.flush();
-                    Output.Streamer streamer = new Output.Streamer(llama, out);
+                    GuardVerdict asked = guard != null && guard.input() ? guard.check(dialog) : null;
+                    if (asked != null && !asked.safe()) {
+                        // the main model does not see a refused message
+                        dialog.remove(dialog.size() - 1);
+                        out.println(GuardOptions.Session.refusal("refused", asked));
+                        continue;
+                    }
+                    // a screened answer is shown once the guard has passed it, not streamed
+                    boolean screened = guard != null && guard.output();
+                    Output.Streamer streamer = screened ? null : new Output.Streamer(llama, out);
                     int budget = maxGenLen != null ? maxGenLen : maxSeqLen - 1;
                     r = llama.chatTurn(conversation, dialog, options.temperature, options.topP, budget,
-                            options.logprobs, streamer);
-                    streamer.finish();
+                            options.logprobs, screened ? TokenListener.NONE : streamer);
+                    if (screened) {
+                        List<Message> withAnswer = new ArrayList<>(dialog);
+                        withAnswer.add(r.generation());
+                        GuardVerdict v = guard.check(withAnswer);
+                        if (!v.safe()) {
+                            dialog.remove(dialog.size() - 1);
+                            out.println(GuardOptions.Session.refusal("withheld", v));
+                            continue;
+                        }
+                        out.print(r.generation().text());
+                    } else {
+                        streamer.finish();
+                    }
                 } catch (LlamaException e) {
                     // one bad turn (say, a message longer than the context) must not end the conversation
                     dialog.remove(dialog.size() - 1);

@@ -8,7 +8,8 @@ final class Subcommands {
 
     static List<Object> all() {
         return List.of(new CompleteCommand(), new ChatCommand(), new TokenizeCommand(), new ConformanceCommand(),
-                new ConvertCommand(), new SynthCommand(), new BenchCommand(), new BenchTokenizerCommand(), new ServeCommand());
+                new ConvertCommand(), new SynthCommand(), new BenchCommand(), new BenchTokenizerCommand(), new ServeCommand(),
+                new GuardCommand());
     }
 
     /**
@@ -27,6 +28,7 @@ final class Subcommands {
             case "bench" -> new BenchCommand();
             case "bench-tokenizer" -> new BenchTokenizerCommand();
             case "serve" -> new ServeCommand();
+            case "guard" -> new GuardCommand();
             default -> null;
         };
     }

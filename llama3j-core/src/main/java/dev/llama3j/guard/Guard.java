@@ -1,0 +1,93 @@
+package dev.llama3j.guard;
+
+import dev.llama3j.LlamaException;
+import dev.llama3j.chat.Message;
+import dev.llama3j.generate.Engine;
+import dev.llama3j.tokenizer.SpecialTokenSet;
+import dev.llama3j.tokenizer.Tokenizer;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * Classifies conversations with a Llama Guard model running on an {@link Engine}: the prompt of
+ * {@link GuardPrompt}, a greedy answer of a few tokens, read by {@link GuardVerdict#parse}.
+ * The score is the probability of the token "unsafe" at the answer's first non-blank token (the models first write
+ * the blank line that their prompt leaves out). Thread-safe: the engine takes checks from any thread.
+ */
+public final class Guard {
+    /** Enough for the blank line, "unsafe", a newline and a handful of category codes. */
+    public static final int MAX_TOKENS = 24;
+
+    private final Engine engine;
+    private final Tokenizer tokenizer;
+    private final GuardVersion version;
+    private final Set<String> excluded;
+    private final Engine.Penalties bias;
+    private final int unsafeToken;
+    private final int maxTokens;
+
+    /**
+     * @param excluded  category codes (S1, ...) to leave out of the prompt
+     * @param logitBias added to those tokens' logits at every step (llama.cpp's --logit-bias), e.g. for tests
+     * @param maxTokens most tokens of an answer ({@link #MAX_TOKENS} is enough)
+     */
+    public Guard(Engine engine, Tokenizer tokenizer, GuardVersion version, Set<String> excluded,
+                 Map<Integer, Float> logitBias, int maxTokens) {
+        this.engine = engine;
+        this.tokenizer = tokenizer;
+        this.version = version;
+        this.excluded = Set.copyOf(excluded);
+        this.bias = new Engine.Penalties(0f, 0f, logitBias);
+        this.unsafeToken = tokenizer.encode("unsafe", false, false)[0];
+        this.maxTokens = maxTokens;
+        version.checkCodes(excluded);
+    }
+
+    public GuardVersion version() {
+        return version;
+    }
+
+    /** The prompt's text for {@code conversation}. */
+    public String prompt(List<Message> conversation) {
+        return GuardPrompt.render(version, conversation, excluded);
+    }
+
+    /** The verdict on the last turn of {@code conversation} (user and assistant turns in turn, user first). */
+    public GuardVerdict check(List<Message> conversation) {
+        int[] prompt = tokenizer.encode(prompt(conversation), version.tokenizerAddsBos(), false, SpecialTokenSet.ALL,
+                SpecialTokenSet.NONE);
+        List<Engine.Token> tokens = new ArrayList<>();
+        Engine.Request request = new Engine.Request(prompt, maxTokens, 0f, 1f, 0, true, true,
+                Engine.Request.MAX_TOP_LOGPROBS, false, bias);
+        Engine.Completion done;
+        try {
+            done = engine.submit(request, (Engine.Listener) tokens::add).result().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LlamaException("interrupted while the guard was checking");
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof LlamaException le ? le : new LlamaException(String.valueOf(e.getCause()));
+        }
+        return GuardVerdict.parse(tokenizer.decode(done.tokens()), unsafeScore(tokens));
+    }
+
+    /** P("unsafe") where the answer's first non-blank token was chosen; 0 when it is not among the alternatives. */
+    private double unsafeScore(List<Engine.Token> tokens) {
+        for (Engine.Token t : tokens) {
+            if (tokenizer.decode(new int[] {t.id()}).isBlank()) {
+                continue;
+            }
+            for (int i = 0; i < t.topIds().length; i++) {
+                if (t.topIds()[i] == unsafeToken) {
+                    return Math.exp(t.topLogprobs()[i]);
+                }
+            }
+            return t.id() == unsafeToken ? Math.exp(t.logprob()) : 0;
+        }
+        return 0;
+    }
+}
