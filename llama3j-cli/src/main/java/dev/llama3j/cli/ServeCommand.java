@@ -5,6 +5,7 @@ import dev.llama3j.generate.Engine;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.ModelOptions;
 import dev.llama3j.server.OpenAiServer;
+import dev.llama3j.server.Screening;
 import dev.llama3j.tensor.Parallel;
 import dev.llama3j.tensor.Numerics;
 import picocli.CommandLine.Command;
@@ -60,6 +61,9 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     CacheOptions cache = new CacheOptions();
 
+    @Mixin
+    GuardOptions guardOptions = new GuardOptions();
+
     @Option(names = {"--threads", "-t"}, paramLabel = "N", description = "worker threads (default: one per core)")
     Integer threads;
 
@@ -87,10 +91,12 @@ final class ServeCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         ModelOptions options = ModelOptions.of(perSequence, parallel)
                 .withNumerics(exact ? Numerics.EXACT : Numerics.INT8).withCacheTypes(cache.keys(), cache.values());
-        try (Llama llama = Llama.build(model, tokenizerPath, options);
+        try (GuardOptions.Session guard = guardOptions.open();
+             Llama llama = Llama.build(model, tokenizerPath, options);
              Engine engine = llama.newEngine(parallel);
              OpenAiServer server = new OpenAiServer(llama, engine, model.getFileName().toString(), host, port,
-                     apiKey, OpenAiServer.DEFAULT_QUEUE, System.err, corsOrigins)) {
+                     apiKey, OpenAiServer.DEFAULT_QUEUE, System.err, corsOrigins,
+                     guard == null ? null : new Screening(guard.guard(), guard.input(), guard.output()))) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 stopped.countDown();
                 server.close();

@@ -12,6 +12,7 @@ import dev.llama3j.generate.Engine;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.StopStrings;
 import dev.llama3j.generate.Utf8Stream;
+import dev.llama3j.guard.GuardVerdict;
 import dev.llama3j.tokenizer.SpecialTokenSet;
 import dev.llama3j.tokenizer.Tokenizer;
 import io.helidon.http.HeaderNames;
@@ -71,6 +72,8 @@ public final class OpenAiServer implements AutoCloseable {
     private final int maxQueue;
 
     private final List<String> corsOrigins;
+    /** null: nothing is screened */
+    private final Screening screening;
 
     /**
      * CORS for the configured origins: the allow-origin header on their requests; a preflight (OPTIONS) is answered
@@ -124,6 +127,17 @@ public final class OpenAiServer implements AutoCloseable {
      */
     public OpenAiServer(Llama llama, Engine engine, String modelId, String host, int port, String apiKey,
                         int maxQueue, java.io.PrintStream log, List<String> corsOrigins) {
+        this(llama, engine, modelId, host, port, apiKey, maxQueue, log, corsOrigins, null);
+    }
+
+    /**
+     * As above, screening chat requests and answers with a Llama Guard model ({@link Screening}; null: none). A
+     * refused request or a withheld answer is a 200 with finish_reason "content_filter", as OpenAI's own filter
+     * answers, its violated categories under "guard"; a screened answer is streamed in one piece once it passed.
+     */
+    public OpenAiServer(Llama llama, Engine engine, String modelId, String host, int port, String apiKey,
+                        int maxQueue, java.io.PrintStream log, List<String> corsOrigins, Screening screening) {
+        this.screening = screening;
         this.maxQueue = maxQueue;
         this.corsOrigins = List.copyOf(corsOrigins);
         this.llama = llama;
@@ -309,11 +323,11 @@ public final class OpenAiServer implements AutoCloseable {
                     useTools ? tools : null, null, true, HfToolTemplate.DEFAULT_DATE, true);
             int[] prompt = llama.tokenizer().encode(text, false, false, SpecialTokenSet.ALL,
                     SpecialTokenSet.NONE);
-            generate(res, body, prompt, true, useTools);
+            generate(res, body, prompt, dialog, useTools);
             return;
         }
         int[] prompt = llama.chatFormat().encodeDialogPrompt(dialog);
-        generate(res, body, prompt, true, false);
+        generate(res, body, prompt, dialog, false);
     }
 
     private void completions(ServerRequest req, ServerResponse res) throws Exception {
@@ -335,7 +349,7 @@ public final class OpenAiServer implements AutoCloseable {
         } else {
             throw new BadRequest("'prompt' must be a string or a non-empty list of token ids");
         }
-        generate(res, body, prompt, false, false);
+        generate(res, body, prompt, null, false);
     }
 
     private static boolean allInts(JsonNode list) {
@@ -403,8 +417,10 @@ public final class OpenAiServer implements AutoCloseable {
         record End(Engine.Completion completion, Throwable failure) implements Event {}
     }
 
-    private void generate(ServerResponse res, JsonNode body, int[] prompt, boolean chat, boolean tools)
+    /** Answers a chat request ({@code dialog} not null) or a completion request. */
+    private void generate(ServerResponse res, JsonNode body, int[] prompt, List<Message> dialog, boolean tools)
             throws Exception {
+        boolean chat = dialog != null;
         RequestOptions o = RequestOptions.of(body, chat);
         int vocab = llama.tokenizer().vocabSize();
         for (int id : o.penalties().logitBias().keySet()) {
@@ -418,6 +434,19 @@ public final class OpenAiServer implements AutoCloseable {
                     + " requests are already waiting; try again later");
             return;
         }
+        if (chat && screening != null && screening.input()) {
+            GuardVerdict asked = screening.check(dialog);
+            if (!asked.safe()) {
+                // the assistant model never sees a refused request
+                String id = "chatcmpl-" + Long.toHexString(created) + "-" + ids.incrementAndGet();
+                TOKENS.set(new int[] {prompt.length, 0});
+                filtered(res, o, id, prompt.length, 0, asked);
+                return;
+            }
+        }
+        // an answer with tools, or screened, is held back until it is known to be a call or text, or safe
+        boolean screen = chat && screening != null && screening.output();
+        boolean hold = tools || screen;
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
         Engine.Request request = new Engine.Request(prompt, o.maxTokens(), o.temperature(), o.topP(), o.seed(),
                 o.logprobs(), true, o.topLogprobs(), o.echo() && o.logprobs(), o.penalties());
@@ -463,7 +492,7 @@ public final class OpenAiServer implements AutoCloseable {
                         logprobs.add(t.token(), before);
                     }
                     // with tools the answer is held back until it is known to be a call or text
-                    if (out != null && !tools && (!piece.isEmpty() || logprobs != null)) {
+                    if (out != null && !hold && (!piece.isEmpty() || logprobs != null)) {
                         ObjectNode c = chunk(id, chat, content(chat, piece), null);
                         if (logprobs != null) {
                             ((ObjectNode) c.get("choices").get(0)).set("logprobs", logprobs.last());
@@ -491,6 +520,20 @@ public final class OpenAiServer implements AutoCloseable {
                 ObjectNode usage = JSON.createObjectNode().put("prompt_tokens", prompt.length)
                         .put("completion_tokens", c.tokens().length)
                         .put("total_tokens", prompt.length + c.tokens().length);
+                if (screen) {
+                    List<Message> answered = new ArrayList<>(dialog);
+                    answered.add(Message.assistant(text.toString()));
+                    GuardVerdict said = screening.check(answered);
+                    if (!said.safe()) {
+                        if (out == null) {
+                            filtered(res, o, id, prompt.length, c.tokens().length, said);
+                        } else {
+                            send(out, filteredChunk(chunk(id, true, JSON.createObjectNode(), "content_filter"), said));
+                            finishStream(out, o, id, usage);
+                        }
+                        return;
+                    }
+                }
                 if (out == null) {
                     ObjectNode w = whole(id, chat, text.toString(), finish, usage);
                     if (logprobs != null && c.promptLogprobs() != null) {
@@ -521,20 +564,13 @@ public final class OpenAiServer implements AutoCloseable {
                     delta.set("tool_calls", deltas);
                     send(out, chunk(id, true, delta, null));
                     finish = "tool_calls";
-                } else if (tools && !text.isEmpty()) {
+                } else if (hold && !text.isEmpty()) {
                     send(out, chunk(id, chat, content(chat, text.toString()), null));
                 } else if (!rest.isEmpty()) {
                     send(out, chunk(id, chat, content(chat, rest), null));
                 }
                 send(out, chunk(id, chat, chat ? JSON.createObjectNode() : null, finish));
-                if (o.includeUsage()) {
-                    ObjectNode last = header(id, chat);
-                    last.putArray("choices");
-                    last.set("usage", usage);
-                    send(out, last);
-                }
-                out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
-                out.close();
+                finishStream(out, o, id, usage);
                 return;
             }
         } catch (IOException | RuntimeException e) {
@@ -544,6 +580,48 @@ public final class OpenAiServer implements AutoCloseable {
             handle.cancel();
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** The end of a stream: the usage chunk when asked for, then [DONE]. */
+    private void finishStream(OutputStream out, RequestOptions o, String id, ObjectNode usage) throws IOException {
+        if (o.includeUsage()) {
+            ObjectNode last = header(id, id.startsWith("chatcmpl-"));
+            last.putArray("choices");
+            last.set("usage", usage);
+            send(out, last);
+        }
+        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+        out.close();
+    }
+
+    /**
+     * A chat answer the guard refused or withheld: empty content, finish_reason "content_filter" (OpenAI's), and
+     * the guard's categories under "guard" (streamed: one chunk with them).
+     */
+    private void filtered(ServerResponse res, RequestOptions o, String id, int promptTokens, int generated,
+                          GuardVerdict v) throws IOException {
+        ObjectNode usage = JSON.createObjectNode().put("prompt_tokens", promptTokens)
+                .put("completion_tokens", generated).put("total_tokens", promptTokens + generated);
+        if (!o.stream()) {
+            json(res, Status.OK_200, filteredChunk(whole(id, true, "", "content_filter", usage), v));
+            return;
+        }
+        res.status(Status.OK_200);
+        res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
+        res.header(HeaderNames.CACHE_CONTROL, "no-cache");
+        OutputStream out = res.outputStream();
+        send(out, chunk(id, true, JSON.createObjectNode().put("role", "assistant").put("content", ""), null));
+        send(out, filteredChunk(chunk(id, true, JSON.createObjectNode(), "content_filter"), v));
+        finishStream(out, o, id, usage);
+    }
+
+    /** {@code response} with the guard's verdict: {"guard": {"categories": [...], "score": p}}. */
+    private static ObjectNode filteredChunk(ObjectNode response, GuardVerdict v) {
+        ObjectNode guard = response.putObject("guard");
+        ArrayNode codes = guard.putArray("categories");
+        v.categories().forEach(codes::add);
+        guard.put("score", v.unsafeScore());
+        return response;
     }
 
     private static ObjectNode content(boolean chat, String piece) {
