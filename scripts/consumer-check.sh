@@ -60,14 +60,19 @@ public class Hello {
 }
 JAVA
 (cd "$app" && "$mvn" -q -B compile && "$mvn" -q -B dependency:build-classpath -Dmdep.outputFile=cp.txt)
-got="$("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-  -cp "$app/target/classes:$(cat "$app/cp.txt")" Hello "$model" 2>/dev/null)"
+if ! got="$("$JAVA_HOME/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+  -cp "$app/target/classes:$(cat "$app/cp.txt")" Hello "$model" 2>"$app/app.err")"; then
+  cat "$app/app.err" >&2; echo "consumer-check: the application failed" >&2; exit 1
+fi
 
 dialogs="$app/dialogs.json"
 echo '[[{"role": "user", "content": "Hello"}]]' > "$dialogs"
 # the CLI prints each dialog's turns, then "> Assistant: ANSWER"
-want="$("$root/llama3j" chat -m "$model" --temperature 0 --max-gen-len 20 --dialogs "$dialogs" --no-timing 2>/dev/null \
-  | sed -n 's/^> Assistant: //p')"
+if ! chat="$("$root/llama3j" chat -m "$model" --temperature 0 --max-gen-len 20 --dialogs "$dialogs" --no-timing \
+  2>"$app/chat.err")"; then
+  cat "$app/chat.err" >&2; echo "consumer-check: llama3j chat failed" >&2; exit 1
+fi
+want="$(printf '%s\n' "$chat" | sed -n 's/^> Assistant: //p')"
 echo "application: $got"
 echo "llama3j chat: $want"
 [ "$got" = "$want" ] || { echo "consumer-check: the answers differ" >&2; exit 1; }

@@ -96,12 +96,12 @@ final class ChatCommand implements Callable<Integer> {
 
     private int batch(List<List<Message>> dialogs) {
         PrintStream out = System.out;
-        try (GuardOptions.Session guard = guardOptions.open(); Llama llama = options.build(maxSeqLen)) {
+        try (GuardOptions.Session guard = guardOptions.open(maxSeqLen); Llama llama = options.build(maxSeqLen)) {
             // a dialog whose last message the guard refuses is not answered
             String[] refused = new String[dialogs.size()];
             List<List<Message>> answered = new ArrayList<>();
             for (int i = 0; i < dialogs.size(); i++) {
-                GuardVerdict v = guard != null && guard.input() ? guard.check(dialogs.get(i)) : null;
+                GuardVerdict v = guard != null && guard.input() ? guard.checkInput(dialogs.get(i)) : null;
                 if (v != null && !v.safe()) {
                     refused[i] = GuardOptions.Session.refusal("refused", v);
                 } else {
@@ -124,9 +124,7 @@ final class ChatCommand implements Callable<Integer> {
                 Llama.ChatPrediction r = results.get(next++);
                 String text = r.generation().text();
                 if (guard != null && guard.output()) {
-                    List<Message> withAnswer = new ArrayList<>(dialogs.get(i));
-                    withAnswer.add(r.generation());
-                    GuardVerdict v = guard.check(withAnswer);
+                    GuardVerdict v = guard.checkOutput(dialogs.get(i), text);
                     text = v.safe() ? text : GuardOptions.Session.refusal("withheld", v);
                 }
                 out.println("> " + capitalize(r.generation().role()) + ": " + text);
@@ -146,7 +144,7 @@ final class ChatCommand implements Callable<Integer> {
         PrintStream out = System.out;
         StrictUtf8.LineReader in = new StrictUtf8.LineReader(System.in, "stdin");
         boolean rejected = false;
-        try (GuardOptions.Session guard = guardOptions.open(); Llama llama = options.build(maxSeqLen, 1);
+        try (GuardOptions.Session guard = guardOptions.open(maxSeqLen); Llama llama = options.build(maxSeqLen, 1);
              Sequence conversation = llama.newSequence()) {
             List<Message> dialog = new ArrayList<>();
             if (system != null) {
@@ -185,7 +183,7 @@ final class ChatCommand implements Callable<Integer> {
                     dropOldTurns(llama, dialog, fixed);
                     out.print("Assistant: ");
                     out.flush();
-                    GuardVerdict asked = guard != null && guard.input() ? guard.check(dialog) : null;
+                    GuardVerdict asked = guard != null && guard.input() ? guard.checkInput(dialog) : null;
                     if (asked != null && !asked.safe()) {
                         // the main model does not see a refused message
                         dialog.remove(dialog.size() - 1);
@@ -199,9 +197,7 @@ final class ChatCommand implements Callable<Integer> {
                     r = llama.chatTurn(conversation, dialog, options.temperature, options.topP, budget,
                             options.logprobs, screened ? TokenListener.NONE : streamer);
                     if (screened) {
-                        List<Message> withAnswer = new ArrayList<>(dialog);
-                        withAnswer.add(r.generation());
-                        GuardVerdict v = guard.check(withAnswer);
+                        GuardVerdict v = guard.checkOutput(dialog, r.generation().text());
                         if (!v.safe()) {
                             dialog.remove(dialog.size() - 1);
                             out.println(GuardOptions.Session.refusal("withheld", v));

@@ -32,7 +32,8 @@ import java.util.concurrent.Callable;
                         + "dialog) in the prompt of the model's Hugging Face chat template, and prints one line per "
                         + "conversation: 'safe', or 'unsafe' and the violated categories (S1, ...). An answer of any "
                         + "other shape counts as unsafe. --print-prompt prints the prompt instead (no model needed)."},
-        exitCodeListHeading = "Exit status:%n", exitCodeList = {"0:all safe", "1:an error", "2:some conversation unsafe"})
+        exitCodeListHeading = "Exit status:%n",
+        exitCodeList = {"0:all safe", "1:an error", "2:some conversation unsafe"})
 final class GuardCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "the Llama Guard model")
     Path model;
@@ -48,8 +49,8 @@ final class GuardCommand implements Callable<Integer> {
     String response;
 
     @Option(names = "--dialogs", paramLabel = "FILE",
-            description = "a JSON list of dialogs (as chat --dialogs): the last turn of each is checked; system "
-                    + "messages are left out (the guard's prompt has no place for them)")
+            description = "a JSON list of dialogs (as chat --dialogs): the last turn of each is checked; system and "
+                    + "tool messages are left out (the guard's prompt has no place for them)")
     Path dialogsFile;
 
     @Option(names = "--exclude", split = ",", paramLabel = "CODE",
@@ -83,7 +84,7 @@ final class GuardCommand implements Callable<Integer> {
             throw new LlamaException("--max-gen-len must be an integer >= 1, got " + maxGenLen);
         }
         GuardVersion v = version != null ? GuardVersion.parse(version)
-                : model != null ? GuardVersion.detect(model.toAbsolutePath().normalize().toString())
+                : model != null ? GuardVersion.detect(String.valueOf(model.toAbsolutePath().normalize().getFileName()))
                 : GuardVersion.LLAMA_GUARD_3;
         Set<String> exclude = new LinkedHashSet<>();
         for (String code : excluded) {
@@ -133,7 +134,7 @@ final class GuardCommand implements Callable<Integer> {
         }
         List<List<Message>> out = new ArrayList<>();
         for (List<Message> d : ChatCommand.readDialogs(dialogsFile)) {
-            out.add(d.stream().filter(m -> !m.role().equals("system")).toList());
+            out.add(Guard.screenable(d, false));
         }
         return out;
     }

@@ -20,6 +20,9 @@ import java.util.Set;
 
 /** Screening a chat with a Llama Guard model: {@code --guard MODEL} and how. */
 final class GuardOptions {
+    /** Llama 3's context: what the guard can take at least. */
+    private static final int LLAMA3_CONTEXT = Llama.LLAMA3_MAX_SEQ_LEN;
+
     @Option(names = "--guard", paramLabel = "MODEL",
             description = "screen each user message (and each answer) with this Llama Guard model")
     Path model;
@@ -41,8 +44,11 @@ final class GuardOptions {
             description = "most tokens of the guard's answer")
     int maxGenLen;
 
-    /** Checks the options; null when no guard is asked for. */
-    Session open() {
+    /**
+     * Checks the options and loads the guard model, with room for {@code contextLength} positions of conversation
+     * plus its template; null when no guard is asked for.
+     */
+    Session open(int contextLength) {
         if (model == null) {
             return null;
         }
@@ -52,7 +58,7 @@ final class GuardOptions {
             throw new LlamaException("--guard-mode must be input, output or both, got '" + mode + "'");
         }
         GuardVersion v = version != null ? GuardVersion.parse(version)
-                : GuardVersion.detect(model.toAbsolutePath().normalize().toString());
+                : GuardVersion.detect(String.valueOf(model.toAbsolutePath().normalize().getFileName()));
         Map<Integer, Float> bias = new LinkedHashMap<>();
         for (String b : logitBias) {
             String[] kv = b.split("=", 2);
@@ -62,7 +68,9 @@ final class GuardOptions {
                 throw new LlamaException("--guard-logit-bias: expected ID=BIAS, got '" + b + "'");
             }
         }
-        Llama llama = Llama.build(model, null, ModelOptions.of(4096, 1).withNumerics(Numerics.INT8));
+        // the template (categories, instructions) takes about 250 tokens
+        int positions = Math.min(contextLength + 1024, Math.max(LLAMA3_CONTEXT, contextLength));
+        Llama llama = Llama.build(model, null, ModelOptions.of(positions, 1).withNumerics(Numerics.INT8));
         try {
             Engine engine = llama.newEngine(1);
             return new Session(llama, engine, new Guard(engine, llama.tokenizer(), v, Set.of(), bias, maxGenLen),
@@ -76,9 +84,14 @@ final class GuardOptions {
     /** A loaded guard model and what it screens. */
     record Session(Llama llama, Engine engine, Guard guard, boolean input, boolean output) implements AutoCloseable {
 
-        /** The verdict on the dialog's last turn, shown the user and assistant turns only. */
-        GuardVerdict check(List<Message> dialog) {
-            return guard.check(dialog.stream().filter(m -> !m.role().equals("system")).toList());
+        /** The verdict on the dialog's last user message ({@link Guard#checkInput}). */
+        GuardVerdict checkInput(List<Message> dialog) {
+            return guard.checkInput(dialog);
+        }
+
+        /** The verdict on an answer to the dialog ({@link Guard#checkOutput}). */
+        GuardVerdict checkOutput(List<Message> dialog, String answer) {
+            return guard.checkOutput(dialog, answer);
         }
 
         /** The line shown instead of a refused message or a withheld answer. */

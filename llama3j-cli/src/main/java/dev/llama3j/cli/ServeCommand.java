@@ -91,7 +91,7 @@ final class ServeCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         ModelOptions options = ModelOptions.of(perSequence, parallel)
                 .withNumerics(exact ? Numerics.EXACT : Numerics.INT8).withCacheTypes(cache.keys(), cache.values());
-        try (GuardOptions.Session guard = guardOptions.open();
+        try (GuardOptions.Session guard = guardOptions.open(perSequence);
              Llama llama = Llama.build(model, tokenizerPath, options);
              Engine engine = llama.newEngine(parallel);
              OpenAiServer server = new OpenAiServer(llama, engine, model.getFileName().toString(), host, port,

@@ -60,8 +60,7 @@ final class UserErrors implements CommandLine.IExecutionExceptionHandler {
             }
             if (t instanceof OutOfMemoryError) {
                 return "out of memory: " + t.getMessage()
-                        + " (give the JVM more with LLAMA3J_JAVA_OPTS=-Xmx... or -XX:MaxDirectMemorySize=...,"
-                        + " or lower --max-seq-len/--max-batch-size)";
+                        + " (give the JVM more heap with LLAMA3J_JAVA_OPTS=-Xmx..., or lower --max-seq-len/--max-batch-size)";
             }
         }
         return null;

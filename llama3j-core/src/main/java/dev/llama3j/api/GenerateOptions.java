@@ -25,6 +25,9 @@ public record GenerateOptions(double temperature, double topP, Integer maxTokens
             throw new LlamaException("max_tokens must be an integer >= 0, got " + maxTokens);
         }
         stop = stop == null ? List.of() : List.copyOf(stop);
+        if (stop.contains("")) {
+            throw new LlamaException("a stop string must not be empty (it would end every answer at once)");
+        }
     }
 
     /** Meta's example defaults: temperature 0.6, top_p 0.9; no token limit, a fresh seed, no stop strings. */

@@ -143,8 +143,9 @@ public final class LlamaModel implements AutoCloseable {
 
     /**
      * The assistant's answer to {@code dialog} as a {@link Flow.Publisher} of text pieces: each subscription
-     * generates an answer of its own, delivered with the subscriber's demand (back-pressure); cancelling the
-     * subscription stops the generation; an error (a prompt too long, say) arrives through {@code onError}.
+     * generates an answer of its own, delivered as the subscriber asks for it (the model does not wait: pieces not
+     * yet asked for are buffered); cancelling the subscription stops the generation; an error (a prompt too long, a
+     * closed model) arrives through {@code onError}.
      */
     public Flow.Publisher<String> chatPublisher(List<Message> dialog, GenerateOptions options) {
         int[] prompt = llama.chatFormat().encodeDialogPrompt(dialog);
@@ -193,14 +194,21 @@ public final class LlamaModel implements AutoCloseable {
         Engine.Handle handle;
         try {
             handle = engine.submit(request, (Engine.Listener) events::add);
-        } catch (LlamaException e) {
-            // refused before it started (a prompt too long, say): the same failure as one that fails later
+        } catch (RuntimeException e) {
+            // refused before it started (a prompt too long, a closed model): the same failure as one that fails later
             return new Generation(null, CompletableFuture.failedFuture(e));
         }
         handle.result().whenComplete((c, e) -> events.add(new End(c, e)));
         CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+        // a caller that gives up on the future (cancel, orTimeout) frees the engine's slot too
+        result.whenComplete((r, e) -> {
+            if (result.isCompletedExceptionally()) {
+                handle.cancel();
+            }
+        });
         Generation generation = new Generation(handle, result);
-        Thread.ofVirtual().name("llama3j-answer").start(() -> deliver(prompt.length, o, events, handle, onText, result));
+        Thread.ofVirtual().name("llama3j-answer")
+                .start(() -> deliver(prompt.length, o, events, handle, onText, result));
         return generation;
     }
 
@@ -270,11 +278,12 @@ public final class LlamaModel implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new LlamaException("interrupted while generating");
         } catch (ExecutionException e) {
-            throw e.getCause() instanceof LlamaException le ? le : new LlamaException(String.valueOf(e.getCause()));
+            throw e.getCause() instanceof LlamaException le ? le
+                    : new LlamaException(String.valueOf(e.getCause()), e.getCause());
         }
     }
 
-    /** Stops the engine (unfinished answers end with an error) and unmaps the weights. */
+    /** Stops the engine (unfinished answers end, finish CANCELLED) and frees the model's memory. */
     @Override
     public void close() {
         engine.close();

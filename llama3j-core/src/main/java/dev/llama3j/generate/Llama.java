@@ -256,6 +256,7 @@ public final class Llama implements AutoCloseable {
 
     @Override
     public void close() {
+        model.close();
         closeQuietly(weights);
     }
 }

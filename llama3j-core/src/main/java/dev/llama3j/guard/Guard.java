@@ -56,10 +56,50 @@ public final class Guard {
         return GuardPrompt.render(version, conversation, excluded);
     }
 
+    /**
+     * The user and assistant turns of a chat as the guard's prompt takes them: system and tool turns left out, a
+     * leading assistant turn dropped, consecutive turns of one role joined by a blank line; with
+     * {@code toLastUser}, cut after the last user turn (an assistant's prefill is not the user's input).
+     */
+    public static List<Message> screenable(List<Message> dialog, boolean toLastUser) {
+        List<Message> out = new ArrayList<>();
+        for (Message m : dialog) {
+            String role = m.role();
+            if (!role.equals("user") && !role.equals("assistant") || out.isEmpty() && role.equals("assistant")) {
+                continue;
+            }
+            if (!out.isEmpty() && out.getLast().role().equals(role)) {
+                out.set(out.size() - 1, new Message(role, out.getLast().text() + "\n\n" + m.text()));
+            } else {
+                out.add(new Message(role, m.text()));
+            }
+        }
+        if (toLastUser && !out.isEmpty() && out.getLast().role().equals("assistant")) {
+            out.removeLast();
+        }
+        return out;
+    }
+
+    /** The verdict on a chat's last user message ({@link #screenable}); safe when it has none. */
+    public GuardVerdict checkInput(List<Message> dialog) {
+        List<Message> c = screenable(dialog, true);
+        return c.isEmpty() ? new GuardVerdict(true, List.of(), 0, true, "") : check(c);
+    }
+
+    /** The verdict on {@code answer} to a chat ({@link #screenable} up to its last user message, then the answer). */
+    public GuardVerdict checkOutput(List<Message> dialog, String answer) {
+        List<Message> c = new ArrayList<>(screenable(dialog, true));
+        if (c.isEmpty()) {
+            c.add(Message.user(""));
+        }
+        c.add(Message.assistant(answer));
+        return check(c);
+    }
+
     /** The verdict on the last turn of {@code conversation} (user and assistant turns in turn, user first). */
     public GuardVerdict check(List<Message> conversation) {
-        int[] prompt = tokenizer.encode(prompt(conversation), version.tokenizerAddsBos(), false, SpecialTokenSet.ALL,
-                SpecialTokenSet.NONE);
+        GuardPrompt.Parts parts = GuardPrompt.parts(version, conversation, excluded);
+        int[] prompt = tokens(parts);
         List<Engine.Token> tokens = new ArrayList<>();
         Engine.Request request = new Engine.Request(prompt, maxTokens, 0f, 1f, 0, true, true,
                 Engine.Request.MAX_TOP_LOGPROBS, false, bias);
@@ -73,6 +113,18 @@ public final class Guard {
             throw e.getCause() instanceof LlamaException le ? le : new LlamaException(String.valueOf(e.getCause()));
         }
         return GuardVerdict.parse(tokenizer.decode(done.tokens()), unsafeScore(tokens));
+    }
+
+    /** The prompt's tokens: the template's special tokens as such, the text between them (messages) as plain text. */
+    int[] tokens(GuardPrompt.Parts parts) {
+        int[] head = tokenizer.encode(parts.head(), version.tokenizerAddsBos(), false, SpecialTokenSet.ALL,
+                SpecialTokenSet.NONE);
+        int[] body = tokenizer.encode(parts.body(), false, false, SpecialTokenSet.NONE, SpecialTokenSet.NONE);
+        int[] tail = tokenizer.encode(parts.tail(), false, false, SpecialTokenSet.ALL, SpecialTokenSet.NONE);
+        int[] all = java.util.Arrays.copyOf(head, head.length + body.length + tail.length);
+        System.arraycopy(body, 0, all, head.length, body.length);
+        System.arraycopy(tail, 0, all, head.length + body.length, tail.length);
+        return all;
     }
 
     /** P("unsafe") where the answer's first non-blank token was chosen; 0 when it is not among the alternatives. */

@@ -17,8 +17,22 @@ import java.util.Set;
 public final class GuardPrompt {
     private GuardPrompt() {}
 
-    /** The prompt for {@code conversation}, leaving out the categories whose codes (S1, ...) are in {@code excluded}. */
+    /** The prompt for {@code conversation}, without the categories whose codes (S1, ...) are in {@code excluded}. */
     public static String render(GuardVersion version, List<Message> conversation, Set<String> excluded) {
+        Parts p = parts(version, conversation, excluded);
+        return p.head() + p.body() + p.tail();
+    }
+
+    /**
+     * The prompt in three parts: the template's special tokens before the text ({@code head}) and after it
+     * ({@code tail}), and the text between, which holds the messages ({@code body}). The body is tokenized as plain
+     * text, so a message that spells a special token ("<|eot_id|>") cannot end the prompt early; the cuts fall where
+     * special tokens split the text anyway, so the tokens are those of the whole prompt otherwise.
+     */
+    public record Parts(String head, String body, String tail) {}
+
+    /** {@link #render}'s prompt as {@link Parts}. */
+    public static Parts parts(GuardVersion version, List<Message> conversation, Set<String> excluded) {
         if (conversation.isEmpty()) {
             throw new LlamaException("the guard needs at least one message to check");
         }
@@ -30,12 +44,12 @@ public final class GuardPrompt {
             }
         }
         String checked = conversation.size() % 2 == 1 ? "User" : "Agent";
-        StringBuilder sb = new StringBuilder();
-        sb.append(switch (version) {
-            case LLAMA_GUARD_3 -> " <|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n";
-            case LLAMA_GUARD_3_1B -> "<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n";
-            case LLAMA_GUARD_2 -> "[INST] ";
-        });
+        String head = switch (version) {
+            case LLAMA_GUARD_3 -> " <|begin_of_text|><|start_header_id|>user<|end_header_id|>";
+            case LLAMA_GUARD_3_1B -> "<|begin_of_text|><|start_header_id|>user<|end_header_id|>";
+            case LLAMA_GUARD_2 -> "";
+        };
+        StringBuilder sb = new StringBuilder(version == GuardVersion.LLAMA_GUARD_2 ? "[INST] " : "\n\n");
         sb.append("Task: Check if there is unsafe content in '").append(checked)
                 .append("' messages in conversations according our safety policy with the below categories.\n\n")
                 .append("<BEGIN UNSAFE CONTENT CATEGORIES>\n");
@@ -55,10 +69,12 @@ public final class GuardPrompt {
                 .append(" message in the above conversation:\n - First line must read 'safe' or 'unsafe'.\n")
                 .append(" - If unsafe, a second line must include a comma-separated list of violated categories.");
         sb.append(switch (version) {
-            case LLAMA_GUARD_3 -> "<|eot_id|><|start_header_id|>assistant<|end_header_id|>";
-            case LLAMA_GUARD_3_1B -> " <|eot_id|><|start_header_id|>assistant<|end_header_id|>";
+            case LLAMA_GUARD_3 -> "";
+            case LLAMA_GUARD_3_1B -> " ";
             case LLAMA_GUARD_2 -> " [/INST]";
         });
-        return sb.toString();
+        String tail = version == GuardVersion.LLAMA_GUARD_2 ? ""
+                : "<|eot_id|><|start_header_id|>assistant<|end_header_id|>";
+        return new Parts(head, sb.toString(), tail);
     }
 }

@@ -42,14 +42,14 @@ public final class KVCache {
             }
         }
         long bytes = bytesFor(c, budget, keyType, valueType);
-        long limit = offHeapLimit();
-        if (bytes > limit) {
+        long memory = physicalMemory();
+        if (bytes > memory) {
             throw new LlamaException(String.format(
-                    "the KV cache for %d positions (%s keys, %s values) needs %.1f GiB, the JVM may allocate %.1f GiB"
-                            + " off its heap: lower the context size (--ctx-size, --max-seq-len, --max-batch-size),"
-                            + " choose a smaller cache type, or raise -XX:MaxDirectMemorySize (LLAMA3J_JAVA_OPTS)",
+                    "the KV cache for %d positions (%s keys, %s values) needs %.1f GiB, more than this machine's"
+                            + " %.1f GiB of memory: lower the context size (--ctx-size, --max-seq-len,"
+                            + " --max-batch-size) or choose a smaller cache type (--cache-type-k/-v f16 or q8_0)",
                     budget, keyType.cliName(), valueType.cliName(), bytes / (double) (1L << 30),
-                    limit / (double) (1L << 30)));
+                    memory / (double) (1L << 30)));
         }
         this.layers = c.nLayers();
         this.kvDim = c.kvDim();
@@ -75,18 +75,12 @@ public final class KVCache {
     }
 
     /**
-     * The off-heap bytes this JVM may allocate: -XX:MaxDirectMemorySize, whose default is the maximum heap size
-     * (memory segments count against it as direct buffers do).
+     * The memory of this machine, or of its container when the JVM runs in one (the operating system's MXBean says
+     * which). Sequences allocate as they grow, so a budget within it can still meet memory others hold.
      */
-    static long offHeapLimit() {
-        try {
-            var bean = java.lang.management.ManagementFactory.getPlatformMXBean(
-                    com.sun.management.HotSpotDiagnosticMXBean.class);
-            long set = Long.parseLong(bean.getVMOption("MaxDirectMemorySize").getValue());
-            return set > 0 ? set : Runtime.getRuntime().maxMemory();
-        } catch (RuntimeException e) {
-            return Long.MAX_VALUE;
-        }
+    static long physicalMemory() {
+        var os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getTotalMemorySize() : Long.MAX_VALUE;
     }
 
     /** This thread's buffer for one head's quantized key or value. */

@@ -161,8 +161,7 @@ public final class Sequence implements AutoCloseable {
                 } catch (OutOfMemoryError e) {
                     arena.close();
                     throw new LlamaException("cannot allocate the KV cache of a " + newCapacity + "-position sequence ("
-                            + e.getMessage() + "): lower the context size, or raise -XX:MaxDirectMemorySize"
-                            + " (LLAMA3J_JAVA_OPTS)");
+                            + e.getMessage() + "): lower the context size or choose a smaller cache type");
                 }
                 copyHeads(keys[l], layerCapacity[l], k, newCapacity, cache.keyType);
                 copyHeads(values[l], layerCapacity[l], v, newCapacity, cache.valueType);

@@ -21,7 +21,7 @@ import java.util.List;
  * vector takes depends only on its own entry, so a sequence's results never depend on the rest of the step. Meta's
  * lock-step batch ({@link #forward(int[][], int, boolean)}) is such a step over its rows' sequences.
  */
-public final class Transformer {
+public final class Transformer implements AutoCloseable {
     private final LlamaWeights w;
     private final ModelConfig c;
     private final KVCache cache;
@@ -95,6 +95,20 @@ public final class Transformer {
     /** Positions one sequence may hold. */
     public int maxSeqLen() {
         return cache.maxSeqLen();
+    }
+
+    /**
+     * Frees the KV memory of the lock-step rows ({@link #forward(int[][], int, boolean)}); the sequences of
+     * {@link #newSequence} are their users' to close. The weights stay open.
+     */
+    @Override
+    public void close() {
+        for (int b = 0; b < rows.length; b++) {
+            if (rows[b] != null) {
+                rows[b].close();
+                rows[b] = null;
+            }
+        }
     }
 
     /** A new, empty sequence in this model's KV cache; close it to give its room back. */

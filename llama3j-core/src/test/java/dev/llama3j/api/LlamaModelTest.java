@@ -45,9 +45,11 @@ class LlamaModelTest {
         List<Message> dialog = List.of(Message.system("Be brief."), Message.user("Hello!"));
         try (Llama llama = Llama.build(file, null, 256, 1, 1, Numerics.INT8)) {
             assertThat(model.chat(dialog, GREEDY).text()).isEqualTo(
-                    llama.chatCompletion(List.of(dialog), 0f, 0.9f, 24, false, TokenListener.NONE).getFirst().generation().text());
+                    llama.chatCompletion(List.of(dialog), 0f, 0.9f, 24, false, TokenListener.NONE).getFirst()
+                            .generation().text());
             assertThat(model.complete("The capital of France is", GREEDY).text()).isEqualTo(
-                    llama.textCompletion(List.of("The capital of France is"), 0f, 0.9f, 24, false, false, TokenListener.NONE)
+                    llama.textCompletion(List.of("The capital of France is"), 0f, 0.9f, 24, false, false,
+                                    TokenListener.NONE)
                             .getFirst().generation());
         }
     }
@@ -100,7 +102,7 @@ class LlamaModelTest {
         assertThat(model.complete("Hello", sampled).text()).isEqualTo(model.complete("Hello", sampled).text());
     }
 
-    /** The publisher's pieces make the same answer; a subscriber that cancels stops the generation. */
+    /** The publisher's pieces, asked for one at a time, make the same answer; a refused request ends in onError. */
     @Test
     void aPublisherStreamsTheAnswerWithDemand() throws Exception {
         List<Message> dialog = List.of(Message.user("Hi"));

@@ -435,7 +435,7 @@ public final class OpenAiServer implements AutoCloseable {
             return;
         }
         if (chat && screening != null && screening.input()) {
-            GuardVerdict asked = screening.check(dialog);
+            GuardVerdict asked = screening.checkInput(dialog);
             if (!asked.safe()) {
                 // the assistant model never sees a refused request
                 String id = "chatcmpl-" + Long.toHexString(created) + "-" + ids.incrementAndGet();
@@ -521,9 +521,19 @@ public final class OpenAiServer implements AutoCloseable {
                         .put("completion_tokens", c.tokens().length)
                         .put("total_tokens", prompt.length + c.tokens().length);
                 if (screen) {
-                    List<Message> answered = new ArrayList<>(dialog);
-                    answered.add(Message.assistant(text.toString()));
-                    GuardVerdict said = screening.check(answered);
+                    GuardVerdict said;
+                    try {
+                        said = screening.checkOutput(dialog, text.toString());
+                    } catch (LlamaException e) {
+                        if (out == null) {
+                            throw e;
+                        }
+                        // the stream has begun: say so in it, as for a failed generation
+                        send(out, JSON.createObjectNode().set("error", errorBody("server_error", e.getMessage())));
+                        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+                        out.close();
+                        return;
+                    }
                     if (!said.safe()) {
                         if (out == null) {
                             filtered(res, o, id, prompt.length, c.tokens().length, said);

@@ -9,12 +9,15 @@ import java.util.List;
 /**
  * What the server screens with a Llama Guard model: each chat request's last user message before the assistant
  * model runs ({@code input}), each answer before it is returned ({@code output}). The guard sees the user and
- * assistant turns only (its prompt has no place for system or tool messages).
+ * assistant turns only ({@link Guard#screenable}: its prompt has no place for system or tool messages).
  */
 public record Screening(Guard guard, boolean input, boolean output) {
 
-    GuardVerdict check(List<Message> dialog) {
-        return guard.check(dialog.stream().filter(m -> m.role().equals("user") || m.role().equals("assistant"))
-                .toList());
+    GuardVerdict checkInput(List<Message> dialog) {
+        return guard.checkInput(dialog);
+    }
+
+    GuardVerdict checkOutput(List<Message> dialog, String answer) {
+        return guard.checkOutput(dialog, answer);
     }
 }

@@ -113,6 +113,31 @@ class ServeGuardTest {
         }
     }
 
+    /**
+     * Chats that are not the guard's strict user/assistant alternation (a greeting first, two user turns, a system
+     * prompt, an assistant prefill) are screened on their user and assistant turns, not refused with a 400.
+     */
+    @Test
+    void anyChatShapeIsScreened() throws Exception {
+        String messages = "{\"messages\": [{\"role\": \"system\", \"content\": \"Be brief.\"},"
+                + " {\"role\": \"assistant\", \"content\": \"Welcome!\"}, {\"role\": \"user\", \"content\": \"Hi\"},"
+                + " {\"role\": \"user\", \"content\": \"Again\"}, {\"role\": \"assistant\", \"content\": \"Sure\"}],"
+                + " \"max_tokens\": 4, \"temperature\": 0%s}";
+        String unscreened;
+        try (OpenAiServer s = server(null, false, false)) {
+            unscreened = JSON.readTree(post(s, messages.formatted("")).body()).at("/choices/0/message/content")
+                    .asText();
+        }
+        try (OpenAiServer s = server(19193, true, true)) {
+            HttpResponse<String> r = post(s, messages.formatted(""));
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            assertThat(JSON.readTree(r.body()).at("/choices/0/message/content").asText()).isEqualTo(unscreened);
+            String stream = post(s, messages.formatted(", \"stream\": true")).body();
+            assertThat(streamedText(stream)).isEqualTo(unscreened);
+            assertThat(stream).endsWith("data: [DONE]\n\n");
+        }
+    }
+
     /** The content deltas of an SSE stream, joined. */
     static String streamedText(String sse) throws Exception {
         StringBuilder sb = new StringBuilder();
