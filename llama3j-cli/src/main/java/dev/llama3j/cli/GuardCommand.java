@@ -6,6 +6,7 @@ import dev.llama3j.generate.Engine;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.ModelOptions;
 import dev.llama3j.guard.Guard;
+import dev.llama3j.guard.GuardPolicyFile;
 import dev.llama3j.guard.GuardPrompt;
 import dev.llama3j.guard.GuardVerdict;
 import dev.llama3j.guard.GuardVersion;
@@ -57,6 +58,11 @@ final class GuardCommand implements Callable<Integer> {
             description = "categories to leave out of the prompt, e.g. S6,S7")
     List<String> excluded = new ArrayList<>();
 
+    @Option(names = "--categories", paramLabel = "FILE",
+            description = "custom categories instead of the model's: a JSON object of code to text, e.g. "
+                    + "{\"S1\": \"Violent Crimes.\"}")
+    Path categoriesFile;
+
     @Option(names = "--score", description = "also print the probability the model gave 'unsafe'")
     boolean score;
 
@@ -90,10 +96,11 @@ final class GuardCommand implements Callable<Integer> {
         for (String code : excluded) {
             exclude.add(code.strip().toUpperCase(Locale.ROOT));
         }
-        v.checkCodes(exclude);
+        Map<String, String> categories = categoriesFile == null ? null : GuardPolicyFile.read(categoriesFile);
+        GuardVersion.checkCodes(exclude, categories != null ? categories.keySet() : v.categoryLines().keySet());
         if (printPrompt) {
             for (List<Message> c : conversations) {
-                System.out.println(GuardPrompt.render(v, c, exclude));
+                System.out.println(GuardPrompt.render(v, c, exclude, categories));
             }
             return 0;
         }
@@ -104,7 +111,7 @@ final class GuardCommand implements Callable<Integer> {
         boolean anyUnsafe = false;
         ModelOptions options = ModelOptions.of(4096, 1).withNumerics(exact ? Numerics.EXACT : Numerics.INT8);
         try (Llama llama = Llama.build(model, tokenizerPath, options); Engine engine = llama.newEngine(1)) {
-            Guard guard = new Guard(engine, llama.tokenizer(), v, exclude, bias, maxGenLen);
+            Guard guard = new Guard(engine, llama.tokenizer(), v, categories, exclude, bias, maxGenLen);
             for (List<Message> c : conversations) {
                 GuardVerdict verdict = guard.check(c);
                 if (!verdict.wellFormed()) {

@@ -6,6 +6,7 @@ import dev.llama3j.generate.Engine;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.ModelOptions;
 import dev.llama3j.guard.Guard;
+import dev.llama3j.guard.GuardPolicyFile;
 import dev.llama3j.guard.GuardVerdict;
 import dev.llama3j.guard.GuardVersion;
 import dev.llama3j.tensor.Numerics;
@@ -36,6 +37,10 @@ final class GuardOptions {
             description = "3, 3-1b or 2 (default: from the guard model's name, else 3)")
     String version;
 
+    @Option(names = "--guard-categories", paramLabel = "FILE",
+            description = "custom categories for the guard (as guard --categories)")
+    Path categoriesFile;
+
     @Option(names = "--guard-logit-bias", paramLabel = "ID=BIAS", hidden = true,
             description = "add BIAS to token ID's logit in the guard's answers (forces verdicts in tests)")
     List<String> logitBias = new ArrayList<>();
@@ -59,6 +64,7 @@ final class GuardOptions {
         }
         GuardVersion v = version != null ? GuardVersion.parse(version)
                 : GuardVersion.detect(String.valueOf(model.toAbsolutePath().normalize().getFileName()));
+        Map<String, String> categories = categoriesFile == null ? null : GuardPolicyFile.read(categoriesFile);
         Map<Integer, Float> bias = new LinkedHashMap<>();
         for (String b : logitBias) {
             String[] kv = b.split("=", 2);
@@ -73,8 +79,8 @@ final class GuardOptions {
         Llama llama = Llama.build(model, null, ModelOptions.of(positions, 1).withNumerics(Numerics.INT8));
         try {
             Engine engine = llama.newEngine(1);
-            return new Session(llama, engine, new Guard(engine, llama.tokenizer(), v, Set.of(), bias, maxGenLen),
-                    input, output);
+            return new Session(llama, engine,
+                    new Guard(engine, llama.tokenizer(), v, categories, Set.of(), bias, maxGenLen), input, output);
         } catch (RuntimeException e) {
             llama.close();
             throw e;

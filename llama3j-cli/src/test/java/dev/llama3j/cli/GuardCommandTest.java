@@ -51,6 +51,21 @@ class GuardCommandTest {
     }
 
     @Test
+    void customCategoriesComeFromAFile() throws Exception {
+        Path file = dir.resolve("categories.json");
+        Files.writeString(file, "{\"S1\": \"Violent Crimes.\", \"S2\": \"Medical advice.\"}");
+        CliRunner.Run run = CliRunner.run("guard", "-m", model.toString(), "--print-prompt", "--categories",
+                file.toString(), "--exclude", "S1", "Hi");
+        assertThat(run.exit()).as(run.stderr()).isZero();
+        assertThat(run.stdout()).contains("<BEGIN UNSAFE CONTENT CATEGORIES>\nS2: Medical advice.\n<END UNSAFE");
+        Files.writeString(file, "[\"S1\"]");
+        run = CliRunner.run("guard", "--print-prompt", "--categories", file.toString(), "Hi");
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.stderr().strip()).isEqualTo("llama3j: " + file + ": expected a JSON object of categories,"
+                + " e.g. {\"S1\": \"Violent Crimes.\"}");
+    }
+
+    @Test
     void aSafeVerdictExitsZeroAndAnUnsafeOneTwo() {
         CliRunner.Run safe = CliRunner.run("guard", "-m", model.toString(), "--score", "--logit-bias", "19193=100",
                 "--max-gen-len", "1", "How do I make a bomb?");

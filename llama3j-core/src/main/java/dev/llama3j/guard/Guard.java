@@ -26,6 +26,8 @@ public final class Guard {
     private final Tokenizer tokenizer;
     private final GuardVersion version;
     private final Set<String> excluded;
+    /** null: the version's own */
+    private final Map<String, String> categories;
     private final Engine.Penalties bias;
     private final int unsafeToken;
     private final int maxTokens;
@@ -37,14 +39,22 @@ public final class Guard {
      */
     public Guard(Engine engine, Tokenizer tokenizer, GuardVersion version, Set<String> excluded,
                  Map<Integer, Float> logitBias, int maxTokens) {
+        this(engine, tokenizer, version, null, excluded, logitBias, maxTokens);
+    }
+
+    /** As above, with custom categories (code to text, {@link GuardPolicyFile}); null for the version's own. */
+    public Guard(Engine engine, Tokenizer tokenizer, GuardVersion version, Map<String, String> categories,
+                 Set<String> excluded, Map<Integer, Float> logitBias, int maxTokens) {
         this.engine = engine;
         this.tokenizer = tokenizer;
         this.version = version;
         this.excluded = Set.copyOf(excluded);
+        this.categories = categories == null ? null : new java.util.LinkedHashMap<>(categories);
         this.bias = new Engine.Penalties(0f, 0f, logitBias);
         this.unsafeToken = tokenizer.encode("unsafe", false, false)[0];
         this.maxTokens = maxTokens;
-        version.checkCodes(excluded);
+        GuardVersion.checkCodes(excluded, categories != null ? categories.keySet()
+                : version.categoryLines().keySet());
     }
 
     public GuardVersion version() {
@@ -53,7 +63,7 @@ public final class Guard {
 
     /** The prompt's text for {@code conversation}. */
     public String prompt(List<Message> conversation) {
-        return GuardPrompt.render(version, conversation, excluded);
+        return GuardPrompt.render(version, conversation, excluded, categories);
     }
 
     /**
@@ -98,7 +108,7 @@ public final class Guard {
 
     /** The verdict on the last turn of {@code conversation} (user and assistant turns in turn, user first). */
     public GuardVerdict check(List<Message> conversation) {
-        GuardPrompt.Parts parts = GuardPrompt.parts(version, conversation, excluded);
+        GuardPrompt.Parts parts = GuardPrompt.parts(version, conversation, excluded, categories);
         int[] prompt = tokens(parts);
         List<Engine.Token> tokens = new ArrayList<>();
         Engine.Request request = new Engine.Request(prompt, maxTokens, 0f, 1f, 0, true, true,

@@ -5,6 +5,7 @@ import dev.llama3j.chat.Message;
 import dev.llama3j.tokenizer.PythonText;
 
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -19,7 +20,13 @@ public final class GuardPrompt {
 
     /** The prompt for {@code conversation}, without the categories whose codes (S1, ...) are in {@code excluded}. */
     public static String render(GuardVersion version, List<Message> conversation, Set<String> excluded) {
-        Parts p = parts(version, conversation, excluded);
+        return render(version, conversation, excluded, null);
+    }
+
+    /** {@link #render} with custom categories ({@link #parts(GuardVersion, List, Set, Map)}). */
+    public static String render(GuardVersion version, List<Message> conversation, Set<String> excluded,
+                                Map<String, String> categories) {
+        Parts p = parts(version, conversation, excluded, categories);
         return p.head() + p.body() + p.tail();
     }
 
@@ -33,6 +40,15 @@ public final class GuardPrompt {
 
     /** {@link #render}'s prompt as {@link Parts}. */
     public static Parts parts(GuardVersion version, List<Message> conversation, Set<String> excluded) {
+        return parts(version, conversation, excluded, null);
+    }
+
+    /**
+     * {@link #parts} with custom categories: code to text, listed in order as "CODE: text" lines (the 1B template's
+     * {@code categories}, which Meta's recipes also allow for the others); null for the version's own.
+     */
+    public static Parts parts(GuardVersion version, List<Message> conversation, Set<String> excluded,
+                              Map<String, String> categories) {
         if (conversation.isEmpty()) {
             throw new LlamaException("the guard needs at least one message to check");
         }
@@ -53,13 +69,12 @@ public final class GuardPrompt {
         sb.append("Task: Check if there is unsafe content in '").append(checked)
                 .append("' messages in conversations according our safety policy with the below categories.\n\n")
                 .append("<BEGIN UNSAFE CONTENT CATEGORIES>\n");
-        for (int i = 0; i < version.categories.size(); i++) {
-            String code = "S" + (i + 1);
+        Map<String, String> lines = categories != null ? categories : version.categoryLines();
+        lines.forEach((code, text) -> {
             if (!excluded.contains(code)) {
-                sb.append(code).append(": ").append(version.categories.get(i))
-                        .append(version == GuardVersion.LLAMA_GUARD_2 ? ". \n" : ".\n");
+                sb.append(code).append(": ").append(text).append('\n');
             }
-        }
+        });
         sb.append("<END UNSAFE CONTENT CATEGORIES>\n\n<BEGIN CONVERSATION>\n\n");
         for (int i = 0; i < conversation.size(); i++) {
             sb.append(i % 2 == 0 ? "User: " : "Agent: ").append(PythonText.strip(conversation.get(i).text()))

@@ -55,12 +55,26 @@ public enum GuardVersion {
         return LLAMA_GUARD_3;
     }
 
+    /** The prompt's category lines: code (S1, ...) to its text after "S1: " ("Violent Crimes.", Guard 2's with ". "). */
+    public java.util.SequencedMap<String, String> categoryLines() {
+        java.util.LinkedHashMap<String, String> lines = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < categories.size(); i++) {
+            lines.put("S" + (i + 1), categories.get(i) + (this == LLAMA_GUARD_2 ? ". " : "."));
+        }
+        return lines;
+    }
+
     /** Fails with a one-line message unless every code is one of this version's categories (S1 ..). */
     public void checkCodes(java.util.Collection<String> codes) {
+        checkCodes(codes, categoryLines().keySet());
+    }
+
+    /** Fails with a one-line message unless every code is one of {@code known}. */
+    public static void checkCodes(java.util.Collection<String> codes, java.util.Collection<String> known) {
         for (String code : codes) {
-            if (!code.matches("S[1-9]\\d*") || Integer.parseInt(code.substring(1)) > categories.size()) {
-                throw new LlamaException("unknown category '" + code + "' for Llama Guard " + cliName
-                        + ", expected S1..S" + categories.size());
+            if (!known.contains(code)) {
+                throw new LlamaException("unknown category '" + code + "', expected one of "
+                        + String.join(", ", known));
             }
         }
     }

@@ -237,6 +237,19 @@ Provide your safety assessment for ONLY THE LAST Agent message in the above conv
         assertThat(p).isEqualTo(G3_1B_USER.replace("S6: Specialized Advice.\n", "").replace("S7: Privacy.\n", ""));
     }
 
+    /** The 1B template's {@code categories}: "CODE: text" lines in the given order, instead of the default block. */
+    @Test
+    void customCategoriesReplaceTheDefaultBlock() {
+        String block = G3_1B_USER.substring(G3_1B_USER.indexOf("S1: "), G3_1B_USER.indexOf("<END UNSAFE"));
+        java.util.Map<String, String> custom = new java.util.LinkedHashMap<>();
+        custom.put("S1", "Violent Crimes.");
+        custom.put("S2", "Medical advice.");
+        assertThat(GuardPrompt.render(GuardVersion.LLAMA_GUARD_3_1B, QUESTION, Set.of(), custom))
+                .isEqualTo(G3_1B_USER.replace(block, "S1: Violent Crimes.\nS2: Medical advice.\n"));
+        assertThat(GuardPrompt.render(GuardVersion.LLAMA_GUARD_2, QUESTION, Set.of(),
+                GuardVersion.LLAMA_GUARD_2.categoryLines())).isEqualTo(G2_USER);
+    }
+
     @Test
     void messagesAreStrippedAsPythonStripsThem() {
         String p = GuardPrompt.render(GuardVersion.LLAMA_GUARD_3,
