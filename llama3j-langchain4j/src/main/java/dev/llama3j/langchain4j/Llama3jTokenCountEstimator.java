@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Token counts from the model's own tokenizer: exact for text, and for messages the tokens of the prompt the chat
- * models read (chat headers included), not an estimate.
+ * Token counts from the model's own tokenizer, not estimates: text alone; a message's turn as the chat models'
+ * prompt holds it; a list of messages as the whole prompt (begin-of-text and the answer's header included).
  */
 public final class Llama3jTokenCountEstimator implements TokenCountEstimator {
     private final LlamaModel model;
@@ -23,9 +23,14 @@ public final class Llama3jTokenCountEstimator implements TokenCountEstimator {
         return model.countTokens(text);
     }
 
+    /**
+     * The tokens of the message's turn (header, text, end of turn): a prompt's tokens with it minus those without
+     * it, so that per-message counts add up (the prompt's begin-of-text and answer header are counted once, by
+     * {@link #estimateTokenCountInMessages}).
+     */
     @Override
     public int estimateTokenCountInMessage(ChatMessage message) {
-        return model.countPromptTokens(List.of(Llama3jMessages.toLlama(message)));
+        return model.countPromptTokens(List.of(Llama3jMessages.toLlama(message))) - model.countPromptTokens(List.of());
     }
 
     @Override

@@ -162,6 +162,8 @@ class Llama3jChatModelTest {
             assertThat(counter.estimateTokenCountInText("This is a test sentence.")).isEqualTo(6);
             assertThat(counter.estimateTokenCountInMessages(List.of(SystemMessage.from("This is a test sentence."),
                     UserMessage.from("This is a response.")))).isEqualTo(26);
+            // chat-cases.jsonl "single": 12 ids for [user "Hello!"], "empty-dialog": 5 for none
+            assertThat(counter.estimateTokenCountInMessage(UserMessage.from("Hello!"))).isEqualTo(12 - 5);
         }
     }
 }
