@@ -61,7 +61,8 @@ class Llama3jChatModelTest {
     /** What the CLI's chat answers: Meta's chat_completion, temperature 0, 20 tokens, int8 activations. */
     static String cliAnswer(List<Message> dialog) {
         try (Llama llama = Llama.build(file, null, 4096, 1, 1, Numerics.INT8)) {
-            return llama.chatCompletion(List.of(dialog), 0f, 0.9f, 20, false, TokenListener.NONE).getFirst().generation().text();
+            return llama.chatCompletion(List.of(dialog), 0f, 0.9f, 20, false, TokenListener.NONE).getFirst()
+                    .generation().text();
         }
     }
 

@@ -319,6 +319,11 @@ public final class OpenAiServer implements AutoCloseable {
             if (!llama.weights().isLlama31()) {
                 throw new BadRequest("tools need a Llama 3.1 or later model; this one is Llama 3");
             }
+            // the template's text is tokenized with its special tokens: a request must not spell one itself
+            rejectSpecialTokens(messages, "messages");
+            if (useTools) {
+                rejectSpecialTokens(tools, "tools");
+            }
             String text = HfToolTemplate.render(false, ToolCallsJson.normalized(messages),
                     useTools ? tools : null, null, true, HfToolTemplate.DEFAULT_DATE, true);
             int[] prompt = llama.tokenizer().encode(text, false, false, SpecialTokenSet.ALL,
@@ -415,6 +420,41 @@ public final class OpenAiServer implements AutoCloseable {
         record Token(Engine.Token token) implements Event {}
 
         record End(Engine.Completion completion, Throwable failure) implements Event {}
+    }
+
+    /** A 400 when any string in {@code node} (keys too) holds the name of one of the tokenizer's special tokens. */
+    private void rejectSpecialTokens(JsonNode node, String field) {
+        if (node.isTextual()) {
+            rejectSpecialTokens(node.asText(), field);
+        }
+        for (var it = node.fields(); it.hasNext(); ) {
+            var e = it.next();
+            rejectSpecialTokens(e.getKey(), field);
+            rejectSpecialTokens(e.getValue(), field);
+        }
+        if (node.isArray()) {
+            for (JsonNode n : node) {
+                rejectSpecialTokens(n, field);
+            }
+        }
+    }
+
+    private void rejectSpecialTokens(String text, String field) {
+        if (text.contains("<|")) {
+            String first = null;
+            int at = Integer.MAX_VALUE;
+            for (String name : llama.tokenizer().specialTokens()) {
+                int i = text.indexOf(name);
+                if (i >= 0 && i < at) {
+                    first = name;
+                    at = i;
+                }
+            }
+            if (first != null) {
+                throw new BadRequest("'" + field + "' must not contain the special token " + first
+                        + " in a request with tools");
+            }
+        }
     }
 
     /** Answers a chat request ({@code dialog} not null) or a completion request. */
