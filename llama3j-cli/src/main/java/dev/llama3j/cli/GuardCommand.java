@@ -17,7 +17,6 @@ import picocli.CommandLine.Parameters;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -97,7 +96,7 @@ final class GuardCommand implements Callable<Integer> {
             exclude.add(code.strip().toUpperCase(Locale.ROOT));
         }
         Map<String, String> categories = categoriesFile == null ? null : GuardPolicyFile.read(categoriesFile);
-        GuardVersion.checkCodes(exclude, categories != null ? categories.keySet() : v.categoryLines().keySet());
+        v.checkCodes(exclude, categories);
         if (printPrompt) {
             for (List<Message> c : conversations) {
                 System.out.println(GuardPrompt.render(v, c, exclude, categories));
@@ -107,7 +106,7 @@ final class GuardCommand implements Callable<Integer> {
         if (model == null) {
             throw new LlamaException("guard needs a model: -m PATH (or --print-prompt)");
         }
-        Map<Integer, Float> bias = parseBias();
+        Map<Integer, Float> bias = GuardOptions.parseBias(logitBias, "--logit-bias");
         boolean anyUnsafe = false;
         ModelOptions options = ModelOptions.of(4096, 1).withNumerics(exact ? Numerics.EXACT : Numerics.INT8);
         try (Llama llama = Llama.build(model, tokenizerPath, options); Engine engine = llama.newEngine(1)) {
@@ -144,19 +143,6 @@ final class GuardCommand implements Callable<Integer> {
             out.add(Guard.screenable(d, false));
         }
         return out;
-    }
-
-    private Map<Integer, Float> parseBias() {
-        Map<Integer, Float> bias = new LinkedHashMap<>();
-        for (String b : logitBias) {
-            String[] kv = b.split("=", 2);
-            try {
-                bias.put(Integer.parseInt(kv[0].strip()), Float.parseFloat(kv[1].strip()));
-            } catch (RuntimeException e) {
-                throw new LlamaException("--logit-bias: expected ID=BIAS (e.g. 15043=-100), got '" + b + "'");
-            }
-        }
-        return bias;
     }
 
     private static String quoted(String s) {

@@ -49,6 +49,20 @@ final class GuardOptions {
             description = "most tokens of the guard's answer")
     int maxGenLen;
 
+    /** {@code ID=BIAS} options (llama.cpp's --logit-bias), or a one-line error naming {@code option}. */
+    static Map<Integer, Float> parseBias(List<String> values, String option) {
+        Map<Integer, Float> bias = new LinkedHashMap<>();
+        for (String b : values) {
+            String[] kv = b.split("=", 2);
+            try {
+                bias.put(Integer.parseInt(kv[0].strip()), Float.parseFloat(kv[1].strip()));
+            } catch (RuntimeException e) {
+                throw new LlamaException(option + ": expected ID=BIAS (e.g. 15043=-100), got '" + b + "'");
+            }
+        }
+        return bias;
+    }
+
     /**
      * Checks the options and loads the guard model, with room for {@code contextLength} positions of conversation
      * plus its template; null when no guard is asked for.
@@ -65,16 +79,8 @@ final class GuardOptions {
         GuardVersion v = version != null ? GuardVersion.parse(version)
                 : GuardVersion.detect(String.valueOf(model.toAbsolutePath().normalize().getFileName()));
         Map<String, String> categories = categoriesFile == null ? null : GuardPolicyFile.read(categoriesFile);
-        Map<Integer, Float> bias = new LinkedHashMap<>();
-        for (String b : logitBias) {
-            String[] kv = b.split("=", 2);
-            try {
-                bias.put(Integer.parseInt(kv[0].strip()), Float.parseFloat(kv[1].strip()));
-            } catch (RuntimeException e) {
-                throw new LlamaException("--guard-logit-bias: expected ID=BIAS, got '" + b + "'");
-            }
-        }
-        // the template (categories, instructions) takes about 250 tokens
+        Map<Integer, Float> bias = parseBias(logitBias, "--guard-logit-bias");
+        // room for the template (categories, instructions) beside the conversation
         int positions = Math.min(contextLength + 1024, Math.max(LLAMA3_CONTEXT, contextLength));
         Llama llama = Llama.build(model, null, ModelOptions.of(positions, 1).withNumerics(Numerics.INT8));
         try {

@@ -53,8 +53,7 @@ public final class Guard {
         this.bias = new Engine.Penalties(0f, 0f, logitBias);
         this.unsafeToken = tokenizer.encode("unsafe", false, false)[0];
         this.maxTokens = maxTokens;
-        GuardVersion.checkCodes(excluded, categories != null ? categories.keySet()
-                : version.categoryLines().keySet());
+        version.checkCodes(excluded, categories);
     }
 
     public GuardVersion version() {

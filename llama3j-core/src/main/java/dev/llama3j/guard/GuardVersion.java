@@ -64,13 +64,12 @@ public enum GuardVersion {
         return lines;
     }
 
-    /** Fails with a one-line message unless every code is one of this version's categories (S1 ..). */
-    public void checkCodes(java.util.Collection<String> codes) {
-        checkCodes(codes, categoryLines().keySet());
-    }
-
-    /** Fails with a one-line message unless every code is one of {@code known}. */
-    public static void checkCodes(java.util.Collection<String> codes, java.util.Collection<String> known) {
+    /**
+     * Fails with a one-line message unless every code is one of the categories: {@code custom}'s (code to text), or
+     * this version's own when it is null.
+     */
+    public void checkCodes(java.util.Collection<String> codes, java.util.Map<String, String> custom) {
+        java.util.Set<String> known = (custom != null ? custom : categoryLines()).keySet();
         for (String code : codes) {
             if (!known.contains(code)) {
                 throw new LlamaException("unknown category '" + code + "', expected one of "

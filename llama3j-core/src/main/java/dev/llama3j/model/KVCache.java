@@ -63,11 +63,6 @@ public final class KVCache {
         this.rowScratch = ThreadLocal.withInitial(() -> new byte[(int) rowBytes]);
     }
 
-    /** Bytes of keys and values for {@code positions} positions of model {@code c}, float32. */
-    public static long bytesFor(ModelConfig c, long positions) {
-        return bytesFor(c, positions, CacheType.F32, CacheType.F32);
-    }
-
     /** Bytes of keys and values for {@code positions} positions of model {@code c} in the given types. */
     public static long bytesFor(ModelConfig c, long positions, CacheType keyType, CacheType valueType) {
         long elements = positions * c.kvDim();

@@ -206,6 +206,21 @@ public final class Sequence implements AutoCloseable {
         }
     }
 
+    /** A layer's keys as stored; with float32 keys, head h's start at float {@link #headOffset}. */
+    MemorySegment keyLayer(int layer) {
+        return keys[layer];
+    }
+
+    /** A layer's values as stored; with float32 values, head h's start at float {@link #headOffset}. */
+    MemorySegment valueLayer(int layer) {
+        return values[layer];
+    }
+
+    /** Where head {@code h}'s positions begin in a layer, in elements. */
+    long headOffset(int layer, int h) {
+        return (long) h * layerCapacity[layer] * cache.headDim;
+    }
+
     /** Head {@code h}'s keys at positions [0, len) of a layer as floats, {@code headDim} per position. */
     MemorySegment keys(int layer, int h, int len, ScratchFloats scratch) {
         return head(keys[layer], layerCapacity[layer], cache.keyType, h, len, scratch);

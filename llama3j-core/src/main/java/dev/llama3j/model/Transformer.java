@@ -449,6 +449,8 @@ public final class Transformer implements AutoCloseable {
         int dim = c.dim();
         int kvHeads = c.nKvHeads();
         int blockTokens = Attention.blockTokens(group, hd);
+        // float32 keys and values are read where they lie; other types are unpacked per head into scratch
+        boolean direct = cache.keyType() == CacheType.F32 && cache.valueType() == CacheType.F32;
         if (tiled && blockTokens > 0) {
             // a prompt: blocks of an entry's consecutive tokens, folded as below (Attention.block reads each key and
             // value once per block of tokens; figures: docs/performance.md)
@@ -474,8 +476,11 @@ public final class Transformer implements AutoCloseable {
                     Sequence s = vecSeq[i];
                     int qOff = i * dim + kh * group * hd;
                     int len = vecPos[i] + blockLen[blk];
-                    Attention.block(q, qOff, dim, blockLen[blk], group, s.keys(layer, kh, len, KEYS),
-                            s.values(layer, kh, len, VALUES), 0, hd, hd, vecPos[i], attentionScale, att, qOff);
+                    long at = direct ? s.headOffset(layer, kh) : 0;
+                    Attention.block(q, qOff, dim, blockLen[blk], group,
+                            direct ? s.keyLayer(layer) : s.keys(layer, kh, len, KEYS),
+                            direct ? s.valueLayer(layer) : s.values(layer, kh, len, VALUES), at, hd, hd, vecPos[i],
+                            attentionScale, att, qOff);
                 }
             });
             return;
@@ -494,8 +499,10 @@ public final class Transformer implements AutoCloseable {
                 Sequence s = vecSeq[i];
                 int qOff = i * dim + kh * group * hd;
                 int len = vecPos[i] + 1;
-                Attention.group(q, qOff, group, s.keys(layer, kh, len, KEYS), s.values(layer, kh, len, VALUES), 0,
-                        hd, hd, len, attentionScale, scores, att, qOff);
+                long at = direct ? s.headOffset(layer, kh) : 0;
+                Attention.group(q, qOff, group, direct ? s.keyLayer(layer) : s.keys(layer, kh, len, KEYS),
+                        direct ? s.valueLayer(layer) : s.values(layer, kh, len, VALUES), at, hd, hd, len,
+                        attentionScale, scores, att, qOff);
             }
         });
     }

@@ -111,8 +111,8 @@ class CacheTypeTest {
                     err = Math.max(err, Math.abs(got[i] - want[i]));
                     argmax = got[i] > got[argmax] ? i : argmax;
                 }
-                // f32: compare.py's float class; f16: its quantized class; q8_0 (measured: 1.3% of max|ref| at most,
-                // a value's own rounding when one position takes all the weight): rtol 2e-2
+                // f32: compare.py's float class; f16: its quantized class; q8_0: rtol 2e-2, room for a value's own
+                // 8-bit rounding when one position takes all the weight (figures: docs/performance.md)
                 double tolerance = switch (type) {
                     case F32 -> 1e-5 + 1e-4 * maxRef;
                     case F16 -> 1e-4 + 1e-3 * maxRef;
