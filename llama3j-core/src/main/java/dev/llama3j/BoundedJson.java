@@ -38,17 +38,26 @@ public final class BoundedJson {
                 throw new LlamaException(file + ": " + size + " bytes is too large for " + kind + " (limit "
                         + maxBytes + ")");
             }
-            JsonNode root = JSON.readTree(Files.readAllBytes(file));
+            return readObject(Files.readAllBytes(file), file.toString());
+        } catch (IOException e) {
+            throw new LlamaException(file + ": cannot read: " + shown(e.toString()));
+        }
+    }
+
+    /** The JSON object in {@code bytes} (already bounded by whoever read them); {@code source} names it in errors. */
+    public static JsonNode readObject(byte[] bytes, String source) {
+        try {
+            JsonNode root = JSON.readTree(bytes);
             if (root == null || !root.isObject()) {
-                throw new LlamaException(file + ": expected a JSON object");
+                throw new LlamaException(source + ": expected a JSON object");
             }
             return root;
         } catch (JacksonException e) {
             String msg = e.getOriginalMessage() == null ? e.toString() : e.getOriginalMessage();
             String at = e.getLocation() == null ? "" : " at byte " + e.getLocation().getByteOffset();
-            throw new LlamaException(file + ": not valid JSON (" + shown(msg) + at + ")");
+            throw new LlamaException(source + ": not valid JSON (" + shown(msg) + at + ")");
         } catch (IOException e) {
-            throw new LlamaException(file + ": cannot read: " + shown(e.toString()));
+            throw new LlamaException(source + ": cannot read: " + shown(e.toString()));
         }
     }
 

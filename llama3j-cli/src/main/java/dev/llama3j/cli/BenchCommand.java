@@ -30,7 +30,8 @@ import java.util.concurrent.Callable;
                         + "the tokens of all sequences."})
 final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "model file or folder")
+    @Option(names = {"-m", "--model"}, paramLabel = "PATH",
+            description = "model file or folder, or org/name[:QUANT] (as complete -m)")
     Path model;
 
     @Option(names = "--server", paramLabel = "URL",
@@ -97,6 +98,7 @@ final class BenchCommand implements Callable<Integer> {
         if (model == null) {
             throw new LlamaException("bench needs --model (or --server URL)");
         }
+        model = ModelLocation.resolve(model);
         if (batched) {
             return batched();
         }

@@ -19,7 +19,9 @@ import java.util.List;
 final class GenerationOptions {
     @Option(names = {"--ckpt-dir", "--ckpt_dir", "-m", "--model"}, required = true, paramLabel = "PATH",
             description = "the model: a Meta checkpoint folder (params.json and consolidated.*.pth files), a Hugging "
-                    + "Face folder (config.json and *.safetensors files) or a GGUF file")
+                    + "Face folder (config.json and *.safetensors files) or a GGUF file; or a Hugging Face repository, "
+                    + "org/name (its safetensors) or org/name:QUANT (its GGUF file of that quantization, default "
+                    + "Q4_K_M), found in the hub's cache or downloaded there on first use")
     Path ckptDir;
 
     @Option(names = {"--tokenizer-path", "--tokenizer_path"}, paramLabel = "FILE",
@@ -96,6 +98,7 @@ final class GenerationOptions {
     }
 
     Llama build(int maxSeqLen, int batchSize) {
+        ckptDir = ModelLocation.resolve(ckptDir);
         if (verify) {
             verifyChecklist();
         }

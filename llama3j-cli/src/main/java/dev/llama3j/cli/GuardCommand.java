@@ -35,7 +35,8 @@ import java.util.concurrent.Callable;
         exitCodeListHeading = "Exit status:%n",
         exitCodeList = {"0:all safe", "1:an error", "2:some conversation unsafe"})
 final class GuardCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "the Llama Guard model")
+    @Option(names = {"-m", "--model"}, paramLabel = "PATH",
+            description = "the Llama Guard model (a path, or org/name[:QUANT] as complete -m)")
     Path model;
 
     @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer (default: the model's own)")
@@ -89,7 +90,7 @@ final class GuardCommand implements Callable<Integer> {
             throw new LlamaException("--max-gen-len must be an integer >= 1, got " + maxGenLen);
         }
         GuardVersion v = version != null ? GuardVersion.parse(version)
-                : model != null ? GuardVersion.detect(String.valueOf(model.toAbsolutePath().normalize().getFileName()))
+                : model != null ? GuardVersion.detect(ModelLocation.name(model))
                 : GuardVersion.LLAMA_GUARD_3;
         Set<String> exclude = new LinkedHashSet<>();
         for (String code : excluded) {
@@ -109,7 +110,8 @@ final class GuardCommand implements Callable<Integer> {
         Map<Integer, Float> bias = GuardOptions.parseBias(logitBias, "--logit-bias");
         boolean anyUnsafe = false;
         ModelOptions options = ModelOptions.of(4096, 1).withNumerics(exact ? Numerics.EXACT : Numerics.INT8);
-        try (Llama llama = Llama.build(model, tokenizerPath, options); Engine engine = llama.newEngine(1)) {
+        try (Llama llama = Llama.build(ModelLocation.resolve(model), tokenizerPath, options);
+             Engine engine = llama.newEngine(1)) {
             Guard guard = new Guard(engine, llama.tokenizer(), v, categories, exclude, bias, maxGenLen);
             for (List<Message> c : conversations) {
                 GuardVerdict verdict = guard.check(c);

@@ -77,12 +77,13 @@ final class GuardOptions {
             throw new LlamaException("--guard-mode must be input, output or both, got '" + mode + "'");
         }
         GuardVersion v = version != null ? GuardVersion.parse(version)
-                : GuardVersion.detect(String.valueOf(model.toAbsolutePath().normalize().getFileName()));
+                : GuardVersion.detect(ModelLocation.name(model));
         Map<String, String> categories = categoriesFile == null ? null : GuardPolicyFile.read(categoriesFile);
         Map<Integer, Float> bias = parseBias(logitBias, "--guard-logit-bias");
         // room for the template (categories, instructions) beside the conversation
         int positions = Math.min(contextLength + 1024, Math.max(LLAMA3_CONTEXT, contextLength));
-        Llama llama = Llama.build(model, null, ModelOptions.of(positions, 1).withNumerics(Numerics.INT8));
+        Llama llama = Llama.build(ModelLocation.resolve(model), null,
+                ModelOptions.of(positions, 1).withNumerics(Numerics.INT8));
         try {
             Engine engine = llama.newEngine(1);
             return new Session(llama, engine,

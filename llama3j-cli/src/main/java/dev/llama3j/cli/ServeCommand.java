@@ -26,7 +26,8 @@ import java.util.concurrent.CountDownLatch;
                         + "split among them. Ctrl-C or SIGTERM stops it."})
 final class ServeCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "PATH", description = "model file or folder")
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "PATH",
+            description = "model file or folder, or org/name[:QUANT] (as complete -m)")
     Path model;
 
     @Option(names = {"--tokenizer-path", "--tokenizer_path"}, paramLabel = "FILE",
@@ -91,10 +92,12 @@ final class ServeCommand implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         ModelOptions options = ModelOptions.of(perSequence, parallel)
                 .withNumerics(exact ? Numerics.EXACT : Numerics.INT8).withCacheTypes(cache.keys(), cache.values());
+        String modelName = ModelLocation.name(model);
+        Path modelPath = ModelLocation.resolve(model);
         try (GuardOptions.Session guard = guardOptions.open(perSequence);
-             Llama llama = Llama.build(model, tokenizerPath, options);
+             Llama llama = Llama.build(modelPath, tokenizerPath, options);
              Engine engine = llama.newEngine(parallel);
-             OpenAiServer server = new OpenAiServer(llama, engine, model.getFileName().toString(), host, port,
+             OpenAiServer server = new OpenAiServer(llama, engine, modelName, host, port,
                      apiKey, OpenAiServer.DEFAULT_QUEUE, System.err, corsOrigins,
                      guard == null ? null : new Screening(guard.guard(), guard.input(), guard.output()))) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -102,7 +105,7 @@ final class ServeCommand implements Callable<Integer> {
                 server.close();
             }));
             System.err.printf("llama3j: serving %s on http://%s:%d (%d parallel, %d positions each)%n",
-                    model.getFileName(), host, server.port(), parallel, perSequence);
+                    modelName, host, server.port(), parallel, perSequence);
             stopped.await();
         }
         return 0;

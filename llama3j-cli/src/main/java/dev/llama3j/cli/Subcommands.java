@@ -9,7 +9,7 @@ final class Subcommands {
     static List<Object> all() {
         return List.of(new CompleteCommand(), new ChatCommand(), new TokenizeCommand(), new ConformanceCommand(),
                 new ConvertCommand(), new SynthCommand(), new BenchCommand(), new BenchTokenizerCommand(), new ServeCommand(),
-                new GuardCommand());
+                new GuardCommand(), new DownloadCommand(), new ListCommand());
     }
 
     /**
@@ -29,6 +29,8 @@ final class Subcommands {
             case "bench-tokenizer" -> new BenchTokenizerCommand();
             case "serve" -> new ServeCommand();
             case "guard" -> new GuardCommand();
+            case "download" -> new DownloadCommand();
+            case "list" -> new ListCommand();
             default -> null;
         };
     }

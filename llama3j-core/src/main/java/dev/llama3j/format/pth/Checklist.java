@@ -12,7 +12,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -44,31 +47,45 @@ public final class Checklist {
             throw new LlamaException(checklist + ": cannot read: " + e.getMessage(), e);
         }
         List<String> verified = new ArrayList<>();
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i).strip();
-            if (line.isEmpty()) {
-                continue;
-            }
-            Matcher m = LINE.matcher(line);
-            if (!m.matches()) {
-                throw new LlamaException(checklist + ": line " + (i + 1) + " is not '<md5>  <file name>'");
-            }
-            String name = m.group(2);
-            if (name.contains("/") || name.contains("\\") || name.equals("..") || name.equals(".")) {
-                throw new LlamaException(checklist + ": line " + (i + 1) + " names '" + name
-                        + "', expected a file in the same folder");
-            }
+        for (var entry : parse(String.join("\n", lines), checklist.toString()).entrySet()) {
+            String name = entry.getKey();
             String actual;
             try (MappedFile file = MappedFile.open(dir.resolve(name))) {
                 actual = md5(file.segment());
             }
-            if (!actual.equalsIgnoreCase(m.group(1))) {
-                throw new LlamaException(dir.resolve(name) + ": MD5 " + actual + " does not match " + m.group(1)
+            if (!actual.equalsIgnoreCase(entry.getValue())) {
+                throw new LlamaException(dir.resolve(name) + ": MD5 " + actual + " does not match " + entry.getValue()
                         + " in " + FILE_NAME + " (the file is corrupt or incomplete)");
             }
             verified.add(name);
         }
         return verified;
+    }
+
+    /**
+     * The entries of a checklist's text, file name to lower-case MD5, in its order; {@code source} names it in errors.
+     * Every name must be a plain file name in the checklist's own folder.
+     */
+    public static Map<String, String> parse(String text, String source) {
+        Map<String, String> entries = new LinkedHashMap<>();
+        String[] lines = text.split("\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i].strip();
+            if (line.isEmpty()) {
+                continue;
+            }
+            Matcher m = LINE.matcher(line);
+            if (!m.matches()) {
+                throw new LlamaException(source + ": line " + (i + 1) + " is not '<md5>  <file name>'");
+            }
+            String name = m.group(2);
+            if (name.contains("/") || name.contains("\\") || name.equals("..") || name.equals(".")) {
+                throw new LlamaException(source + ": line " + (i + 1) + " names '" + name
+                        + "', expected a file in the same folder");
+            }
+            entries.put(name, m.group(1).toLowerCase(Locale.ROOT));
+        }
+        return entries;
     }
 
     /** MD5 of {@code data} as lower-case hex, streamed in chunks. */
