@@ -336,12 +336,18 @@ public final class Engine implements AutoCloseable {
     /** Admits what fits, runs one forward pass over the new prompts and the generating requests, samples. */
     private void step() {
         active.addAll(admit());
+        // cancelled requests leave before the step is put together, on one read of the flag that cancel() may set
+        // at any moment: a request the step runs is finished once, after it (its sequence goes idle once)
+        active.removeIf(j -> {
+            if (j.handle.cancelled) {
+                finish(j, Finish.CANCELLED);
+                return true;
+            }
+            return false;
+        });
         List<Job> order = new ArrayList<>(active.size());
         List<Transformer.Entry> entries = new ArrayList<>(active.size());
         for (Job j : active) {
-            if (j.handle.cancelled) {
-                continue;
-            }
             int[] prompt = j.request.prompt();
             if (j.fed < prompt.length) {
                 int end = Math.min(prompt.length, j.fed + PROMPT_CHUNK);
@@ -355,13 +361,6 @@ public final class Engine implements AutoCloseable {
             }
             order.add(j);
         }
-        active.removeIf(j -> {
-            if (j.handle.cancelled) {
-                finish(j, Finish.CANCELLED);
-                return true;
-            }
-            return false;
-        });
         if (entries.isEmpty()) {
             return;
         }

@@ -13,7 +13,12 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -249,6 +254,56 @@ class EngineTest {
             Engine.Completion none = await(engine.submit(new Engine.Request(PROMPTS[3], 0, 0f, 1f, 1, false, false),
                     TokenListener.NONE));
             assertThat(none.tokens()).isEmpty();
+        }
+    }
+
+    /**
+     * Clients cancel their requests at random moments of the engine's steps, as dropped streams do, all with one
+     * prompt so that they take each other's idle sequences: each request ends once, and none fails. (A cancel that
+     * came while a step was put together ended its request twice and left its sequence idle twice: two later
+     * requests got it at once, "entries i and j are the same sequence", or one got it closed.)
+     */
+    @Test
+    void cancelsRacingTheStepsEndEachRequestOnce() throws Exception {
+        int clients = 16;
+        int perClient = 100;
+        try (Engine engine = new Engine(new Transformer(weights, 1, 64, clients * 64), new int[0], clients);
+             ExecutorService pool = Executors.newFixedThreadPool(clients)) {
+            List<Future<?>> runs = new ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                SplittableRandom random = new SplittableRandom(c);
+                runs.add(pool.submit(() -> {
+                    for (int r = 0; r < perClient; r++) {
+                        cancelAtRandom(engine, random);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : runs) {
+                f.get(120, TimeUnit.SECONDS);
+            }
+            // every request was admitted (it heard a token or failed), so each ended exactly once
+            assertThat(engine.load().finished()).isEqualTo((long) clients * perClient);
+        }
+    }
+
+    /** A request cancelled up to 20 µs after its first token; it must end, not fail. */
+    private static void cancelAtRandom(Engine engine, SplittableRandom random) throws Exception {
+        CompletableFuture<Void> firstToken = new CompletableFuture<>();
+        Engine.Handle h = engine.submit(new Engine.Request(PROMPTS[1], 30, 0f, 1f, 1, false, true),
+                (row, token) -> firstToken.complete(null));
+        // a request that fails hears no token
+        CompletableFuture.anyOf(firstToken, h.result()).exceptionally(e -> null).get(30, TimeUnit.SECONDS);
+        spin(random.nextLong(20_000));
+        h.cancel();
+        h.result().get(30, TimeUnit.SECONDS);
+    }
+
+    /** Busy-waits about {@code nanos}: a sleep is too coarse to land inside a step. */
+    private static void spin(long nanos) {
+        long end = System.nanoTime() + nanos;
+        while (System.nanoTime() < end) {
+            Thread.onSpinWait();
         }
     }
 }
