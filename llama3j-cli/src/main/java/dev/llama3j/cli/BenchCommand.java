@@ -11,6 +11,7 @@ import dev.llama3j.format.ModelFiles;
 import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tensor.Parallel;
+import dev.llama3j.tensor.kernel.NativeKernels;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -280,8 +281,16 @@ final class BenchCommand implements Callable<Integer> {
         return r;
     }
 
+    /** Java kernels, and the native ones where they compute the Q4_0/Q4_K products ({@link NativeKernels}). */
     private String backend() {
-        return exact ? "CPU (Java, exact)" : "CPU (Java)";
+        if (exact) {
+            return "CPU (Java, exact)";
+        }
+        return switch (NativeKernels.active()) {
+            case VNNI -> "CPU (Java+VNNI)";
+            case AVX2 -> "CPU (Java+AVX2)";
+            case NONE -> "CPU (Java)";
+        };
     }
 
     private String json(List<ModelBenchmark.Result> results, String type, long size, long params) throws Exception {

@@ -1,5 +1,7 @@
 package dev.llama3j.tensor;
 
+import dev.llama3j.tensor.kernel.NativeKernels;
+
 import java.lang.foreign.MemorySegment;
 
 /** How a model's matrix products treat activations: a choice made when the model is loaded. */
@@ -15,14 +17,25 @@ public enum Numerics {
 
     /**
      * The matrix of {@code rows x cols} weights of type {@code type} in {@code data}: computed in place, except Q4_0,
-     * Q4_K and Q6_K with int8 activations, repacked into memory of their own on first use ({@link RepackedMatrix}).
+     * Q4_K and Q6_K with int8 activations, repacked into memory of their own on first use ({@link RepackedMatrix}),
+     * unless the {@link NativeKernels} compute them from the file's blocks ({@link NativeInt8Matrix}).
      */
     public Matrix matrix(String name, DType type, MemorySegment data, int rows, int cols) {
         DenseMatrix m = new DenseMatrix(name, type, data, rows, cols, int8For(type));
         if (!int8For(type)) {
             return m;
         }
-        return RepackedMatrix.of(m);
+        return NativeKernels.forType(type.ggmlId, cols) != null ? new NativeInt8Matrix(m) : RepackedMatrix.of(m);
+    }
+
+    /**
+     * A vocabulary matrix (the output, and embeddings tied to it): int8 activations only where a native kernel reads
+     * the file's blocks in place, float32 otherwise, so the first token's logits never wait for a copy.
+     */
+    public Matrix vocabularyMatrix(String name, DType type, MemorySegment data, int rows, int cols) {
+        DenseMatrix m = new DenseMatrix(name, type, data, rows, cols, false);
+        boolean inPlace = this == INT8 && NativeKernels.forType(type.ggmlId, cols) != null;
+        return inPlace ? new NativeInt8Matrix(m) : m;
     }
 
     /** Whether matrices of type {@code t} take int8 activations under these numerics. */

@@ -66,6 +66,14 @@ public record Tensor(String name, DType type, long[] shape, MemorySegment data) 
         return numerics.matrix(name, type, data, dim(0), dim(1));
     }
 
+    /** This 2-D tensor as a vocabulary matrix ({@link Numerics#vocabularyMatrix}). */
+    public Matrix asVocabularyMatrix(Numerics numerics) {
+        if (shape.length != 2) {
+            throw new LlamaException("tensor " + name + ": expected 2 dimensions, got " + Arrays.toString(shape));
+        }
+        return numerics.vocabularyMatrix(name, type, data, dim(0), dim(1));
+    }
+
     /** This tensor's elements as floats on the heap; only for small tensors such as norm weights. */
     public float[] toFloats() {
         long n = elementCount();

@@ -23,7 +23,8 @@ import java.util.Random;
  *                                      # or: matmul 512 F16 2048x8192  (another shape)
  * </pre>
  * A type written {@code Q8_0:int8} runs its matvec with int8 activations ({@link Numerics#INT8}, Q4_0, Q4_K and Q6_K repacked), for a float-vs-int8
- * comparison in one run ({@code matvec 2048x8192 Q8_0,Q8_0:int8,Q4_0,Q4_0:int8}).
+ * comparison in one run ({@code matvec 2048x8192 Q8_0,Q8_0:int8,Q4_0,Q4_0:int8}); where the native kernels run, Q4_0,
+ * Q4_K and Q6_K int8 products are theirs ({@code -Dllama3j.native=off|avx2} picks the Java or the AVX2 kernels).
  * <pre>
  * </pre>
  */

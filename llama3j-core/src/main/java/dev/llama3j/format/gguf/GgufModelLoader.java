@@ -66,12 +66,13 @@ public final class GgufModelLoader {
         int kvDim = config.kvDim();
         int ffn = config.ffnDim();
 
-        // the vocabulary matrices keep float32 activations: the first token's logits would otherwise wait for the
-        // output matrix's int8 copy, and decode measured no slower (figures: docs/performance.md)
-        Matrix embeddings = matrix(file, Numerics.EXACT, "token_embd.weight", config.vocabSize(), dim);
-        Matrix output = file.hasTensor("output.weight")
-                ? matrix(file, Numerics.EXACT, "output.weight", config.vocabSize(), dim)
-                : embeddings;   // tied embeddings
+        // the vocabulary matrices keep float32 activations unless a native kernel reads them in place: the first
+        // token's logits would otherwise wait for the output matrix's int8 copy (figures: docs/performance.md)
+        String outputName = file.hasTensor("output.weight") ? "output.weight" : "token_embd.weight";
+        Matrix output = checked(file, outputName, config.vocabSize(), dim).asVocabularyMatrix(numerics);
+        Matrix embeddings = file.hasTensor("output.weight")
+                ? matrix(file, Numerics.EXACT, "token_embd.weight", config.vocabSize(), dim)
+                : output;   // tied embeddings
         float[] norm = vector(file, "output_norm.weight", dim);
 
         // each layer has 9 tensors: a hostile block_count fails here, before anything is sized by it

@@ -1,5 +1,6 @@
 package dev.llama3j.tensor.kernel;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -56,6 +57,21 @@ public final class Int8Activations {
      */
     short[] quadLanes = new short[0];
 
+    /** The quants as bytes, what the {@link NativeKernels} read; filled only where those run. */
+    byte[] bytes = new byte[0];
+    /** Whether {@link #bytes} holds this vector's quants. */
+    private volatile boolean bytesFilled;
+    /**
+     * Whether the Java kernels' lane arrays hold this vector: filled with the quants unless the native kernels
+     * run, then on the first Java product that needs them ({@link #requireLanes}).
+     */
+    private volatile boolean lanesFilled;
+    private int length;
+
+    /** Fill the native kernels' arrays along with the rest: only where those kernels run. */
+    private static final boolean FILL_BYTES = NativeKernels.active() != NativeKernels.Isa.NONE;
+    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+
     /** 8 shorts: one int vector ({@link QuantBits#I8}) narrowed. */
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
 
@@ -102,6 +118,47 @@ public final class Int8Activations {
         return d[b];
     }
 
+    /**
+     * Makes sure the lane arrays of the Java kernels hold this vector; any thread of a product may ask first, so
+     * the filling is synchronized.
+     */
+    void requireLanes() {
+        if (!lanesFilled) {
+            fillLanesOnce();
+        }
+    }
+
+    private synchronized void fillLanesOnce() {
+        if (!lanesFilled) {
+            for (int b = 0; b < length / 32; b++) {
+                fillLanes(b, length / 4);
+            }
+            lanesFilled = true;
+        }
+    }
+
+    private void fillLanes(int b, int quarter) {
+        fillNibbleLanes(b, quarter);
+        fillKLanes(b, quarter);
+        fillQuadLanes(b, quarter);
+    }
+
+    /** Makes sure {@link #bytes} holds this vector's quants (filled from them, once, where skipped). */
+    void requireBytes() {
+        if (!bytesFilled) {
+            fillBytesOnce();
+        }
+    }
+
+    private synchronized void fillBytesOnce() {
+        if (!bytesFilled) {
+            for (int i = 0; i < length; i++) {
+                bytes[i] = (byte) q[i];
+            }
+            bytesFilled = true;
+        }
+    }
+
     /** Adjacent pairs of 16-bit lanes summed into 8 int lanes, for any 16-bit lanes: both halves sign-extended, then added (4 ops). */
     static IntVector pairSums(ShortVector lanes) {
         IntVector p = lanes.reinterpretAsInts();
@@ -123,7 +180,11 @@ public final class Int8Activations {
             laneScales = new float[n / 8];
             kLanes = new short[n];
             quadLanes = new short[n];
+            bytes = new byte[n];
         }
+        length = n;
+        bytesFilled = FILL_BYTES;
+        lanesFilled = !FILL_BYTES;
         FloatVector half = FloatVector.broadcast(F8, 0.5f);
         IntVector one = IntVector.broadcast(I8, 1);
         IntVector most = IntVector.broadcast(I8, 127);
@@ -147,9 +208,15 @@ public final class Int8Activations {
             q2.convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoArray(q, at + 16);
             q3.convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoArray(q, at + 24);
             scaledSums[b] = scale * q0.add(q1).add(q2.add(q3)).reduceLanes(VectorOperators.ADD);
-            fillNibbleLanes(b, n / 4);
-            fillKLanes(b, n / 4);
-            fillQuadLanes(b, n / 4);
+            if (FILL_BYTES) {
+                q0.convertShape(VectorOperators.I2B, B8, 0).reinterpretAsBytes().intoArray(bytes, at);
+                q1.convertShape(VectorOperators.I2B, B8, 0).reinterpretAsBytes().intoArray(bytes, at + 8);
+                q2.convertShape(VectorOperators.I2B, B8, 0).reinterpretAsBytes().intoArray(bytes, at + 16);
+                q3.convertShape(VectorOperators.I2B, B8, 0).reinterpretAsBytes().intoArray(bytes, at + 24);
+            }
+            if (!FILL_BYTES) {
+                fillLanes(b, n / 4);
+            }
         }
     }
 

@@ -74,6 +74,7 @@ public final class Q4KRepacked implements RepackedLayout {
      */
     @Override
     public float dot(MemorySegment w, long row, int cols, Int8Activations x) {
+        x.requireLanes();
         short[] a = x.kLanes;
         float[] xd = x.d;
         int quarter = cols / 4;

@@ -91,6 +91,7 @@ public final class Q4_0Repacked implements RepackedLayout {
      */
     @Override
     public float dot(MemorySegment w, long row, int cols, Int8Activations x) {
+        x.requireLanes();
         short[] a = x.nibbleLanes;
         int[] offsets = x.nibbleOffsets;
         float[] scales = x.laneScales;

@@ -85,6 +85,7 @@ public final class Q6KRepacked implements RepackedLayout {
      */
     @Override
     public float dot(MemorySegment w, long row, int cols, Int8Activations x) {
+        x.requireLanes();
         short[] a = x.quadLanes;
         float[] laneScales = x.laneScales;
         int run = cols / 4;

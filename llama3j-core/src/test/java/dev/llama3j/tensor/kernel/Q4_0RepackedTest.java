@@ -3,7 +3,6 @@ package dev.llama3j.tensor.kernel;
 import dev.llama3j.tensor.DType;
 import dev.llama3j.tensor.DenseMatrix;
 import dev.llama3j.tensor.Matrix;
-import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tensor.ParallelMatmul;
 import dev.llama3j.tensor.RandomWeights;
 import dev.llama3j.tensor.RepackedMatrix;
@@ -100,7 +99,7 @@ class Q4_0RepackedTest {
             int rows = 96;
             int cols = 256;
             DenseMatrix source = RandomWeights.matrix(arena, DType.Q4_0, rows, cols, rnd);
-            RepackedMatrix m = (RepackedMatrix) Numerics.INT8.matrix("w", DType.Q4_0, source.data(), rows, cols);
+            RepackedMatrix m = RepackedMatrix.of(source);
             float[] x = RandomWeights.gaussian(4 * cols, rnd);
             float[] prompt = new float[4 * rows];
             ParallelMatmul.matmul(m, x, 4, prompt);

@@ -1,0 +1,184 @@
+package dev.llama3j.tensor.kernel;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+
+/**
+ * The optional native kernels ({@code src/main/native}, built by the build when a C compiler is there): integer
+ * dot products with int8 activations of Q4_0, Q4_K and Q6_K rows in the file's own blocks (no copy), through x86's byte multiply-adds ({@code vpmaddubsw}, AVX-512 VNNI's {@code vpdpbusd}) that the
+ * Vector API cannot express. Loaded through FFM; when the library, the CPU or {@code -Dllama3j.native=off} says no,
+ * the Java kernels run alone ({@link #active()} is then {@link Isa#NONE} and {@link #unavailableReason()} says
+ * why).
+ *
+ * <p>{@code -Dllama3j.native=avx2} forces the AVX2 kernels on an AVX-512 machine (to compare them).
+ */
+public final class NativeKernels {
+    /** The instruction set of a kernel variant. */
+    public enum Isa { NONE, AVX2, VNNI }
+
+    /** One product: the weight type whose blocks it reads. */
+    public enum Kernel {
+        Q4_0("q4_0"),
+        Q4_K("q4_k"),
+        Q6_K("q6_k");
+
+        final String symbol;
+
+        Kernel(String symbol) {
+            this.symbol = symbol;
+        }
+    }
+
+    /** Where the build puts the library, as a class-path resource. */
+    static final String RESOURCE = "/dev/llama3j/native/linux-x86_64/libllama3j.so";
+    /** The most columns a row may have (the kernels rearrange the activations on the C stack). */
+    private static final int MAX_COLS = 65536;
+
+    private static final Isa ACTIVE;
+    private static final String WHY_NOT;
+    private static final int FEATURES;
+    private static final MethodHandle[][] KERNELS = new MethodHandle[Isa.values().length][Kernel.values().length];
+
+    static {
+        String why = null;
+        int features = 0;
+        Isa active = Isa.NONE;
+        String setting = System.getProperty("llama3j.native", "auto").toLowerCase(Locale.ROOT);
+        if (setting.equals("off") || setting.equals("false")) {
+            why = "turned off (-Dllama3j.native=" + setting + ")";
+        } else {
+            try {
+                SymbolLookup lib = SymbolLookup.libraryLookup(libraryPath(), Arena.global());
+                Linker linker = Linker.nativeLinker();
+                features = (int) linker.downcallHandle(lib.findOrThrow("llama3j_features"),
+                        FunctionDescriptor.of(ValueLayout.JAVA_INT)).invokeExact();
+                FunctionDescriptor matvec = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                        ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
+                // critical: short calls that read the activations' and write the outputs' heap arrays in place
+                Linker.Option critical = Linker.Option.critical(true);
+                for (Isa isa : new Isa[] {Isa.AVX2, Isa.VNNI}) {
+                    for (Kernel k : Kernel.values()) {
+                        String name = "llama3j_" + k.symbol + "_" + isa.name().toLowerCase(Locale.ROOT);
+                        KERNELS[isa.ordinal()][k.ordinal()] = linker.downcallHandle(lib.findOrThrow(name), matvec,
+                                critical);
+                    }
+                }
+                boolean avx2 = (features & 1) != 0;
+                boolean vnni = (features & 2) != 0;
+                if (setting.equals("avx2")) {
+                    active = avx2 ? Isa.AVX2 : Isa.NONE;
+                } else {
+                    active = vnni ? Isa.VNNI : avx2 ? Isa.AVX2 : Isa.NONE;
+                }
+                if (active == Isa.NONE) {
+                    why = "this CPU lacks AVX2 and FMA";
+                }
+            } catch (Throwable e) {
+                why = "not loaded (" + e.getMessage() + ")";
+                active = Isa.NONE;
+            }
+        }
+        ACTIVE = active;
+        WHY_NOT = why;
+        FEATURES = features;
+    }
+
+    private NativeKernels() {}
+
+    /** The kernels in use: {@link Isa#NONE} when the Java kernels run alone. */
+    public static Isa active() {
+        return ACTIVE;
+    }
+
+    /** Why no native kernel runs, or null when one does. */
+    public static String unavailableReason() {
+        return WHY_NOT;
+    }
+
+    /** Whether {@code isa}'s kernels can run on this CPU (for tests that compare the variants). */
+    public static boolean runs(Isa isa) {
+        return isa != Isa.NONE && KERNELS[isa.ordinal()][0] != null
+                && (FEATURES & (isa == Isa.AVX2 ? 1 : 2)) != 0;
+    }
+
+    /** The active kernel for rows of {@code cols} weights of ggml type {@code ggmlId}, or null for none. */
+    public static Kernel forType(int ggmlId, int cols) {
+        Kernel k = switch (ggmlId) {
+            case 2 -> Kernel.Q4_0;
+            case 12 -> Kernel.Q4_K;
+            case 14 -> Kernel.Q6_K;
+            default -> null;
+        };
+        return ACTIVE == Isa.NONE || cols > MAX_COLS ? null : k;
+    }
+
+    /** A description for logs and benchmarks: "native AVX-512 VNNI", "native AVX2" or "Java (why not)". */
+    public static String describe() {
+        return switch (ACTIVE) {
+            case VNNI -> "native AVX-512 VNNI";
+            case AVX2 -> "native AVX2";
+            case NONE -> "Java (native kernels " + WHY_NOT + ")";
+        };
+    }
+
+    /**
+     * {@code out[outOff + r] = sum_j w(r, j) * x[j]} for the {@code rows} rows of {@code rowBytes} bytes at
+     * {@code w} (the file's blocks), with the active instruction set.
+     */
+    public static void matvec(Kernel kernel, MemorySegment w, long rowBytes, int cols, Int8Activations x,
+                              float[] out, int outOff, int rows) {
+        matvec(ACTIVE, kernel, w, rowBytes, cols, x, out, outOff, rows);
+    }
+
+    /** {@link #matvec} with the kernels of {@code isa}, which must {@link #runs run} here. */
+    public static void matvec(Isa isa, Kernel kernel, MemorySegment w, long rowBytes, int cols, Int8Activations x,
+                              float[] out, int outOff, int rows) {
+        if (rows == 0) {
+            return;
+        }
+        x.requireBytes();
+        MethodHandle handle = KERNELS[isa.ordinal()][kernel.ordinal()];
+        try {
+            handle.invokeExact(w, rowBytes, cols, MemorySegment.ofArray(x.bytes), MemorySegment.ofArray(x.d),
+                    MemorySegment.ofArray(x.scaledSums), MemorySegment.ofArray(out).asSlice(4L * outOff, 4L * rows),
+                    rows);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native kernel " + kernel + " failed", e);
+        }
+    }
+
+    /** The library: the class-path file itself when not in a jar, else a copy in a temporary file. */
+    private static Path libraryPath() throws IOException, URISyntaxException {
+        if (!System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")
+                || !System.getProperty("os.arch", "").matches("amd64|x86_64")) {
+            throw new IOException("built for x86-64 Linux only");
+        }
+        URL url = NativeKernels.class.getResource(RESOURCE);
+        if (url == null) {
+            throw new IOException("not built: no C compiler when the project was built");
+        }
+        if (url.getProtocol().equals("file")) {
+            return Path.of(url.toURI());
+        }
+        Path copy = Files.createTempFile("llama3j-", ".so");
+        copy.toFile().deleteOnExit();
+        try (InputStream in = url.openStream()) {
+            Files.copy(in, copy, StandardCopyOption.REPLACE_EXISTING);
+        }
+        return copy;
+    }
+}

@@ -1,0 +1,31 @@
+/*
+ * llama3j's optional native kernels: integer dot products of quantized weight rows with int8 activations, through
+ * the byte multiply-adds the Vector API cannot express (x86 vpmaddubsw; AVX-512 VNNI's vpdpbusd). They read Q4_0,
+ * Q4_K and Q6_K rows in the file's own blocks (no copy), and are loaded through FFM by
+ * dev.llama3j.tensor.kernel.NativeKernels, and are tested against the Java kernels and the scalar rule.
+ *
+ * Activations come as Int8Activations holds them: quants xq (int8, element order), and per block of 32 its scale
+ * xd and its scaled sum xs = xd * sum(xq). Each function computes, for each of `rows` rows of `row_bytes` bytes at
+ * w, sum_j w[j] * x[j] into out[row]. The AVX2 and VNNI variants add the same numbers in the same order: the same
+ * bits.
+ */
+#ifndef LLAMA3J_KERNELS_H
+#define LLAMA3J_KERNELS_H
+
+#include <stdint.h>
+
+#define LLAMA3J_DECLARE(isa)                                                                                   \
+    void llama3j_q4_0_##isa(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq,               \
+                            const float *xd, const float *xs, float *out, int32_t rows);                       \
+    void llama3j_q4_k_##isa(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq,               \
+                            const float *xd, const float *xs, float *out, int32_t rows);                       \
+    void llama3j_q6_k_##isa(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq,               \
+                            const float *xd, const float *xs, float *out, int32_t rows);
+
+LLAMA3J_DECLARE(avx2)
+LLAMA3J_DECLARE(vnni)
+
+/* Bit 0: the AVX2 kernels can run here (AVX2, FMA, F16C); bit 1: the AVX-512 VNNI ones (also F, VL, BW). */
+int32_t llama3j_features(void);
+
+#endif

@@ -1,0 +1,406 @@
+/*
+ * The kernels, compiled once per instruction set (kernels_avx2.c, kernels_vnni.c define ISA and, for VNNI,
+ * USE_VNNI). They read the file's own blocks, one stream per row (a layout with the scales apart from the
+ * nibbles read two streams and ran at half the speed from memory), in chunks of 128 weights. The VNNI variant
+ * holds a chunk in one 512-bit register; the AVX2 variant in two 256-bit halves that play its lower and upper 8
+ * lanes, doing per lane the same integer sums and the same float operations in the same order, so both give the
+ * same bits. Each row has its own accumulator, summed at the end in a fixed order, so a row's result does not
+ * depend on the rows beside it.
+ */
+#include <immintrin.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "kernels.h"
+
+#define CAT2(a, b) a##_##b
+#define CAT(a, b) CAT2(a, b)
+#define FN(name) CAT(name, ISA)
+
+/* Most columns a row may have: the rearranged activations live on the stack. */
+#define MAX_COLS 65536
+
+/* How far ahead the weight streams of Q4_0 and Q4_K are prefetched (figures: docs/performance.md). */
+#ifndef PREFETCH_BYTES
+#define PREFETCH_BYTES 1024
+#endif
+#define PREFETCH(p) _mm_prefetch((const char *) (p), _MM_HINT_T0)
+
+#ifdef USE_VNNI
+typedef __m512 vf;
+typedef __m512i vi;
+#else
+typedef struct { __m256 lo, hi; } vf;
+typedef struct { __m256i lo, hi; } vi;
+#endif
+
+static inline vf FN(vf_zero)(void) {
+#ifdef USE_VNNI
+    return _mm512_setzero_ps();
+#else
+    vf z = {_mm256_setzero_ps(), _mm256_setzero_ps()};
+    return z;
+#endif
+}
+
+static inline vi FN(vi_load)(const void *p) {
+#ifdef USE_VNNI
+    return _mm512_loadu_si512(p);
+#else
+    vi v = {_mm256_loadu_si256((const __m256i *) p), _mm256_loadu_si256((const __m256i *) ((const char *) p + 32))};
+    return v;
+#endif
+}
+
+/* Nibbles 0 (low) or 1 (high) of each byte, as bytes 0..15. */
+static inline vi FN(nibbles)(vi v, int high) {
+#ifdef USE_VNNI
+    __m512i m = _mm512_set1_epi8(0x0F);
+    return _mm512_and_si512(high ? _mm512_srli_epi16(v, 4) : v, m);
+#else
+    __m256i m = _mm256_set1_epi8(0x0F);
+    vi r = {_mm256_and_si256(high ? _mm256_srli_epi16(v.lo, 4) : v.lo, m),
+            _mm256_and_si256(high ? _mm256_srli_epi16(v.hi, 4) : v.hi, m)};
+    return r;
+#endif
+}
+
+/* acc + per int32 lane the sum of 4 adjacent products of unsigned u (at most 15) and signed s bytes. */
+static inline vi FN(dot4)(vi acc, vi u, vi s) {
+#ifdef USE_VNNI
+    return _mm512_dpbusd_epi32(acc, u, s);
+#else
+    __m256i one = _mm256_set1_epi16(1);
+    vi r = {_mm256_add_epi32(acc.lo, _mm256_madd_epi16(_mm256_maddubs_epi16(u.lo, s.lo), one)),
+            _mm256_add_epi32(acc.hi, _mm256_madd_epi16(_mm256_maddubs_epi16(u.hi, s.hi), one))};
+    return r;
+#endif
+}
+
+static inline vi FN(vi_zero)(void) {
+#ifdef USE_VNNI
+    return _mm512_setzero_si512();
+#else
+    vi z = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+    return z;
+#endif
+}
+
+/* acc + float(isum) * scale, lanewise. */
+static inline vf FN(fma_int)(vi isum, vf scale, vf acc) {
+#ifdef USE_VNNI
+    return _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), scale, acc);
+#else
+    vf r = {_mm256_fmadd_ps(_mm256_cvtepi32_ps(isum.lo), scale.lo, acc.lo),
+            _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum.hi), scale.hi, acc.hi)};
+    return r;
+#endif
+}
+
+/* The 4 floats of s spread to 16 lanes: lane j takes s[idx(j)], idx given as 16 ints. */
+static inline vf FN(spread)(__m128 s, const int32_t *idx) {
+#ifdef USE_VNNI
+    return _mm512_permutexvar_ps(_mm512_loadu_si512(idx), _mm512_castps128_ps512(s));
+#else
+    __m256 s8 = _mm256_castps128_ps256(s);
+    vf r = {_mm256_permutevar8x32_ps(s8, _mm256_loadu_si256((const __m256i *) idx)),
+            _mm256_permutevar8x32_ps(s8, _mm256_loadu_si256((const __m256i *) (idx + 8)))};
+    return r;
+#endif
+}
+
+/* The 16 lanes summed in a fixed order: upper 8 onto lower 8, then halves, pairs, the last two. */
+static inline float FN(sum16)(vf v) {
+#ifdef USE_VNNI
+    __m256 upper = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1));
+    __m256 s8 = _mm256_add_ps(_mm512_castps512_ps256(v), upper);
+#else
+    __m256 s8 = _mm256_add_ps(v.lo, v.hi);
+#endif
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+
+static inline float FN(sum4)(__m128 s) {
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+}
+
+/* 16 floats from 16 int8s. */
+static inline vf FN(i8_to_f)(const int8_t *p) {
+#ifdef USE_VNNI
+    return _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *) p)));
+#else
+    vf r = {_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *) p))),
+            _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *) (p + 8))))};
+    return r;
+#endif
+}
+
+static inline vf FN(vf_load)(const float *p) {
+#ifdef USE_VNNI
+    return _mm512_loadu_ps(p);
+#else
+    vf r = {_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8)};
+    return r;
+#endif
+}
+
+static inline vf FN(vf_mul)(vf a, vf b) {
+#ifdef USE_VNNI
+    return _mm512_mul_ps(a, b);
+#else
+    vf r = {_mm256_mul_ps(a.lo, b.lo), _mm256_mul_ps(a.hi, b.hi)};
+    return r;
+#endif
+}
+
+static inline vf FN(vf_fma)(vf a, vf b, vf c) {
+#ifdef USE_VNNI
+    return _mm512_fmadd_ps(a, b, c);
+#else
+    vf r = {_mm256_fmadd_ps(a.lo, b.lo, c.lo), _mm256_fmadd_ps(a.hi, b.hi, c.hi)};
+    return r;
+#endif
+}
+
+static inline vf FN(vf_set1)(float x) {
+#ifdef USE_VNNI
+    return _mm512_set1_ps(x);
+#else
+    vf r = {_mm256_set1_ps(x), _mm256_set1_ps(x)};
+    return r;
+#endif
+}
+
+/* Lane j takes f's lane idx[j]; each group of 8 output lanes draws from one 8-lane half of f. */
+static inline vf FN(spread16)(vf f, const int32_t *idx) {
+#ifdef USE_VNNI
+    return _mm512_permutexvar_ps(_mm512_loadu_si512(idx), f);
+#else
+    __m256i seven = _mm256_set1_epi32(7);
+    __m256i i0 = _mm256_and_si256(_mm256_loadu_si256((const __m256i *) idx), seven);
+    __m256i i1 = _mm256_and_si256(_mm256_loadu_si256((const __m256i *) (idx + 8)), seven);
+    vf r = {_mm256_permutevar8x32_ps(idx[0] < 8 ? f.lo : f.hi, i0),
+            _mm256_permutevar8x32_ps(idx[8] < 8 ? f.lo : f.hi, i1)};
+    return r;
+#endif
+}
+
+/* A Q6_K half's 2-bit highs (32 bytes, both halves of the register) moved to bits 4..5 for the low-nibble weights
+ * (elements 0..63 of the half: shifts 4 then 2) or the high-nibble ones (64..127: shifts 0 then -2). */
+static inline vi FN(q6_highs)(const uint8_t *qh, int high) {
+#ifdef USE_VNNI
+    __m512i h = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *) qh));
+    __m512i moved = high ? _mm512_srlv_epi64(h, _mm512_setr_epi64(0, 0, 0, 0, 2, 2, 2, 2))
+                         : _mm512_sllv_epi64(h, _mm512_setr_epi64(4, 4, 4, 4, 2, 2, 2, 2));
+    return _mm512_and_si512(moved, _mm512_set1_epi8(0x30));
+#else
+    __m256i h = _mm256_loadu_si256((const __m256i *) qh);
+    __m256i m = _mm256_set1_epi8(0x30);
+    vi r = {_mm256_and_si256(high ? h : _mm256_slli_epi64(h, 4), m),
+            _mm256_and_si256(high ? _mm256_srli_epi64(h, 2) : _mm256_slli_epi64(h, 2), m)};
+    return r;
+#endif
+}
+
+static inline vi FN(vi_or)(vi a, vi b) {
+#ifdef USE_VNNI
+    return _mm512_or_si512(a, b);
+#else
+    vi r = {_mm256_or_si256(a.lo, b.lo), _mm256_or_si256(a.hi, b.hi)};
+    return r;
+#endif
+}
+
+static const int32_t BLOCK_OF_LANE[16] = {0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3};
+static const int32_t EVEN_OF_LANE[16] = {0, 0, 0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2};
+static const int32_t ODD_OF_LANE[16] = {1, 1, 1, 1, 1, 1, 1, 1, 3, 3, 3, 3, 3, 3, 3, 3};
+
+
+/* Q6_K groups of 16 for the int32 lanes of a half's low-nibble (Q6_LOW) and high-nibble (Q6_HIGH) weights. */
+static const int32_t Q6_LOW[2][16] = {{0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3},
+                                      {8, 8, 8, 8, 9, 9, 9, 9, 10, 10, 10, 10, 11, 11, 11, 11}};
+static const int32_t Q6_HIGH[2][16] = {{4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7},
+                                       {12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15}};
+
+/*
+ * Q6_K in the file's own blocks (no copy): per 256 weights 128 bytes of low nibbles, 64 of 2-bit highs, 16 int8
+ * scales (one per group of 16) and an f16 d; weights are 6-bit values minus 32. Half h of a block (128 weights):
+ * its 64 low-nibble bytes' low nibbles with highs from bits 0..1 and 2..3 are elements 0..63, their high nibbles
+ * with bits 4..5 and 6..7 elements 64..127, in element order. Per group the factor d * sc * xd (its activation
+ * block's scale) scales the integer sums; the -32 is taken off last: 32 * sum_g factor_g * (sum of its quants).
+ */
+void FN(llama3j_q6_k)(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq, const float *xd,
+                      const float *xs, float *out, int32_t rows) {
+    (void) xs;
+    const int32_t blocks = cols / 256;
+    const int32_t groups = cols / 16;
+    float xdg[MAX_COLS / 16];
+    float sums[MAX_COLS / 16];
+    for (int32_t g = 0; g < groups; g++) {
+        int32_t sum = 0;
+        for (int i = 0; i < 16; i++) {
+            sum += xq[16 * g + i];
+        }
+        sums[g] = (float) sum;
+        xdg[g] = xd[g / 2];
+    }
+    for (int32_t r = 0; r < rows; r++) {
+        const uint8_t *row = w + (int64_t) r * row_bytes;
+        vf acc = FN(vf_zero)();
+        vf offset = FN(vf_zero)();
+        for (int32_t b = 0; b < blocks; b++) {
+            const uint8_t *blk = row + 210 * (int64_t) b;
+            uint16_t dh;
+            memcpy(&dh, blk + 208, 2);
+            vf factor = FN(vf_mul)(FN(vf_mul)(FN(i8_to_f)((const int8_t *) (blk + 192)), FN(vf_set1)(_cvtsh_ss(dh))),
+                                   FN(vf_load)(xdg + 16 * b));
+            offset = FN(vf_fma)(factor, FN(vf_load)(sums + 16 * b), offset);
+            for (int h = 0; h < 2; h++) {
+                vi l = FN(vi_load)(blk + 64 * h);
+                const uint8_t *qh = blk + 128 + 32 * h;
+                vi lo = FN(vi_or)(FN(nibbles)(l, 0), FN(q6_highs)(qh, 0));
+                vi hi = FN(vi_or)(FN(nibbles)(l, 1), FN(q6_highs)(qh, 1));
+                const int8_t *a = xq + 256 * (int64_t) b + 128 * h;
+                acc = FN(fma_int)(FN(dot4)(FN(vi_zero)(), lo, FN(vi_load)(a)), FN(spread16)(factor, Q6_LOW[h]), acc);
+                acc = FN(fma_int)(FN(dot4)(FN(vi_zero)(), hi, FN(vi_load)(a + 64)), FN(spread16)(factor, Q6_HIGH[h]),
+                                  acc);
+            }
+        }
+        out[r] = FN(sum16)(acc) - 32.0f * FN(sum16)(offset);
+    }
+}
+
+/* Four consecutive Q4_0 blocks (18 bytes each) of a row: block L's 16 nibble bytes in 128-bit lane L. */
+static inline vi FN(q4_0_chunk)(const uint8_t *c) {
+#ifdef USE_VNNI
+    __m512i v = _mm512_castsi128_si512(_mm_loadu_si128((const __m128i *) (c + 2)));
+    v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *) (c + 20)), 1);
+    v = _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *) (c + 38)), 2);
+    return _mm512_inserti32x4(v, _mm_loadu_si128((const __m128i *) (c + 56)), 3);
+#else
+    vi r = {_mm256_set_m128i(_mm_loadu_si128((const __m128i *) (c + 20)), _mm_loadu_si128((const __m128i *) (c + 2))),
+            _mm256_set_m128i(_mm_loadu_si128((const __m128i *) (c + 56)), _mm_loadu_si128((const __m128i *) (c + 38)))};
+    return r;
+#endif
+}
+
+/*
+ * Q4_0 in the file's own blocks (no copy): per 32 weights an f16 d and 16 bytes, element i in the low nibble of
+ * byte i, i + 16 in the high. A row is read in chunks of 4 blocks (72 bytes, one stream); block L of a chunk goes
+ * to 128-bit lane L, its low nibbles meeting its elements 0..15 and its high ones 16..31, so the activations are
+ * first rearranged per chunk into [4 x elements 0..15][4 x elements 16..31]. The -8 of every weight is taken off
+ * last: 8 * sum_b d_b * xs_b.
+ */
+void FN(llama3j_q4_0)(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq, const float *xd,
+                       const float *xs, float *out, int32_t rows) {
+    const int32_t blocks = cols / 32;
+    const int32_t chunks = (blocks + 3) / 4;
+    int8_t a[MAX_COLS] __attribute__((aligned(64)));
+    float d4[MAX_COLS / 32 + 4];
+    float s4[MAX_COLS / 32 + 4];
+    memset(a, 0, (size_t) chunks * 128);
+    for (int32_t b = 0; b < 4 * chunks; b++) {
+        int32_t q = b / 4, lane = b % 4;
+        if (b < blocks) {
+            memcpy(a + 128 * q + 16 * lane, xq + 32 * b, 16);
+            memcpy(a + 128 * q + 64 + 16 * lane, xq + 32 * b + 16, 16);
+        }
+        d4[b] = b < blocks ? xd[b] : 0.0f;
+        s4[b] = b < blocks ? xs[b] : 0.0f;
+    }
+    uint8_t tail[72 + 16];
+    for (int32_t r = 0; r < rows; r++) {
+        const uint8_t *row = w + (int64_t) r * row_bytes;
+        vf acc = FN(vf_zero)();
+        __m128 offset = _mm_setzero_ps();
+        for (int32_t q = 0; q < chunks; q++) {
+            const uint8_t *c = row + 72 * (int64_t) q;
+            PREFETCH(c + PREFETCH_BYTES);
+            if (4 * q + 4 > blocks) {
+                /* the last, partial chunk: zero blocks past the row's end */
+                memset(tail, 0, sizeof tail);
+                memcpy(tail, c, 18 * (size_t) (blocks - 4 * q));
+                c = tail;
+            }
+            uint16_t h0, h1, h2, h3;
+            memcpy(&h0, c, 2);
+            memcpy(&h1, c + 18, 2);
+            memcpy(&h2, c + 36, 2);
+            memcpy(&h3, c + 54, 2);
+            __m128 dw = _mm_cvtph_ps(_mm_setr_epi16((short) h0, (short) h1, (short) h2, (short) h3, 0, 0, 0, 0));
+            vi v = FN(q4_0_chunk)(c);
+            vi isum = FN(dot4)(FN(dot4)(FN(vi_zero)(), FN(nibbles)(v, 0), FN(vi_load)(a + 128 * q)),
+                               FN(nibbles)(v, 1), FN(vi_load)(a + 128 * q + 64));
+            __m128 scale = _mm_mul_ps(dw, _mm_loadu_ps(d4 + 4 * q));
+            acc = FN(fma_int)(isum, FN(spread)(scale, BLOCK_OF_LANE), acc);
+            offset = _mm_fmadd_ps(dw, _mm_loadu_ps(s4 + 4 * q), offset);
+        }
+        out[r] = FN(sum16)(acc) - 8.0f * FN(sum4)(offset);
+    }
+}
+
+/*
+ * Q4_K in the file's own blocks (no copy): per 256 weights f16 d and dmin, 12 bytes of 6-bit scales and mins for
+ * its 8 sub-blocks of 32, then 128 nibble bytes (group g of 64 elements in 32 bytes: low nibbles sub-block 2g, high
+ * ones 2g+1). Each block is two chunks of 128 weights, sub-blocks 4q..4q+3: low nibbles meet 4q (lanes 0..7) and
+ * 4q+2 (8..15), high ones 4q+1 and 4q+3, so the activations are rearranged per chunk into sub-blocks
+ * [4q, 4q+2, 4q+1, 4q+3]. The scales d * sc and offsets -(dmin * m) are the floats Q4KKernel's dequantize computes;
+ * the mins' share, sum_s offset_s * xs_s, is added last.
+ */
+void FN(llama3j_q4_k)(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq, const float *xd,
+                       const float *xs, float *out, int32_t rows) {
+    const int32_t blocks = cols / 256;
+    int8_t a[MAX_COLS] __attribute__((aligned(64)));
+    for (int32_t q = 0; q < cols / 128; q++) {
+        memcpy(a + 128 * q, xq + 128 * q, 32);
+        memcpy(a + 128 * q + 32, xq + 128 * q + 64, 32);
+        memcpy(a + 128 * q + 64, xq + 128 * q + 32, 32);
+        memcpy(a + 128 * q + 96, xq + 128 * q + 96, 32);
+    }
+    for (int32_t r = 0; r < rows; r++) {
+        const uint8_t *row = w + (int64_t) r * row_bytes;
+        vf acc = FN(vf_zero)();
+        __m128 offset = _mm_setzero_ps();
+        for (int32_t b = 0; b < blocks; b++) {
+            const uint8_t *blk = row + 144 * (int64_t) b;
+            PREFETCH(blk + PREFETCH_BYTES);
+            PREFETCH(blk + PREFETCH_BYTES + 64);
+            uint16_t dh, mh;
+            memcpy(&dh, blk, 2);
+            memcpy(&mh, blk + 2, 2);
+            float d = _cvtsh_ss(dh);
+            float dmin = _cvtsh_ss(mh);
+            const uint8_t *q6 = blk + 4;
+            int32_t sc[8], m[8];
+            for (int j = 0; j < 4; j++) {
+                sc[j] = q6[j] & 63;
+                m[j] = q6[j + 4] & 63;
+                sc[j + 4] = (q6[j + 8] & 0x0F) | ((q6[j] >> 6) << 4);
+                m[j + 4] = (q6[j + 8] >> 4) | ((q6[j + 4] >> 6) << 4);
+            }
+            /* built in registers: scalar stores read back as vectors would stall on store forwarding */
+            __m128 vd = _mm_set1_ps(d), vmin = _mm_set1_ps(dmin), sign = _mm_set1_ps(-0.0f);
+            __m128 scales[2] = {_mm_mul_ps(vd, _mm_cvtepi32_ps(_mm_setr_epi32(sc[0], sc[1], sc[2], sc[3]))),
+                                _mm_mul_ps(vd, _mm_cvtepi32_ps(_mm_setr_epi32(sc[4], sc[5], sc[6], sc[7])))};
+            __m128 offsets[2] = {
+                _mm_xor_ps(_mm_mul_ps(vmin, _mm_cvtepi32_ps(_mm_setr_epi32(m[0], m[1], m[2], m[3]))), sign),
+                _mm_xor_ps(_mm_mul_ps(vmin, _mm_cvtepi32_ps(_mm_setr_epi32(m[4], m[5], m[6], m[7]))), sign)};
+            for (int h = 0; h < 2; h++) {
+                int32_t q = 2 * b + h;
+                vi v = FN(vi_load)(blk + 16 + 64 * h);
+                __m128 scale = _mm_mul_ps(scales[h], _mm_loadu_ps(xd + 4 * q));
+                vi even = FN(dot4)(FN(vi_zero)(), FN(nibbles)(v, 0), FN(vi_load)(a + 128 * q));
+                vi odd = FN(dot4)(FN(vi_zero)(), FN(nibbles)(v, 1), FN(vi_load)(a + 128 * q + 64));
+                acc = FN(fma_int)(even, FN(spread)(scale, EVEN_OF_LANE), acc);
+                acc = FN(fma_int)(odd, FN(spread)(scale, ODD_OF_LANE), acc);
+                offset = _mm_fmadd_ps(offsets[h], _mm_loadu_ps(xs + 4 * q), offset);
+            }
+        }
+        out[r] = FN(sum16)(acc) + FN(sum4)(offset);
+    }
+}
