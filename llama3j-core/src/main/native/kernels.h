@@ -19,6 +19,8 @@
                             const float *xd, const float *xs, float *out, int32_t rows);                       \
     void llama3j_q4_k_##isa(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq,               \
                             const float *xd, const float *xs, float *out, int32_t rows);                       \
+    void llama3j_q8_0_##isa(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq,               \
+                            const float *xd, const float *xs, float *out, int32_t rows);                       \
     void llama3j_q6_k_##isa(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq,               \
                             const float *xd, const float *xs, float *out, int32_t rows);
 

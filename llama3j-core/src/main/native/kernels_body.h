@@ -404,3 +404,57 @@ void FN(llama3j_q4_k)(const uint8_t *w, int64_t row_bytes, int32_t cols, const i
         out[r] = FN(sum16)(acc) + FN(sum4)(offset);
     }
 }
+
+/* 32 signed weight bytes times 32 signed activation bytes: 8 int32 lanes of 4 products each, through |w| and the
+ * activations given w's signs (x86 has no signed-by-signed byte product at 256 bits here). */
+static inline __m256i FN(dot_s8)(__m256i w, __m256i a) {
+    __m256i u = _mm256_sign_epi8(w, w);
+    __m256i s = _mm256_sign_epi8(a, w);
+#ifdef USE_VNNI
+    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+#else
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+#endif
+}
+
+/*
+ * Q8_0 in the file's own blocks (no copy): per 32 weights an f16 d and 32 int8 quants. Two blocks per step, one per
+ * 256-bit half (both variants work in halves: there is no 512-bit byte sign operation), their lanes summed at the
+ * end as the other kernels' 16 lanes are.
+ */
+void FN(llama3j_q8_0)(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq, const float *xd,
+                      const float *xs, float *out, int32_t rows) {
+    (void) xs;
+    const int32_t blocks = cols / 32;
+    uint8_t tail[68];
+    for (int32_t r = 0; r < rows; r++) {
+        const uint8_t *row = w + (int64_t) r * row_bytes;
+        __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
+        for (int32_t k = 0; k < blocks; k += 2) {
+            const uint8_t *c = row + 34 * (int64_t) k;
+            PREFETCH(c + PREFETCH_BYTES);
+            if (k + 1 == blocks) {
+                /* an odd last block: a zero block beside it */
+                memset(tail, 0, sizeof tail);
+                memcpy(tail, c, 34);
+                c = tail;
+            }
+            uint16_t h0, h1;
+            memcpy(&h0, c, 2);
+            memcpy(&h1, c + 34, 2);
+            __m256i a0 = _mm256_loadu_si256((const __m256i *) (xq + 32 * (int64_t) k));
+            __m256i a1 = k + 1 < blocks ? _mm256_loadu_si256((const __m256i *) (xq + 32 * (int64_t) k + 32))
+                                        : _mm256_setzero_si256();
+            __m256i i0 = FN(dot_s8)(_mm256_loadu_si256((const __m256i *) (c + 2)), a0);
+            __m256i i1 = FN(dot_s8)(_mm256_loadu_si256((const __m256i *) (c + 36)), a1);
+            float x1 = k + 1 < blocks ? xd[k + 1] : 0.0f;
+            lo = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i0), _mm256_set1_ps(_cvtsh_ss(h0) * xd[k]), lo);
+            hi = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i1), _mm256_set1_ps(_cvtsh_ss(h1) * x1), hi);
+        }
+        __m256 s8 = _mm256_add_ps(lo, hi);
+        __m128 s = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+        out[r] = _mm_cvtss_f32(s);
+    }
+}

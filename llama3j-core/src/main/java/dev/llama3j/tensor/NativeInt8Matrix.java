@@ -5,7 +5,7 @@ import dev.llama3j.tensor.kernel.NativeKernels;
 import dev.llama3j.tensor.kernel.RowSlices;
 
 /**
- * A Q4_0, Q4_K or Q6_K matrix whose int8 products the {@link NativeKernels} compute from the file's own blocks: no
+ * A Q4_0, Q4_K, Q6_K or Q8_0 matrix whose int8 products the {@link NativeKernels} compute from the file's own blocks: no
  * copy is made (the Java kernels' {@link RepackedMatrix} makes one on first use), so memory holds the file's pages
  * only and the first product does not wait. Prompts and row reads take float slices of the same blocks.
  */

@@ -10,22 +10,22 @@ public enum Numerics {
     EXACT,
     /**
      * Activations quantized to int8 blocks, as llama.cpp does, for the weight types where llama3j has an integer
-     * product faster than the float one in a whole decode (Q4_0, Q4_K and Q6_K, repacked at load); float32 for the
-     * rest (Q8_0's integer product measured slower there) and for prompts.
+     * product faster than the float one in a whole decode: Q4_0, Q4_K, Q6_K and Q8_0 where the native kernels run,
+     * else Q4_0, Q4_K and Q6_K (Java's Q8_0 integer product measured slower); float32 for the rest and for prompts.
      */
     INT8;
 
     /**
      * The matrix of {@code rows x cols} weights of type {@code type} in {@code data}: computed in place, except Q4_0,
      * Q4_K and Q6_K with int8 activations, repacked into memory of their own on first use ({@link RepackedMatrix}),
-     * unless the {@link NativeKernels} compute them from the file's blocks ({@link NativeInt8Matrix}).
+     * unless the {@link NativeKernels} compute them from the file's blocks ({@link NativeInt8Matrix}; Q8_0 too).
      */
     public Matrix matrix(String name, DType type, MemorySegment data, int rows, int cols) {
         DenseMatrix m = new DenseMatrix(name, type, data, rows, cols, int8For(type));
-        if (!int8For(type)) {
-            return m;
+        if (this == INT8 && NativeKernels.forType(type.ggmlId, cols) != null) {
+            return new NativeInt8Matrix(m);
         }
-        return NativeKernels.forType(type.ggmlId, cols) != null ? new NativeInt8Matrix(m) : RepackedMatrix.of(m);
+        return int8For(type) ? RepackedMatrix.of(m) : m;
     }
 
     /**

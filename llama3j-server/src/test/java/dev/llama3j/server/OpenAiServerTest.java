@@ -123,9 +123,10 @@ class OpenAiServerTest {
     }
 
     /**
-     * Chat logprobs: each token's log-probability is the generator's (within float rounding: the first comes from
-     * another product of the output matrix), the greedy token is the most likely of its alternatives, sorted, and
-     * the streamed ones equal the whole answer's.
+     * Chat logprobs: each token's log-probability is the generator's (the first comes from another product of the
+     * output matrix: the prompt's float one, where the generator's is the decode step's, so within float rounding,
+     * or int8 rounding where the output matrix takes int8 activations, as with the native kernels), the greedy token
+     * is the most likely of its alternatives, sorted, and the streamed ones equal the whole answer's.
      */
     @Test
     void chatLogprobsAreTheModelsAndStreamedEqualWhole() {
@@ -142,7 +143,9 @@ class OpenAiServerTest {
         StringBuilder text = new StringBuilder();
         for (int i = 0; i < entries.size(); i++) {
             var e = entries.get(i);
-            assertThat(e.logprob()).as("token %d", i).isCloseTo(expected[i], org.assertj.core.api.Assertions.within(1e-4));
+            double tolerance = llama.weights().output().takesInt8() ? 5e-3 : 1e-4;
+            assertThat(e.logprob()).as("token %d", i).isCloseTo(expected[i],
+                    org.assertj.core.api.Assertions.within(tolerance));
             assertThat(e.topLogprobs()).hasSize(3);
             assertThat(e.topLogprobs().get(0).token()).isEqualTo(e.token());
             assertThat(e.topLogprobs().get(0).logprob()).isEqualTo(e.logprob());

@@ -18,7 +18,7 @@ import java.util.Locale;
 
 /**
  * The optional native kernels ({@code src/main/native}, built by the build when a C compiler is there): integer
- * dot products with int8 activations of Q4_0, Q4_K and Q6_K rows in the file's own blocks (no copy), through x86's byte multiply-adds ({@code vpmaddubsw}, AVX-512 VNNI's {@code vpdpbusd}) that the
+ * dot products with int8 activations of Q4_0, Q4_K, Q6_K and Q8_0 rows in the file's own blocks (no copy), through x86's byte multiply-adds ({@code vpmaddubsw}, AVX-512 VNNI's {@code vpdpbusd}) that the
  * Vector API cannot express. Loaded through FFM; when the library, the CPU or {@code -Dllama3j.native=off} says no,
  * the Java kernels run alone ({@link #active()} is then {@link Isa#NONE} and {@link #unavailableReason()} says
  * why).
@@ -33,7 +33,8 @@ public final class NativeKernels {
     public enum Kernel {
         Q4_0("q4_0"),
         Q4_K("q4_k"),
-        Q6_K("q6_k");
+        Q6_K("q6_k"),
+        Q8_0("q8_0");
 
         final String symbol;
 
@@ -121,6 +122,7 @@ public final class NativeKernels {
             case 2 -> Kernel.Q4_0;
             case 12 -> Kernel.Q4_K;
             case 14 -> Kernel.Q6_K;
+            case 8 -> Kernel.Q8_0;
             default -> null;
         };
         return ACTIVE == Isa.NONE || cols > MAX_COLS ? null : k;
