@@ -17,7 +17,8 @@
 #define CAT(a, b) CAT2(a, b)
 #define FN(name) CAT(name, ISA)
 
-/* Most columns a row may have: the rearranged activations live on the stack. */
+/* Most columns a row may have (NativeKernels checks it): the rearranged activations live on the stack, sized by
+ * the row (a 4096-column row: 4 kB), well inside the stack HotSpot keeps for native calls. */
 #define MAX_COLS 65536
 
 /* How far ahead the weight streams of Q4_0 and Q4_K are prefetched (figures: docs/performance.md). */
@@ -239,8 +240,8 @@ void FN(llama3j_q6_k)(const uint8_t *w, int64_t row_bytes, int32_t cols, const i
     (void) xs;
     const int32_t blocks = cols / 256;
     const int32_t groups = cols / 16;
-    float xdg[MAX_COLS / 16];
-    float sums[MAX_COLS / 16];
+    float xdg[groups];
+    float sums[groups];
     for (int32_t g = 0; g < groups; g++) {
         int32_t sum = 0;
         for (int i = 0; i < 16; i++) {
@@ -300,9 +301,9 @@ void FN(llama3j_q4_0)(const uint8_t *w, int64_t row_bytes, int32_t cols, const i
                        const float *xs, float *out, int32_t rows) {
     const int32_t blocks = cols / 32;
     const int32_t chunks = (blocks + 3) / 4;
-    int8_t a[MAX_COLS] __attribute__((aligned(64)));
-    float d4[MAX_COLS / 32 + 4];
-    float s4[MAX_COLS / 32 + 4];
+    int8_t a[128 * chunks] __attribute__((aligned(64)));
+    float d4[4 * chunks];
+    float s4[4 * chunks];
     memset(a, 0, (size_t) chunks * 128);
     for (int32_t b = 0; b < 4 * chunks; b++) {
         int32_t q = b / 4, lane = b % 4;
@@ -355,7 +356,7 @@ void FN(llama3j_q4_0)(const uint8_t *w, int64_t row_bytes, int32_t cols, const i
 void FN(llama3j_q4_k)(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq, const float *xd,
                        const float *xs, float *out, int32_t rows) {
     const int32_t blocks = cols / 256;
-    int8_t a[MAX_COLS] __attribute__((aligned(64)));
+    int8_t a[cols] __attribute__((aligned(64)));
     for (int32_t q = 0; q < cols / 128; q++) {
         memcpy(a + 128 * q, xq + 128 * q, 32);
         memcpy(a + 128 * q + 32, xq + 128 * q + 64, 32);

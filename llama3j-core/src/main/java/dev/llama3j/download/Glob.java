@@ -15,6 +15,17 @@ public final class Glob {
         return patterns.isEmpty() || patterns.stream().anyMatch(p -> toRegex(p).matcher(path).matches());
     }
 
+    /** Each pattern compiled, or a one-line error naming the one that is not a valid pattern. */
+    public static void check(List<String> patterns) {
+        for (String p : patterns) {
+            try {
+                toRegex(p);
+            } catch (java.util.regex.PatternSyntaxException e) {
+                throw new dev.llama3j.LlamaException("--include '" + p + "' is not a valid pattern");
+            }
+        }
+    }
+
     static Pattern toRegex(String glob) {
         String g = glob.endsWith("/") ? glob + "*" : glob;
         StringBuilder re = new StringBuilder();
@@ -37,7 +48,8 @@ public final class Glob {
                     if (j >= g.length()) {
                         re.append("\\[");
                     } else {
-                        String set = g.substring(i + 1, j).replace("\\", "\\\\");
+                        String set = g.substring(i + 1, j).replace("\\", "\\\\").replace("[", "\\[")
+                                .replace("&", "\\&");
                         if (set.startsWith("!")) {
                             set = "^" + set.substring(1);
                         } else if (set.startsWith("^")) {

@@ -6,11 +6,18 @@ import dev.llama3j.LlamaException;
 public final class HttpStatusException extends LlamaException {
     private final int status;
     private final String errorCode;
+    private final String origin;
 
-    HttpStatusException(int status, String errorCode, String what) {
+    HttpStatusException(int status, String errorCode, String what, String origin) {
         super(what + ": HTTP " + status + (errorCode == null ? "" : " (" + errorCode + ")"));
         this.status = status;
         this.errorCode = errorCode;
+        this.origin = origin;
+    }
+
+    /** The origin (scheme://host:port) that answered: the hub itself, or a CDN it redirected to. */
+    public String origin() {
+        return origin;
     }
 
     public int status() {

@@ -86,6 +86,7 @@ public final class Hub {
      */
     public Path download(Listing listing, String revision, List<String> include, Path localDir,
                          DownloadListener listener) {
+        Glob.check(include);
         List<RepoFile> chosen = listing.files().stream().filter(f -> Glob.anyMatches(include, f.path())).toList();
         if (chosen.isEmpty()) {
             throw new LlamaException(listing.repo() + ": no file matches " + String.join(", ", include)
@@ -152,7 +153,8 @@ public final class Hub {
             size = f.size();
         }
         Checksum checksum = HEX64.matcher(etag).matches() ? Checksum.sha256(etag) : Checksum.gitBlobSha1(etag);
-        return new Resolved(head.location() != null ? head.location() : uri, etag, size, checksum);
+        // the resolve URL, not the CDN link the HEAD saw: each GET (and each resume) gets a fresh signed link
+        return new Resolved(uri, etag, size, checksum);
     }
 
     /** In a local folder, a file whose metadata names the same ETag and whose size matches is not hashed again. */
@@ -197,6 +199,9 @@ public final class Hub {
 
     /** What the hub's refusal means for this repository, in one line. */
     private LlamaException explain(HttpStatusException e, String repo, String revision) {
+        if (e.origin() != null && !e.origin().equals(Transfer.origin(settings.endpoint()))) {
+            return e;   // the CDN the hub redirected to: its refusal says nothing about the repository
+        }
         String code = e.errorCode() == null ? "" : e.errorCode();
         if (code.equals("RepoNotFound") || (e.status() == 404 && code.isEmpty())) {
             return new LlamaException("repository " + repo + " not found on " + settings.endpoint()

@@ -119,7 +119,12 @@ public final class Transfer {
         ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor();
         try {
             for (RemoteFile file : files) {
-                running.add(pool.submit(() -> {
+                if (failure.get() != null) {
+                    break;
+                }
+                Future<?> task;
+                try {
+                    task = pool.submit(() -> {
                     try {
                         slots.acquire();
                     } catch (InterruptedException e) {
@@ -136,7 +141,11 @@ public final class Transfer {
                     } finally {
                         slots.release();
                     }
-                }));
+                    });
+                } catch (java.util.concurrent.RejectedExecutionException stopped) {
+                    break;   // a task failed and stopped the pool: its failure is reported below
+                }
+                running.add(task);
             }
             for (Future<?> f : running) {
                 f.get();
@@ -184,7 +193,8 @@ public final class Transfer {
         for (var e : perStore.entrySet()) {
             if (e.getValue() > e.getKey()) {
                 throw new LlamaException("not enough disk space in " + storeDir.get(e.getKey())
-                        + ": the download needs " + Bytes.human(e.getValue()) + " more, " + Bytes.human(e.getKey()) + " are free");
+                        + ": the download needs " + Bytes.human(e.getValue()) + " more, " + Bytes.human(e.getKey())
+                        + " are free");
             }
         }
     }
@@ -250,6 +260,8 @@ public final class Transfer {
             }
             refuse(c, status, file.label());
             long start;
+            long length = c.getContentLengthLong();
+            long total;
             if (status == 206) {
                 Matcher m = CONTENT_RANGE.matcher(String.valueOf(c.getHeaderField("Content-Range")));
                 if (!m.matches() || Long.parseLong(m.group(1)) != have) {
@@ -257,28 +269,35 @@ public final class Transfer {
                             + ", expected " + have + ")");
                 }
                 start = have;
+                long end = Long.parseLong(m.group(2));
+                if (length >= 0 && length != end + 1 - start) {
+                    throw new IOException("Content-Range " + c.getHeaderField("Content-Range")
+                            + " does not match Content-Length " + length);
+                }
+                // the whole file's size; a server may send less than asked: the rest is asked for again
+                total = m.group(3).equals("*") ? file.size() : Long.parseLong(m.group(3));
             } else if (status == 200) {
                 start = 0;
+                total = length;
                 if (have > 0) {
                     rehash(p, 0);
                 }
             } else {
                 throw new IOException("unexpected HTTP " + status);
             }
-            long length = c.getContentLengthLong();
-            long total = length < 0 ? -1 : start + length;
             if (file.size() >= 0 && total >= 0 && total != file.size()) {
                 throw new LlamaException(file.label() + ": the server sends " + total + " bytes, expected "
                         + file.size());
             }
             p.total = total >= 0 ? total : file.size();
             listener.started(file, start, p.total);
-            StandardOpenOption[] mode = start == 0
-                    ? new StandardOpenOption[] {StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                            StandardOpenOption.TRUNCATE_EXISTING}
-                    : new StandardOpenOption[] {StandardOpenOption.WRITE, StandardOpenOption.APPEND};
             long done = start;
-            try (InputStream in = c.getInputStream(); FileChannel out = FileChannel.open(part, mode)) {
+            try (InputStream in = c.getInputStream();
+                 FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 java.nio.channels.FileLock lock = lockOrFail(out, part)) {
+                // only under the lock: cut the part back to where this transfer starts, then append
+                out.truncate(start);
+                out.position(start);
                 byte[] buf = new byte[BUFFER];
                 int n;
                 while ((n = in.read(buf)) > 0) {
@@ -440,7 +459,14 @@ public final class Transfer {
             throw new TransientStatus(status);
         }
         if (status >= 400) {
-            throw new HttpStatusException(status, c.getHeaderField("X-Error-Code"), what);
+            URI answered;
+            try {
+                answered = c.getURL().toURI();
+            } catch (java.net.URISyntaxException e) {
+                answered = null;
+            }
+            throw new HttpStatusException(status, c.getHeaderField("X-Error-Code"), what,
+                    answered == null ? null : origin(answered));
         }
     }
 
@@ -448,6 +474,10 @@ public final class Transfer {
             throws IOException {
         URI current = uri;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
+            String scheme = String.valueOf(current.getScheme()).toLowerCase(Locale.ROOT);
+            if (!scheme.equals("https") && !scheme.equals("http")) {
+                throw new LlamaException(what + ": the server points to a " + scheme + ": address, expected https");
+            }
             HttpURLConnection c = (HttpURLConnection) current.toURL().openConnection();
             c.setInstanceFollowRedirects(false);
             c.setRequestMethod(method);
@@ -505,6 +535,20 @@ public final class Transfer {
     /** {@code uri} without its query: what may be printed of a presigned URL. */
     public static String redact(URI uri) {
         return uri.getScheme() + "://" + uri.getRawAuthority() + (uri.getRawPath() == null ? "" : uri.getRawPath());
+    }
+
+    /** An exclusive lock on the part file: two downloads of one file (two commands) must not write it together. */
+    private static java.nio.channels.FileLock lockOrFail(FileChannel out, Path part) throws IOException {
+        java.nio.channels.FileLock lock;
+        try {
+            lock = out.tryLock();
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            lock = null;
+        }
+        if (lock == null) {
+            throw new LlamaException(part + ": another download is writing this file; wait for it, or stop it");
+        }
+        return lock;
     }
 
     private static long sizeOrZero(Path p) {

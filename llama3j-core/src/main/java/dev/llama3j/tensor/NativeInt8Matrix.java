@@ -5,9 +5,10 @@ import dev.llama3j.tensor.kernel.NativeKernels;
 import dev.llama3j.tensor.kernel.RowSlices;
 
 /**
- * A Q4_0, Q4_K, Q6_K or Q8_0 matrix whose int8 products the {@link NativeKernels} compute from the file's own blocks: no
- * copy is made (the Java kernels' {@link RepackedMatrix} makes one on first use), so memory holds the file's pages
- * only and the first product does not wait. Prompts and row reads take float slices of the same blocks.
+ * A Q4_0, Q4_K, Q6_K or Q8_0 matrix whose int8 products the {@link NativeKernels} compute from the file's own
+ * blocks: no copy is made (the Java kernels' {@link RepackedMatrix} makes one on first use), so memory holds the
+ * file's pages only and the first product does not wait. Prompts and row reads take float slices of the same
+ * blocks.
  */
 public final class NativeInt8Matrix implements Matrix {
     private final DenseMatrix source;
@@ -68,8 +69,8 @@ public final class NativeInt8Matrix implements Matrix {
 
     @Override
     public void matvec(Int8Activations x, float[] out, int outOff, int rowStart, int rowEnd) {
-        NativeKernels.matvec(kernel, source.data().asSlice(rowStart * rowBytes), rowBytes, cols(), x, out,
-                outOff + rowStart, rowEnd - rowStart);
+        NativeKernels.matvec(kernel, source.data().asSlice(rowStart * rowBytes, (rowEnd - rowStart) * rowBytes),
+                rowBytes, cols(), x, out, outOff + rowStart, rowEnd - rowStart);
     }
 
     @Override

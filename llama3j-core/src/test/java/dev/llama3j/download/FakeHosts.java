@@ -40,6 +40,8 @@ public final class FakeHosts implements AutoCloseable {
     final Map<String, Integer> dropOnce = new ConcurrentHashMap<>();
     /** Paths that send 1 kB every few milliseconds (for interrupting mid-file). */
     public final Map<String, Boolean> slow = new ConcurrentHashMap<>();
+    /** Paths whose range answers carry at most this many bytes (a 206 may hold less than asked). */
+    public final Map<String, Integer> rangeCap = new ConcurrentHashMap<>();
     /** Paths whose GETs answer 503 this many times first. */
     final Map<String, Integer> failTimes = new ConcurrentHashMap<>();
     final Map<String, Repo> repos = new ConcurrentHashMap<>();
@@ -195,9 +197,13 @@ public final class FakeHosts implements AutoCloseable {
                 ex.close();
                 return;
             }
-            ex.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (bytes.length - 1) + "/"
-                    + bytes.length);
-            ex.sendResponseHeaders(206, bytes.length - from);
+            int end = rangeCap.containsKey(key) ? Math.min(bytes.length, from + rangeCap.get(key)) : bytes.length;
+            ex.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (end - 1) + "/" + bytes.length);
+            ex.sendResponseHeaders(206, end - from);
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(bytes, from, end - from);
+            }
+            return;
         } else {
             ex.sendResponseHeaders(200, bytes.length);
         }

@@ -200,5 +200,7 @@ class HubTest {
         assertThat(Glob.anyMatches(List.of("[mn]odel.gguf"), "nodel.gguf")).isTrue();
         assertThat(Glob.anyMatches(List.of("a+b(c).json"), "a+b(c).json")).isTrue();
         assertThat(Glob.anyMatches(List.of(), "anything")).isTrue();
+        assertThat(Glob.anyMatches(List.of("[[]x"), "[x")).isTrue();
+        assertThat(Glob.anyMatches(List.of("[a&&b]"), "&")).isTrue();
     }
 }

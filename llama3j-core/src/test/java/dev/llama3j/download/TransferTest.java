@@ -75,6 +75,45 @@ class TransferTest {
     }
 
     @Test
+    void aRangeAnswerShorterThanAskedIsCompletedByFurtherRanges() throws IOException {
+        Files.write(dir.resolve("big.bin.part"), java.util.Arrays.copyOf(data, 1000));
+        hosts.rangeCap.put("big.bin", 120_000);
+        new Transfer(MetaDownloadTest.FAST, null, null).download(big(Checksum.sha256(FakeHosts.sha256(data))),
+                DownloadListener.NONE);
+        assertThat(Files.readAllBytes(dir.resolve("big.bin"))).isEqualTo(data);
+        assertThat(hosts.log).filteredOn(l -> l.startsWith("GET")).containsExactly("GET cdn big.bin bytes=1000-",
+                "GET cdn big.bin bytes=121000-", "GET cdn big.bin bytes=241000-");
+    }
+
+    @Test
+    void aSecondDownloadOfTheSameFileIsRefusedWhileTheFirstWrites() throws Exception {
+        hosts.slow.put("big.bin", true);
+        AtomicLong seen = new AtomicLong();
+        Transfer t = new Transfer(MetaDownloadTest.FAST, null, null);
+        Thread first = Thread.ofPlatform().start(() -> {
+            try {
+                t.download(big(null), new DownloadListener() {
+                    @Override
+                    public void progressed(RemoteFile file, long done) {
+                        seen.set(done);
+                    }
+                });
+            } catch (RuntimeException e) {
+                // interrupted below
+            }
+        });
+        while (seen.get() < 20_000) {
+            Thread.sleep(5);
+        }
+        assertThatThrownBy(() -> t.download(big(null), DownloadListener.NONE)).isInstanceOf(LlamaException.class)
+                .hasMessage(dir.resolve("big.bin.part") + ": another download is writing this file; wait for it, "
+                        + "or stop it");
+        assertThat(Files.size(dir.resolve("big.bin.part"))).isGreaterThanOrEqualTo(20_000L);
+        first.interrupt();
+        first.join(10_000);
+    }
+
+    @Test
     void transientErrorsAreRetriedThenReportedAsResumable() {
         hosts.failTimes.put("big.bin", 2);
         new Transfer(MetaDownloadTest.FAST, null, null).download(big(null), DownloadListener.NONE);

@@ -18,10 +18,10 @@ import java.util.Locale;
 
 /**
  * The optional native kernels ({@code src/main/native}, built by the build when a C compiler is there): integer
- * dot products with int8 activations of Q4_0, Q4_K, Q6_K and Q8_0 rows in the file's own blocks (no copy), through x86's byte multiply-adds ({@code vpmaddubsw}, AVX-512 VNNI's {@code vpdpbusd}) that the
- * Vector API cannot express. Loaded through FFM; when the library, the CPU or {@code -Dllama3j.native=off} says no,
- * the Java kernels run alone ({@link #active()} is then {@link Isa#NONE} and {@link #unavailableReason()} says
- * why).
+ * dot products with int8 activations of Q4_0, Q4_K, Q6_K and Q8_0 rows in the file's own blocks (no copy), through
+ * x86's byte multiply-adds ({@code vpmaddubsw}, AVX-512 VNNI's {@code vpdpbusd}) that the Vector API cannot
+ * express. Loaded through FFM; when the library, the CPU or {@code -Dllama3j.native=off} says no, the Java kernels
+ * run alone ({@link #active()} is then {@link Isa#NONE} and {@link #unavailableReason()} says why).
  *
  * <p>{@code -Dllama3j.native=avx2} forces the AVX2 kernels on an AVX-512 machine (to compare them).
  */
@@ -151,6 +151,12 @@ public final class NativeKernels {
                               float[] out, int outOff, int rows) {
         if (rows == 0) {
             return;
+        }
+        // the C code trusts its arguments: a wrong one would read out of bounds, not throw
+        if (cols > MAX_COLS || cols % 32 != 0 || x.bytes.length < cols || w.byteSize() < rows * rowBytes
+                || out.length < outOff + rows) {
+            throw new IllegalArgumentException("native " + kernel + " product of " + rows + " rows of " + cols
+                    + " weights does not fit its arguments");
         }
         x.requireBytes();
         MethodHandle handle = KERNELS[isa.ordinal()][kernel.ordinal()];
