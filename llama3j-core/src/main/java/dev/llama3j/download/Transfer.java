@@ -61,8 +61,8 @@ public final class Transfer {
         return options;
     }
 
-    /** What a HEAD request found: the headers of the last response, and where a redirect to another host points. */
-    public record Head(int status, Map<String, String> headers, URI location) {
+    /** What a HEAD request found: the headers of the last response (a redirect to another host included). */
+    public record Head(Map<String, String> headers) {
         public String header(String name) {
             return headers.get(name.toLowerCase(Locale.ROOT));
         }
@@ -70,16 +70,14 @@ public final class Transfer {
 
     /**
      * HEAD {@code uri}, following redirects on the same origin only, as the hub's clients do: a redirect to another
-     * host (the CDN that serves the bytes) is returned with its headers and {@link Head#location()}.
+     * host (the CDN that serves the bytes) is returned as it is, with the file's headers.
      */
     public Head head(URI uri, String what) {
         return withRetries(what, () -> {
             HttpURLConnection c = open("HEAD", uri, 0, true, what);
             try {
-                int status = c.getResponseCode();
-                refuse(c, status, what);
-                URI location = isRedirect(status) ? redirectTarget(uri, c, what) : null;
-                return new Head(status, headers(c), location);
+                refuse(c, c.getResponseCode(), what);
+                return new Head(headers(c));
             } finally {
                 c.disconnect();
             }

@@ -128,15 +128,6 @@ public final class NativeKernels {
         return ACTIVE == Isa.NONE || cols > MAX_COLS ? null : k;
     }
 
-    /** A description for logs and benchmarks: "native AVX-512 VNNI", "native AVX2" or "Java (why not)". */
-    public static String describe() {
-        return switch (ACTIVE) {
-            case VNNI -> "native AVX-512 VNNI";
-            case AVX2 -> "native AVX2";
-            case NONE -> "Java (native kernels " + WHY_NOT + ")";
-        };
-    }
-
     /**
      * {@code out[outOff + r] = sum_j w(r, j) * x[j]} for the {@code rows} rows of {@code rowBytes} bytes at
      * {@code w} (the file's blocks), with the active instruction set.
