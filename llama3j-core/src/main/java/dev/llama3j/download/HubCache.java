@@ -111,12 +111,12 @@ public final class HubCache {
 
     void writeRef(String repo, String revision, String commit) {
         Path ref = repoDir(repo).resolve("refs").resolve(revision);
-        writeAtomically(ref, commit);
+        RemoteFile.writeAtomically(ref, commit.getBytes(StandardCharsets.UTF_8));
     }
 
     static void writeLocalMetadata(Path localDir, String path, String commit, String etag) {
-        writeAtomically(metadataPath(localDir, path), commit + "\n" + etag + "\n"
-                + Instant.now().toEpochMilli() / 1000.0 + "\n");
+        String metadata = commit + "\n" + etag + "\n" + Instant.now().toEpochMilli() / 1000.0 + "\n";
+        RemoteFile.writeAtomically(metadataPath(localDir, path), metadata.getBytes(StandardCharsets.UTF_8));
     }
 
     static String localMetadataEtag(Path localDir, String path) {
@@ -130,16 +130,5 @@ public final class HubCache {
 
     private static Path metadataPath(Path localDir, String path) {
         return localDir.resolve(".cache/huggingface/download").resolve(path + ".metadata");
-    }
-
-    private static void writeAtomically(Path target, String text) {
-        try {
-            Files.createDirectories(target.getParent());
-            Path tmp = target.resolveSibling(target.getFileName() + ".part");
-            Files.writeString(tmp, text, StandardCharsets.UTF_8);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new LlamaException(target + ": cannot write: " + e.getMessage(), e);
-        }
     }
 }

@@ -3,12 +3,9 @@ package dev.llama3j.download;
 import dev.llama3j.LlamaException;
 import dev.llama3j.format.pth.Checklist;
 
-import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -123,7 +120,7 @@ public final class MetaDownload {
             log.accept("Downloading " + m.remotePath());
             transfer.downloadAll(e.getValue(), listener);
             Path folder = dir.resolve(m.folder());
-            writeAtomically(folder.resolve(Checklist.FILE_NAME), checklists.get(m));
+            RemoteFile.writeAtomically(folder.resolve(Checklist.FILE_NAME), checklists.get(m));
             long checked = e.getValue().stream().filter(f -> f.checksum() != null).count();
             log.accept("Checking checksums: " + checked + " files match " + Checklist.FILE_NAME);
             folders.add(folder);
@@ -172,16 +169,5 @@ public final class MetaDownload {
                     + "granted?");
         }
         return e;
-    }
-
-    private static void writeAtomically(Path target, byte[] bytes) {
-        Path part = target.resolveSibling(target.getFileName() + ".part");
-        try {
-            Files.createDirectories(target.toAbsolutePath().getParent());
-            Files.write(part, bytes);
-            Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new LlamaException(target + ": cannot write: " + e.getMessage(), e);
-        }
     }
 }
