@@ -6,23 +6,27 @@
  *
  * Activations come as Int8Activations holds them: quants xq (int8, element order), and per block of 32 its scale
  * xd and its scaled sum xs = xd * sum(xq). Each function computes, for each of `rows` rows of `row_bytes` bytes at
- * w, sum_j w[j] * x[j] into out[row]. The AVX2 and VNNI variants add the same numbers in the same order: the same
- * bits.
+ * w, sum_j w[j] * x[j] into out[row]; a batch variant (_n) does so for n vectors laid end to end, vector t's into
+ * out[t * out_stride + row], each with the bits of the single-vector function. The AVX2 and VNNI variants add the
+ * same numbers in the same order: the same bits.
  */
 #ifndef LLAMA3J_KERNELS_H
 #define LLAMA3J_KERNELS_H
 
 #include <stdint.h>
 
+#define LLAMA3J_DECLARE_TYPE(type, isa)                                                                       \
+    void llama3j_##type##_##isa(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq,          \
+                                const float *xd, const float *xs, float *out, int32_t rows);                   \
+    void llama3j_##type##_n_##isa(const uint8_t *w, int64_t row_bytes, int32_t cols, int32_t n,                \
+                                  const int8_t *xq, const float *xd, const float *xs, float *out,              \
+                                  int64_t out_stride, int32_t rows);
+
 #define LLAMA3J_DECLARE(isa)                                                                                   \
-    void llama3j_q4_0_##isa(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq,               \
-                            const float *xd, const float *xs, float *out, int32_t rows);                       \
-    void llama3j_q4_k_##isa(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq,               \
-                            const float *xd, const float *xs, float *out, int32_t rows);                       \
-    void llama3j_q8_0_##isa(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq,               \
-                            const float *xd, const float *xs, float *out, int32_t rows);                       \
-    void llama3j_q6_k_##isa(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq,               \
-                            const float *xd, const float *xs, float *out, int32_t rows);
+    LLAMA3J_DECLARE_TYPE(q4_0, isa)                                                                            \
+    LLAMA3J_DECLARE_TYPE(q4_k, isa)                                                                            \
+    LLAMA3J_DECLARE_TYPE(q6_k, isa)                                                                            \
+    LLAMA3J_DECLARE_TYPE(q8_0, isa)
 
 LLAMA3J_DECLARE(avx2)
 LLAMA3J_DECLARE(vnni)

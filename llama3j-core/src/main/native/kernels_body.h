@@ -9,6 +9,7 @@
  */
 #include <immintrin.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernels.h"
@@ -17,8 +18,9 @@
 #define CAT(a, b) CAT2(a, b)
 #define FN(name) CAT(name, ISA)
 
-/* Most columns a row may have (NativeKernels checks it): the rearranged activations live on the stack, sized by
- * the row (a 4096-column row: 4 kB), well inside the stack HotSpot keeps for native calls. */
+/* Most columns a row may have (NativeKernels checks it): a single-vector product's rearranged activations live on
+ * the stack, sized by the row (a 4096-column row: at most 10 kB), well inside the stack HotSpot keeps for native
+ * calls. */
 #define MAX_COLS 65536
 
 /* How far ahead the weight streams of Q4_0 and Q4_K are prefetched (figures: docs/performance.md). */
@@ -228,53 +230,160 @@ static const int32_t Q6_LOW[2][16] = {{0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3,
 static const int32_t Q6_HIGH[2][16] = {{4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7},
                                        {12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15}};
 
+/* The most vectors a batch product takes together per row: their accumulators stay in registers. */
+#ifdef USE_VNNI
+#define BATCH_VECTORS 8
+#else
+#define BATCH_VECTORS 4
+#endif
+
+/* Rows a batch product takes at a time: their weights stay in L2 while every group of vectors runs over them. */
+#define BATCH_ROWS 64
+
+/*
+ * Every type has: TYPE_ACTS(cols), the bytes of one vector's activations as its products read them; TYPE_prepare,
+ * which writes those of a group of `count` vectors (laid end to end in xq, xd, xs), interleaved per step of the row
+ * so that a row's pass reads them in one stream; and TYPE_row, the dot products of one row with V vectors of a
+ * group (V a constant: 1 or BATCH_VECTORS), which share the unpacked weights. Each vector's sums take the same
+ * operations in the same order whatever V is, so a result has the same bits alone or in a batch. DEFINE_KERNELS
+ * makes the entry points from them: the single-vector product (activations on the stack) and the batch one (all
+ * the vectors prepared once, in groups of BATCH_VECTORS and then one by one, into the calling thread's scratch).
+ */
+#define DEFINE_KERNELS(type)                                                                                    \
+    void FN(llama3j_##type)(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq, const float *xd, \
+                            const float *xs, float *out, int32_t rows) {                                         \
+        uint8_t acts[type##_ACTS(cols)] __attribute__((aligned(64)));                                           \
+        FN(type##_prepare)(xq, xd, xs, cols, 1, acts);                                                           \
+        for (int32_t r = 0; r < rows; r++) {                                                                     \
+            FN(type##_row)(w + (int64_t) r * row_bytes, cols, 1, acts, out + r, 0);                              \
+        }                                                                                                        \
+    }                                                                                                            \
+                                                                                                                 \
+    void FN(llama3j_##type##_n)(const uint8_t *w, int64_t row_bytes, int32_t cols, int32_t n, const int8_t *xq,  \
+                                const float *xd, const float *xs, float *out, int64_t out_stride, int32_t rows) { \
+        const int32_t blocks = cols / 32;                                                                        \
+        const size_t per_vector = type##_ACTS(cols);                                                             \
+        uint8_t *acts = FN(scratch)(per_vector * (size_t) n);                                                    \
+        if (acts == NULL) {                                                                                      \
+            /* no memory: one vector at a time, the same bits */                                                 \
+            for (int32_t t = 0; t < n; t++) {                                                                    \
+                FN(llama3j_##type)(w, row_bytes, cols, xq + (int64_t) t * cols, xd + (int64_t) t * blocks,         \
+                                   xs + (int64_t) t * blocks, out + t * out_stride, rows);                       \
+            }                                                                                                    \
+            return;                                                                                              \
+        }                                                                                                        \
+        const int32_t grouped = n / BATCH_VECTORS * BATCH_VECTORS;                                               \
+        for (int32_t t = 0; t < n;) {                                                                            \
+            int32_t count = t < grouped ? BATCH_VECTORS : 1;                                                     \
+            FN(type##_prepare)(xq + (int64_t) t * cols, xd + (int64_t) t * blocks, xs + (int64_t) t * blocks,     \
+                               cols, count, acts + per_vector * (size_t) t);                                     \
+            t += count;                                                                                          \
+        }                                                                                                        \
+        for (int32_t r0 = 0; r0 < rows; r0 += BATCH_ROWS) {                                                      \
+            int32_t r1 = r0 + BATCH_ROWS < rows ? r0 + BATCH_ROWS : rows;                                        \
+            for (int32_t t = 0; t < n;) {                                                                        \
+                const uint8_t *a = acts + per_vector * (size_t) t;                                               \
+                float *o = out + t * out_stride;                                                                 \
+                for (int32_t r = r0; r < r1; r++) {                                                              \
+                    const uint8_t *row = w + (int64_t) r * row_bytes;                                            \
+                    if (t < grouped) {                                                                           \
+                        FN(type##_row)(row, cols, BATCH_VECTORS, a, o + r, out_stride);                          \
+                    } else {                                                                                     \
+                        FN(type##_row)(row, cols, 1, a, o + r, out_stride);                                      \
+                    }                                                                                            \
+                }                                                                                                \
+                t += t < grouped ? BATCH_VECTORS : 1;                                                            \
+            }                                                                                                    \
+        }                                                                                                        \
+    }
+
+/* The calling thread's scratch of at least `bytes`, kept for its next batch (a fresh allocation per call would
+ * fault its pages in again each time); NULL when there is no memory. */
+static uint8_t *FN(scratch)(size_t bytes) {
+    static __thread uint8_t *buffer;
+    static __thread size_t size;
+    if (size < bytes) {
+        free(buffer);
+        buffer = malloc(bytes);
+        size = buffer == NULL ? 0 : bytes;
+    }
+    return buffer;
+}
+
 /*
  * Q6_K in the file's own blocks (no copy): per 256 weights 128 bytes of low nibbles, 64 of 2-bit highs, 16 int8
  * scales (one per group of 16) and an f16 d; weights are 6-bit values minus 32. Half h of a block (128 weights):
  * its 64 low-nibble bytes' low nibbles with highs from bits 0..1 and 2..3 are elements 0..63, their high nibbles
  * with bits 4..5 and 6..7 elements 64..127, in element order. Per group the factor d * sc * xd (its activation
  * block's scale) scales the integer sums; the -32 is taken off last: 32 * sum_g factor_g * (sum of its quants).
+ * A vector's activations per block (Q6_K_STEP bytes): its 256 quants, and per group of 16 its block scale and the
+ * sum of its quants.
  */
-void FN(llama3j_q6_k)(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq, const float *xd,
-                      const float *xs, float *out, int32_t rows) {
+#define Q6_K_STEP 384
+#define q6_k_ACTS(cols) ((size_t) (cols) / 256 * Q6_K_STEP)
+
+static void FN(q6_k_prepare)(const int8_t *xq, const float *xd, const float *xs, int32_t cols, int32_t count,
+                             uint8_t *acts) {
     (void) xs;
     const int32_t blocks = cols / 256;
-    const int32_t groups = cols / 16;
-    float xdg[groups];
-    float sums[groups];
-    for (int32_t g = 0; g < groups; g++) {
-        int32_t sum = 0;
-        for (int i = 0; i < 16; i++) {
-            sum += xq[16 * g + i];
-        }
-        sums[g] = (float) sum;
-        xdg[g] = xd[g / 2];
-    }
-    for (int32_t r = 0; r < rows; r++) {
-        const uint8_t *row = w + (int64_t) r * row_bytes;
-        vf acc = FN(vf_zero)();
-        vf offset = FN(vf_zero)();
+    for (int32_t v = 0; v < count; v++) {
         for (int32_t b = 0; b < blocks; b++) {
-            const uint8_t *blk = row + 210 * (int64_t) b;
-            uint16_t dh;
-            memcpy(&dh, blk + 208, 2);
-            vf factor = FN(vf_mul)(FN(vf_mul)(FN(i8_to_f)((const int8_t *) (blk + 192)), FN(vf_set1)(_cvtsh_ss(dh))),
-                                   FN(vf_load)(xdg + 16 * b));
-            offset = FN(vf_fma)(factor, FN(vf_load)(sums + 16 * b), offset);
-            for (int h = 0; h < 2; h++) {
-                vi l = FN(vi_load)(blk + 64 * h);
-                const uint8_t *qh = blk + 128 + 32 * h;
-                vi lo = FN(vi_or)(FN(nibbles)(l, 0), FN(q6_highs)(qh, 0));
-                vi hi = FN(vi_or)(FN(nibbles)(l, 1), FN(q6_highs)(qh, 1));
-                const int8_t *a = xq + 256 * (int64_t) b + 128 * h;
-                acc = FN(fma_int)(FN(dot4)(FN(vi_zero)(), lo, FN(vi_load)(a)), FN(spread16)(factor, Q6_LOW[h]), acc);
-                acc = FN(fma_int)(FN(dot4)(FN(vi_zero)(), hi, FN(vi_load)(a + 64)), FN(spread16)(factor, Q6_HIGH[h]),
-                                  acc);
+            uint8_t *p = acts + ((size_t) b * count + v) * Q6_K_STEP;
+            const int8_t *q = xq + (int64_t) v * cols + 256 * b;
+            float xdg[16], sums[16];
+            for (int g = 0; g < 16; g++) {
+                int32_t sum = 0;
+                for (int i = 0; i < 16; i++) {
+                    sum += q[16 * g + i];
+                }
+                sums[g] = (float) sum;
+                xdg[g] = xd[(int64_t) v * (cols / 32) + 8 * b + g / 2];
             }
+            memcpy(p, q, 256);
+            memcpy(p + 256, xdg, 64);
+            memcpy(p + 320, sums, 64);
         }
-        out[r] = FN(sum16)(acc) - 32.0f * FN(sum16)(offset);
     }
 }
+
+static inline __attribute__((always_inline)) void FN(q6_k_row)(const uint8_t *row, int32_t cols, const int V,
+                                                               const uint8_t *acts, float *out,
+                                                               int64_t out_stride) {
+    static const int32_t *const RUNS[4] = {Q6_LOW[0], Q6_HIGH[0], Q6_LOW[1], Q6_HIGH[1]};
+    const int32_t blocks = cols / 256;
+    vf acc[BATCH_VECTORS], offset[BATCH_VECTORS];
+    for (int v = 0; v < V; v++) {
+        acc[v] = FN(vf_zero)();
+        offset[v] = FN(vf_zero)();
+    }
+    for (int32_t b = 0; b < blocks; b++) {
+        const uint8_t *blk = row + 210 * (int64_t) b;
+        uint16_t dh;
+        memcpy(&dh, blk + 208, 2);
+        vf scd = FN(vf_mul)(FN(i8_to_f)((const int8_t *) (blk + 192)), FN(vf_set1)(_cvtsh_ss(dh)));
+        vi w[4];
+        for (int h = 0; h < 2; h++) {
+            vi l = FN(vi_load)(blk + 64 * h);
+            const uint8_t *qh = blk + 128 + 32 * h;
+            w[2 * h] = FN(vi_or)(FN(nibbles)(l, 0), FN(q6_highs)(qh, 0));
+            w[2 * h + 1] = FN(vi_or)(FN(nibbles)(l, 1), FN(q6_highs)(qh, 1));
+        }
+        const uint8_t *p = acts + (size_t) b * V * Q6_K_STEP;
+        for (int v = 0; v < V; v++, p += Q6_K_STEP) {
+            vf factor = FN(vf_mul)(scd, FN(vf_load)((const float *) (p + 256)));
+            offset[v] = FN(vf_fma)(factor, FN(vf_load)((const float *) (p + 320)), offset[v]);
+            for (int k = 0; k < 4; k++) {
+                vi isum = FN(dot4)(FN(vi_zero)(), w[k], FN(vi_load)(p + 64 * k));
+                acc[v] = FN(fma_int)(isum, FN(spread16)(factor, RUNS[k]), acc[v]);
+            }
+        }
+    }
+    for (int v = 0; v < V; v++) {
+        out[v * out_stride] = FN(sum16)(acc[v]) - 32.0f * FN(sum16)(offset[v]);
+    }
+}
+
+DEFINE_KERNELS(q6_k)
 
 /* Four consecutive Q4_0 blocks (18 bytes each) of a row: block L's 16 nibble bytes in 128-bit lane L. */
 static inline vi FN(q4_0_chunk)(const uint8_t *c) {
@@ -293,169 +402,250 @@ static inline vi FN(q4_0_chunk)(const uint8_t *c) {
 /*
  * Q4_0 in the file's own blocks (no copy): per 32 weights an f16 d and 16 bytes, element i in the low nibble of
  * byte i, i + 16 in the high. A row is read in chunks of 4 blocks (72 bytes, one stream); block L of a chunk goes
- * to 128-bit lane L, its low nibbles meeting its elements 0..15 and its high ones 16..31, so the activations are
- * first rearranged per chunk into [4 x elements 0..15][4 x elements 16..31]. The -8 of every weight is taken off
- * last: 8 * sum_b d_b * xs_b.
+ * to 128-bit lane L, its low nibbles meeting its elements 0..15 and its high ones 16..31. The -8 of every weight is
+ * taken off last: 8 * sum_b d_b * xs_b. A vector's activations per chunk (Q4_0_STEP bytes): its quants rearranged
+ * into [4 x elements 0..15][4 x elements 16..31], its 4 block scales and its 4 scaled sums; blocks past the row's
+ * end are zero.
  */
-void FN(llama3j_q4_0)(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq, const float *xd,
-                       const float *xs, float *out, int32_t rows) {
+#define Q4_0_STEP 160
+#define q4_0_ACTS(cols) ((size_t) ((cols) / 32 + 3) / 4 * Q4_0_STEP)
+
+static void FN(q4_0_prepare)(const int8_t *xq, const float *xd, const float *xs, int32_t cols, int32_t count,
+                             uint8_t *acts) {
     const int32_t blocks = cols / 32;
     const int32_t chunks = (blocks + 3) / 4;
-    int8_t a[128 * chunks] __attribute__((aligned(64)));
-    float d4[4 * chunks];
-    float s4[4 * chunks];
-    memset(a, 0, (size_t) chunks * 128);
-    for (int32_t b = 0; b < 4 * chunks; b++) {
-        int32_t q = b / 4, lane = b % 4;
-        if (b < blocks) {
-            memcpy(a + 128 * q + 16 * lane, xq + 32 * b, 16);
-            memcpy(a + 128 * q + 64 + 16 * lane, xq + 32 * b + 16, 16);
-        }
-        d4[b] = b < blocks ? xd[b] : 0.0f;
-        s4[b] = b < blocks ? xs[b] : 0.0f;
-    }
-    uint8_t tail[72 + 16];
-    for (int32_t r = 0; r < rows; r++) {
-        const uint8_t *row = w + (int64_t) r * row_bytes;
-        vf acc = FN(vf_zero)();
-        __m128 offset = _mm_setzero_ps();
+    for (int32_t v = 0; v < count; v++) {
         for (int32_t q = 0; q < chunks; q++) {
-            const uint8_t *c = row + 72 * (int64_t) q;
-            PREFETCH(c + PREFETCH_BYTES);
-            if (4 * q + 4 > blocks) {
-                /* the last, partial chunk: zero blocks past the row's end */
-                memset(tail, 0, sizeof tail);
-                memcpy(tail, c, 18 * (size_t) (blocks - 4 * q));
-                c = tail;
+            uint8_t *p = acts + ((size_t) q * count + v) * Q4_0_STEP;
+            float d4[4], s4[4];
+            memset(p, 0, 128);
+            for (int lane = 0; lane < 4; lane++) {
+                int32_t b = 4 * q + lane;
+                int in = b < blocks;
+                if (in) {
+                    memcpy(p + 16 * lane, xq + (int64_t) v * cols + 32 * b, 16);
+                    memcpy(p + 64 + 16 * lane, xq + (int64_t) v * cols + 32 * b + 16, 16);
+                }
+                d4[lane] = in ? xd[(int64_t) v * blocks + b] : 0.0f;
+                s4[lane] = in ? xs[(int64_t) v * blocks + b] : 0.0f;
             }
-            uint16_t h0, h1, h2, h3;
-            memcpy(&h0, c, 2);
-            memcpy(&h1, c + 18, 2);
-            memcpy(&h2, c + 36, 2);
-            memcpy(&h3, c + 54, 2);
-            __m128 dw = _mm_cvtph_ps(_mm_setr_epi16((short) h0, (short) h1, (short) h2, (short) h3, 0, 0, 0, 0));
-            vi v = FN(q4_0_chunk)(c);
-            vi isum = FN(dot4)(FN(dot4)(FN(vi_zero)(), FN(nibbles)(v, 0), FN(vi_load)(a + 128 * q)),
-                               FN(nibbles)(v, 1), FN(vi_load)(a + 128 * q + 64));
-            __m128 scale = _mm_mul_ps(dw, _mm_loadu_ps(d4 + 4 * q));
-            acc = FN(fma_int)(isum, FN(spread)(scale, BLOCK_OF_LANE), acc);
-            offset = _mm_fmadd_ps(dw, _mm_loadu_ps(s4 + 4 * q), offset);
+            memcpy(p + 128, d4, 16);
+            memcpy(p + 144, s4, 16);
         }
-        out[r] = FN(sum16)(acc) - 8.0f * FN(sum4)(offset);
     }
 }
+
+static inline __attribute__((always_inline)) void FN(q4_0_row)(const uint8_t *row, int32_t cols, const int V,
+                                                               const uint8_t *acts, float *out,
+                                                               int64_t out_stride) {
+    const int32_t blocks = cols / 32;
+    const int32_t chunks = (blocks + 3) / 4;
+    vf acc[BATCH_VECTORS];
+    __m128 offset[BATCH_VECTORS];
+    for (int v = 0; v < V; v++) {
+        acc[v] = FN(vf_zero)();
+        offset[v] = _mm_setzero_ps();
+    }
+    uint8_t tail[72 + 16];
+    for (int32_t q = 0; q < chunks; q++) {
+        const uint8_t *c = row + 72 * (int64_t) q;
+        PREFETCH(c + PREFETCH_BYTES);
+        if (4 * q + 4 > blocks) {
+            /* the last, partial chunk: zero blocks past the row's end */
+            memset(tail, 0, sizeof tail);
+            memcpy(tail, c, 18 * (size_t) (blocks - 4 * q));
+            c = tail;
+        }
+        uint16_t h0, h1, h2, h3;
+        memcpy(&h0, c, 2);
+        memcpy(&h1, c + 18, 2);
+        memcpy(&h2, c + 36, 2);
+        memcpy(&h3, c + 54, 2);
+        __m128 dw = _mm_cvtph_ps(_mm_setr_epi16((short) h0, (short) h1, (short) h2, (short) h3, 0, 0, 0, 0));
+        vi w = FN(q4_0_chunk)(c);
+        vi lo = FN(nibbles)(w, 0);
+        vi hi = FN(nibbles)(w, 1);
+        const uint8_t *p = acts + (size_t) q * V * Q4_0_STEP;
+        for (int v = 0; v < V; v++, p += Q4_0_STEP) {
+            vi isum = FN(dot4)(FN(dot4)(FN(vi_zero)(), lo, FN(vi_load)(p)), hi, FN(vi_load)(p + 64));
+            __m128 scale = _mm_mul_ps(dw, _mm_loadu_ps((const float *) (p + 128)));
+            acc[v] = FN(fma_int)(isum, FN(spread)(scale, BLOCK_OF_LANE), acc[v]);
+            offset[v] = _mm_fmadd_ps(dw, _mm_loadu_ps((const float *) (p + 144)), offset[v]);
+        }
+    }
+    for (int v = 0; v < V; v++) {
+        out[v * out_stride] = FN(sum16)(acc[v]) - 8.0f * FN(sum4)(offset[v]);
+    }
+}
+
+DEFINE_KERNELS(q4_0)
 
 /*
  * Q4_K in the file's own blocks (no copy): per 256 weights f16 d and dmin, 12 bytes of 6-bit scales and mins for
  * its 8 sub-blocks of 32, then 128 nibble bytes (group g of 64 elements in 32 bytes: low nibbles sub-block 2g, high
  * ones 2g+1). Each block is two chunks of 128 weights, sub-blocks 4q..4q+3: low nibbles meet 4q (lanes 0..7) and
- * 4q+2 (8..15), high ones 4q+1 and 4q+3, so the activations are rearranged per chunk into sub-blocks
- * [4q, 4q+2, 4q+1, 4q+3]. The scales d * sc and offsets -(dmin * m) are the floats Q4KKernel's dequantize computes;
- * the mins' share, sum_s offset_s * xs_s, is added last.
+ * 4q+2 (8..15), high ones 4q+1 and 4q+3. The scales d * sc and offsets -(dmin * m) are the floats Q4KKernel's
+ * dequantize computes; the mins' share, sum_s offset_s * xs_s, is added last. A vector's activations per chunk
+ * (Q4_K_STEP bytes): its quants rearranged into sub-blocks [4q, 4q+2, 4q+1, 4q+3], its 4 sub-block scales and its
+ * 4 scaled sums.
  */
-void FN(llama3j_q4_k)(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq, const float *xd,
-                       const float *xs, float *out, int32_t rows) {
-    const int32_t blocks = cols / 256;
-    int8_t a[cols] __attribute__((aligned(64)));
-    for (int32_t q = 0; q < cols / 128; q++) {
-        memcpy(a + 128 * q, xq + 128 * q, 32);
-        memcpy(a + 128 * q + 32, xq + 128 * q + 64, 32);
-        memcpy(a + 128 * q + 64, xq + 128 * q + 32, 32);
-        memcpy(a + 128 * q + 96, xq + 128 * q + 96, 32);
-    }
-    for (int32_t r = 0; r < rows; r++) {
-        const uint8_t *row = w + (int64_t) r * row_bytes;
-        vf acc = FN(vf_zero)();
-        __m128 offset = _mm_setzero_ps();
-        for (int32_t b = 0; b < blocks; b++) {
-            const uint8_t *blk = row + 144 * (int64_t) b;
-            PREFETCH(blk + PREFETCH_BYTES);
-            PREFETCH(blk + PREFETCH_BYTES + 64);
-            uint16_t dh, mh;
-            memcpy(&dh, blk, 2);
-            memcpy(&mh, blk + 2, 2);
-            float d = _cvtsh_ss(dh);
-            float dmin = _cvtsh_ss(mh);
-            const uint8_t *q6 = blk + 4;
-            int32_t sc[8], m[8];
-            for (int j = 0; j < 4; j++) {
-                sc[j] = q6[j] & 63;
-                m[j] = q6[j + 4] & 63;
-                sc[j + 4] = (q6[j + 8] & 0x0F) | ((q6[j] >> 6) << 4);
-                m[j + 4] = (q6[j + 8] >> 4) | ((q6[j + 4] >> 6) << 4);
-            }
-            /* built in registers: scalar stores read back as vectors would stall on store forwarding */
-            __m128 vd = _mm_set1_ps(d), vmin = _mm_set1_ps(dmin), sign = _mm_set1_ps(-0.0f);
-            __m128 scales[2] = {_mm_mul_ps(vd, _mm_cvtepi32_ps(_mm_setr_epi32(sc[0], sc[1], sc[2], sc[3]))),
-                                _mm_mul_ps(vd, _mm_cvtepi32_ps(_mm_setr_epi32(sc[4], sc[5], sc[6], sc[7])))};
-            __m128 offsets[2] = {
-                _mm_xor_ps(_mm_mul_ps(vmin, _mm_cvtepi32_ps(_mm_setr_epi32(m[0], m[1], m[2], m[3]))), sign),
-                _mm_xor_ps(_mm_mul_ps(vmin, _mm_cvtepi32_ps(_mm_setr_epi32(m[4], m[5], m[6], m[7]))), sign)};
-            for (int h = 0; h < 2; h++) {
-                int32_t q = 2 * b + h;
-                vi v = FN(vi_load)(blk + 16 + 64 * h);
-                __m128 scale = _mm_mul_ps(scales[h], _mm_loadu_ps(xd + 4 * q));
-                vi even = FN(dot4)(FN(vi_zero)(), FN(nibbles)(v, 0), FN(vi_load)(a + 128 * q));
-                vi odd = FN(dot4)(FN(vi_zero)(), FN(nibbles)(v, 1), FN(vi_load)(a + 128 * q + 64));
-                acc = FN(fma_int)(even, FN(spread)(scale, EVEN_OF_LANE), acc);
-                acc = FN(fma_int)(odd, FN(spread)(scale, ODD_OF_LANE), acc);
-                offset = _mm_fmadd_ps(offsets[h], _mm_loadu_ps(xs + 4 * q), offset);
-            }
+#define Q4_K_STEP 160
+#define q4_k_ACTS(cols) ((size_t) (cols) / 128 * Q4_K_STEP)
+
+static void FN(q4_k_prepare)(const int8_t *xq, const float *xd, const float *xs, int32_t cols, int32_t count,
+                             uint8_t *acts) {
+    for (int32_t v = 0; v < count; v++) {
+        const int8_t *x = xq + (int64_t) v * cols;
+        for (int32_t q = 0; q < cols / 128; q++) {
+            uint8_t *p = acts + ((size_t) q * count + v) * Q4_K_STEP;
+            memcpy(p, x + 128 * q, 32);
+            memcpy(p + 32, x + 128 * q + 64, 32);
+            memcpy(p + 64, x + 128 * q + 32, 32);
+            memcpy(p + 96, x + 128 * q + 96, 32);
+            memcpy(p + 128, xd + (int64_t) v * (cols / 32) + 4 * q, 16);
+            memcpy(p + 144, xs + (int64_t) v * (cols / 32) + 4 * q, 16);
         }
-        out[r] = FN(sum16)(acc) + FN(sum4)(offset);
     }
 }
 
-/* 32 signed weight bytes times 32 signed activation bytes: 8 int32 lanes of 4 products each, through |w| and the
- * activations given w's signs (x86 has no signed-by-signed byte product at 256 bits here). */
-static inline __m256i FN(dot_s8)(__m256i w, __m256i a) {
-    __m256i u = _mm256_sign_epi8(w, w);
-    __m256i s = _mm256_sign_epi8(a, w);
+static inline __attribute__((always_inline)) void FN(q4_k_row)(const uint8_t *row, int32_t cols, const int V,
+                                                               const uint8_t *acts, float *out,
+                                                               int64_t out_stride) {
+    const int32_t blocks = cols / 256;
+    vf acc[BATCH_VECTORS];
+    __m128 offset[BATCH_VECTORS];
+    for (int v = 0; v < V; v++) {
+        acc[v] = FN(vf_zero)();
+        offset[v] = _mm_setzero_ps();
+    }
+    for (int32_t b = 0; b < blocks; b++) {
+        const uint8_t *blk = row + 144 * (int64_t) b;
+        PREFETCH(blk + PREFETCH_BYTES);
+        PREFETCH(blk + PREFETCH_BYTES + 64);
+        uint16_t dh, mh;
+        memcpy(&dh, blk, 2);
+        memcpy(&mh, blk + 2, 2);
+        float d = _cvtsh_ss(dh);
+        float dmin = _cvtsh_ss(mh);
+        const uint8_t *q6 = blk + 4;
+        int32_t sc[8], m[8];
+        for (int j = 0; j < 4; j++) {
+            sc[j] = q6[j] & 63;
+            m[j] = q6[j + 4] & 63;
+            sc[j + 4] = (q6[j + 8] & 0x0F) | ((q6[j] >> 6) << 4);
+            m[j + 4] = (q6[j + 8] >> 4) | ((q6[j + 4] >> 6) << 4);
+        }
+        /* built in registers: scalar stores read back as vectors would stall on store forwarding */
+        __m128 vd = _mm_set1_ps(d), vmin = _mm_set1_ps(dmin), sign = _mm_set1_ps(-0.0f);
+        __m128 scales[2] = {_mm_mul_ps(vd, _mm_cvtepi32_ps(_mm_setr_epi32(sc[0], sc[1], sc[2], sc[3]))),
+                            _mm_mul_ps(vd, _mm_cvtepi32_ps(_mm_setr_epi32(sc[4], sc[5], sc[6], sc[7])))};
+        __m128 offsets[2] = {
+            _mm_xor_ps(_mm_mul_ps(vmin, _mm_cvtepi32_ps(_mm_setr_epi32(m[0], m[1], m[2], m[3]))), sign),
+            _mm_xor_ps(_mm_mul_ps(vmin, _mm_cvtepi32_ps(_mm_setr_epi32(m[4], m[5], m[6], m[7]))), sign)};
+        for (int h = 0; h < 2; h++) {
+            vi w = FN(vi_load)(blk + 16 + 64 * h);
+            vi lo = FN(nibbles)(w, 0);
+            vi hi = FN(nibbles)(w, 1);
+            const uint8_t *p = acts + (size_t) (2 * b + h) * V * Q4_K_STEP;
+            for (int v = 0; v < V; v++, p += Q4_K_STEP) {
+                __m128 scale = _mm_mul_ps(scales[h], _mm_loadu_ps((const float *) (p + 128)));
+                vi se = FN(dot4)(FN(vi_zero)(), lo, FN(vi_load)(p));
+                vi so = FN(dot4)(FN(vi_zero)(), hi, FN(vi_load)(p + 64));
+                acc[v] = FN(fma_int)(se, FN(spread)(scale, EVEN_OF_LANE), acc[v]);
+                acc[v] = FN(fma_int)(so, FN(spread)(scale, ODD_OF_LANE), acc[v]);
+                offset[v] = _mm_fmadd_ps(offsets[h], _mm_loadu_ps((const float *) (p + 144)), offset[v]);
+            }
+        }
+    }
+    for (int v = 0; v < V; v++) {
+        out[v * out_stride] = FN(sum16)(acc[v]) + FN(sum4)(offset[v]);
+    }
+}
+
+DEFINE_KERNELS(q4_k)
+
+/* Q8_0's lanes: 0..7 take the first block of a step, 8..15 the second. */
+static const int32_t HALF_OF_LANE[16] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1};
+
+/*
+ * Q8_0 in the file's own blocks (no copy): per 32 weights an f16 d and 32 int8 quants, two blocks per step in the
+ * 16 int32 lanes (8 each). A vector's activations per step (Q8_0_STEP bytes): its 64 quants and the two blocks'
+ * scales; an odd last block has a zero block beside it. x86 has no signed-by-signed byte product: VNNI multiplies
+ * the weights made unsigned (w + 128) and takes 128 * sum(a) back; AVX2 (whose pairwise sums would saturate there)
+ * multiplies |w| by the activations given w's signs. Both give the exact integer sums, so the same bits.
+ */
+#define Q8_0_STEP 72
+#define q8_0_ACTS(cols) ((size_t) ((cols) / 32 + 1) / 2 * Q8_0_STEP)
+
+static void FN(q8_0_prepare)(const int8_t *xq, const float *xd, const float *xs, int32_t cols, int32_t count,
+                             uint8_t *acts) {
+    (void) xs;
+    const int32_t blocks = cols / 32;
+    for (int32_t v = 0; v < count; v++) {
+        for (int32_t k = 0; k < blocks; k += 2) {
+            uint8_t *p = acts + ((size_t) (k / 2) * count + v) * Q8_0_STEP;
+            int two = k + 1 < blocks;
+            float d2[2] = {xd[(int64_t) v * blocks + k], two ? xd[(int64_t) v * blocks + k + 1] : 0.0f};
+            memset(p, 0, 64);
+            memcpy(p, xq + (int64_t) v * cols + 32 * k, two ? 64 : 32);
+            memcpy(p + 64, d2, 8);
+        }
+    }
+}
+
+/* The exact integer sums of a step's 64 weights w times the 64 activations at p, 4 per int32 lane. */
+static inline vi FN(q8_0_dot)(vi w, const uint8_t *p) {
 #ifdef USE_VNNI
-    return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, s);
+    __m512i bias = _mm512_set1_epi8((char) 0x80);
+    __m512i a = _mm512_loadu_si512(p);
+    return _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_xor_si512(w, bias), a),
+                            _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, a));
 #else
-    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+    __m256i one = _mm256_set1_epi16(1);
+    __m256i a0 = _mm256_loadu_si256((const __m256i *) p), a1 = _mm256_loadu_si256((const __m256i *) (p + 32));
+    vi r = {_mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w.lo, w.lo), _mm256_sign_epi8(a0, w.lo)), one),
+            _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(w.hi, w.hi), _mm256_sign_epi8(a1, w.hi)), one)};
+    return r;
 #endif
 }
 
-/*
- * Q8_0 in the file's own blocks (no copy): per 32 weights an f16 d and 32 int8 quants. Two blocks per step, one per
- * 256-bit half (both variants work in halves: there is no 512-bit byte sign operation), their lanes summed at the
- * end as the other kernels' 16 lanes are.
- */
-void FN(llama3j_q8_0)(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq, const float *xd,
-                      const float *xs, float *out, int32_t rows) {
-    (void) xs;
+static inline __attribute__((always_inline)) void FN(q8_0_row)(const uint8_t *row, int32_t cols, const int V,
+                                                               const uint8_t *acts, float *out,
+                                                               int64_t out_stride) {
     const int32_t blocks = cols / 32;
+    vf acc[BATCH_VECTORS];
+    for (int v = 0; v < V; v++) {
+        acc[v] = FN(vf_zero)();
+    }
     uint8_t tail[68];
-    for (int32_t r = 0; r < rows; r++) {
-        const uint8_t *row = w + (int64_t) r * row_bytes;
-        __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
-        for (int32_t k = 0; k < blocks; k += 2) {
-            const uint8_t *c = row + 34 * (int64_t) k;
-            PREFETCH(c + PREFETCH_BYTES);
-            if (k + 1 == blocks) {
-                /* an odd last block: a zero block beside it */
-                memset(tail, 0, sizeof tail);
-                memcpy(tail, c, 34);
-                c = tail;
-            }
-            uint16_t h0, h1;
-            memcpy(&h0, c, 2);
-            memcpy(&h1, c + 34, 2);
-            __m256i a0 = _mm256_loadu_si256((const __m256i *) (xq + 32 * (int64_t) k));
-            __m256i a1 = k + 1 < blocks ? _mm256_loadu_si256((const __m256i *) (xq + 32 * (int64_t) k + 32))
-                                        : _mm256_setzero_si256();
-            __m256i i0 = FN(dot_s8)(_mm256_loadu_si256((const __m256i *) (c + 2)), a0);
-            __m256i i1 = FN(dot_s8)(_mm256_loadu_si256((const __m256i *) (c + 36)), a1);
-            float x1 = k + 1 < blocks ? xd[k + 1] : 0.0f;
-            lo = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i0), _mm256_set1_ps(_cvtsh_ss(h0) * xd[k]), lo);
-            hi = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i1), _mm256_set1_ps(_cvtsh_ss(h1) * x1), hi);
+    for (int32_t k = 0; k < blocks; k += 2) {
+        const uint8_t *c = row + 34 * (int64_t) k;
+        PREFETCH(c + PREFETCH_BYTES);
+        if (k + 1 == blocks) {
+            /* an odd last block: a zero block beside it */
+            memset(tail, 0, sizeof tail);
+            memcpy(tail, c, 34);
+            c = tail;
         }
-        __m256 s8 = _mm256_add_ps(lo, hi);
-        __m128 s = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
-        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-        s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
-        out[r] = _mm_cvtss_f32(s);
+        uint16_t h0, h1;
+        memcpy(&h0, c, 2);
+        memcpy(&h1, c + 34, 2);
+        __m128 dw = _mm_setr_ps(_cvtsh_ss(h0), _cvtsh_ss(h1), 0.0f, 0.0f);
+#ifdef USE_VNNI
+        vi w = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i *) (c + 2))),
+                                  _mm256_loadu_si256((const __m256i *) (c + 36)), 1);
+#else
+        vi w = {_mm256_loadu_si256((const __m256i *) (c + 2)), _mm256_loadu_si256((const __m256i *) (c + 36))};
+#endif
+        const uint8_t *p = acts + (size_t) (k / 2) * V * Q8_0_STEP;
+        for (int v = 0; v < V; v++, p += Q8_0_STEP) {
+            __m128 scale = _mm_mul_ps(dw, _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *) (p + 64))));
+            acc[v] = FN(fma_int)(FN(q8_0_dot)(w, p), FN(spread)(scale, HALF_OF_LANE), acc[v]);
+        }
+    }
+    for (int v = 0; v < V; v++) {
+        out[v * out_stride] = FN(sum16)(acc[v]);
     }
 }
+
+DEFINE_KERNELS(q8_0)

@@ -9,7 +9,6 @@ import dev.llama3j.bench.BatchedBenchmark;
 import dev.llama3j.bench.ModelBenchmark;
 import dev.llama3j.format.ModelFiles;
 import dev.llama3j.model.LlamaWeights;
-import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tensor.Parallel;
 import dev.llama3j.tensor.kernel.NativeKernels;
 import picocli.CommandLine.Command;
@@ -62,8 +61,8 @@ final class BenchCommand implements Callable<Integer> {
             description = "md or json (default: ${DEFAULT-VALUE})")
     String output;
 
-    @Option(names = "--exact", description = "float32 activations in every product (see complete --help)")
-    boolean exact;
+    @Mixin
+    NumericsOptions numerics = new NumericsOptions();
 
     @Option(names = "--batched", description = "llama-batched-bench's test instead: parallel sequences (-npp, -ntg, -npl)")
     boolean batched;
@@ -122,7 +121,7 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         int original = Parallel.threads();
-        try (LlamaWeights w = ModelFiles.loadWeights(model, exact ? Numerics.EXACT : Numerics.INT8)) {
+        try (LlamaWeights w = ModelFiles.loadWeights(model, numerics.numerics())) {
             ModelBenchmark bench = new ModelBenchmark(w);
             long params = ModelBenchmark.parameterCount(w);
             long size = ModelBenchmark.tensorBytes(w);
@@ -222,13 +221,13 @@ final class BenchCommand implements Callable<Integer> {
         boolean md = batchedOutput.equals("md");
         ObjectMapper json = new ObjectMapper();
         int original = Parallel.threads();
-        try (LlamaWeights w = ModelFiles.loadWeights(model, exact ? Numerics.EXACT : Numerics.INT8)) {
+        try (LlamaWeights w = ModelFiles.loadWeights(model, numerics.numerics())) {
             BatchedBenchmark bench = new BatchedBenchmark(w, maxSeqLen, nKvMax, t, cache.keys(), cache.values());
             // warm-up: the first test once, untimed (compiles the kernels, makes the repacked copies)
             bench.run(pps.getFirst(), Math.min(tgs.getFirst(), 16), pls.getFirst());
             if (md) {
                 System.out.printf("%nllama3j: n_kv_max = %d, n_threads = %d, activations = %s%n%n", nKvMax, t,
-                        exact ? "f32" : "int8");
+                        numerics.exact ? "f32" : "int8");
                 System.out.printf("|%6s | %6s | %4s | %6s | %8s | %8s | %8s | %8s | %8s | %8s |%n", "PP", "TG", "B",
                         "N_KV", "T_PP s", "S_PP t/s", "T_TG s", "S_TG t/s", "T s", "S t/s");
                 System.out.printf("|%6s-|-%6s-|-%4s-|-%6s-|-%8s-|-%8s-|-%8s-|-%8s-|-%8s-|-%8s-|%n", "------",
@@ -248,7 +247,7 @@ final class BenchCommand implements Callable<Integer> {
                             o.put("n_kv_max", nKvMax);
                             o.put("is_pp_shared", 0);
                             o.put("n_threads", t);
-                            o.put("activations", exact ? "f32" : "int8");
+                            o.put("activations", numerics.exact ? "f32" : "int8");
                             o.put("pp", pp);
                             o.put("tg", tg);
                             o.put("pl", pl);
@@ -283,7 +282,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Java kernels, and the native ones where they compute the Q4_0/Q4_K products ({@link NativeKernels}). */
     private String backend() {
-        if (exact) {
+        if (numerics.exact) {
             return "CPU (Java, exact)";
         }
         return switch (NativeKernels.active()) {
@@ -304,7 +303,7 @@ final class BenchCommand implements Callable<Integer> {
             o.put("model_size", size);
             o.put("model_n_params", params);
             o.put("n_threads", r.threads());
-            o.put("activations", exact ? "f32" : "int8");
+            o.put("activations", numerics.exact ? "f32" : "int8");
             o.put("n_prompt", r.nPrompt());
             o.put("n_gen", r.nGen());
             o.put("test", r.test());

@@ -56,10 +56,8 @@ final class GenerationOptions {
             description = "print the load time and tokens/s on stderr (default: on)")
     boolean timing;
 
-    @Option(names = "--exact", description = "float32 activations in every product: Meta's numbers. Without it, "
-            + "Q4_0, Q4_K and Q6_K weights decode with activations quantized to int8 blocks, as llama.cpp does "
-            + "(faster; logits drift ~1e-2 relative)")
-    boolean exact;
+    @Mixin
+    NumericsOptions numericsOptions = new NumericsOptions();
 
     @Mixin
     CacheOptions cache = new CacheOptions();
@@ -109,7 +107,7 @@ final class GenerationOptions {
     }
 
     Numerics numerics() {
-        return exact ? Numerics.EXACT : Numerics.INT8;
+        return numericsOptions.numerics();
     }
 
     /**

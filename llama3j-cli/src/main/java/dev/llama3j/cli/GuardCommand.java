@@ -10,8 +10,8 @@ import dev.llama3j.guard.GuardPolicyFile;
 import dev.llama3j.guard.GuardPrompt;
 import dev.llama3j.guard.GuardVerdict;
 import dev.llama3j.guard.GuardVersion;
-import dev.llama3j.tensor.Numerics;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -77,8 +77,8 @@ final class GuardCommand implements Callable<Integer> {
             description = "most tokens of an answer (default: ${DEFAULT-VALUE})")
     int maxGenLen;
 
-    @Option(names = "--exact", description = "float32 activations in every product (see complete --help)")
-    boolean exact;
+    @Mixin
+    NumericsOptions numerics = new NumericsOptions();
 
     @Parameters(paramLabel = "TEXT", arity = "0..1", description = "a user's message to check")
     String text;
@@ -109,7 +109,7 @@ final class GuardCommand implements Callable<Integer> {
         }
         Map<Integer, Float> bias = GuardOptions.parseBias(logitBias, "--logit-bias");
         boolean anyUnsafe = false;
-        ModelOptions options = ModelOptions.of(4096, 1).withNumerics(exact ? Numerics.EXACT : Numerics.INT8);
+        ModelOptions options = ModelOptions.of(4096, 1).withNumerics(numerics.numerics());
         try (Llama llama = Llama.build(ModelLocation.resolve(model), tokenizerPath, options);
              Engine engine = llama.newEngine(1)) {
             Guard guard = new Guard(engine, llama.tokenizer(), v, categories, exclude, bias, maxGenLen);

@@ -7,7 +7,6 @@ import dev.llama3j.generate.ModelOptions;
 import dev.llama3j.server.OpenAiServer;
 import dev.llama3j.server.Screening;
 import dev.llama3j.tensor.Parallel;
-import dev.llama3j.tensor.Numerics;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -52,8 +51,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--api-key", paramLabel = "KEY", description = "require 'Authorization: Bearer KEY'")
     String apiKey;
 
-    @Option(names = "--exact", description = "float32 activations in every product (see complete --help)")
-    boolean exact;
+    @Mixin
+    NumericsOptions numerics = new NumericsOptions();
 
     @Option(names = "--cors-origin", paramLabel = "ORIGIN",
             description = "let browser pages of ORIGIN call the API (repeatable; * for any)")
@@ -91,7 +90,7 @@ final class ServeCommand implements Callable<Integer> {
         int perSequence = ctxSize / parallel;
         CountDownLatch stopped = new CountDownLatch(1);
         ModelOptions options = ModelOptions.of(perSequence, parallel)
-                .withNumerics(exact ? Numerics.EXACT : Numerics.INT8).withCacheTypes(cache.keys(), cache.values());
+                .withNumerics(numerics.numerics()).withCacheTypes(cache.keys(), cache.values());
         String modelName = ModelLocation.name(model);
         Path modelPath = ModelLocation.resolve(model);
         try (GuardOptions.Session guard = guardOptions.open(perSequence);

@@ -1,6 +1,7 @@
 package dev.llama3j.tensor;
 
 import dev.llama3j.tensor.kernel.Int8Activations;
+import dev.llama3j.tensor.kernel.Int8Batch;
 import dev.llama3j.tensor.kernel.RowSlices;
 import dev.llama3j.tensor.kernel.TileMatmul;
 
@@ -53,6 +54,23 @@ public interface Matrix {
     /** {@link #matvec(float[], int, float[], int, int, int)} of the quantized vector; only where {@link #takesInt8}. */
     default void matvec(Int8Activations x, float[] out, int outOff, int rowStart, int rowEnd) {
         throw new UnsupportedOperationException(getClass().getSimpleName() + " has no int8 product");
+    }
+
+    /**
+     * Whether this matrix's products of several vectors (prompts) take int8 activations too
+     * ({@link #matmul(Int8Batch, float[], int, int)}), each vector's output the bits of its matrix-vector product:
+     * then a prompt's logits do not depend on how it was split into chunks.
+     */
+    default boolean takesInt8Batches() {
+        return false;
+    }
+
+    /**
+     * {@code out[t*rows + r] = row r . x_t} for every vector of {@code x}, rows [rowStart, rowEnd) only; only where
+     * {@link #takesInt8Batches}.
+     */
+    default void matmul(Int8Batch x, float[] out, int rowStart, int rowEnd) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no int8 batch product");
     }
 
     /**

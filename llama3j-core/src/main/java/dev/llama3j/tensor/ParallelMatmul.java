@@ -1,6 +1,7 @@
 package dev.llama3j.tensor;
 
 import dev.llama3j.tensor.kernel.Int8Activations;
+import dev.llama3j.tensor.kernel.Int8Batch;
 import dev.llama3j.tensor.kernel.RowSlices;
 import dev.llama3j.tensor.kernel.ScratchFloats;
 import dev.llama3j.tensor.kernel.TileMatmul;
@@ -77,6 +78,10 @@ public final class ParallelMatmul {
      */
     public static void matmul(Matrix[] ms, float[] x, int n, float[][] outs) {
         int[] starts = rowStarts(ms);
+        if (n > 1 && takesInt8Batches(ms)) {
+            int8Batches(ms, starts, x, n, outs);
+            return;
+        }
         RowSlices[] slices = n > 1 ? slices(ms) : null;
         if (slices == null) {
             // one quantization of x for all the threads, where a matrix takes int8 (its buffer is this thread's)
@@ -131,6 +136,39 @@ public final class ParallelMatmul {
                 (s, e) -> TileMatmul.multiply(slices, m.cols(), acts, 0, n, out, m.rows(), s, e));
     }
 
+    /**
+     * Rows per chunk of an int8 batch product, at least: each chunk prepares every vector's activations once, so
+     * a thread takes few large chunks (two per thread, in multiples of this).
+     */
+    private static final int BATCH_ROWS = 64;
+
+    /** Whether every matrix takes several vectors in int8 ({@link Matrix#takesInt8Batches}). */
+    private static boolean takesInt8Batches(Matrix[] ms) {
+        for (Matrix m : ms) {
+            if (!m.takesInt8Batches()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The vectors quantized once, by all threads, then the matrices' rows split across threads. */
+    private static void int8Batches(Matrix[] ms, int[] starts, float[] x, int n, float[][] outs) {
+        Int8Batch q = Int8Batch.forThread(n, ms[0].cols());
+        Parallel.forRange(n, (s, e) -> q.quantize(x, s, e));
+        int rows = starts[ms.length];
+        int chunk = Math.max(BATCH_ROWS, (rows / (2 * Parallel.threads()) + BATCH_ROWS - 1) / BATCH_ROWS * BATCH_ROWS);
+        Parallel.forRange(rows, chunk, (s, e) -> {
+            for (int i = 0; i < ms.length; i++) {
+                int from = Math.max(s, starts[i]) - starts[i];
+                int to = Math.min(e, starts[i + 1]) - starts[i];
+                if (from < to) {
+                    ms[i].matmul(q, outs[i], from, to);
+                }
+            }
+        });
+    }
+
     /** Whether any of the matrices takes int8 activations; those are prepared ({@link Matrix#prepareInt8}). */
     private static boolean takesInt8(Matrix[] ms) {
         boolean any = false;
@@ -143,9 +181,12 @@ public final class ParallelMatmul {
         return any;
     }
 
-    /** Whether {@link #matmulToPacked} and {@link #matmulPacked} take these matrices. */
+    /**
+     * Whether {@link #matmulToPacked} and {@link #matmulPacked} take these matrices: they have float slices and
+     * their prompts do not go through int8 batch products.
+     */
     public static boolean isTiled(Matrix... ms) {
-        return slices(ms) != null;
+        return slices(ms) != null && !takesInt8Batches(ms);
     }
 
     /** The matrices' row slices, or null when one of them has none. */

@@ -99,6 +99,36 @@ class SequenceTest {
         assertThat(sa.tokens()).containsExactly(432, 326, 280, 22, 132, 7, 99, 250);
     }
 
+    /**
+     * A prompt's logits do not depend on how it was split into chunks of several tokens, with int8 activations:
+     * through the native batch products (Q4_0; the K-quant file's Q4_K and Q6_K) or the float32 tiled one (Q8_0),
+     * each vector's output its own. (A chunk of one token takes the decode path, whose attention sums in another
+     * order where a prompt's attention runs in blocks.)
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"fixtures/gguf/tiny-sv-gguf-q4_0.gguf",
+            "fixtures/gguf/tiny-k-gguf-q4_k_m.gguf", "fixtures/gguf/tiny-sv-gguf-q8_0.gguf"})
+    void aPromptsLogitsDoNotDependOnItsChunksOfSeveralTokens(String file) {
+        try (LlamaWeights w = GgufModelLoader.load(SharedData.require(file), Numerics.INT8)) {
+            int[] prompt = java.util.Arrays.copyOf(P2, 12);
+            float[] whole = alone(w, prompt, new int[0]).getFirst();
+            Transformer model = new Transformer(w, 1, 64);
+            for (int[] cuts : new int[][] {{5, 12}, {2, 4, 7, 9, 12}, {10, 12}}) {
+                try (Sequence s = model.newSequence()) {
+                    float[] last = null;
+                    int from = 0;
+                    for (int to : cuts) {
+                        last = model.forward(List.of(new Transformer.Entry(s,
+                                java.util.Arrays.copyOfRange(prompt, from, to))))[0];
+                        from = to;
+                    }
+                    assertThat(last).as("%s, chunks ending at %s", file, java.util.Arrays.toString(cuts))
+                            .containsExactly(whole);
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @MethodSource("models")
     void truncatingAndAppendingAgainEqualsAFreshRun(String name) {

@@ -77,7 +77,7 @@ public final class Int8Activations {
 
     private static final ThreadLocal<Int8Activations> BUFFER = ThreadLocal.withInitial(Int8Activations::new);
 
-    private Int8Activations() {}
+    Int8Activations() {}
 
     private static final ThreadLocal<Int8Activations[]> EACH = ThreadLocal.withInitial(() -> new Int8Activations[0]);
 
@@ -170,7 +170,7 @@ public final class Int8Activations {
      * One block of 32 per iteration in vector code: the scalar loops (max, divide, round, sums) cost as much as a
      * quarter of the Q4_0 dot itself, and a decode step quantizes once per matrix and chunk (~1100 times a token).
      */
-    private void fill(float[] x, int xOff, int n) {
+    void fill(float[] x, int xOff, int n) {
         if (q.length < n) {
             q = new short[n];
             d = new float[n / 32 + 16];

@@ -45,13 +45,15 @@ public final class NativeKernels {
 
     /** Where the build puts the library, as a class-path resource. */
     static final String RESOURCE = "/dev/llama3j/native/linux-x86_64/libllama3j.so";
-    /** The most columns a row may have (the kernels rearrange the activations on the C stack). */
+    /** The most columns a row may have (a single-vector product rearranges the activations on the C stack). */
     private static final int MAX_COLS = 65536;
 
     private static final Isa ACTIVE;
     private static final String WHY_NOT;
     private static final int FEATURES;
     private static final MethodHandle[][] KERNELS = new MethodHandle[Isa.values().length][Kernel.values().length];
+    private static final MethodHandle[][] BATCH_KERNELS =
+            new MethodHandle[Isa.values().length][Kernel.values().length];
 
     static {
         String why = null;
@@ -69,6 +71,9 @@ public final class NativeKernels {
                 FunctionDescriptor matvec = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
                         ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
                         ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
+                FunctionDescriptor batch = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
+                        ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT);
                 // critical: short calls that read the activations' and write the outputs' heap arrays in place
                 Linker.Option critical = Linker.Option.critical(true);
                 for (Isa isa : new Isa[] {Isa.AVX2, Isa.VNNI}) {
@@ -76,6 +81,9 @@ public final class NativeKernels {
                         String name = "llama3j_" + k.symbol + "_" + isa.name().toLowerCase(Locale.ROOT);
                         KERNELS[isa.ordinal()][k.ordinal()] = linker.downcallHandle(lib.findOrThrow(name), matvec,
                                 critical);
+                        BATCH_KERNELS[isa.ordinal()][k.ordinal()] = linker.downcallHandle(
+                                lib.findOrThrow("llama3j_" + k.symbol + "_n_" + isa.name().toLowerCase(Locale.ROOT)),
+                                batch, critical);
                     }
                 }
                 boolean avx2 = (features & 1) != 0;
@@ -155,6 +163,41 @@ public final class NativeKernels {
             handle.invokeExact(w, rowBytes, cols, MemorySegment.ofArray(x.bytes), MemorySegment.ofArray(x.d),
                     MemorySegment.ofArray(x.scaledSums), MemorySegment.ofArray(out).asSlice(4L * outOff, 4L * rows),
                     rows);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native kernel " + kernel + " failed", e);
+        }
+    }
+
+    /**
+     * {@code out[outOff + t * outStride + r] = sum_j w(r, j) * x_t[j]} for every vector t of {@code x} and the
+     * {@code rows} rows at {@code w}: each output the bits {@link #matvec} gives for that vector alone, the weights
+     * unpacked once for several vectors.
+     */
+    public static void matmul(Kernel kernel, MemorySegment w, long rowBytes, Int8Batch x, float[] out, int outOff,
+                              int outStride, int rows) {
+        matmul(ACTIVE, kernel, w, rowBytes, x, out, outOff, outStride, rows);
+    }
+
+    /** {@link #matmul} with the kernels of {@code isa}, which must {@link #runs run} here. */
+    public static void matmul(Isa isa, Kernel kernel, MemorySegment w, long rowBytes, Int8Batch x, float[] out,
+                              int outOff, int outStride, int rows) {
+        int n = x.count();
+        int cols = x.cols();
+        if (rows == 0 || n == 0) {
+            return;
+        }
+        // the C code trusts its arguments: a wrong one would read or write out of bounds, not throw
+        if (cols > MAX_COLS || cols % 32 != 0 || (long) n * cols > x.quants.length
+                || w.byteSize() < rows * rowBytes || outStride < rows || outOff < 0
+                || (long) outOff + (long) (n - 1) * outStride + rows > out.length) {
+            throw new IllegalArgumentException("native " + kernel + " product of " + rows + " rows of " + cols
+                    + " weights and " + n + " vectors does not fit its arguments");
+        }
+        MethodHandle handle = BATCH_KERNELS[isa.ordinal()][kernel.ordinal()];
+        try {
+            handle.invokeExact(w, rowBytes, cols, n, MemorySegment.ofArray(x.quants), MemorySegment.ofArray(x.scales),
+                    MemorySegment.ofArray(x.scaledSums), MemorySegment.ofArray(out).asSlice(4L * outOff),
+                    (long) outStride, rows);
         } catch (Throwable e) {
             throw new IllegalStateException("native kernel " + kernel + " failed", e);
         }

@@ -255,4 +255,59 @@ class NativeKernelsTest {
             }
         }
     }
+
+    /**
+     * A batch product gives every vector the bits of its matrix-vector product alone, whatever the number of
+     * vectors (full groups, a remainder, one), the row range and the columns (a partial last chunk of blocks).
+     */
+    @Test
+    void batchProductsHaveEachVectorsMatvecBits() {
+        Random rnd = new Random(14);
+        try (Arena arena = Arena.ofShared()) {
+            for (NativeKernels.Kernel kernel : NativeKernels.Kernel.values()) {
+                DType t = DType.valueOf(kernel.name());
+                boolean small = t == DType.Q4_0 || t == DType.Q8_0;
+                for (int cols : small ? new int[] {32, 96, 160, 2048} : new int[] {256, 768, 2048}) {
+                    int rows = 11;
+                    Rows p = Rows.of(arena, RandomWeights.matrix(arena, t, rows, cols, rnd));
+                    long rowBytes = t.bytesFor(cols);
+                    for (int n : new int[] {1, 2, 8, 13, 17}) {
+                        float[] x = RandomWeights.gaussian(n * cols, rnd);
+                        Int8Batch batch = Int8Batch.forThread(n, cols);
+                        batch.quantize(x, 0, n);
+                        for (NativeKernels.Isa isa : variants()) {
+                            float[] out = new float[n * rows];
+                            NativeKernels.matmul(isa, kernel, p.source().data().asSlice(2 * rowBytes), rowBytes,
+                                    batch, out, 2, rows, rows - 5);
+                            for (int v = 0; v < n; v++) {
+                                float[] alone = p.run(isa, Int8Activations.quantize(x, v * cols, cols), 2, rows - 3);
+                                float[] got = new float[rows];
+                                System.arraycopy(out, v * rows + 2, got, 2, rows - 5);
+                                KernelTestSupport.assertBitsEqual(got, Arrays.copyOf(alone, rows));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void batchArgumentsThatDoNotFitAreRejectedBeforeTheNativeCall() {
+        Random rnd = new Random(15);
+        try (Arena arena = Arena.ofShared()) {
+            List<NativeKernels.Isa> isas = variants();
+            int cols = 64;
+            DenseMatrix m = RandomWeights.matrix(arena, DType.Q4_0, 4, cols, rnd);
+            Int8Batch batch = Int8Batch.forThread(3, cols);
+            batch.quantize(RandomWeights.gaussian(3 * cols, rnd), 0, 3);
+            long rowBytes = DType.Q4_0.bytesFor(cols);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> NativeKernels.matmul(isas.getFirst(),
+                    NativeKernels.Kernel.Q4_0, m.data(), rowBytes, batch, new float[11], 0, 4, 4))
+                    .isInstanceOf(IllegalArgumentException.class);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> NativeKernels.matmul(isas.getFirst(),
+                    NativeKernels.Kernel.Q4_0, m.data(), rowBytes, batch, new float[12], 0, 4, 5))
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
 }
