@@ -100,10 +100,10 @@ class SequenceTest {
     }
 
     /**
-     * A prompt's logits do not depend on how it was split into chunks of several tokens, with int8 activations:
-     * through the native batch products (Q4_0; the K-quant file's Q4_K and Q6_K) or the float32 tiled one (Q8_0),
-     * each vector's output its own. (A chunk of one token takes the decode path, whose attention sums in another
-     * order where a prompt's attention runs in blocks.)
+     * A prompt's logits do not depend on how it was split into chunks of several tokens, with int8 activations
+     * (through the native batch products where they run, else the float32 tiled one; each vector's output is its
+     * own in both): Q4_0, the K-quant file's Q4_K and Q6_K, Q8_0. (A chunk of one token takes the decode path,
+     * whose attention sums in another order where a prompt's attention runs in blocks.)
      */
     @ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"fixtures/gguf/tiny-sv-gguf-q4_0.gguf",
