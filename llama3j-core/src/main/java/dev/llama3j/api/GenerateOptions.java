@@ -1,18 +1,28 @@
 package dev.llama3j.api;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llama3j.LlamaException;
+import dev.llama3j.grammar.JsonGrammar;
+import dev.llama3j.grammar.JsonSchema;
+
 import java.util.List;
 
 /**
  * How one answer is generated: sampling temperature (0: always the likeliest token) and nucleus {@code topP}, at most
  * {@code maxTokens} tokens (null: up to the context's end), the sampling seed (null: a new one each time; set it for
- * answers that repeat), and stop strings that end the answer where they first appear (not included in it).
+ * answers that repeat), stop strings that end the answer where they first appear (not included in it), and a JSON
+ * Schema (JSON text; null: free text) that the answer must follow: each token is then sampled among those that
+ * continue a valid answer ({@link dev.llama3j.grammar.JsonSchema} lists the keywords it takes).
  *
  * <pre>{@code
  * GenerateOptions greedy = GenerateOptions.defaults().withTemperature(0).withMaxTokens(64);
+ * GenerateOptions json = greedy.withJsonSchema("{\"type\": \"object\"}");
  * }</pre>
  */
-public record GenerateOptions(double temperature, double topP, Integer maxTokens, Long seed, List<String> stop) {
+public record GenerateOptions(double temperature, double topP, Integer maxTokens, Long seed, List<String> stop,
+                              String jsonSchema) {
 
     public GenerateOptions {
         if (!(temperature >= 0) || Double.isInfinite(temperature)) {
@@ -28,7 +38,32 @@ public record GenerateOptions(double temperature, double topP, Integer maxTokens
         if (stop.contains("")) {
             throw new LlamaException("a stop string must not be empty (it would end every answer at once)");
         }
+        if (jsonSchema != null) {
+            grammar(jsonSchema);
+        }
     }
+
+    /** Without a JSON Schema. */
+    public GenerateOptions(double temperature, double topP, Integer maxTokens, Long seed, List<String> stop) {
+        this(temperature, topP, maxTokens, seed, stop, null);
+    }
+
+    /** The schema compiled; an unsupported keyword or malformed JSON is a {@link LlamaException}. */
+    static JsonGrammar grammar(String jsonSchema) {
+        JsonNode schema;
+        try {
+            schema = JSON.readTree(jsonSchema);
+        } catch (JsonProcessingException e) {
+            throw new LlamaException("the JSON Schema is not JSON: " + e.getOriginalMessage());
+        }
+        try {
+            return JsonSchema.compile(schema);
+        } catch (IllegalArgumentException e) {
+            throw new LlamaException("the JSON Schema: " + e.getMessage());
+        }
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Meta's example defaults: temperature 0.6, top_p 0.9; no token limit, a fresh seed, no stop strings. */
     public static GenerateOptions defaults() {
@@ -36,22 +71,27 @@ public record GenerateOptions(double temperature, double topP, Integer maxTokens
     }
 
     public GenerateOptions withTemperature(double t) {
-        return new GenerateOptions(t, topP, maxTokens, seed, stop);
+        return new GenerateOptions(t, topP, maxTokens, seed, stop, jsonSchema);
     }
 
     public GenerateOptions withTopP(double p) {
-        return new GenerateOptions(temperature, p, maxTokens, seed, stop);
+        return new GenerateOptions(temperature, p, maxTokens, seed, stop, jsonSchema);
     }
 
     public GenerateOptions withMaxTokens(Integer n) {
-        return new GenerateOptions(temperature, topP, n, seed, stop);
+        return new GenerateOptions(temperature, topP, n, seed, stop, jsonSchema);
     }
 
     public GenerateOptions withSeed(Long s) {
-        return new GenerateOptions(temperature, topP, maxTokens, s, stop);
+        return new GenerateOptions(temperature, topP, maxTokens, s, stop, jsonSchema);
     }
 
     public GenerateOptions withStop(List<String> strings) {
-        return new GenerateOptions(temperature, topP, maxTokens, seed, strings);
+        return new GenerateOptions(temperature, topP, maxTokens, seed, strings, jsonSchema);
+    }
+
+    /** Answers that follow {@code schema} (JSON Schema text), or free text for null. */
+    public GenerateOptions withJsonSchema(String schema) {
+        return new GenerateOptions(temperature, topP, maxTokens, seed, stop, schema);
     }
 }

@@ -6,7 +6,9 @@ import dev.llama3j.generate.Engine;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.ModelOptions;
 import dev.llama3j.generate.StopStrings;
+import dev.llama3j.generate.TokenConstraint;
 import dev.llama3j.generate.Utf8Stream;
+import dev.llama3j.grammar.JsonConstraint;
 import dev.llama3j.model.CacheType;
 import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tokenizer.Tokenizer;
@@ -188,8 +190,10 @@ public final class LlamaModel implements AutoCloseable {
     private Generation generate(int[] prompt, GenerateOptions o, Consumer<String> onText) {
         long seed = o.seed() != null ? o.seed() : ThreadLocalRandom.current().nextLong();
         int maxTokens = o.maxTokens() != null ? o.maxTokens() : Integer.MAX_VALUE;
+        TokenConstraint constraint = o.jsonSchema() == null ? null : new JsonConstraint(
+                GenerateOptions.grammar(o.jsonSchema()), JsonConstraint.masks(llama.tokenizer()), llama.stopTokens());
         Engine.Request request = new Engine.Request(prompt, maxTokens, (float) o.temperature(), (float) o.topP(), seed,
-                false, true);
+                false, true, 0, false, Engine.Penalties.NONE, constraint);
         LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();
         Engine.Handle handle;
         try {

@@ -35,12 +35,22 @@ public final class Engine implements AutoCloseable {
      * holds it: faster, but those positions were computed in other steps (a prompt read in another split, or
      * generated tokens read one at a time), so the answer may differ in the last bits from the request's alone.
      * With {@code promptLogprobs}, every prompt token but the first gets its log-probability too (Meta's
-     * {@code text_completion(echo=True, logprobs=True)}); the whole prompt is then read, none of it reused.
+     * {@code text_completion(echo=True, logprobs=True)}); the whole prompt is then read, none of it reused. With
+     * a {@code constraint}, each token is sampled among those it allows (after the penalties), and it follows
+     * the output.
      */
     public record Request(int[] prompt, int maxTokens, float temperature, float topP, long seed, boolean logprobs,
-                          boolean cachePrompt, int topLogprobs, boolean promptLogprobs, Penalties penalties) {
+                          boolean cachePrompt, int topLogprobs, boolean promptLogprobs, Penalties penalties,
+                          TokenConstraint constraint) {
         /** Most alternatives a token's log-probability comes with (OpenAI's limit). */
         public static final int MAX_TOP_LOGPROBS = 20;
+
+        /** Without a constraint. */
+        public Request(int[] prompt, int maxTokens, float temperature, float topP, long seed, boolean logprobs,
+                       boolean cachePrompt, int topLogprobs, boolean promptLogprobs, Penalties penalties) {
+            this(prompt, maxTokens, temperature, topP, seed, logprobs, cachePrompt, topLogprobs, promptLogprobs,
+                    penalties, null);
+        }
 
         /** Without alternatives to each token's log-probability. */
         public Request(int[] prompt, int maxTokens, float temperature, float topP, long seed, boolean logprobs,
@@ -403,7 +413,19 @@ public final class Engine implements AutoCloseable {
         if (!r.penalties().none()) {
             penalize(j, logits, off);
         }
-        int token = j.sampler.sample(logits, off, vocab, r.temperature(), r.topP());
+        int token;
+        try {
+            if (r.constraint() != null) {
+                r.constraint().restrict(logits, off, vocab);
+            }
+            token = j.sampler.sample(logits, off, vocab, r.temperature(), r.topP());
+            if (!isStop(token) && r.constraint() != null) {
+                r.constraint().accept(token);
+            }
+        } catch (RuntimeException e) {
+            fail(j, e);
+            return false;
+        }
         if (isStop(token)) {
             finish(j, Finish.STOP);
             return false;

@@ -160,4 +160,25 @@ class LlamaModelTest {
         });
         assertThat(failed.get(60, TimeUnit.SECONDS)).isInstanceOf(LlamaException.class);
     }
+
+    /** Answers under a JSON Schema parse and keep to it; a schema with an unsupported keyword is refused at once. */
+    @Test
+    void aJsonSchemaShapesTheAnswer() throws Exception {
+        String schema = "{\"type\": \"object\", \"properties\": {\"ok\": {\"type\": \"boolean\"},"
+                + " \"n\": {\"type\": \"integer\", \"minimum\": 1, \"maximum\": 9}},"
+                + " \"required\": [\"ok\", \"n\"], \"additionalProperties\": false}";
+        for (long seed = 1; seed <= 3; seed++) {
+            GenerationResult r = model.chat(List.of(Message.user("Answer in JSON.")), GenerateOptions.defaults()
+                    .withMaxTokens(200).withSeed(seed).withJsonSchema(schema));
+            com.fasterxml.jackson.databind.JsonNode answer = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(r.text());
+            assertThat(answer.get("ok").isBoolean()).as(r.text()).isTrue();
+            assertThat(answer.get("n").asInt()).as(r.text()).isBetween(1, 9);
+            assertThat(answer.size()).isEqualTo(2);
+        }
+        assertThatThrownBy(() -> GenerateOptions.defaults().withJsonSchema("{\"not\": {}}"))
+                .isInstanceOf(LlamaException.class).hasMessageContaining("\"not\"");
+        assertThatThrownBy(() -> GenerateOptions.defaults().withJsonSchema("{oops"))
+                .isInstanceOf(LlamaException.class).hasMessageContaining("not JSON");
+    }
 }

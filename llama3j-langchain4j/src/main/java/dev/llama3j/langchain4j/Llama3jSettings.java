@@ -2,11 +2,15 @@ package dev.llama3j.langchain4j;
 
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.exception.UnsupportedFeatureException;
+import dev.langchain4j.internal.Json;
+import dev.langchain4j.internal.JsonSchemaElementUtils;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.ResponseFormatType;
+import dev.langchain4j.model.chat.request.json.JsonSchema;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.model.output.TokenUsage;
+import dev.llama3j.LlamaException;
 import dev.llama3j.api.GenerateOptions;
 import dev.llama3j.api.GenerationResult;
 import dev.llama3j.api.LlamaModel;
@@ -43,8 +47,12 @@ final class Llama3jSettings implements AutoCloseable {
         if (p.toolSpecifications() != null && !p.toolSpecifications().isEmpty()) {
             throw new UnsupportedFeatureException("llama3j's LangChain4j models do not call tools yet");
         }
+        String jsonSchema = null;
         if (p.responseFormat() != null && p.responseFormat().type() == ResponseFormatType.JSON) {
-            throw new UnsupportedFeatureException("llama3j does not constrain answers to JSON yet");
+            // LangChain4j's own translation of its schema elements into JSON Schema, as its OpenAI provider uses
+            JsonSchema schema = p.responseFormat().jsonSchema();
+            jsonSchema = schema == null || schema.rootElement() == null ? "{\"type\": \"object\"}"
+                    : Json.toJson(JsonSchemaElementUtils.toMap(schema.rootElement()));
         }
         if (p.topK() != null) {
             throw new UnsupportedFeatureException("llama3j samples by temperature and top_p (Meta's way), not top_k");
@@ -65,7 +73,11 @@ final class Llama3jSettings implements AutoCloseable {
         if (p.stopSequences() != null) {
             o = o.withStop(p.stopSequences());
         }
-        return o;
+        try {
+            return o.withJsonSchema(jsonSchema);
+        } catch (LlamaException e) {
+            throw new UnsupportedFeatureException(e.getMessage());
+        }
     }
 
     /** A finished answer as LangChain4j's response: the message, token usage, finish reason, model name. */

@@ -1,12 +1,15 @@
 package dev.llama3j.langchain4j;
 
 import dev.langchain4j.data.message.AiMessage;
+import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.llama3j.api.Generation;
 import dev.llama3j.api.LlamaModel;
+
+import java.util.Set;
 
 /**
  * A LangChain4j {@link StreamingChatModel} on a local Llama model: the answer's text arrives in pieces (whole
@@ -27,6 +30,12 @@ public final class Llama3jStreamingChatModel implements StreamingChatModel, Auto
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /** JSON Schema answers: AI services' structured outputs are then constrained, not asked for in the prompt. */
+    @Override
+    public Set<Capability> supportedCapabilities() {
+        return Set.of(Capability.RESPONSE_FORMAT_JSON_SCHEMA);
     }
 
     @Override

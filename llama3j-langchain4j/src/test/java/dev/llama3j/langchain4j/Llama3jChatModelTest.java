@@ -1,18 +1,25 @@
 package dev.llama3j.langchain4j;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.SystemMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.model.chat.request.ChatRequest;
+import dev.langchain4j.model.chat.request.ResponseFormat;
+import dev.langchain4j.model.chat.request.ResponseFormatType;
+import dev.langchain4j.model.chat.request.json.JsonObjectSchema;
+import dev.langchain4j.model.chat.request.json.JsonRawSchema;
+import dev.langchain4j.model.chat.request.json.JsonSchema;
 import dev.langchain4j.model.chat.response.ChatResponse;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
 import dev.langchain4j.model.output.FinishReason;
 import dev.langchain4j.service.AiServices;
-import dev.langchain4j.agent.tool.ToolSpecification;
-import dev.llama3j.api.LlamaModel;
 import dev.llama3j.LlamaException;
 import dev.llama3j.SharedData;
+import dev.llama3j.api.LlamaModel;
 import dev.llama3j.chat.Message;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.TokenListener;
@@ -166,5 +173,38 @@ class Llama3jChatModelTest {
             // chat-cases.jsonl "single": 12 ids for [user "Hello!"], "empty-dialog": 5 for none
             assertThat(counter.estimateTokenCountInMessage(UserMessage.from("Hello!"))).isEqualTo(12 - 5);
         }
+    }
+
+    record Person(String name, long age, boolean student) {}
+
+    interface Extractor {
+        Person extract(String text);
+    }
+
+    /**
+     * JSON Schema answers: a request's schema (here with every field required) is kept to by the random-weight
+     * model's answer; an AI service returning a record gets its record (LangChain4j sends the record's schema, all
+     * fields optional, as the response format since the model says it takes one); an unsupported keyword is refused.
+     */
+    @Test
+    void structuredOutputIsConstrainedToTheSchema() throws Exception {
+        try (Llama3jChatModel sampled = Llama3jChatModel.builder().modelPath(file).temperature(1.0).maxTokens(300)
+                .seed(4L).build()) {
+            JsonObjectSchema person = JsonObjectSchema.builder().addStringProperty("name").addIntegerProperty("age")
+                    .addBooleanProperty("student").required("name", "age", "student").build();
+            ChatResponse r = sampled.chat(ChatRequest.builder().messages(UserMessage.from("Ada is 36.")).responseFormat(
+                    ResponseFormat.builder().type(ResponseFormatType.JSON).jsonSchema(JsonSchema.builder()
+                            .name("person").rootElement(person).build()).build()).build());
+            JsonNode answer = new ObjectMapper().readTree(r.aiMessage().text());
+            assertThat(answer.get("name").isTextual()).as(r.aiMessage().text()).isTrue();
+            assertThat(answer.get("age").isIntegralNumber()).as(r.aiMessage().text()).isTrue();
+            assertThat(answer.get("student").isBoolean()).as(r.aiMessage().text()).isTrue();
+            assertThat(AiServices.create(Extractor.class, sampled).extract("Ada is 36 and not a student.")).isNotNull();
+        }
+        ChatRequest bad = ChatRequest.builder().messages(UserMessage.from("x")).responseFormat(ResponseFormat.builder()
+                .type(ResponseFormatType.JSON).jsonSchema(JsonSchema.builder().name("n")
+                        .rootElement(JsonRawSchema.from("{\"not\": {}}")).build()).build()).build();
+        assertThatThrownBy(() -> chat.chat(bad)).isInstanceOf(UnsupportedFeatureException.class)
+                .hasMessageContaining("\"not\"");
     }
 }

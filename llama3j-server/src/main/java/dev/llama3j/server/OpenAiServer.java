@@ -11,7 +11,10 @@ import dev.llama3j.chat.Message;
 import dev.llama3j.generate.Engine;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.StopStrings;
+import dev.llama3j.generate.TokenConstraint;
 import dev.llama3j.generate.Utf8Stream;
+import dev.llama3j.grammar.JsonConstraint;
+import dev.llama3j.grammar.JsonGrammar;
 import dev.llama3j.guard.GuardVerdict;
 import dev.llama3j.tokenizer.SpecialTokenSet;
 import dev.llama3j.tokenizer.Tokenizer;
@@ -326,13 +329,15 @@ public final class OpenAiServer implements AutoCloseable {
             }
             String text = HfToolTemplate.render(false, ToolCallsJson.normalized(messages),
                     useTools ? tools : null, null, true, HfToolTemplate.DEFAULT_DATE, true);
+            JsonGrammar grammar = OutputGrammar.of(body, useTools ? tools : null);
             int[] prompt = llama.tokenizer().encode(text, false, false, SpecialTokenSet.ALL,
                     SpecialTokenSet.NONE);
-            generate(res, body, prompt, dialog, useTools);
+            generate(res, body, prompt, dialog, useTools, grammar);
             return;
         }
+        JsonGrammar grammar = OutputGrammar.of(body, null);
         int[] prompt = llama.chatFormat().encodeDialogPrompt(dialog);
-        generate(res, body, prompt, dialog, false);
+        generate(res, body, prompt, dialog, false, grammar);
     }
 
     private void completions(ServerRequest req, ServerResponse res) throws Exception {
@@ -354,7 +359,7 @@ public final class OpenAiServer implements AutoCloseable {
         } else {
             throw new BadRequest("'prompt' must be a string or a non-empty list of token ids");
         }
-        generate(res, body, prompt, null, false);
+        generate(res, body, prompt, null, false, OutputGrammar.of(body, null));
     }
 
     private static boolean allInts(JsonNode list) {
@@ -457,9 +462,12 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    /** Answers a chat request ({@code dialog} not null) or a completion request. */
-    private void generate(ServerResponse res, JsonNode body, int[] prompt, List<Message> dialog, boolean tools)
-            throws Exception {
+    /**
+     * Answers a chat request ({@code dialog} not null) or a completion request; with a {@code grammar} (null for
+     * none), its tokens are sampled among those that continue it.
+     */
+    private void generate(ServerResponse res, JsonNode body, int[] prompt, List<Message> dialog, boolean tools,
+                          JsonGrammar grammar) throws Exception {
         boolean chat = dialog != null;
         RequestOptions o = RequestOptions.of(body, chat);
         int vocab = llama.tokenizer().vocabSize();
@@ -488,8 +496,10 @@ public final class OpenAiServer implements AutoCloseable {
         boolean screen = chat && screening != null && screening.output();
         boolean hold = tools || screen;
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
+        TokenConstraint constraint = grammar == null ? null
+                : new JsonConstraint(grammar, JsonConstraint.masks(llama.tokenizer()), llama.stopTokens());
         Engine.Request request = new Engine.Request(prompt, o.maxTokens(), o.temperature(), o.topP(), o.seed(),
-                o.logprobs(), true, o.topLogprobs(), o.echo() && o.logprobs(), o.penalties());
+                o.logprobs(), true, o.topLogprobs(), o.echo() && o.logprobs(), o.penalties(), constraint);
         Engine.Handle handle = engine.submit(request, (Engine.Listener) token -> events.add(new Event.Token(token)));
         handle.result().whenComplete((c, e) -> events.add(new Event.End(c, e)));
         String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(created) + "-" + ids.incrementAndGet();

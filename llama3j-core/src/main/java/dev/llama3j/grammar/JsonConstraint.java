@@ -1,0 +1,88 @@
+package dev.llama3j.grammar;
+
+import dev.llama3j.generate.TokenConstraint;
+import dev.llama3j.tokenizer.Tokenizer;
+
+import java.util.Arrays;
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * A {@link JsonGrammar} as a sampling constraint: the tokens whose bytes the output's state accepts, and the stop
+ * tokens once a whole value is there (only those once nothing may follow it). Follows one output.
+ */
+public final class JsonConstraint implements TokenConstraint {
+    private static final Map<Tokenizer, TokenMasks> MASKS = new WeakHashMap<>();
+
+    private final TokenMasks masks;
+    private final int[] stopTokens;
+    private final float[] stopLogits;
+    private JsonState state;
+
+    /** @param stopTokens the tokens that end the output, allowed where the grammar may end */
+    public JsonConstraint(JsonGrammar grammar, TokenMasks masks, int[] stopTokens) {
+        this.masks = masks;
+        this.stopTokens = stopTokens.clone();
+        this.stopLogits = new float[stopTokens.length];
+        this.state = grammar.start();
+    }
+
+    /** The masks of {@code tokenizer}'s vocabulary, built on first use and shared while it is in use. */
+    public static TokenMasks masks(Tokenizer tokenizer) {
+        synchronized (MASKS) {
+            return MASKS.computeIfAbsent(tokenizer, JsonConstraint::build);
+        }
+    }
+
+    private static TokenMasks build(Tokenizer tokenizer) {
+        byte[][] bytes = new byte[tokenizer.vocabSize()][];
+        for (int id = 0; id < bytes.length; id++) {
+            bytes[id] = tokenizer.isSpecial(id) ? null : tokenizer.tokenBytes(id);
+        }
+        return new TokenMasks(bytes);
+    }
+
+    @Override
+    public void restrict(float[] logits, int off, int vocab) {
+        boolean end = state.canEnd();
+        for (int i = 0; i < stopTokens.length; i++) {
+            stopLogits[i] = stopTokens[i] < vocab ? logits[off + stopTokens[i]] : 0f;
+        }
+        long[] allowed = state.isComplete() ? new long[0] : masks.allowed(state);
+        for (int w = 0; w * 64 < vocab; w++) {
+            long bits = w < allowed.length ? allowed[w] : 0L;
+            int from = w * 64;
+            int to = Math.min(vocab, from + 64);
+            if (bits == 0L) {
+                Arrays.fill(logits, off + from, off + to, Float.NEGATIVE_INFINITY);
+            } else if (bits != -1L || to - from < 64) {
+                for (int i = from; i < to; i++) {
+                    if ((bits >>> (i & 63) & 1L) == 0) {
+                        logits[off + i] = Float.NEGATIVE_INFINITY;
+                    }
+                }
+            }
+        }
+        if (end) {
+            for (int i = 0; i < stopTokens.length; i++) {
+                if (stopTokens[i] < vocab) {
+                    logits[off + stopTokens[i]] = stopLogits[i];
+                }
+            }
+        }
+    }
+
+    @Override
+    public void accept(int token) {
+        JsonState next = masks.advance(state, token);
+        if (next == null) {
+            throw new IllegalStateException("token " + token + " does not continue the output's JSON");
+        }
+        state = next;
+    }
+
+    /** Whether the output so far is a whole value. */
+    public boolean canEnd() {
+        return state.canEnd();
+    }
+}
