@@ -247,7 +247,7 @@ static const int32_t Q6_HIGH[2][16] = {{4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7
  * group (V a constant: 1 or BATCH_VECTORS), which share the unpacked weights. Each vector's sums take the same
  * operations in the same order whatever V is, so a result has the same bits alone or in a batch. DEFINE_KERNELS
  * makes the entry points from them: the single-vector product (activations on the stack) and the batch one (all
- * the vectors prepared once, in groups of BATCH_VECTORS and then one by one, into the calling thread's scratch).
+ * the vectors prepared once, in groups of BATCH_VECTORS and then of 4, 2 or 1, into the calling thread's scratch).
  */
 #define DEFINE_KERNELS(type)                                                                                    \
     void FN(llama3j_##type)(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq, const float *xd, \
@@ -272,9 +272,8 @@ static const int32_t Q6_HIGH[2][16] = {{4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7
             }                                                                                                    \
             return;                                                                                              \
         }                                                                                                        \
-        const int32_t grouped = n / BATCH_VECTORS * BATCH_VECTORS;                                               \
         for (int32_t t = 0; t < n;) {                                                                            \
-            int32_t count = t < grouped ? BATCH_VECTORS : 1;                                                     \
+            int32_t count = FN(group_size)(n - t);                                                               \
             FN(type##_prepare)(xq + (int64_t) t * cols, xd + (int64_t) t * blocks, xs + (int64_t) t * blocks,     \
                                cols, count, acts + per_vector * (size_t) t);                                     \
             t += count;                                                                                          \
@@ -282,20 +281,30 @@ static const int32_t Q6_HIGH[2][16] = {{4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7
         for (int32_t r0 = 0; r0 < rows; r0 += BATCH_ROWS) {                                                      \
             int32_t r1 = r0 + BATCH_ROWS < rows ? r0 + BATCH_ROWS : rows;                                        \
             for (int32_t t = 0; t < n;) {                                                                        \
+                int32_t count = FN(group_size)(n - t);                                                           \
                 const uint8_t *a = acts + per_vector * (size_t) t;                                               \
                 float *o = out + t * out_stride;                                                                 \
                 for (int32_t r = r0; r < r1; r++) {                                                              \
                     const uint8_t *row = w + (int64_t) r * row_bytes;                                            \
-                    if (t < grouped) {                                                                           \
+                    if (count == BATCH_VECTORS) {                                                                \
                         FN(type##_row)(row, cols, BATCH_VECTORS, a, o + r, out_stride);                          \
+                    } else if (count == 4) {                                                                     \
+                        FN(type##_row)(row, cols, 4, a, o + r, out_stride);                                      \
+                    } else if (count == 2) {                                                                     \
+                        FN(type##_row)(row, cols, 2, a, o + r, out_stride);                                      \
                     } else {                                                                                     \
                         FN(type##_row)(row, cols, 1, a, o + r, out_stride);                                      \
                     }                                                                                            \
                 }                                                                                                \
-                t += t < grouped ? BATCH_VECTORS : 1;                                                            \
+                t += count;                                                                                      \
             }                                                                                                    \
         }                                                                                                        \
     }
+
+/* Vectors in the next group, of `left`: BATCH_VECTORS, else the largest of 4, 2 and 1 that fits. */
+static inline int32_t FN(group_size)(int32_t left) {
+    return left >= BATCH_VECTORS ? BATCH_VECTORS : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+}
 
 /* The calling thread's scratch of at least `bytes`, kept for its next batch (a fresh allocation per call would
  * fault its pages in again each time); NULL when there is no memory. */

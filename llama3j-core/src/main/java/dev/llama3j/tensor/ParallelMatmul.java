@@ -36,6 +36,11 @@ public final class ParallelMatmul {
      */
     public static void matvecs(Matrix[] ms, float[] x, int n, float[][] outs) {
         int[] starts = rowStarts(ms);
+        if (n > 1 && takesInt8Batches(ms)) {
+            // the same bits, the weights unpacked once for several vectors
+            int8Batches(ms, starts, x, n, outs);
+            return;
+        }
         int cols = ms[0].cols();
         Int8Activations[] q = takesInt8(ms) ? Int8Activations.quantizeEach(x, n, cols) : null;
         int block = n == 1 ? Integer.MAX_VALUE : VECTOR_BLOCK_ROWS;
