@@ -1,14 +1,22 @@
 package dev.llama3j.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llama3j.LlamaException;
 import dev.llama3j.format.pth.Checklist;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.ModelOptions;
+import dev.llama3j.grammar.JsonConstraint;
+import dev.llama3j.grammar.JsonGrammar;
+import dev.llama3j.grammar.JsonSchema;
 import dev.llama3j.tensor.Numerics;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -59,6 +67,13 @@ final class GenerationOptions {
     @Mixin
     NumericsOptions numericsOptions = new NumericsOptions();
 
+    @Option(names = "--json-schema", paramLabel = "FILE", description = "answers follow this JSON Schema: each token "
+            + "is sampled among those that continue a valid answer (the keywords serve's response_format takes)")
+    Path jsonSchema;
+
+    /** The --json-schema file compiled by {@link #check}, or null. */
+    private JsonGrammar grammar;
+
     @Mixin
     CacheOptions cache = new CacheOptions();
 
@@ -89,6 +104,28 @@ final class GenerationOptions {
         if (maxGenLen != null && maxGenLen < 0) {
             throw new LlamaException("--max-gen-len must be an integer >= 0, got " + maxGenLen);
         }
+        if (jsonSchema != null) {
+            grammar = readSchema(jsonSchema);
+        }
+    }
+
+    /** The schema file compiled; a missing file, bad JSON or an unsupported keyword is a one-line error naming it. */
+    private static JsonGrammar readSchema(Path file) {
+        JsonNode schema;
+        try {
+            schema = new ObjectMapper().readTree(Files.readString(file));
+        } catch (NoSuchFileException e) {
+            throw new LlamaException(file + ": file not found (--json-schema)");
+        } catch (JsonProcessingException e) {
+            throw new LlamaException(file + ": not JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new LlamaException(file + ": cannot read it: " + e.getMessage());
+        }
+        try {
+            return JsonSchema.compile(schema);
+        } catch (IllegalArgumentException e) {
+            throw new LlamaException(file + ": " + e.getMessage());
+        }
     }
 
     Llama build(int maxSeqLen) {
@@ -103,6 +140,11 @@ final class GenerationOptions {
         Llama llama = Llama.build(ckptDir, tokenizerPath, ModelOptions.of(maxSeqLen, batchSize).withSeed(seed)
                 .withNumerics(numerics()).withCacheTypes(cache.keys(), cache.values()));
         StartupClock.modelLoaded();
+        if (grammar != null) {
+            JsonGrammar g = grammar;
+            llama.constrainOutputs(() -> new JsonConstraint(g, JsonConstraint.masks(llama.tokenizer()),
+                    llama.stopTokens()));
+        }
         return llama;
     }
 

@@ -7,6 +7,7 @@ import dev.llama3j.model.Transformer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * Meta's {@code Llama.generate} on token ids: the rows of a batch advance in lock step; the first forward covers the
@@ -55,6 +56,16 @@ public final class Generator {
 
     public Result generate(List<int[]> prompts, int maxGenLen, float temperature, float topP, boolean logprobs,
                            boolean echo, Sampler sampler, TokenListener listener) {
+        return generate(prompts, maxGenLen, temperature, topP, logprobs, echo, sampler, listener, null);
+    }
+
+    /**
+     * {@link #generate(List, int, float, float, boolean, boolean, Sampler, TokenListener)} with each row's answer
+     * sampled among the tokens a constraint of its own allows ({@code constraints} makes one per row; null: none).
+     */
+    public Result generate(List<int[]> prompts, int maxGenLen, float temperature, float topP, boolean logprobs,
+                           boolean echo, Sampler sampler, TokenListener listener,
+                           Supplier<TokenConstraint> constraints) {
         int bsz = prompts.size();
         int maxBatch = model.maxBatch();
         int maxSeqLen = model.maxSeqLen();
@@ -91,6 +102,10 @@ public final class Generator {
             Arrays.fill(isPrompt[i], 0, p.length, true);
         }
         float[][] tokenLogprobs = logprobs ? new float[bsz][totalLen] : null;
+        TokenConstraint[] rowConstraints = new TokenConstraint[bsz];
+        for (int i = 0; constraints != null && i < bsz; i++) {
+            rowConstraints[i] = constraints.get();
+        }
 
         if (minPrompt == totalLen && logprobs) {
             // Nothing to generate (max_gen_len 0 or prompts filling max_seq_len): logprobs of the prompt only.
@@ -119,9 +134,15 @@ public final class Generator {
             int width = logprobs ? curPos - prevPos : 1;
             for (int i = 0; i < bsz; i++) {
                 requireFinite(logits[i], (width - 1) * vocab, i, curPos - 1);
+                TokenConstraint c = isPrompt[i][curPos] || eosReached[i] ? null : rowConstraints[i];
+                if (c != null) {
+                    c.restrict(logits[i], (width - 1) * vocab, vocab);
+                }
                 int next = sampler.sample(logits[i], (width - 1) * vocab, vocab, temperature, topP);
                 if (isPrompt[i][curPos]) {
                     next = tokens[i][curPos];
+                } else if (c != null && !isStop(next)) {
+                    c.accept(next);
                 }
                 tokens[i][curPos] = next;
             }
@@ -185,6 +206,12 @@ public final class Generator {
      */
     public Result generate(Sequence seq, int[] prompt, int maxGenLen, float temperature, float topP, boolean logprobs,
                            Sampler sampler, TokenListener listener) {
+        return generate(seq, prompt, maxGenLen, temperature, topP, logprobs, sampler, listener, null);
+    }
+
+    /** {@link #generate(Sequence, int[], int, float, float, boolean, Sampler, TokenListener)} under a constraint. */
+    public Result generate(Sequence seq, int[] prompt, int maxGenLen, float temperature, float topP, boolean logprobs,
+                           Sampler sampler, TokenListener listener, TokenConstraint constraint) {
         int maxSeqLen = model.maxSeqLen();
         if (prompt.length == 0) {
             throw new LlamaException("the prompt is empty");
@@ -218,10 +245,16 @@ public final class Generator {
         int generated = 0;
         for (int pos = prompt.length; pos < totalLen; pos++) {
             requireFinite(logits, off, 0, pos - 1);
+            if (constraint != null) {
+                constraint.restrict(logits, off, vocab);
+            }
             int next = sampler.sample(logits, off, vocab, temperature, topP);
             generated++;
             if (isStop(next)) {
                 break;
+            }
+            if (constraint != null) {
+                constraint.accept(next);
             }
             if (logprobs) {
                 answerLogprobs[kept] = Sampler.logProb(logits, off, vocab, next);

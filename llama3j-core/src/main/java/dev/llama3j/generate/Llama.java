@@ -13,6 +13,7 @@ import dev.llama3j.tokenizer.Tokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 /**
  * The application API, as Meta's {@code Llama} class in {@code generation.py}: build a model once, then
@@ -138,7 +139,18 @@ public final class Llama implements AutoCloseable {
     public Generator.Result generate(List<int[]> promptTokens, int maxGenLen, float temperature, float topP,
                                      boolean logprobs, boolean echo, TokenListener listener) {
         checkSampling(temperature, topP);
-        return generator.generate(promptTokens, maxGenLen, temperature, topP, logprobs, echo, sampler, listener);
+        return generator.generate(promptTokens, maxGenLen, temperature, topP, logprobs, echo, sampler, listener,
+                outputConstraints);
+    }
+
+    private Supplier<TokenConstraint> outputConstraints;
+
+    /**
+     * Every later answer ({@link #textCompletion}, {@link #chatCompletion}, {@link #chatTurn}) is sampled under a
+     * new constraint from {@code constraints} (a JSON Schema's, say); null: free text again.
+     */
+    public void constrainOutputs(Supplier<TokenConstraint> constraints) {
+        this.outputConstraints = constraints;
     }
 
     /** generation.py {@code text_completion}: prompts are encoded with BOS; max_gen_len null = max_seq_len - 1. */
@@ -206,7 +218,7 @@ public final class Llama implements AutoCloseable {
         checkSampling(temperature, topP);
         int[] prompt = chatFormat.encodeDialogPrompt(dialog);
         Generator.Result r = generator.generate(seq, prompt, genLen(maxGenLen), temperature, topP, logprobs, sampler,
-                listener);
+                listener, outputConstraints == null ? null : outputConstraints.get());
         lastStats = r.stats();
         int[] t = r.tokens().get(0);
         return new ChatPrediction(Message.assistant(tokenizer.decode(t)), logprobs ? pieces(t) : null,
