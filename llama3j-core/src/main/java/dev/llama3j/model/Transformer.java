@@ -38,6 +38,8 @@ public final class Transformer implements AutoCloseable {
     private final Matrix[] outputWeights;
     /** per layer, whether w1, w3 and w2 all take the tiled product, so that a prompt's FFN can stay packed */
     private final boolean[] packedFfn;
+    /** Whether every layer matrix takes int8 batches, each vector's output its matrix-vector product's bits. */
+    private final boolean int8Batches;
 
     /**
      * A model for Meta's lock-step batches ({@link #forward(int[][], int, boolean)}: up to {@code maxBatch} rows of
@@ -77,6 +79,13 @@ public final class Transformer implements AutoCloseable {
             LayerWeights lw = weights.layers().get(l);
             packedFfn[l] = ParallelMatmul.isTiled(lw.w1(), lw.w3(), lw.w2());
         }
+        boolean all = true;
+        for (LayerWeights lw : weights.layers()) {
+            for (Matrix m : new Matrix[] {lw.wq(), lw.wk(), lw.wv(), lw.wo(), lw.w1(), lw.w2(), lw.w3()}) {
+                all &= m.takesInt8Batches();
+            }
+        }
+        this.int8Batches = all;
     }
 
     public ModelConfig config() {
@@ -165,8 +174,9 @@ public final class Transformer implements AutoCloseable {
     /**
      * One step over several sequences: each entry's tokens go at its sequence's next positions, and are appended to
      * it. Entries of several tokens (prompts) go through the weights together in the tiled product, entries of one
-     * token (decoding) each through its own matrix-vector product; attention is per entry, over its own sequence. So
-     * an entry's logits are the same, bit for bit, whatever else is in the step.
+     * token (decoding) each through its own matrix-vector product; where every product is an int8 batch (each
+     * vector the bits of its own matrix-vector product), all of them in one pass over the weights. Attention is per
+     * entry, over its own sequence. So an entry's logits are the same, bit for bit, whatever else is in the step.
      *
      * @return per entry, the logits of its last token ({@code [vocab]}, reused buffers valid until the next call),
      *         or of all its tokens ({@code [T*vocab]}, fresh arrays) where it asks for them
@@ -186,11 +196,16 @@ public final class Transformer implements AutoCloseable {
             e.sequence().ensureCapacity(e.sequence().length() + e.tokens().length);
         }
         float[][] logits = new float[count][];
-        if (prompts > 0) {
-            run(entries, true, prompts, logits);
-        }
-        if (prompts < count) {
-            run(entries, false, count - prompts, logits);
+        if (int8Batches && prompts > 0 && prompts < count) {
+            // every product gives each vector its own bits: prompts and decoding in one pass over the weights
+            run(entries, members(entries, true, false), prompts, logits);
+        } else {
+            if (prompts > 0) {
+                run(entries, members(entries, true, true), prompts, logits);
+            }
+            if (prompts < count) {
+                run(entries, members(entries, false, true), 0, logits);
+            }
         }
         for (Entry e : entries) {
             e.sequence().appended(e.tokens());
@@ -226,17 +241,33 @@ public final class Transformer implements AutoCloseable {
     }
 
     /**
-     * The entries of several tokens ({@code tiled}) or those of one, {@code groupSize} of them: every layer for all
-     * their vectors, then their logits into {@code logits} at the entries' indices.
+     * The indices of the entries of several tokens (prompts) and, unless {@code only}, then those of one; with
+     * {@code only}, those of one token when {@code prompts} is false.
      */
-    private void run(List<Entry> entries, boolean tiled, int groupSize, float[][] logits) {
-        int[] members = new int[groupSize];
-        int n = 0;
-        for (int i = 0, g = 0; i < entries.size(); i++) {
-            if ((entries.get(i).tokens().length > 1) == tiled) {
-                members[g++] = i;
-                n += entries.get(i).tokens().length;
+    private static int[] members(List<Entry> entries, boolean prompts, boolean only) {
+        int[] out = new int[entries.size()];
+        int g = 0;
+        for (int pass = 0; pass < (only ? 1 : 2); pass++) {
+            boolean several = only ? prompts : pass == 0;
+            for (int i = 0; i < entries.size(); i++) {
+                if ((entries.get(i).tokens().length > 1) == several) {
+                    out[g++] = i;
+                }
             }
+        }
+        return Arrays.copyOf(out, g);
+    }
+
+    /**
+     * The entries at {@code members} (the first {@code prompts} of them of several tokens, the rest of one): every
+     * layer for all their vectors, then their logits into {@code logits} at the entries' indices.
+     */
+    private void run(List<Entry> entries, int[] members, int prompts, float[][] logits) {
+        int groupSize = members.length;
+        boolean tiled = prompts > 0;
+        int n = 0;
+        for (int member : members) {
+            n += entries.get(member).tokens().length;
         }
         int dim = c.dim();
         Buffers buf = buffers(n);
@@ -270,7 +301,12 @@ public final class Transformer implements AutoCloseable {
             int layer = l;
             product(qkvWeights[l], xb, n, buf.qkv, tiled);
             Parallel.forRange(n, (s, e) -> rotateAndCache(layer, q, k, v, vecSeq, vecPos, s, e));
-            attention(l, q, buf.att, vecSeq, vecPos, n, firstVec, groupSize, tiled);
+            if (prompts > 0) {
+                attention(l, q, buf.att, vecSeq, vecPos, firstVec, 0, prompts, true);
+            }
+            if (prompts < groupSize) {
+                attention(l, q, buf.att, vecSeq, vecPos, firstVec, prompts, groupSize, false);
+            }
             product(woWeights[l], buf.att, n, buf.outs, tiled);
             Parallel.forRange(n, (s, e) -> {
                 add(x, buf.out, s * dim, e * dim);
@@ -441,8 +477,8 @@ public final class Transformer implements AutoCloseable {
      * <p>A vector's cost grows with its position, so the threads' contiguous task ranges walk the vectors (blocks)
      * folded (first, last, second, second to last, ...): every range holds early and late ones alike.
      */
-    private void attention(int layer, float[] q, float[] att, Sequence[] vecSeq, int[] vecPos, int n,
-                           int[] firstVec, int groupSize, boolean tiled) {
+    private void attention(int layer, float[] q, float[] att, Sequence[] vecSeq, int[] vecPos, int[] firstVec,
+                           int memberFrom, int memberTo, boolean tiled) {
         int nHeads = c.nHeads();
         int hd = c.headDim();
         int group = nHeads / c.nKvHeads();
@@ -457,7 +493,7 @@ public final class Transformer implements AutoCloseable {
             int[] blockVec = buffers.blockVec;
             int[] blockLen = buffers.blockLen;
             int blocks = 0;
-            for (int g = 0; g < groupSize; g++) {
+            for (int g = memberFrom; g < memberTo; g++) {
                 int len = firstVec[g + 1] - firstVec[g];
                 int size = Math.min(len, blockTokens);
                 for (int t0 = 0; t0 < len; t0 += size) {
@@ -485,8 +521,10 @@ public final class Transformer implements AutoCloseable {
             });
             return;
         }
+        int v0 = firstVec[memberFrom];
+        int n = firstVec[memberTo] - v0;
         int longest = 0;
-        for (int i = 0; i < n; i++) {
+        for (int i = v0; i < v0 + n; i++) {
             longest = Math.max(longest, vecPos[i] + 1);
         }
         int scoresLength = group * longest;
@@ -495,7 +533,7 @@ public final class Transformer implements AutoCloseable {
             for (int task = from; task < to; task++) {
                 int kh = task % kvHeads;
                 int j = task / kvHeads;
-                int i = j % 2 == 0 ? j / 2 : n - 1 - j / 2;
+                int i = v0 + (j % 2 == 0 ? j / 2 : n - 1 - j / 2);
                 Sequence s = vecSeq[i];
                 int qOff = i * dim + kh * group * hd;
                 int len = vecPos[i] + 1;
