@@ -330,6 +330,9 @@ public final class OpenAiServer implements AutoCloseable {
             String text = HfToolTemplate.render(false, ToolCallsJson.normalized(messages),
                     useTools ? tools : null, null, true, HfToolTemplate.DEFAULT_DATE, true);
             JsonGrammar grammar = OutputGrammar.of(body, useTools ? tools : null);
+            if (RequestOptions.of(body, true).n() > 1) {
+                throw new BadRequest("'n' > 1 with tools is not supported yet: ask for one choice");
+            }
             int[] prompt = llama.tokenizer().encode(text, false, false, SpecialTokenSet.ALL,
                     SpecialTokenSet.NONE);
             generate(res, body, prompt, dialog, useTools, grammar);
@@ -337,29 +340,178 @@ public final class OpenAiServer implements AutoCloseable {
         }
         JsonGrammar grammar = OutputGrammar.of(body, null);
         int[] prompt = llama.chatFormat().encodeDialogPrompt(dialog);
+        if (RequestOptions.of(body, true).n() > 1) {
+            if (screening != null) {
+                throw new BadRequest("'n' > 1 is not screened by the guard yet: ask for one choice");
+            }
+            several(res, body, List.of(prompt), dialog, grammar);
+            return;
+        }
         generate(res, body, prompt, dialog, false, grammar);
     }
 
     private void completions(ServerRequest req, ServerResponse res) throws Exception {
         JsonNode body = body(req);
-        JsonNode p = body.get("prompt");
-        if (p != null && p.isArray() && p.size() == 1 && p.get(0).isTextual()) {
-            p = p.get(0);
+        List<int[]> prompts = prompts(body.get("prompt"));
+        JsonGrammar grammar = OutputGrammar.of(body, null);
+        if (prompts.size() > 1 || RequestOptions.of(body, false).n() > 1) {
+            several(res, body, prompts, null, grammar);
+            return;
         }
-        int[] prompt;
-        if (p != null && p.isTextual()) {
-            prompt = llama.tokenizer().encode(p.asText(), true, false);
-        } else if (p != null && p.isArray() && !p.isEmpty() && allInts(p)) {
-            prompt = new int[p.size()];
-            for (int i = 0; i < prompt.length; i++) {
-                prompt[i] = p.get(i).asInt();
+        generate(res, body, prompts.getFirst(), null, false, grammar);
+    }
+
+    /**
+     * OpenAI's prompt shapes: a string, a list of token ids, or a list of several of either (one choice, or n, per
+     * prompt, in order).
+     */
+    private List<int[]> prompts(JsonNode p) {
+        String shapes = "'prompt' must be a string, a non-empty list of token ids, or a list of those";
+        if (p == null || !(p.isTextual() || p.isArray()) || (p.isArray() && p.isEmpty())) {
+            throw new BadRequest(shapes);
+        }
+        if (p.isTextual() || allInts(p)) {
+            return List.of(prompt(p, shapes));
+        }
+        if (p.size() > MAX_PROMPTS) {
+            throw new BadRequest("'prompt': at most " + MAX_PROMPTS + " prompts per request, got " + p.size());
+        }
+        List<int[]> out = new ArrayList<>();
+        for (JsonNode one : p) {
+            out.add(prompt(one, shapes));
+        }
+        return out;
+    }
+
+    private int[] prompt(JsonNode p, String shapes) {
+        if (p.isTextual()) {
+            return llama.tokenizer().encode(p.asText(), true, false);
+        }
+        if (!p.isArray() || p.isEmpty() || !allInts(p)) {
+            throw new BadRequest(shapes);
+        }
+        int[] ids = new int[p.size()];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = p.get(i).asInt();
+        }
+        return ids;
+    }
+
+    private void checkLogitBias(RequestOptions o) {
+        int vocab = llama.tokenizer().vocabSize();
+        for (int id : o.penalties().logitBias().keySet()) {
+            if (id < 0 || id >= vocab) {
+                throw new BadRequest("'logit_bias' token id " + id + " is outside the vocabulary (0.." + (vocab - 1)
+                        + ")");
             }
-        } else if (p != null && p.isArray() && p.size() > 1 && p.get(0).isTextual()) {
-            throw new BadRequest("'prompt': one prompt per request (a list of several is not supported yet)");
-        } else {
-            throw new BadRequest("'prompt' must be a string or a non-empty list of token ids");
         }
-        generate(res, body, prompt, null, false, OutputGrammar.of(body, null));
+    }
+
+    /** Most prompts one completion request may list. */
+    private static final int MAX_PROMPTS = 64;
+
+    /**
+     * Several choices, answered whole: {@code n} per prompt, each its own engine request (seeded {@code seed + k}
+     * for choice k, so they differ when sampled and repeat with the seed), all submitted at once and generated
+     * together; usage counts each prompt once.
+     */
+    private void several(ServerResponse res, JsonNode body, List<int[]> prompts, List<Message> dialog,
+                         JsonGrammar grammar) throws Exception {
+        boolean chat = dialog != null;
+        RequestOptions o = RequestOptions.of(body, chat);
+        if (o.stream()) {
+            throw new BadRequest("several choices ('n' > 1 or a list of prompts) are answered whole only: leave out "
+                    + "'stream'");
+        }
+        if (o.echo() && o.logprobs()) {
+            throw new BadRequest("'echo' with 'logprobs' takes one prompt and 'n' 1");
+        }
+        if (prompts.size() * o.n() > RequestOptions.MAX_CHOICES * 4) {
+            throw new BadRequest("at most " + RequestOptions.MAX_CHOICES * 4 + " choices per request, asked for "
+                    + prompts.size() * o.n());
+        }
+        checkLogitBias(o);
+        if (engine.load().queued() >= maxQueue) {
+            error(res, Status.SERVICE_UNAVAILABLE_503, "server_overloaded", "the server is busy: " + maxQueue
+                    + " requests are already waiting; try again later");
+            return;
+        }
+        Tokenizer tokenizer = llama.tokenizer();
+        List<Engine.Handle> handles = new ArrayList<>();
+        List<List<Engine.Token>> heard = new ArrayList<>();
+        try {
+            for (int[] prompt : prompts) {
+                for (int j = 0; j < o.n(); j++) {
+                    TokenConstraint constraint = grammar == null ? null
+                            : new JsonConstraint(grammar, JsonConstraint.masks(tokenizer), llama.stopTokens());
+                    List<Engine.Token> tokens = new ArrayList<>();
+                    heard.add(tokens);
+                    handles.add(engine.submit(new Engine.Request(prompt, o.maxTokens(), o.temperature(), o.topP(),
+                            o.seed() + handles.size(), o.logprobs(), true, o.topLogprobs(), false, o.penalties(),
+                            constraint), (Engine.Listener) tokens::add));
+                }
+            }
+            String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(created) + "-" + ids.incrementAndGet();
+            ObjectNode whole = JSON.createObjectNode().put("id", id)
+                    .put("object", chat ? "chat.completion" : "text_completion")
+                    .put("created", System.currentTimeMillis() / 1000).put("model", modelId);
+            ArrayNode choices = whole.putArray("choices");
+            int promptTokens = 0;
+            int generated = 0;
+            for (int k = 0; k < handles.size(); k++) {
+                Engine.Completion c;
+                try {
+                    c = handles.get(k).result().get();
+                } catch (ExecutionException e) {
+                    throw e.getCause() instanceof LlamaException le ? le : new LlamaException(String.valueOf(e));
+                }
+                int[] prompt = prompts.get(k / o.n());
+                promptTokens += k % o.n() == 0 ? prompt.length : 0;
+                generated += c.tokens().length;
+                choices.add(choice(k, chat, o, tokenizer, prompt, heard.get(k), c));
+            }
+            TOKENS.set(new int[] {promptTokens, generated});
+            whole.putObject("usage").put("prompt_tokens", promptTokens).put("completion_tokens", generated)
+                    .put("total_tokens", promptTokens + generated);
+            json(res, Status.OK_200, whole);
+        } finally {
+            handles.forEach(Engine.Handle::cancel);
+        }
+    }
+
+    /** One choice of {@link #several}: its tokens through the UTF-8 and stop-string filters, as a stream reads them. */
+    private static ObjectNode choice(int index, boolean chat, RequestOptions o, Tokenizer tokenizer, int[] prompt,
+                                     List<Engine.Token> tokens, Engine.Completion c) {
+        Utf8Stream utf8 = new Utf8Stream(Tokenizer::decodeUtf8);
+        StopStrings stops = new StopStrings(o.stops());
+        StringBuilder text = new StringBuilder(o.echo() ? tokenizer.decode(prompt) : "");
+        LogprobsJson logprobs = o.logprobs() ? new LogprobsJson(chat, tokenizer) : null;
+        for (Engine.Token t : tokens) {
+            if (stops.stopped()) {
+                break;
+            }
+            int before = text.length();
+            text.append(stops.push(utf8.push(tokenizer.tokenBytes(t.id()))));
+            if (logprobs != null) {
+                logprobs.add(t, before);
+            }
+        }
+        if (!stops.stopped()) {
+            text.append(stops.push(utf8.flush())).append(stops.flush());
+        }
+        String finish = stops.stopped() || c.finish() == Engine.Finish.STOP ? "stop" : "length";
+        ObjectNode choice = JSON.createObjectNode().put("index", index);
+        if (chat) {
+            choice.putObject("message").put("role", "assistant").put("content", text.toString());
+        } else {
+            choice.put("text", text.toString());
+        }
+        if (logprobs != null) {
+            choice.set("logprobs", logprobs.all());
+        } else {
+            choice.putNull("logprobs");
+        }
+        return choice.put("finish_reason", finish);
     }
 
     private static boolean allInts(JsonNode list) {
@@ -470,13 +622,7 @@ public final class OpenAiServer implements AutoCloseable {
                           JsonGrammar grammar) throws Exception {
         boolean chat = dialog != null;
         RequestOptions o = RequestOptions.of(body, chat);
-        int vocab = llama.tokenizer().vocabSize();
-        for (int id : o.penalties().logitBias().keySet()) {
-            if (id < 0 || id >= vocab) {
-                throw new BadRequest("'logit_bias' token id " + id + " is outside the vocabulary (0.." + (vocab - 1)
-                        + ")");
-            }
-        }
+        checkLogitBias(o);
         if (engine.load().queued() >= maxQueue) {
             error(res, Status.SERVICE_UNAVAILABLE_503, "server_overloaded", "the server is busy: " + maxQueue
                     + " requests are already waiting; try again later");

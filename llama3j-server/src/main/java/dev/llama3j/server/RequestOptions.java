@@ -12,7 +12,10 @@ import java.util.concurrent.ThreadLocalRandom;
 /** The sampling and output fields of a chat or completion request, checked (a bad one is a {@link BadRequest}). */
 record RequestOptions(int maxTokens, float temperature, float topP, long seed, List<String> stops, boolean stream,
                       boolean includeUsage, boolean logprobs, int topLogprobs, boolean echo,
-                      Engine.Penalties penalties) {
+                      Engine.Penalties penalties, int n) {
+    /** Most choices one request may ask for ({@code n}). */
+    static final int MAX_CHOICES = 16;
+
     static RequestOptions of(JsonNode body, boolean chat) {
         int maxTokens = Integer.MAX_VALUE;
         for (String field : new String[] {"max_completion_tokens", "max_tokens"}) {
@@ -57,10 +60,7 @@ record RequestOptions(int maxTokens, float temperature, float topP, long seed, L
             throw new BadRequest("'stop' must be a string or a list of strings");
         }
         stops.removeIf(String::isEmpty);
-        JsonNode n = body.get("n");
-        if (n != null && !n.isNull() && n.asInt(0) != 1) {
-            throw new BadRequest("'n' must be 1 (one choice per request), got " + n);
-        }
+        int n = integer(body, "n", 1, MAX_CHOICES);
         boolean logprobs;
         int top;
         JsonNode lp = body.get("logprobs");
@@ -111,7 +111,7 @@ record RequestOptions(int maxTokens, float temperature, float topP, long seed, L
             }
         }
         return new RequestOptions(maxTokens, temperature, topP, seed, stops, stream, usage, logprobs, top, echo,
-                new Engine.Penalties(presence, frequency, bias));
+                new Engine.Penalties(presence, frequency, bias), n);
     }
 
     private static int integer(JsonNode body, String field, int min, int max) {

@@ -215,6 +215,39 @@ class OpenAiServerTest {
         assertThat(c.usage().orElseThrow().promptTokens()).isEqualTo(prompt.length);
     }
 
+    /**
+     * Several prompts and n choices per prompt, answered whole: choice k is prompt k / n's, greedy ones equal the
+     * prompt's single answer, sampled ones differ (each its own seed), usage counts each prompt once; streaming
+     * them is a 400.
+     */
+    @Test
+    void severalPromptsAndChoices() throws Exception {
+        List<String> texts = List.of("In the beginning", "A list of colors:");
+        Completion greedy = client.completions().create(CompletionCreateParams.builder().model("tiny")
+                .promptOfArrayOfStrings(texts).n(2L).maxTokens(6L).temperature(0.0).build());
+        assertThat(greedy.choices()).hasSize(4);
+        int promptTokens = 0;
+        for (int k = 0; k < 4; k++) {
+            int[] prompt = llama.tokenizer().encode(texts.get(k / 2), true, false);
+            promptTokens += k % 2 == 0 ? prompt.length : 0;
+            assertThat(greedy.choices().get(k).index()).isEqualTo(k);
+            assertThat(greedy.choices().get(k).text()).isEqualTo(generatorAnswer(prompt, 6));
+        }
+        assertThat(greedy.usage().orElseThrow().promptTokens()).isEqualTo(promptTokens);
+        assertThat(greedy.usage().orElseThrow().completionTokens()).isEqualTo(24);
+
+        ChatCompletion sampled = client.chat().completions().create(chat("Tell me something").n(3L)
+                .temperature(1.0).seed(11L).build());
+        assertThat(sampled.choices()).extracting(ChatCompletion.Choice::index).containsExactly(0L, 1L, 2L);
+        List<String> answers = sampled.choices().stream().map(c -> c.message().content().orElse("")).toList();
+        assertThat(new java.util.HashSet<>(answers)).as("three samples of one prompt, seeds 11..13").hasSize(3);
+
+        assertError(post("/v1/completions", "{\"prompt\": [\"a\", \"b\"], \"stream\": true}"), 400,
+                "answered whole only");
+        assertError(post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}],"
+                + " \"n\": 17}"), 400, "'n' must be an integer in 1..16");
+    }
+
     @Test
     void theApiKeyGuardsEverythingButHealth() throws Exception {
         OpenAIClient wrong = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + keyed.port() + "/v1")
