@@ -18,9 +18,7 @@
 #define CAT(a, b) CAT2(a, b)
 #define FN(name) CAT(name, ISA)
 
-/* Most columns a row may have (NativeKernels checks it): a single-vector product's rearranged activations live on
- * the stack, sized by the row (a 4096-column row: at most 10 kB), well inside the stack HotSpot keeps for native
- * calls. */
+/* Most columns a row may have (NativeKernels checks it). */
 #define MAX_COLS 65536
 
 /* How far ahead the weight streams of Q4_0 and Q4_K are prefetched (figures: docs/performance.md). */
@@ -239,6 +237,11 @@ static const int32_t Q6_HIGH[2][16] = {{4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7
 
 /* Rows a batch product takes at a time: their weights stay in L2 while every group of vectors runs over them. */
 #define BATCH_ROWS 64
+/* Most vectors a batch product prepares at once, which bounds its thread's scratch. */
+#define BATCH_SLAB 256
+/* Most bytes of a single-vector product's activations on the stack (HotSpot's stack for native calls is ample for
+ * that, not for a very wide row's). */
+#define STACK_ACTS 16384
 
 /*
  * Every type has: TYPE_ACTS(cols), the bytes of one vector's activations as its products read them; TYPE_prepare,
@@ -252,7 +255,13 @@ static const int32_t Q6_HIGH[2][16] = {{4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7
 #define DEFINE_KERNELS(type)                                                                                    \
     void FN(llama3j_##type)(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq, const float *xd, \
                             const float *xs, float *out, int32_t rows) {                                         \
-        uint8_t acts[type##_ACTS(cols)] __attribute__((aligned(64)));                                           \
+        /* on the stack up to STACK_ACTS bytes; a wider row's in the thread's scratch */                         \
+        const size_t size = type##_ACTS(cols);                                                                   \
+        uint8_t stack[size <= STACK_ACTS ? size : 1] __attribute__((aligned(64)));                              \
+        uint8_t *acts = size <= STACK_ACTS ? stack : FN(scratch)(size);                                          \
+        if (acts == NULL) {                                                                                      \
+            abort(); /* no memory for a few hundred kB: nothing sensible is left to do */                        \
+        }                                                                                                        \
         FN(type##_prepare)(xq, xd, xs, cols, 1, acts);                                                           \
         for (int32_t r = 0; r < rows; r++) {                                                                     \
             FN(type##_row)(w + (int64_t) r * row_bytes, cols, 1, acts, out + r, 0);                              \
@@ -263,6 +272,15 @@ static const int32_t Q6_HIGH[2][16] = {{4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7
                                 const float *xd, const float *xs, float *out, int64_t out_stride, int32_t rows) { \
         const int32_t blocks = cols / 32;                                                                        \
         const size_t per_vector = type##_ACTS(cols);                                                             \
+        if (n > BATCH_SLAB) {                                                                                    \
+            /* slabs of vectors: the scratch stays bounded, the bits are the same */                             \
+            for (int32_t s0 = 0; s0 < n; s0 += BATCH_SLAB) {                                                     \
+                FN(llama3j_##type##_n)(w, row_bytes, cols, n - s0 < BATCH_SLAB ? n - s0 : BATCH_SLAB,            \
+                                       xq + (int64_t) s0 * cols, xd + (int64_t) s0 * blocks,                     \
+                                       xs + (int64_t) s0 * blocks, out + s0 * out_stride, out_stride, rows);     \
+            }                                                                                                    \
+            return;                                                                                              \
+        }                                                                                                        \
         uint8_t *acts = FN(scratch)(per_vector * (size_t) n);                                                    \
         if (acts == NULL) {                                                                                      \
             /* no memory: one vector at a time, the same bits */                                                 \

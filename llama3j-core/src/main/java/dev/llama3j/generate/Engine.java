@@ -37,7 +37,8 @@ public final class Engine implements AutoCloseable {
      * With {@code promptLogprobs}, every prompt token but the first gets its log-probability too (Meta's
      * {@code text_completion(echo=True, logprobs=True)}); the whole prompt is then read, none of it reused. With
      * a {@code constraint}, each token is sampled among those it allows (after the penalties), and it follows
-     * the output.
+     * the output; log-probabilities are then those of that constrained distribution, and the alternatives only
+     * allowed tokens.
      */
     public record Request(int[] prompt, int maxTokens, float temperature, float topP, long seed, boolean logprobs,
                           boolean cachePrompt, int topLogprobs, boolean promptLogprobs, Penalties penalties,
@@ -604,10 +605,15 @@ public final class Engine implements AutoCloseable {
                 ids[at] = i;
             }
         }
+        int kept = 0;
         for (int i = 0; i < k; i++) {
-            values[i] = (float) (values[i] - normalizer);
+            // tokens a constraint ruled out (negative infinity) are no alternatives
+            if (Float.isFinite(values[i])) {
+                ids[kept] = ids[i];
+                values[kept++] = (float) (values[i] - normalizer);
+            }
         }
-        return new Token(token, logprob, ids, values);
+        return new Token(token, logprob, java.util.Arrays.copyOf(ids, kept), java.util.Arrays.copyOf(values, kept));
     }
 
     private boolean isStop(int token) {

@@ -1,5 +1,6 @@
 package dev.llama3j.grammar;
 
+import dev.llama3j.LlamaException;
 import dev.llama3j.generate.TokenConstraint;
 import dev.llama3j.tokenizer.Tokenizer;
 
@@ -63,12 +64,21 @@ public final class JsonConstraint implements TokenConstraint {
                 }
             }
         }
+        boolean any = false;
         if (end) {
             for (int i = 0; i < stopTokens.length; i++) {
                 if (stopTokens[i] < vocab) {
                     logits[off + stopTokens[i]] = stopLogits[i];
+                    any = true;
                 }
             }
+        }
+        for (int w = 0; w < allowed.length && !any; w++) {
+            any = allowed[w] != 0;
+        }
+        if (!any) {
+            throw new LlamaException("no token of the vocabulary continues the JSON output here (the model's "
+                    + "vocabulary lacks the bytes the schema needs, or it has no stop token)");
         }
     }
 

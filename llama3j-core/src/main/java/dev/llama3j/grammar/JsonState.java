@@ -50,6 +50,20 @@ public final class JsonState {
         return r == REJECTED ? null : r;
     }
 
+    /**
+     * {@link #accept(int)} without remembering the result (a transition already remembered is reused): for walks
+     * over a vocabulary, whose many intermediate states would otherwise each keep a table of their own.
+     */
+    JsonState step(int b) {
+        int i = b & 0xFF;
+        JsonState[] memo = next;
+        JsonState r = memo == null ? null : memo[i];
+        if (r == null) {
+            return compute(i);
+        }
+        return r == REJECTED ? null : r;
+    }
+
     /** The state after all of {@code bytes}, or null when one of them is not allowed. */
     public JsonState accept(byte[] bytes) {
         JsonState s = this;

@@ -122,7 +122,8 @@ public final class TokenMasks {
         int i = 0;
         while (i < n) {
             int d = depth[i];
-            JsonState next = at[d - 1].accept(label[i]);
+            // the walked state's own transitions are remembered (the next walk from it reuses them), deeper ones not
+            JsonState next = d == 1 ? at[0].accept(label[i]) : at[d - 1].step(label[i]);
             if (next == null) {
                 i = end[i];
                 continue;

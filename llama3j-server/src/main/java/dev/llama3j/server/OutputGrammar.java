@@ -50,7 +50,7 @@ final class OutputGrammar {
                 yield compile(schema, "response_format.json_schema.schema");
             }
             default -> throw new BadRequest("'response_format.type' must be \"text\", \"json_object\" or "
-                    + "\"json_schema\", got " + format.path("type"));
+                    + "\"json_schema\", got response_format " + format);
         };
     }
 
@@ -78,7 +78,8 @@ final class OutputGrammar {
             properties.putObject("name").put("const", name);
             JsonNode parameters = fn.get("parameters");
             properties.set("parameters", parameters == null || parameters.isNull()
-                    ? JSON.createObjectNode().put("type", "object") : parameters);
+                    ? JSON.createObjectNode().put("type", "object")
+                    : rebased(parameters.deepCopy(), "#/anyOf/" + (anyOf.size() - 1) + "/properties/parameters"));
             call.putArray("required").add("name").add("parameters");
             call.put("additionalProperties", false);
         }
@@ -87,6 +88,24 @@ final class OutputGrammar {
                     : "'tools' has no function with a name");
         }
         return compile(schema, "tools");
+    }
+
+    /**
+     * {@code schema} with its local {@code $ref}s ({@code #} and {@code #/...}, written against the tool's own
+     * parameters) pointing at where the parameters now sit, {@code root}, in place.
+     */
+    private static JsonNode rebased(JsonNode schema, String root) {
+        if (schema.isObject()) {
+            ObjectNode o = (ObjectNode) schema;
+            JsonNode ref = o.get("$ref");
+            if (ref != null && ref.isTextual() && (ref.asText().equals("#") || ref.asText().startsWith("#/"))) {
+                o.put("$ref", root + ref.asText().substring(1));
+            }
+            o.properties().forEach(e -> rebased(e.getValue(), root));
+        } else if (schema.isArray()) {
+            schema.forEach(e -> rebased(e, root));
+        }
+        return schema;
     }
 
     private static JsonGrammar compile(JsonNode schema, String field) {

@@ -236,4 +236,40 @@ class ConstrainedOutputTest {
         assertThat(r.get("status").asInt()).isEqualTo(400);
         assertThat(r.get("body").get("error").get("message").asText()).contains("no 'tools'");
     }
+
+    /** A tool whose parameters refer to their own $defs keeps them when wrapped into the forced call's schema. */
+    @Test
+    void aForcedCallKeepsTheToolsOwnReferences() throws Exception {
+        String parameters = "{\"type\": \"object\", \"properties\": {\"unit\": {\"$ref\": \"#/$defs/unit\"}},"
+                + " \"required\": [\"unit\"], \"additionalProperties\": false,"
+                + " \"$defs\": {\"unit\": {\"enum\": [\"C\", \"F\"]}}}";
+        String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"Weather?\"}], \"max_tokens\": 100,"
+                + " \"temperature\": 1.0, \"seed\": 2, \"tools\": [{\"type\": \"function\", \"function\": {\"name\":"
+                + " \"weather\", \"parameters\": " + parameters + "}}], \"tool_choice\": \"required\"}";
+        JsonNode r = post(server31, body);
+        assertThat(r.get("status").asInt()).as(r.toString()).isEqualTo(200);
+        JsonNode call = r.get("body").get("choices").get(0).get("message").get("tool_calls").get(0).get("function");
+        assertThat(call.get("name").asText()).isEqualTo("weather");
+        assertValid(parameters, call.get("arguments").asText());
+    }
+
+    /** Under a constraint the alternatives are allowed tokens only: every log-probability is a finite number. */
+    @Test
+    void constrainedLogprobsAreFinite() throws Exception {
+        String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}], \"max_tokens\": 30,"
+                + " \"temperature\": 0, \"logprobs\": true, \"top_logprobs\": 20, \"response_format\":"
+                + " {\"type\": \"json_schema\", \"json_schema\": {\"name\": \"b\","
+                + " \"schema\": {\"type\": \"boolean\"}}}}";
+        JsonNode r = post(server, body);
+        assertThat(r.get("status").asInt()).as(r.toString()).isEqualTo(200);
+        JsonNode content = r.get("body").get("choices").get(0).get("logprobs").get("content");
+        assertThat(content).isNotEmpty();
+        for (JsonNode token : content) {
+            assertThat(token.get("logprob").isNumber()).as(token.toString()).isTrue();
+            for (JsonNode alt : token.get("top_logprobs")) {
+                assertThat(alt.get("logprob").isNumber()).as(alt.toString()).isTrue();
+            }
+        }
+        assertThat(r.get("body").get("choices").get(0).get("message").get("content").asText()).isIn("true", "false");
+    }
 }

@@ -31,15 +31,26 @@ public final class NativeKernels {
 
     /** One product: the weight type whose blocks it reads. */
     public enum Kernel {
-        Q4_0("q4_0"),
-        Q4_K("q4_k"),
-        Q6_K("q6_k"),
-        Q8_0("q8_0");
+        Q4_0("q4_0", 32, 18),
+        Q4_K("q4_k", 256, 144),
+        Q6_K("q6_k", 256, 210),
+        Q8_0("q8_0", 32, 34);
 
         final String symbol;
+        /** Weights per block, and the block's bytes. */
+        final int blockWeights;
+        final int blockBytes;
 
-        Kernel(String symbol) {
+        Kernel(String symbol, int blockWeights, int blockBytes) {
             this.symbol = symbol;
+            this.blockWeights = blockWeights;
+            this.blockBytes = blockBytes;
+        }
+
+        /** Whether rows of {@code cols} weights in {@code rowBytes} bytes are this type's whole blocks. */
+        boolean fits(int cols, long rowBytes) {
+            return cols > 0 && cols <= MAX_COLS && cols % blockWeights == 0
+                    && rowBytes == (long) cols / blockWeights * blockBytes;
         }
     }
 
@@ -152,8 +163,8 @@ public final class NativeKernels {
             return;
         }
         // the C code trusts its arguments: a wrong one would read out of bounds, not throw
-        if (cols > MAX_COLS || cols % 32 != 0 || x.bytes.length < cols || w.byteSize() < rows * rowBytes
-                || out.length < outOff + rows) {
+        if (!kernel.fits(cols, rowBytes) || x.bytes.length < cols || w.byteSize() < rows * rowBytes || outOff < 0
+                || rows < 0 || out.length < outOff + rows) {
             throw new IllegalArgumentException("native " + kernel + " product of " + rows + " rows of " + cols
                     + " weights does not fit its arguments");
         }
@@ -187,8 +198,9 @@ public final class NativeKernels {
             return;
         }
         // the C code trusts its arguments: a wrong one would read or write out of bounds, not throw
-        if (cols > MAX_COLS || cols % 32 != 0 || (long) n * cols > x.quants.length
-                || w.byteSize() < rows * rowBytes || outStride < rows || outOff < 0
+        if (!kernel.fits(cols, rowBytes) || (long) n * cols > x.quants.length
+                || (long) n * (cols / 32) > x.scales.length || (long) n * (cols / 32) > x.scaledSums.length
+                || w.byteSize() < rows * rowBytes || rows < 0 || outStride < rows || outOff < 0
                 || (long) outOff + (long) (n - 1) * outStride + rows > out.length) {
             throw new IllegalArgumentException("native " + kernel + " product of " + rows + " rows of " + cols
                     + " weights and " + n + " vectors does not fit its arguments");

@@ -82,7 +82,9 @@ class NativeKernelsTest {
         try (Arena arena = Arena.ofShared()) {
             for (DType t : TYPES) {
                 boolean small = t == DType.Q4_0 || t == DType.Q8_0;
-                int[] shapes = small ? new int[] {32, 64, 96, 160, 2048, 4352} : new int[] {256, 768, 4352};
+                // the widest rows' activations exceed the stack's share and go to the thread's scratch
+                int[] shapes = small ? new int[] {32, 64, 96, 160, 2048, 4352, 16384}
+                        : new int[] {256, 768, 4352, 16384};
                 for (int cols : shapes) {
                     int rows = 5;
                     DenseMatrix m = RandomWeights.matrix(arena, t, rows, cols, rnd);
@@ -258,7 +260,8 @@ class NativeKernelsTest {
 
     /**
      * A batch product gives every vector the bits of its matrix-vector product alone, whatever the number of
-     * vectors (full groups, a remainder, one), the row range and the columns (a partial last chunk of blocks).
+     * vectors (full groups, remainders of 4, 2 and 1, more than one slab of 256), the row range (more than one block
+     * of 64 rows) and the columns (a partial last chunk of blocks).
      */
     @Test
     void batchProductsHaveEachVectorsMatvecBits() {
@@ -268,10 +271,10 @@ class NativeKernelsTest {
                 DType t = DType.valueOf(kernel.name());
                 boolean small = t == DType.Q4_0 || t == DType.Q8_0;
                 for (int cols : small ? new int[] {32, 96, 160, 2048} : new int[] {256, 768, 2048}) {
-                    int rows = 11;
+                    int rows = 133;
                     Rows p = Rows.of(arena, RandomWeights.matrix(arena, t, rows, cols, rnd));
                     long rowBytes = t.bytesFor(cols);
-                    for (int n : new int[] {1, 2, 8, 13, 17}) {
+                    for (int n : cols <= 96 ? new int[] {1, 2, 8, 13, 17, 300} : new int[] {1, 2, 8, 13, 17}) {
                         float[] x = RandomWeights.gaussian(n * cols, rnd);
                         Int8Batch batch = Int8Batch.forThread(n, cols);
                         batch.quantize(x, 0, n);
