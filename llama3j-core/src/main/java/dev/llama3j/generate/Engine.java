@@ -219,6 +219,24 @@ public final class Engine implements AutoCloseable {
      */
     static final int PROMPT_CHUNK = 256;
 
+    /**
+     * Tokens of the next chunk of a prompt with {@code left} tokens still to read: {@link #PROMPT_CHUNK}, but never
+     * leaving one token alone for the last chunk. A one-token chunk takes the decode path, whose attention sums in
+     * another order than a prompt's block attention; with chunks of at least two tokens a prompt's logits are the
+     * same however it was split (a reused prefix included).
+     */
+    static int chunkLength(int left) {
+        return left <= PROMPT_CHUNK ? left : left == PROMPT_CHUNK + 1 ? PROMPT_CHUNK - 1 : PROMPT_CHUNK;
+    }
+
+    /**
+     * Prompt tokens an idle sequence holding {@code common} of them lends: all but the last two, so that at least
+     * two are read again (their logits give the first answer token; one alone would take the decode path).
+     */
+    static int reusable(int common, int promptLength) {
+        return Math.max(0, Math.min(common, promptLength - 2));
+    }
+
     private final Transformer model;
     private final int[] stopTokens;
     private final int maxParallel;
@@ -361,7 +379,7 @@ public final class Engine implements AutoCloseable {
         for (Job j : active) {
             int[] prompt = j.request.prompt();
             if (j.fed < prompt.length) {
-                int end = Math.min(prompt.length, j.fed + PROMPT_CHUNK);
+                int end = j.fed + chunkLength(prompt.length - j.fed);
                 entries.add(new Transformer.Entry(j.sequence, Arrays.copyOfRange(prompt, j.fed, end),
                         j.promptLogprobs != null));
                 promptTokens.addAndGet(end - j.fed);
@@ -468,7 +486,7 @@ public final class Engine implements AutoCloseable {
             int bestLength = 0;
             for (Sequence s : idle) {
                 int common = j.request.cachePrompt() && !j.request.promptLogprobs()
-                        ? Math.min(s.commonPrefix(prompt), prompt.length - 1) : 0;
+                        ? reusable(s.commonPrefix(prompt), prompt.length) : 0;
                 if (best == null || common > bestLength) {
                     best = s;
                     bestLength = common;

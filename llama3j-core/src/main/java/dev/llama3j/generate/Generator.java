@@ -222,8 +222,8 @@ public final class Generator {
         if (maxGenLen < 0) {
             throw new LlamaException("max_gen_len must be an integer >= 0, got " + maxGenLen);
         }
-        // at least the prompt's last token is read again: its logits give the first answer token
-        int reused = Math.min(seq.commonPrefix(prompt), prompt.length - 1);
+        // at least the prompt's last two tokens are read again, as the Engine reads them
+        int reused = Engine.reusable(seq.commonPrefix(prompt), prompt.length);
         seq.truncate(reused);
         int totalLen = (int) Math.min(maxSeqLen, (long) prompt.length + maxGenLen);
         int[] answer = new int[totalLen - prompt.length];
@@ -233,8 +233,9 @@ public final class Generator {
         // in the chunks the Engine reads it in, so that both give the same answer
         float[] logits = null;
         int last = 0;
-        for (int from = reused; from < prompt.length; from += Engine.PROMPT_CHUNK) {
-            int[] chunk = Arrays.copyOfRange(prompt, from, Math.min(prompt.length, from + Engine.PROMPT_CHUNK));
+        for (int from = reused; from < prompt.length; ) {
+            int[] chunk = Arrays.copyOfRange(prompt, from, from + Engine.chunkLength(prompt.length - from));
+            from += chunk.length;
             logits = model.forward(List.of(new Transformer.Entry(seq, chunk, logprobs)))[0];
             last = chunk.length;
         }

@@ -8,15 +8,20 @@ import dev.llama3j.tensor.kernel.RowSlices;
 /**
  * A Q4_0, Q4_K, Q6_K or Q8_0 matrix whose int8 products the {@link NativeKernels} compute from the file's own
  * blocks: no copy is made (the Java kernels' {@link RepackedMatrix} makes one on first use), so memory holds the
- * file's pages only and the first product does not wait. Prompts take int8 activations too, each vector with the
- * bits of its matrix-vector product; row reads take float slices of the same blocks.
+ * file's pages only and the first product does not wait. Prompts take int8 activations too where that is the
+ * faster product (each vector with the bits of its matrix-vector product), else the float32 tiled product; row
+ * reads take float slices of the same blocks.
  */
 public final class NativeInt8Matrix implements Matrix {
     private final DenseMatrix source;
     private final long rowBytes;
     private final NativeKernels.Kernel kernel;
 
-    public NativeInt8Matrix(DenseMatrix source) {
+    private final boolean int8Prompts;
+
+    /** With {@code int8Prompts} false, prompts take the float32 tiled product over {@link #slices} instead. */
+    public NativeInt8Matrix(DenseMatrix source, boolean int8Prompts) {
+        this.int8Prompts = int8Prompts;
         this.kernel = NativeKernels.forType(source.type().ggmlId, source.cols());
         if (kernel == null) {
             throw new IllegalArgumentException(source.name() + ": no native kernel reads " + source.type() + " rows");
@@ -76,7 +81,7 @@ public final class NativeInt8Matrix implements Matrix {
 
     @Override
     public boolean takesInt8Batches() {
-        return true;
+        return int8Prompts;
     }
 
     @Override

@@ -12,8 +12,9 @@ public enum Numerics {
      * Activations quantized to int8 blocks, as llama.cpp does, for the weight types where llama3j has an integer
      * product faster than the float one in a whole decode: Q4_0, Q4_K, Q6_K and Q8_0 where the native kernels run,
      * else Q4_0, Q4_K and Q6_K (Java's Q8_0 integer product measured slower); float32 for the rest. Where the
-     * native kernels run, prompts take int8 too, each vector the bits of its matrix-vector product: a prompt read
-     * whole or after a reused prefix gets the same products (figures: docs/performance.md).
+     * native kernels run, prompts of Q4_0, Q4_K and Q6_K take int8 too (each vector the bits of its matrix-vector
+     * product), faster than the float32 tiled product there; Q8_0 prompts keep that tiled product, faster for them
+     * (figures: docs/performance.md).
      */
     INT8;
 
@@ -25,7 +26,7 @@ public enum Numerics {
     public Matrix matrix(String name, DType type, MemorySegment data, int rows, int cols) {
         DenseMatrix m = new DenseMatrix(name, type, data, rows, cols, int8For(type));
         if (this == INT8 && NativeKernels.forType(type.ggmlId, cols) != null) {
-            return new NativeInt8Matrix(m);
+            return new NativeInt8Matrix(m, type != DType.Q8_0);
         }
         return int8For(type) ? RepackedMatrix.of(m) : m;
     }
@@ -37,7 +38,7 @@ public enum Numerics {
     public Matrix vocabularyMatrix(String name, DType type, MemorySegment data, int rows, int cols) {
         DenseMatrix m = new DenseMatrix(name, type, data, rows, cols, false);
         boolean inPlace = this == INT8 && NativeKernels.forType(type.ggmlId, cols) != null;
-        return inPlace ? new NativeInt8Matrix(m) : m;
+        return inPlace ? new NativeInt8Matrix(m, type != DType.Q8_0) : m;
     }
 
     /** Whether matrices of type {@code t} take int8 activations under these numerics. */

@@ -101,9 +101,10 @@ class SequenceTest {
 
     /**
      * A prompt's logits do not depend on how it was split into chunks of several tokens, with int8 activations
-     * (through the native batch products where they run, else the float32 tiled one; each vector's output is its
-     * own in both): Q4_0, the K-quant file's Q4_K and Q6_K, Q8_0. (A chunk of one token takes the decode path,
-     * whose attention sums in another order where a prompt's attention runs in blocks.)
+     * (through the native batch products where they run, else the float32 tiled one, as for Q8_0; each vector's
+     * output is its own in both): Q4_0, the K-quant file's Q4_K and Q6_K, Q8_0. (A chunk of one token takes the
+     * decode path, whose attention sums in another order where a prompt's attention runs in blocks; the Engine
+     * never makes one of a longer prompt.)
      */
     @ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(strings = {"fixtures/gguf/tiny-sv-gguf-q4_0.gguf",
