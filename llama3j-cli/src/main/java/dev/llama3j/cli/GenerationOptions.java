@@ -1,8 +1,5 @@
 package dev.llama3j.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llama3j.LlamaException;
 import dev.llama3j.format.pth.Checklist;
 import dev.llama3j.generate.Llama;
@@ -111,18 +108,16 @@ final class GenerationOptions {
 
     /** The schema file compiled; a missing file, bad JSON or an unsupported keyword is a one-line error naming it. */
     private static JsonGrammar readSchema(Path file) {
-        JsonNode schema;
+        String text;
         try {
-            schema = new ObjectMapper().readTree(Files.readString(file));
+            text = Files.readString(file);
         } catch (NoSuchFileException e) {
             throw new LlamaException(file + ": file not found (--json-schema)");
-        } catch (JsonProcessingException e) {
-            throw new LlamaException(file + ": not JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
             throw new LlamaException(file + ": cannot read it: " + e.getMessage());
         }
         try {
-            return JsonSchema.compile(schema);
+            return JsonSchema.compile(text);
         } catch (IllegalArgumentException e) {
             throw new LlamaException(file + ": " + e.getMessage());
         }

@@ -1,8 +1,5 @@
 package dev.llama3j.api;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llama3j.LlamaException;
 import dev.llama3j.grammar.JsonGrammar;
 import dev.llama3j.grammar.JsonSchema;
@@ -50,20 +47,12 @@ public record GenerateOptions(double temperature, double topP, Integer maxTokens
 
     /** The schema compiled; an unsupported keyword or malformed JSON is a {@link LlamaException}. */
     static JsonGrammar grammar(String jsonSchema) {
-        JsonNode schema;
         try {
-            schema = JSON.readTree(jsonSchema);
-        } catch (JsonProcessingException e) {
-            throw new LlamaException("the JSON Schema is not JSON: " + e.getOriginalMessage());
-        }
-        try {
-            return JsonSchema.compile(schema);
+            return JsonSchema.compile(jsonSchema);
         } catch (IllegalArgumentException e) {
             throw new LlamaException("the JSON Schema: " + e.getMessage());
         }
     }
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Meta's example defaults: temperature 0.6, top_p 0.9; no token limit, a fresh seed, no stop strings. */
     public static GenerateOptions defaults() {

@@ -1,6 +1,8 @@
 package dev.llama3j.grammar;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * Compiles OpenAI's {@code response_format} JSON Schemas into grammars. The supported subset:
@@ -42,6 +44,22 @@ public final class JsonSchema {
     public static JsonGrammar compile(JsonNode schema) {
         return new JsonGrammar(SchemaCompiler.compile(schema));
     }
+
+    /**
+     * The grammar of the schema written in {@code json}; text that is not JSON is an IllegalArgumentException
+     * saying so, a schema outside the subset an {@link UnsupportedSchemaException} (one of those too).
+     */
+    public static JsonGrammar compile(String json) {
+        JsonNode schema;
+        try {
+            schema = JSON.readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage());
+        }
+        return compile(schema);
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Any JSON object: {@code response_format} {@code {"type": "json_object"}}. */
     public static JsonGrammar jsonObject() {

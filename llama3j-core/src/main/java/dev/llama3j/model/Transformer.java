@@ -38,8 +38,8 @@ public final class Transformer implements AutoCloseable {
     private final Matrix[] outputWeights;
     /** per layer, whether w1, w3 and w2 all take the tiled product, so that a prompt's FFN can stay packed */
     private final boolean[] packedFfn;
-    /** Whether every layer matrix takes int8 batches, each vector's output its matrix-vector product's bits. */
-    private final boolean int8Batches;
+    /** Whether every layer matrix takes prompts in int8 batches, each vector with its matrix-vector product's bits. */
+    private final boolean int8Prompts;
 
     /**
      * A model for Meta's lock-step batches ({@link #forward(int[][], int, boolean)}: up to {@code maxBatch} rows of
@@ -82,10 +82,10 @@ public final class Transformer implements AutoCloseable {
         boolean all = true;
         for (LayerWeights lw : weights.layers()) {
             for (Matrix m : new Matrix[] {lw.wq(), lw.wk(), lw.wv(), lw.wo(), lw.w1(), lw.w2(), lw.w3()}) {
-                all &= m.takesInt8Batches();
+                all &= m.takesInt8Prompts();
             }
         }
-        this.int8Batches = all;
+        this.int8Prompts = all;
     }
 
     public ModelConfig config() {
@@ -196,15 +196,19 @@ public final class Transformer implements AutoCloseable {
             e.sequence().ensureCapacity(e.sequence().length() + e.tokens().length);
         }
         float[][] logits = new float[count][];
-        if (int8Batches && prompts > 0 && prompts < count) {
+        int[] several = members(entries, true);
+        int[] single = members(entries, false);
+        if (int8Prompts && prompts > 0 && prompts < count) {
             // every product gives each vector its own bits: prompts and decoding in one pass over the weights
-            run(entries, members(entries, true, false), prompts, logits);
+            int[] all = Arrays.copyOf(several, count);
+            System.arraycopy(single, 0, all, prompts, single.length);
+            run(entries, all, prompts, logits);
         } else {
             if (prompts > 0) {
-                run(entries, members(entries, true, true), prompts, logits);
+                run(entries, several, prompts, logits);
             }
             if (prompts < count) {
-                run(entries, members(entries, false, true), 0, logits);
+                run(entries, single, 0, logits);
             }
         }
         for (Entry e : entries) {
@@ -240,19 +244,13 @@ public final class Transformer implements AutoCloseable {
         }
     }
 
-    /**
-     * The indices of the entries of several tokens (prompts) and, unless {@code only}, then those of one; with
-     * {@code only}, those of one token when {@code prompts} is false.
-     */
-    private static int[] members(List<Entry> entries, boolean prompts, boolean only) {
+    /** The indices of the entries of several tokens (prompts) or of those of one. */
+    private static int[] members(List<Entry> entries, boolean several) {
         int[] out = new int[entries.size()];
         int g = 0;
-        for (int pass = 0; pass < (only ? 1 : 2); pass++) {
-            boolean several = only ? prompts : pass == 0;
-            for (int i = 0; i < entries.size(); i++) {
-                if ((entries.get(i).tokens().length > 1) == several) {
-                    out[g++] = i;
-                }
+        for (int i = 0; i < entries.size(); i++) {
+            if ((entries.get(i).tokens().length > 1) == several) {
+                out[g++] = i;
             }
         }
         return Arrays.copyOf(out, g);

@@ -57,11 +57,15 @@ public interface Matrix {
     }
 
     /**
-     * Whether this matrix's products of several vectors (prompts) take int8 activations too
-     * ({@link #matmul(Int8Batch, float[], int, int)}), each vector's output the bits of its matrix-vector product:
-     * then a prompt's logits do not depend on how it was split into chunks.
+     * Whether this matrix computes several int8 vectors at once ({@link #matmul(Int8Batch, float[], int, int)}),
+     * each vector's output the bits of its matrix-vector product: several decoding sequences take it.
      */
     default boolean takesInt8Batches() {
+        return false;
+    }
+
+    /** Whether prompts take those int8 batches too, rather than the float32 tiled product (the faster of the two). */
+    default boolean takesInt8Prompts() {
         return false;
     }
 

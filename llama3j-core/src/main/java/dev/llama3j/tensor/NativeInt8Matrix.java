@@ -81,6 +81,11 @@ public final class NativeInt8Matrix implements Matrix {
 
     @Override
     public boolean takesInt8Batches() {
+        return true;
+    }
+
+    @Override
+    public boolean takesInt8Prompts() {
         return int8Prompts;
     }
 

@@ -36,7 +36,7 @@ public final class ParallelMatmul {
      */
     public static void matvecs(Matrix[] ms, float[] x, int n, float[][] outs) {
         int[] starts = rowStarts(ms);
-        if (n > 1 && takesInt8Batches(ms)) {
+        if (n > 1 && all(ms, Matrix::takesInt8Batches)) {
             // the same bits, the weights unpacked once for several vectors
             int8Batches(ms, starts, x, n, outs);
             return;
@@ -83,7 +83,7 @@ public final class ParallelMatmul {
      */
     public static void matmul(Matrix[] ms, float[] x, int n, float[][] outs) {
         int[] starts = rowStarts(ms);
-        if (n > 1 && takesInt8Batches(ms)) {
+        if (n > 1 && all(ms, Matrix::takesInt8Prompts)) {
             int8Batches(ms, starts, x, n, outs);
             return;
         }
@@ -147,10 +147,10 @@ public final class ParallelMatmul {
      */
     private static final int BATCH_ROWS = 64;
 
-    /** Whether every matrix takes several vectors in int8 ({@link Matrix#takesInt8Batches}). */
-    private static boolean takesInt8Batches(Matrix[] ms) {
+    /** Whether every matrix has {@code property}. */
+    private static boolean all(Matrix[] ms, java.util.function.Predicate<Matrix> property) {
         for (Matrix m : ms) {
-            if (!m.takesInt8Batches()) {
+            if (!property.test(m)) {
                 return false;
             }
         }
@@ -191,7 +191,7 @@ public final class ParallelMatmul {
      * their prompts do not go through int8 batch products.
      */
     public static boolean isTiled(Matrix... ms) {
-        return slices(ms) != null && !takesInt8Batches(ms);
+        return slices(ms) != null && !all(ms, Matrix::takesInt8Prompts);
     }
 
     /** The matrices' row slices, or null when one of them has none. */

@@ -309,7 +309,7 @@ class GgufFixturesTest {
             // every position's logits: the output matrix multiplies all 5 vectors at once
             float[] promptExact = te.forward(prompt, 0, true)[0];
             float[] promptInt8 = ti.forward(prompt, 0, true)[0];
-            boolean int8Prompts = int8.layers().getFirst().wq().takesInt8Batches();
+            boolean int8Prompts = int8.layers().getFirst().wq().takesInt8Prompts();
             int vocab = exact.config().vocabSize();
             if (!int8Prompts) {
                 assertThat(promptInt8).containsExactly(promptExact);
