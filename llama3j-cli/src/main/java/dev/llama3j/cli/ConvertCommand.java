@@ -1,6 +1,7 @@
 package dev.llama3j.cli;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.cluster.Cluster;
 import dev.llama3j.convert.GgufFileType;
 import dev.llama3j.convert.LlamaGgufExport;
 import dev.llama3j.format.ModelFiles;
@@ -48,6 +49,9 @@ final class ConvertCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (Cluster.launchedRanks() > 1) {
+            throw new LlamaException("convert writes one whole file: run it in one process, without mpirun");
+        }
         GgufFileType fileType = GgufFileType.parse(type);
         ModelFiles.Format format = ModelFiles.detect(source);
         if (format == ModelFiles.Format.GGUF) {

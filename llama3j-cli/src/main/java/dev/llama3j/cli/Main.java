@@ -1,5 +1,7 @@
 package dev.llama3j.cli;
 
+import dev.llama3j.LlamaException;
+import dev.llama3j.cluster.Cluster;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -54,8 +56,26 @@ public final class Main implements Runnable {
             System.err.println("llama3j: " + badText);
             System.exit(UserErrors.EXIT_USER_ERROR);
         }
+        Cluster cluster = startCluster();
+        if (cluster != null && cluster.rank() > 0) {
+            System.exit(cluster.follow());  // the others follow rank 0, which runs the command
+        }
         int code = commandLine(args).execute(args);
         System.out.flush();
+        if (cluster != null) {
+            cluster.finish(code);
+        }
         System.exit(code);
+    }
+
+    /** Under mpirun with several processes, the job's ranks ({@link Cluster}); null otherwise. */
+    private static Cluster startCluster() {
+        try {
+            return Cluster.startIfLaunched();
+        } catch (LlamaException e) {
+            System.err.println("llama3j: " + e.getMessage());
+            System.exit(UserErrors.EXIT_USER_ERROR);
+            return null;
+        }
     }
 }

@@ -30,7 +30,7 @@ final class EngineOutput {
     EngineOutput(ObjectMapper json, LlamaWeights weights) {
         this.json = json;
         this.weights = weights;
-        this.vocab = weights.output().rows();
+        this.vocab = weights.config().vocabSize();
     }
 
     ObjectNode compute(String fixture, JsonNode ref, Path fixturesDir, Path outDir) throws IOException {

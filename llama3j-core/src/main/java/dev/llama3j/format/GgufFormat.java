@@ -7,6 +7,7 @@ import dev.llama3j.format.gguf.GgufFile;
 import dev.llama3j.format.gguf.GgufMetadata;
 import dev.llama3j.format.gguf.GgufModelLoader;
 import dev.llama3j.model.LlamaWeights;
+import dev.llama3j.model.RankGroup;
 import dev.llama3j.tokenizer.vocab.GgufTokenizer;
 
 import java.io.IOException;
@@ -31,8 +32,8 @@ final class GgufFormat implements ModelFormat {
     }
 
     @Override
-    public LlamaWeights loadWeights(Path path, Numerics numerics) {
-        return GgufModelLoader.load(path, numerics);
+    public LlamaWeights loadWeights(Path path, Numerics numerics, RankGroup group) {
+        return GgufModelLoader.load(path, numerics, group);
     }
 
     @Override

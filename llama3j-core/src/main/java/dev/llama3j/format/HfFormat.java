@@ -3,6 +3,7 @@ package dev.llama3j.format;
 import dev.llama3j.format.ModelFiles.ModelTokenizer;
 import dev.llama3j.format.hf.HfModelLoader;
 import dev.llama3j.model.LlamaWeights;
+import dev.llama3j.model.RankGroup;
 import dev.llama3j.tokenizer.vocab.HfTokenizerJson;
 
 import java.nio.file.Files;
@@ -26,8 +27,8 @@ final class HfFormat implements ModelFormat {
     }
 
     @Override
-    public LlamaWeights loadWeights(Path path, Numerics numerics) {
-        return HfModelLoader.load(path);
+    public LlamaWeights loadWeights(Path path, Numerics numerics, RankGroup group) {
+        return HfModelLoader.load(path, group);
     }
 
     /** tokenizer.json, else original/tokenizer.model, else tokenizer.model. */

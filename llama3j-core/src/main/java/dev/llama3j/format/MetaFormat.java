@@ -4,6 +4,7 @@ import dev.llama3j.LlamaException;
 import dev.llama3j.format.ModelFiles.ModelTokenizer;
 import dev.llama3j.format.pth.MetaCheckpointLoader;
 import dev.llama3j.model.LlamaWeights;
+import dev.llama3j.model.RankGroup;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,8 +28,8 @@ final class MetaFormat implements ModelFormat {
     }
 
     @Override
-    public LlamaWeights loadWeights(Path path, Numerics numerics) {
-        return MetaCheckpointLoader.load(path);
+    public LlamaWeights loadWeights(Path path, Numerics numerics, RankGroup group) {
+        return MetaCheckpointLoader.load(path, group);
     }
 
     @Override

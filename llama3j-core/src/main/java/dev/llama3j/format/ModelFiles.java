@@ -3,6 +3,8 @@ package dev.llama3j.format;
 import dev.llama3j.LlamaException;
 import dev.llama3j.format.gguf.GgufFile;
 import dev.llama3j.model.LlamaWeights;
+import dev.llama3j.model.ModelSplit;
+import dev.llama3j.model.RankGroup;
 import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tokenizer.SpecialTokenNames;
 import dev.llama3j.tokenizer.Tokenizer;
@@ -67,8 +69,31 @@ public final class ModelFiles {
         return loadWeights(path, Numerics.EXACT);
     }
 
+    /** The weights: whole, or where {@link #distributeWith} was called, this rank's part through that loader. */
     public static LlamaWeights loadWeights(Path path, Numerics numerics) {
-        return format(path).loadWeights(path, numerics);
+        WeightsLoader d = distributor;
+        return d != null ? d.load(path, numerics) : format(path).loadWeights(path, numerics, null);
+    }
+
+    /** Loads weights: the distributed loader of a job over several processes. */
+    @FunctionalInterface
+    public interface WeightsLoader {
+        LlamaWeights load(Path path, Numerics numerics);
+    }
+
+    private static volatile WeightsLoader distributor;
+
+    /**
+     * Makes every later {@link #loadWeights} and {@link #load} go through {@code loader}: a job over several
+     * processes (rank 0) has every rank load its part ({@link #loadWeightsPart}).
+     */
+    public static void distributeWith(WeightsLoader loader) {
+        distributor = loader;
+    }
+
+    /** With a {@code group}, this rank's part of the model at {@code path} ({@link ModelSplit}); else the whole. */
+    public static LlamaWeights loadWeightsPart(Path path, Numerics numerics, RankGroup group) {
+        return format(path).loadWeights(path, numerics, group);
     }
 
     /**
@@ -114,6 +139,11 @@ public final class ModelFiles {
 
     /** Weights and tokenizer, a GGUF file parsed once for both. */
     public static LoadedModel load(Path modelPath, Path tokenizerPath, Numerics numerics) {
+        WeightsLoader d = distributor;
+        if (d != null) {
+            ModelTokenizer tokenizer = loadTokenizer(modelPath, tokenizerPath);
+            return new LoadedModel(d.load(modelPath, numerics), tokenizer);
+        }
         return format(modelPath).load(modelPath, tokenizerPath, numerics);
     }
 

@@ -3,6 +3,8 @@ package dev.llama3j.format;
 import dev.llama3j.format.ModelFiles.LoadedModel;
 import dev.llama3j.format.ModelFiles.ModelTokenizer;
 import dev.llama3j.model.LlamaWeights;
+import dev.llama3j.model.ModelSplit;
+import dev.llama3j.model.RankGroup;
 
 import dev.llama3j.tensor.Numerics;
 
@@ -20,8 +22,11 @@ interface ModelFormat {
     /** Whether the existing {@code path} holds a model in this format. */
     boolean detect(Path path);
 
-    /** The weights; {@code numerics} matters only for the quantized types that have int8 products. */
-    LlamaWeights loadWeights(Path path, Numerics numerics);
+    /**
+     * The weights; {@code numerics} matters only for the quantized types that have int8 products. With a
+     * {@code group}, this rank's part of the model split over the group's ranks ({@link ModelSplit}); else whole.
+     */
+    LlamaWeights loadWeights(Path path, Numerics numerics, RankGroup group);
 
     /** The model's own tokenizer, with the stop tokens its tokenizer file names. */
     ModelTokenizer loadTokenizer(Path path);
@@ -39,6 +44,6 @@ interface ModelFormat {
     /** Weights and tokenizer; a format that parses one file for both overrides this to parse it once. */
     default LoadedModel load(Path path, Path tokenizerPath, Numerics numerics) {
         ModelTokenizer tokenizer = tokenizer(path, tokenizerPath);
-        return new LoadedModel(loadWeights(path, numerics), tokenizer);
+        return new LoadedModel(loadWeights(path, numerics, null), tokenizer);
     }
 }

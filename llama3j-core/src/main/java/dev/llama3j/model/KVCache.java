@@ -20,6 +20,10 @@ public final class KVCache {
     private final ThreadLocal<byte[]> rowScratch;
     private int reserved;
     private int live;
+    private long nextId;
+    /** Where rank 0 of a split model tells the others what its sequences do, and of which model; null otherwise. */
+    private volatile RankGroup group;
+    private volatile Transformer owner;
 
     /** A float32 cache: the reference numerics. */
     public KVCache(ModelConfig c, int budget, int maxSeqLen) {
@@ -31,6 +35,11 @@ public final class KVCache {
      * @param maxSeqLen positions one sequence may hold (the model's RoPE tables reach that far)
      */
     public KVCache(ModelConfig c, int budget, int maxSeqLen, CacheType keyType, CacheType valueType) {
+        this(c, c.nKvHeads(), budget, maxSeqLen, keyType, valueType);
+    }
+
+    /** A cache of {@code kvHeads} of the model's KV heads (a rank's part of a split model, {@link ModelSplit}). */
+    KVCache(ModelConfig c, int kvHeads, int budget, int maxSeqLen, CacheType keyType, CacheType valueType) {
         if (budget < 1 || maxSeqLen < 1) {
             throw new LlamaException("the KV cache needs at least one position, got a budget of " + budget
                     + " and a sequence length of " + maxSeqLen);
@@ -41,7 +50,8 @@ public final class KVCache {
                         + t.blockSize() + "; this model's heads have " + c.headDim());
             }
         }
-        long bytes = bytesFor(c, budget, keyType, valueType);
+        long elements = (long) budget * kvHeads * c.headDim();
+        long bytes = c.nLayers() * (keyType.bytes(elements) + valueType.bytes(elements));
         long memory = physicalMemory();
         if (bytes > memory) {
             throw new LlamaException(String.format(
@@ -52,8 +62,8 @@ public final class KVCache {
                     memory / (double) (1L << 30)));
         }
         this.layers = c.nLayers();
-        this.kvDim = c.kvDim();
-        this.kvHeads = c.nKvHeads();
+        this.kvDim = kvHeads * c.headDim();
+        this.kvHeads = kvHeads;
         this.headDim = c.headDim();
         this.keyType = keyType;
         this.valueType = valueType;
@@ -78,6 +88,20 @@ public final class KVCache {
         return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getTotalMemorySize() : Long.MAX_VALUE;
     }
 
+    void tell(RankGroup group, Transformer owner) {
+        this.owner = owner;
+        this.group = group;
+    }
+
+    Transformer owner() {
+        return owner;
+    }
+
+    /** The group that hears of rank 0's sequence events, or null. */
+    RankGroup group() {
+        return group;
+    }
+
     /** This thread's buffer for one head's quantized key or value. */
     byte[] rowScratch() {
         return rowScratch.get();
@@ -95,10 +119,12 @@ public final class KVCache {
 
     /** A new, empty sequence. */
     public Sequence newSequence() {
+        long id;
         synchronized (this) {
             live++;
+            id = nextId++;
         }
-        return new Sequence(this);
+        return new Sequence(this, id);
     }
 
     /** Token positions all sequences together may hold. */

@@ -9,10 +9,18 @@ import java.util.List;
  *
  * @param ropeFreqDivisors per-frequency divisors from a GGUF {@code rope_freqs} tensor (Llama 3.1), or null
  * @param resources        what to close when the model is no longer used (mapped files)
+ * @param split            where this is one rank's part of a model split over processes, which part; else null
+ *                         (the matrices are then that part's rows or columns, the config the whole model's)
  */
 public record LlamaWeights(ModelConfig config, Matrix tokenEmbeddings, List<LayerWeights> layers,
                            float[] norm, Matrix output, float[] ropeFreqDivisors,
-                           AutoCloseable resources) implements AutoCloseable {
+                           AutoCloseable resources, ModelSplit split) implements AutoCloseable {
+
+    /** A whole model. */
+    public LlamaWeights(ModelConfig config, Matrix tokenEmbeddings, List<LayerWeights> layers, float[] norm,
+                        Matrix output, float[] ropeFreqDivisors, AutoCloseable resources) {
+        this(config, tokenEmbeddings, layers, norm, output, ropeFreqDivisors, resources, null);
+    }
 
     /** Releases the mapped files; the matrices must not be read afterwards. */
     @Override

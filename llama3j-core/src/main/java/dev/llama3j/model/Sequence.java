@@ -30,15 +30,23 @@ public final class Sequence implements AutoCloseable {
     private int length;
     private int capacity;
     private boolean closed;
+    /** This sequence's number in its cache (the same on every rank of a split model) */
+    private final long id;
 
-    Sequence(KVCache cache) {
+    Sequence(KVCache cache, long id) {
         this.cache = cache;
+        this.id = id;
         this.keys = new MemorySegment[cache.layers];
         this.values = new MemorySegment[cache.layers];
         this.arenas = new Arena[cache.layers];
         this.layerCapacity = new int[cache.layers];
         Arrays.fill(keys, MemorySegment.NULL);
         Arrays.fill(values, MemorySegment.NULL);
+    }
+
+    /** This sequence's number among its cache's sequences, in the order they were made. */
+    public long id() {
+        return id;
     }
 
     /** Positions filled: the next token goes at this position. */
@@ -86,6 +94,10 @@ public final class Sequence implements AutoCloseable {
         }
         s.tokens = Arrays.copyOf(tokens, Math.max(length, 1));
         s.length = length;
+        RankGroup group = cache.group();
+        if (group != null) {
+            group.forked(cache.owner(), this, s);
+        }
         return s;
     }
 
@@ -99,6 +111,10 @@ public final class Sequence implements AutoCloseable {
     public void close() {
         if (!closed) {
             closed = true;
+            RankGroup group = cache.group();
+            if (group != null) {
+                group.closed(cache.owner(), this);
+            }
             cache.release(capacity, true);
             for (int l = 0; l < keys.length; l++) {
                 if (arenas[l] != null) {
@@ -133,6 +149,10 @@ public final class Sequence implements AutoCloseable {
     public void reserve(int positions) {
         checkOpen();
         ensureCapacity(positions);
+        RankGroup group = cache.group();
+        if (group != null) {
+            group.reserved(cache.owner(), this, positions);
+        }
     }
 
     /** Room for {@code positions} positions, taken from the budget (doubling, within the budget and max_seq_len). */

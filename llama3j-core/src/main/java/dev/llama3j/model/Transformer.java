@@ -40,6 +40,19 @@ public final class Transformer implements AutoCloseable {
     private final boolean[] packedFfn;
     /** Whether every layer matrix takes prompts in int8 batches, each vector with its matrix-vector product's bits. */
     private final boolean int8Prompts;
+    /** This process's part of a model split over ranks, and how it reaches the others; null for a whole model. */
+    private final ModelSplit split;
+    private final RankGroup group;
+    /** The query and KV heads this process computes (all of them for a whole model), and their vector sizes. */
+    private final int qHeads;
+    private final int kvHeads;
+    private final int qDim;
+    private final int kvDim;
+    /** Per (local) KV head, its first query head and how many of the query heads read it. */
+    private final int[] kvFirstQuery;
+    private final int[] kvQueries;
+    private final int maxQueries;
+    private final int vocab;
 
     /**
      * A model for Meta's lock-step batches ({@link #forward(int[][], int, boolean)}: up to {@code maxBatch} rows of
@@ -63,7 +76,23 @@ public final class Transformer implements AutoCloseable {
                        CacheType valueType) {
         this.w = weights;
         this.c = weights.config();
-        this.cache = new KVCache(c, contextSize, maxSeqLen, keyType, valueType);
+        this.split = weights.split();
+        this.group = split == null ? null : split.group();
+        this.qHeads = split == null ? c.nHeads() : split.headTo() - split.headFrom();
+        this.kvHeads = split == null ? c.nKvHeads() : split.kvHeadTo() - split.kvHeadFrom();
+        this.qDim = qHeads * c.headDim();
+        this.kvDim = kvHeads * c.headDim();
+        this.kvFirstQuery = new int[kvHeads];
+        this.kvQueries = new int[kvHeads];
+        int most = 0;
+        for (int kv = 0; kv < kvHeads; kv++) {
+            kvFirstQuery[kv] = split == null ? kv * (qHeads / kvHeads) : split.firstQuery(kv);
+            kvQueries[kv] = split == null ? qHeads / kvHeads : split.queries(kv);
+            most = Math.max(most, kvQueries[kv]);
+        }
+        this.maxQueries = most;
+        this.vocab = split == null ? weights.output().rows() : c.vocabSize();
+        this.cache = new KVCache(c, kvHeads, contextSize, maxSeqLen, keyType, valueType);
         this.maxBatch = maxBatch;
         this.rows = new Sequence[maxBatch];
         this.rope = new Rope(c, weights.ropeFreqDivisors(), maxSeqLen);
@@ -86,10 +115,19 @@ public final class Transformer implements AutoCloseable {
             }
         }
         this.int8Prompts = all;
+        if (group != null && group.rank() == 0) {
+            cache.tell(group, this);
+            group.created(this, maxBatch, maxSeqLen, contextSize, keyType, valueType);
+        }
     }
 
     public ModelConfig config() {
         return c;
+    }
+
+    /** The weights this model computes with (of a split model, this rank's part). */
+    public LlamaWeights weights() {
+        return w;
     }
 
     public KVCache cache() {
@@ -196,6 +234,21 @@ public final class Transformer implements AutoCloseable {
             e.sequence().ensureCapacity(e.sequence().length() + e.tokens().length);
         }
         float[][] logits = new float[count][];
+        if (group != null) {
+            int promptCount = prompts;
+            group.step(this, entries, () -> compute(entries, promptCount, logits));
+        } else {
+            compute(entries, prompts, logits);
+        }
+        for (Entry e : entries) {
+            e.sequence().appended(e.tokens());
+        }
+        return logits;
+    }
+
+    /** The step's products and attention, its logits into {@code logits}; the sequences not yet appended to. */
+    private void compute(List<Entry> entries, int prompts, float[][] logits) {
+        int count = entries.size();
         int[] several = members(entries, true);
         int[] single = members(entries, false);
         if (int8Prompts && prompts > 0 && prompts < count) {
@@ -211,10 +264,6 @@ public final class Transformer implements AutoCloseable {
                 run(entries, single, 0, logits);
             }
         }
-        for (Entry e : entries) {
-            e.sequence().appended(e.tokens());
-        }
-        return logits;
     }
 
     private void checkEntry(Entry e, List<Entry> entries, int index) {
@@ -236,7 +285,6 @@ public final class Transformer implements AutoCloseable {
             throw new LlamaException("positions " + s.length() + ".." + (s.length() + len - 1)
                     + " do not fit max_seq_len " + cache.maxSeqLen());
         }
-        int vocab = w.tokenEmbeddings().rows();
         for (int id : e.tokens()) {
             if (id < 0 || id >= vocab) {
                 throw new LlamaException("token id " + id + " is outside the vocabulary (0.." + (vocab - 1) + ")");
@@ -284,10 +332,11 @@ public final class Transformer implements AutoCloseable {
             for (int t = 0; t < e.tokens().length; t++, i++) {
                 vecSeq[i] = e.sequence();
                 vecPos[i] = start + t;
-                w.tokenEmbeddings().row(e.tokens()[t], x, i * dim);
+                embed(e.tokens()[t], x, i * dim);
             }
             firstVec[g + 1] = i;
         }
+        reduce(x, n * dim);
         // the element-wise steps between the matrix products run in parallel over vectors, each fused with its
         // neighbours into one parallel region (residual add + next norm), so that a prompt has no serial stretch
         List<LayerWeights> layers = w.layers();
@@ -306,11 +355,12 @@ public final class Transformer implements AutoCloseable {
                 attention(l, q, buf.att, vecSeq, vecPos, firstVec, prompts, groupSize, false);
             }
             product(woWeights[l], buf.att, n, buf.outs, tiled);
+            reduce(buf.out, n * dim);
             Parallel.forRange(n, (s, e) -> {
                 add(x, buf.out, s * dim, e * dim);
                 rmsNorm(x, lw.ffnNorm(), xb, s, e);
             });
-            int ffn = c.ffnDim();
+            int ffn = lw.w1().rows();
             if (tiled && packedFfn[l]) {
                 // the hidden vectors stay in the tiled product's packed layout from w1/w3 through SwiGLU into w2: no
                 // transposing store of the largest outputs, no packing of the widest input, and w2 no longer goes
@@ -323,6 +373,7 @@ public final class Transformer implements AutoCloseable {
                 Parallel.forRange(n, (s, e) -> VectorMath.swiglu(buf.h1, buf.h3, s * ffn, e * ffn));
                 product(downWeights[l], buf.h1, n, buf.outs, tiled);
             }
+            reduce(buf.out, n * dim);
             float[] nextNorm = l + 1 < layers.size() ? layers.get(l + 1).attentionNorm() : null;
             Parallel.forRange(n, (s, e) -> {
                 add(x, buf.out, s * dim, e * dim);
@@ -334,6 +385,38 @@ public final class Transformer implements AutoCloseable {
         outputLogits(entries, members, firstVec, vectors, buf, tiled, logits);
     }
 
+    /** Token {@code id}'s embedding into {@code x[off ..]}: of a split model, zeros where another rank holds it. */
+    private void embed(int id, float[] x, int off) {
+        if (split == null) {
+            w.tokenEmbeddings().row(id, x, off);
+        } else if (id >= split.vocabFrom() && id < split.vocabTo()) {
+            w.tokenEmbeddings().row(id - split.vocabFrom(), x, off);
+        } else {
+            Arrays.fill(x, off, off + c.dim(), 0f);
+        }
+    }
+
+    /** Of a split model, {@code x[0 .. len)} summed over the ranks; the partial sums of wo and w2 become whole. */
+    private void reduce(float[] x, int len) {
+        if (group != null) {
+            group.allReduce(x, 0, len);
+        }
+    }
+
+    /**
+     * The logits of {@code rows} vectors ({@code x}) through the output matrix into {@code logits}: of a split
+     * model, each rank's slice of the vocabulary gathered on rank 0.
+     */
+    private void logits(float[] x, int rows, float[] logits) {
+        if (split == null) {
+            ParallelMatmul.matvecs(outputWeights, x, rows, new float[][] {logits});
+            return;
+        }
+        float[] part = new float[rows * w.output().rows()];
+        ParallelMatmul.matvecs(outputWeights, x, rows, new float[][] {part});
+        group.gather(part, rows, split.vocabCounts(), logits);
+    }
+
     /**
      * The logits of the group's entries: of their last vectors each through its own matrix-vector product (the same
      * bits whatever else is in the step), or of all an entry's vectors where it asks, from that entry's alone.
@@ -341,7 +424,6 @@ public final class Transformer implements AutoCloseable {
     private void outputLogits(List<Entry> entries, int[] members, int[] firstVec, int n, Buffers buf, boolean tiled,
                               float[][] logits) {
         int dim = c.dim();
-        int vocab = w.output().rows();
         int lastOnly = 0;
         boolean anyAll = false;
         for (int member : members) {
@@ -359,7 +441,11 @@ public final class Transformer implements AutoCloseable {
                     int len = e.tokens().length;
                     float[] xs = Arrays.copyOfRange(buf.xb, firstVec[g] * dim, (firstVec[g] + len) * dim);
                     float[] all = new float[len * vocab];
-                    product(outputWeights, xs, len, new float[][] {all}, tiled);
+                    if (split == null) {
+                        product(outputWeights, xs, len, new float[][] {all}, tiled);
+                    } else {
+                        logits(xs, len, all);
+                    }
                     logits[members[g]] = all;
                 }
             }
@@ -376,7 +462,7 @@ public final class Transformer implements AutoCloseable {
             }
         }
         rmsNorm(lb.last, w.norm(), lb.lastNorm, 0, lastOnly);
-        ParallelMatmul.matvecs(outputWeights, lb.lastNorm, lastOnly, lb.lastLogits);
+        logits(lb.lastNorm, lastOnly, lb.lastLogits[0]);
         j = 0;
         for (int member : members) {
             if (!entries.get(member).allLogits()) {
@@ -408,14 +494,14 @@ public final class Transformer implements AutoCloseable {
         final int[] vecPos;
         final int[] blockVec, blockLen;
 
-        Buffers(ModelConfig c, int n) {
+        Buffers(ModelConfig c, int n, int qDim, int kvDim) {
             capacity = n;
             x = new float[n * c.dim()];
             xb = new float[n * c.dim()];
-            q = new float[n * c.dim()];
-            k = new float[n * c.kvDim()];
-            v = new float[n * c.kvDim()];
-            att = new float[n * c.dim()];
+            q = new float[n * qDim];
+            k = new float[n * kvDim];
+            v = new float[n * kvDim];
+            att = new float[n * qDim];
             out = new float[n * c.dim()];
             // token-major, or in the tiled product's packed layout
             int hidden = Math.max(n * c.ffnDim(), ParallelMatmul.packedSize(c.ffnDim(), n));
@@ -452,7 +538,7 @@ public final class Transformer implements AutoCloseable {
 
     private Buffers buffers(int n) {
         if (buffers == null || buffers.capacity < n) {
-            buffers = new Buffers(c, n);
+            buffers = new Buffers(c, n, qDim, kvDim);
         }
         return buffers;
     }
@@ -460,7 +546,7 @@ public final class Transformer implements AutoCloseable {
     private LastBuffers lastBuffers(int lastOnly, int entries) {
         int needed = Math.max(lastOnly, entries);
         if (lastBuffers == null || lastBuffers.entries < needed) {
-            lastBuffers = new LastBuffers(c, needed, w.output().rows());
+            lastBuffers = new LastBuffers(c, needed, vocab);
         }
         return lastBuffers;
     }
@@ -477,12 +563,10 @@ public final class Transformer implements AutoCloseable {
      */
     private void attention(int layer, float[] q, float[] att, Sequence[] vecSeq, int[] vecPos, int[] firstVec,
                            int memberFrom, int memberTo, boolean tiled) {
-        int nHeads = c.nHeads();
         int hd = c.headDim();
-        int group = nHeads / c.nKvHeads();
-        int dim = c.dim();
-        int kvHeads = c.nKvHeads();
-        int blockTokens = Attention.blockTokens(group, hd);
+        int dim = qDim;
+        int kvHeads = this.kvHeads;
+        int blockTokens = Attention.blockTokens(maxQueries, hd);
         // float32 keys and values are read where they lie; other types are unpacked per head into scratch
         boolean direct = cache.keyType() == CacheType.F32 && cache.valueType() == CacheType.F32;
         if (tiled && blockTokens > 0) {
@@ -508,10 +592,10 @@ public final class Transformer implements AutoCloseable {
                     int blk = j % 2 == 0 ? j / 2 : total - 1 - j / 2;
                     int i = blockVec[blk];
                     Sequence s = vecSeq[i];
-                    int qOff = i * dim + kh * group * hd;
+                    int qOff = i * dim + kvFirstQuery[kh] * hd;
                     int len = vecPos[i] + blockLen[blk];
                     long at = direct ? s.headOffset(layer, kh) : 0;
-                    Attention.block(q, qOff, dim, blockLen[blk], group,
+                    Attention.block(q, qOff, dim, blockLen[blk], kvQueries[kh],
                             direct ? s.keyLayer(layer) : s.keys(layer, kh, len, KEYS),
                             direct ? s.valueLayer(layer) : s.values(layer, kh, len, VALUES), at, hd, hd, vecPos[i],
                             attentionScale, att, qOff);
@@ -525,7 +609,7 @@ public final class Transformer implements AutoCloseable {
         for (int i = v0; i < v0 + n; i++) {
             longest = Math.max(longest, vecPos[i] + 1);
         }
-        int scoresLength = group * longest;
+        int scoresLength = maxQueries * longest;
         Parallel.forRange(n * kvHeads, (from, to) -> {
             float[] scores = SCORES.get(scoresLength);
             for (int task = from; task < to; task++) {
@@ -533,10 +617,10 @@ public final class Transformer implements AutoCloseable {
                 int j = task / kvHeads;
                 int i = v0 + (j % 2 == 0 ? j / 2 : n - 1 - j / 2);
                 Sequence s = vecSeq[i];
-                int qOff = i * dim + kh * group * hd;
+                int qOff = i * dim + kvFirstQuery[kh] * hd;
                 int len = vecPos[i] + 1;
                 long at = direct ? s.headOffset(layer, kh) : 0;
-                Attention.group(q, qOff, group, direct ? s.keyLayer(layer) : s.keys(layer, kh, len, KEYS),
+                Attention.group(q, qOff, kvQueries[kh], direct ? s.keyLayer(layer) : s.keys(layer, kh, len, KEYS),
                         direct ? s.valueLayer(layer) : s.values(layer, kh, len, VALUES), at, hd, hd, len,
                         attentionScale, scores, att, qOff);
             }
@@ -565,12 +649,10 @@ public final class Transformer implements AutoCloseable {
     /** RoPE on the queries and keys of vectors [from, to), whose keys and values then go into their sequences. */
     private void rotateAndCache(int layer, float[] q, float[] k, float[] v, Sequence[] vecSeq, int[] vecPos,
                                 int from, int to) {
-        int dim = c.dim();
-        int kvDim = c.kvDim();
         for (int i = from; i < to; i++) {
             int pos = vecPos[i];
-            rope.apply(q, i * dim, c.nHeads(), pos);
-            rope.apply(k, i * kvDim, c.nKvHeads(), pos);
+            rope.apply(q, i * qDim, qHeads, pos);
+            rope.apply(k, i * kvDim, kvHeads, pos);
             vecSeq[i].store(layer, pos, k, i * kvDim, v, i * kvDim);
         }
     }

@@ -4,6 +4,9 @@ import dev.llama3j.LlamaException;
 import dev.llama3j.model.LayerWeights;
 import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.model.ModelConfig;
+import dev.llama3j.model.ModelSplit;
+import dev.llama3j.model.RankGroup;
+import dev.llama3j.model.RankSlicer;
 import dev.llama3j.tensor.Matrix;
 import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tensor.Tensor;
@@ -31,9 +34,14 @@ public final class GgufModelLoader {
 
     /** Opens {@code path} and loads it; the returned weights own (and close) the file. */
     public static LlamaWeights load(Path path, Numerics numerics) {
+        return load(path, numerics, null);
+    }
+
+    /** Opens {@code path} and loads it, or with a {@code group} this rank's part of it ({@link ModelSplit}). */
+    public static LlamaWeights load(Path path, Numerics numerics, RankGroup group) {
         GgufFile file = GgufFile.open(path);
         try {
-            return load(file, numerics);
+            return load(file, numerics, group);
         } catch (RuntimeException e) {
             file.close();
             throw e;
@@ -51,6 +59,11 @@ public final class GgufModelLoader {
      * output matrices keep float32 activations.
      */
     public static LlamaWeights load(GgufFile file, Numerics numerics) {
+        return load(file, numerics, null);
+    }
+
+    /** {@link #load(GgufFile, Numerics)}, or with a {@code group} this rank's part of the model. */
+    public static LlamaWeights load(GgufFile file, Numerics numerics, RankGroup group) {
         GgufMetadata meta = file.metadata();
         String arch = meta.getString("general.architecture");
         if (!arch.equals("llama")) {
@@ -62,6 +75,8 @@ public final class GgufModelLoader {
                     + ": mixture-of-experts models are not supported");
         }
         ModelConfig config = config(file);
+        ModelSplit split = group == null ? null : new ModelSplit(group.rank(), group.ranks(), config, group);
+        Parts cut = new Parts(file, split == null ? null : new RankSlicer(split), numerics);
         int dim = config.dim();
         int kvDim = config.kvDim();
         int ffn = config.ffnDim();
@@ -69,9 +84,9 @@ public final class GgufModelLoader {
         // the vocabulary matrices keep float32 activations unless a native kernel reads them in place: the first
         // token's logits would otherwise wait for the output matrix's int8 copy (figures: docs/performance.md)
         String outputName = file.hasTensor("output.weight") ? "output.weight" : "token_embd.weight";
-        Matrix output = checked(file, outputName, config.vocabSize(), dim).asVocabularyMatrix(numerics);
+        Matrix output = cut.vocab(outputName, config.vocabSize(), dim).asVocabularyMatrix(numerics);
         Matrix embeddings = file.hasTensor("output.weight")
-                ? matrix(file, Numerics.EXACT, "token_embd.weight", config.vocabSize(), dim)
+                ? cut.vocab("token_embd.weight", config.vocabSize(), dim).asMatrix(Numerics.EXACT)
                 : output;   // tied embeddings
         float[] norm = vector(file, "output_norm.weight", dim);
 
@@ -85,19 +100,52 @@ public final class GgufModelLoader {
             String p = "blk." + i + ".";
             layers.add(new LayerWeights(
                     vector(file, p + "attn_norm.weight", dim),
-                    matrix(file, numerics, p + "attn_q.weight", dim, dim),
-                    matrix(file, numerics, p + "attn_k.weight", kvDim, dim),
-                    matrix(file, numerics, p + "attn_v.weight", kvDim, dim),
-                    matrix(file, numerics, p + "attn_output.weight", dim, dim),
+                    cut.queryRows(p + "attn_q.weight", dim, dim),
+                    cut.kvRows(p + "attn_k.weight", kvDim, dim),
+                    cut.kvRows(p + "attn_v.weight", kvDim, dim),
+                    cut.queryColumns(p + "attn_output.weight", dim, dim),
                     vector(file, p + "ffn_norm.weight", dim),
-                    matrix(file, numerics, p + "ffn_gate.weight", ffn, dim),
-                    matrix(file, numerics, p + "ffn_down.weight", dim, ffn),
-                    matrix(file, numerics, p + "ffn_up.weight", ffn, dim)));
+                    cut.ffnRows(p + "ffn_gate.weight", ffn, dim),
+                    cut.ffnColumns(p + "ffn_down.weight", dim, ffn),
+                    cut.ffnRows(p + "ffn_up.weight", ffn, dim)));
         }
         float[] ropeFreqDivisors = file.hasTensor("rope_freqs.weight")
                 ? vector(file, "rope_freqs.weight", config.headDim() / 2)
                 : null;
-        return new LlamaWeights(config, embeddings, List.copyOf(layers), norm, output, ropeFreqDivisors, file);
+        return new LlamaWeights(config, embeddings, List.copyOf(layers), norm, output, ropeFreqDivisors, file, split);
+    }
+
+    /** The file's matrices, whole or cut for one rank ({@code slicer}). */
+    private record Parts(GgufFile file, RankSlicer slicer, Numerics numerics) {
+        Tensor vocab(String name, int rows, int cols) {
+            Tensor t = checked(file, name, rows, cols);
+            return slicer == null ? t : slicer.vocabRows(List.of(t));
+        }
+
+        Matrix queryRows(String name, int rows, int cols) {
+            Tensor t = checked(file, name, rows, cols);
+            return (slicer == null ? t : slicer.queryRows(List.of(t))).asMatrix(numerics);
+        }
+
+        Matrix kvRows(String name, int rows, int cols) {
+            Tensor t = checked(file, name, rows, cols);
+            return (slicer == null ? t : slicer.kvRows(List.of(t))).asMatrix(numerics);
+        }
+
+        Matrix ffnRows(String name, int rows, int cols) {
+            Tensor t = checked(file, name, rows, cols);
+            return (slicer == null ? t : slicer.ffnRows(List.of(t))).asMatrix(numerics);
+        }
+
+        Matrix queryColumns(String name, int rows, int cols) {
+            Tensor t = checked(file, name, rows, cols);
+            return slicer == null ? t.asMatrix(numerics) : slicer.queryColumns(List.of(t), numerics);
+        }
+
+        Matrix ffnColumns(String name, int rows, int cols) {
+            Tensor t = checked(file, name, rows, cols);
+            return slicer == null ? t.asMatrix(numerics) : slicer.ffnColumns(List.of(t), numerics);
+        }
     }
 
     private static ModelConfig config(GgufFile file) {
@@ -124,10 +172,6 @@ public final class GgufModelLoader {
                     + ", expected the head dimension " + config.headDim() + " (partial rotary is not supported)");
         }
         return config;
-    }
-
-    private static Matrix matrix(GgufFile file, Numerics numerics, String name, int rows, int cols) {
-        return checked(file, name, rows, cols).asMatrix(numerics);
     }
 
     private static float[] vector(GgufFile file, String name, int length) {

@@ -4,7 +4,11 @@ import dev.llama3j.LlamaException;
 import dev.llama3j.model.LayerWeights;
 import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.model.ModelConfig;
+import dev.llama3j.model.ModelSplit;
+import dev.llama3j.model.RankGroup;
+import dev.llama3j.model.RankSlicer;
 import dev.llama3j.tensor.Matrix;
+import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tensor.Tensor;
 
 import java.nio.file.Files;
@@ -35,11 +39,16 @@ public final class HfModelLoader {
     private final HfModelInfo info;
     private final ModelConfig config;
     private final HfCheckpoint checkpoint;
+    /** this rank's part of a split model, or null for the whole */
+    private final ModelSplit split;
+    private final RankSlicer slicer;
 
-    private HfModelLoader(HfModelInfo info, HfCheckpoint checkpoint) {
+    private HfModelLoader(HfModelInfo info, HfCheckpoint checkpoint, RankGroup group) {
         this.info = info;
         this.config = info.config();
         this.checkpoint = checkpoint;
+        this.split = group == null ? null : new ModelSplit(group.rank(), group.ranks(), config, group);
+        this.slicer = split == null ? null : new RankSlicer(split);
     }
 
     /** config.json and generation_config.json of {@code dir}, without touching the weights. */
@@ -50,10 +59,15 @@ public final class HfModelLoader {
 
     /** The model in {@code dir}; closing the result unmaps its files. */
     public static LlamaWeights load(Path dir) {
+        return load(dir, null);
+    }
+
+    /** The model in {@code dir}, or with a {@code group} this rank's part of it ({@link ModelSplit}). */
+    public static LlamaWeights load(Path dir, RankGroup group) {
         HfModelInfo info = readInfo(dir);
         HfCheckpoint checkpoint = HfCheckpoint.open(dir);
         try {
-            return new HfModelLoader(info, checkpoint).weights();
+            return new HfModelLoader(info, checkpoint, group).weights();
         } catch (RuntimeException e) {
             checkpoint.close();
             throw e;
@@ -72,21 +86,22 @@ public final class HfModelLoader {
     private LlamaWeights weights() {
         rejectUnexpectedTensors();
         int dim = config.dim();
-        Matrix embeddings = matrix(EMBEDDINGS, config.vocabSize(), dim);
+        Matrix embeddings = vocab(EMBEDDINGS, dim);
         Matrix output;
         if (info.tieWordEmbeddings()) {
             output = embeddings;
             if (checkpoint.find(OUTPUT) != null) {
-                matrix(OUTPUT, config.vocabSize(), dim); // transformers ties it away; still check its shape
+                shaped(OUTPUT, config.vocabSize(), dim); // transformers ties it away; still check its shape
             }
         } else {
-            output = matrix(OUTPUT, config.vocabSize(), dim);
+            output = vocab(OUTPUT, dim);
         }
         List<LayerWeights> layers = new ArrayList<>();
         for (int i = 0; i < config.nLayers(); i++) {
             layers.add(layer(i));
         }
-        return new LlamaWeights(config, embeddings, List.copyOf(layers), vector(NORM, dim), output, null, checkpoint);
+        return new LlamaWeights(config, embeddings, List.copyOf(layers), vector(NORM, dim), output, null, checkpoint,
+                split);
     }
 
     private LayerWeights layer(int i) {
@@ -94,17 +109,38 @@ public final class HfModelLoader {
         int dim = config.dim();
         int ffn = config.ffnDim();
         int hd = config.headDim();
+        int kvDim = config.kvDim();
+        if (slicer == null) {
+            return new LayerWeights(
+                    vector(p + "input_layernorm.weight", dim),
+                    HfQkOrder.toMetaOrder(matrix(p + "self_attn.q_proj.weight", dim, dim), config.nHeads(), hd),
+                    HfQkOrder.toMetaOrder(matrix(p + "self_attn.k_proj.weight", kvDim, dim), config.nKvHeads(), hd),
+                    matrix(p + "self_attn.v_proj.weight", kvDim, dim),
+                    matrix(p + "self_attn.o_proj.weight", dim, dim),
+                    vector(p + "post_attention_layernorm.weight", dim),
+                    matrix(p + "mlp.gate_proj.weight", ffn, dim),
+                    matrix(p + "mlp.down_proj.weight", dim, ffn),
+                    matrix(p + "mlp.up_proj.weight", ffn, dim));
+        }
+        // the q/k permutation is within each head: a rank's heads are permuted as a model of that many heads
         return new LayerWeights(
                 vector(p + "input_layernorm.weight", dim),
-                HfQkOrder.toMetaOrder(matrix(p + "self_attn.q_proj.weight", dim, dim), config.nHeads(), hd),
-                HfQkOrder.toMetaOrder(matrix(p + "self_attn.k_proj.weight", config.kvDim(), dim),
-                        config.nKvHeads(), hd),
-                matrix(p + "self_attn.v_proj.weight", config.kvDim(), dim),
-                matrix(p + "self_attn.o_proj.weight", dim, dim),
+                HfQkOrder.toMetaOrder(slicer.queryRows(List.of(shaped(p + "self_attn.q_proj.weight", dim, dim)))
+                        .asMatrix(), slicer.heads(), hd),
+                HfQkOrder.toMetaOrder(slicer.kvRows(List.of(shaped(p + "self_attn.k_proj.weight", kvDim, dim)))
+                        .asMatrix(), slicer.kvHeads(), hd),
+                slicer.kvRows(List.of(shaped(p + "self_attn.v_proj.weight", kvDim, dim))).asMatrix(),
+                slicer.queryColumns(List.of(shaped(p + "self_attn.o_proj.weight", dim, dim)), Numerics.EXACT),
                 vector(p + "post_attention_layernorm.weight", dim),
-                matrix(p + "mlp.gate_proj.weight", ffn, dim),
-                matrix(p + "mlp.down_proj.weight", dim, ffn),
-                matrix(p + "mlp.up_proj.weight", ffn, dim));
+                slicer.ffnRows(List.of(shaped(p + "mlp.gate_proj.weight", ffn, dim))).asMatrix(),
+                slicer.ffnColumns(List.of(shaped(p + "mlp.down_proj.weight", dim, ffn)), Numerics.EXACT),
+                slicer.ffnRows(List.of(shaped(p + "mlp.up_proj.weight", ffn, dim))).asMatrix());
+    }
+
+    /** The embeddings or the output: whole, or this rank's rows of the vocabulary. */
+    private Matrix vocab(String name, int dim) {
+        Tensor t = shaped(name, config.vocabSize(), dim);
+        return (slicer == null ? t : slicer.vocabRows(List.of(t))).asMatrix();
     }
 
     /** Every tensor must be one the model uses: a stray one means the file is not what config.json says. */

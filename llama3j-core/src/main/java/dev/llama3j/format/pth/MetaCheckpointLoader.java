@@ -4,8 +4,12 @@ import dev.llama3j.LlamaException;
 import dev.llama3j.model.LayerWeights;
 import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.model.ModelConfig;
+import dev.llama3j.model.ModelSplit;
+import dev.llama3j.model.RankGroup;
+import dev.llama3j.model.RankSlicer;
 import dev.llama3j.tensor.ColConcatMatrix;
 import dev.llama3j.tensor.Matrix;
+import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tensor.RowConcatMatrix;
 import dev.llama3j.tensor.Tensor;
 
@@ -45,29 +49,40 @@ public final class MetaCheckpointLoader {
     private MetaCheckpointLoader() {}
 
     public static LlamaWeights load(Path dir) {
+        return load(dir, null);
+    }
+
+    /**
+     * The checkpoint in {@code dir}, or with a {@code group} this rank's part of it ({@link ModelSplit}): where the
+     * ranks are as many as the shards, rank r opens {@code consolidated.r.pth} alone, its tensors being exactly its
+     * part; otherwise every shard is opened and the rank's rows and columns are cut across them.
+     */
+    public static LlamaWeights load(Path dir, RankGroup group) {
         if (!Files.isDirectory(dir)) {
             throw new LlamaException(dir + ": not a directory (expected a Meta checkpoint folder with params.json"
                     + " and consolidated.NN.pth)");
         }
         ModelConfig config = MetaParams.read(dir.resolve("params.json"));
         List<Path> files = shardFiles(dir);
+        boolean ownShard = group != null && group.ranks() == files.size() && files.size() > 1;
+        ModelSplit split = group == null ? null : new ModelSplit(group.rank(), group.ranks(), config, group);
         List<PthCheckpoint> shards = new ArrayList<>();
         try {
-            for (Path f : files) {
+            for (Path f : ownShard ? List.of(files.get(group.rank())) : files) {
                 shards.add(PthCheckpoint.open(f));
             }
-            return assemble(config, shards);
+            List<Map<String, Tensor>> tensors = shards.stream().map(PthCheckpoint::tensors).toList();
+            List<String> names = shards.stream().map(PthCheckpoint::toString).toList();
+            AutoCloseable resources = () -> shards.forEach(PthCheckpoint::close);
+            if (ownShard) {
+                return ownShard(config, tensors, names, resources, files, split, group);
+            }
+            return assemble(config, tensors, names, resources, files.size(), split,
+                    split == null ? null : new RankSlicer(split));
         } catch (RuntimeException e) {
             shards.forEach(PthCheckpoint::close);
             throw e;
         }
-    }
-
-    /** The shards' weights as one model; closing the result closes the shards. */
-    static LlamaWeights assemble(ModelConfig config, List<PthCheckpoint> shards) {
-        List<Map<String, Tensor>> tensors = shards.stream().map(PthCheckpoint::tensors).toList();
-        List<String> names = shards.stream().map(PthCheckpoint::toString).toList();
-        return assemble(config, tensors, names, () -> shards.forEach(PthCheckpoint::close));
     }
 
     /**
@@ -76,19 +91,56 @@ public final class MetaCheckpointLoader {
      */
     static LlamaWeights assemble(ModelConfig config, List<Map<String, Tensor>> shards, List<String> names,
                                  AutoCloseable resources) {
-        int n = shards.size();
+        return assemble(config, shards, names, resources, shards.size(), null, null);
+    }
+
+    /**
+     * Rank r's shard r as its part, checked against the other ranks' shards by fingerprint (a shard copied over
+     * another): every rank meets the others in that exchange, whatever its own shard's outcome.
+     */
+    private static LlamaWeights ownShard(ModelConfig config, List<Map<String, Tensor>> tensors, List<String> names,
+                                         AutoCloseable resources, List<Path> files, ModelSplit split,
+                                         RankGroup group) {
+        LlamaWeights w = null;
+        String mine;
+        try {
+            w = assemble(config, tensors, names, resources, files.size(), split, null);
+            mine = ShardFingerprint.of(tensors.getFirst()).sha256();
+        } catch (RuntimeException e) {
+            mine = "!" + (e instanceof LlamaException ? e.getMessage() : e.toString());
+        }
+        String[] all = group.allGather(mine);
+        for (int r = 0; r < all.length; r++) {
+            if (all[r].startsWith("!")) {
+                throw new LlamaException(r == group.rank() ? all[r].substring(1) : "rank " + r + ": "
+                        + all[r].substring(1));
+            }
+        }
+        ShardFingerprint.requireDistinct(Arrays.stream(all).map(ShardFingerprint::new).toList(),
+                files.stream().map(Path::toString).toList());
+        return w;
+    }
+
+    /**
+     * {@code shards} of {@code shardCount} (all of them, or the one of a rank whose part it is), whole or cut for
+     * one rank ({@code slicer}); {@code split} is what the weights are a part of.
+     */
+    private static LlamaWeights assemble(ModelConfig config, List<Map<String, Tensor>> shards, List<String> names,
+                                         AutoCloseable resources, int shardCount, ModelSplit split,
+                                         RankSlicer slicer) {
+        int n = shardCount;
         checkShardCount(config, shards.getFirst(), n, names.getFirst());
         checkDivisible(config, n, names.getFirst());
         Map<String, Expected> expected = expectedTensors(config, n);
         List<ShardFingerprint> fingerprints = new ArrayList<>();
-        for (int s = 0; s < n; s++) {
+        for (int s = 0; s < shards.size(); s++) {
             checkTensors(shards.get(s), expected, names.get(s));
-            if (n > 1) {
+            if (shards.size() > 1) {
                 fingerprints.add(ShardFingerprint.of(shards.get(s)));
             }
         }
         ShardFingerprint.requireDistinct(fingerprints, names);
-        Assembler a = new Assembler(shards, expected);
+        Assembler a = new Assembler(shards, expected, slicer);
         List<LayerWeights> layers = new ArrayList<>();
         for (int l = 0; l < config.nLayers(); l++) {
             String p = "layers." + l + ".";
@@ -100,7 +152,7 @@ public final class MetaCheckpointLoader {
                     a.matrix(p + "feed_forward.w3.weight")));
         }
         return new LlamaWeights(config, a.matrix("tok_embeddings.weight"), List.copyOf(layers),
-                a.vector("norm.weight"), a.matrix("output.weight"), null, resources);
+                a.vector("norm.weight"), a.matrix("output.weight"), null, resources, split);
     }
 
     /** {@code consolidated.NN.pth} in shard order; the numbers must run 0..N-1 with none missing. */
@@ -221,8 +273,11 @@ public final class MetaCheckpointLoader {
     }
 
     /** Builds merged views of checked tensors. */
-    private record Assembler(List<Map<String, Tensor>> shards, Map<String, Expected> expected) {
+    private record Assembler(List<Map<String, Tensor>> shards, Map<String, Expected> expected, RankSlicer slicer) {
         Matrix matrix(String name) {
+            if (slicer != null) {
+                return rankPart(name);
+            }
             List<Matrix> parts = shards.stream().map(s -> s.get(name).asMatrix()).toList();
             if (parts.size() == 1) {
                 return parts.getFirst();
@@ -231,6 +286,21 @@ public final class MetaCheckpointLoader {
                 case ROWS -> new RowConcatMatrix(parts);
                 case COLS -> new ColConcatMatrix(parts);
                 case REPLICATED -> throw new IllegalStateException(name + " is not a matrix");
+            };
+        }
+
+        /** This rank's rows or columns of the merged tensor, by what the tensor is (Meta's names). */
+        private Matrix rankPart(String name) {
+            List<Tensor> parts = shards.stream().map(s -> s.get(name)).toList();
+            String what = name.substring(name.lastIndexOf('.', name.length() - ".weight".length() - 1) + 1);
+            return switch (what) {
+                case "wq.weight" -> slicer.queryRows(parts).asMatrix();
+                case "wk.weight", "wv.weight" -> slicer.kvRows(parts).asMatrix();
+                case "wo.weight" -> slicer.queryColumns(parts, Numerics.EXACT);
+                case "w1.weight", "w3.weight" -> slicer.ffnRows(parts).asMatrix();
+                case "w2.weight" -> slicer.ffnColumns(parts, Numerics.EXACT);
+                case "tok_embeddings.weight", "output.weight" -> slicer.vocabRows(parts).asMatrix();
+                default -> throw new IllegalStateException(name + " is not a matrix");
             };
         }
 
