@@ -140,6 +140,13 @@ public final class Engine implements AutoCloseable {
     @FunctionalInterface
     public interface Listener {
         void onToken(Token token);
+
+        /**
+         * With {@link Request#promptLogprobs}: the prompt tokens' log-probabilities (tokens 1 .. n-1), once the
+         * whole prompt is read and before the first token, so that a stream can send the echoed prompt first.
+         */
+        default void onPrompt(List<Token> scores) {
+        }
     }
 
     /** A submitted request: its result, and a way to stop it early. */
@@ -408,11 +415,26 @@ public final class Engine implements AutoCloseable {
             int off = 0;
             if (j.promptLogprobs != null && j.chunkStart >= 0) {
                 off = scorePrompt(j, logits[i]);
+                if (j.fed == j.request.prompt().length && !heardPrompt(j)) {
+                    active.remove(j);
+                    continue;
+                }
             }
             // a prompt chunk that is not the last one only fills the cache
             if (j.fed == j.request.prompt().length && !sample(j, logits[i], off)) {
                 active.remove(j);
             }
+        }
+    }
+
+    /** Tells j's listener the prompt's log-probabilities; false when it failed (j has then ended). */
+    private boolean heardPrompt(Job j) {
+        try {
+            j.listener.onPrompt(List.copyOf(j.promptLogprobs));
+            return true;
+        } catch (RuntimeException e) {
+            fail(j, e);
+            return false;
         }
     }
 

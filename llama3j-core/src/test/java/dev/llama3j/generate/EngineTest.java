@@ -144,8 +144,22 @@ class EngineTest {
         try (Engine engine = new Engine(model, new int[0], 2)) {
             // the third would reuse the first's sequence, were the prompt's own logprobs not asked for
             for (int[] prompt : new int[][] {PROMPTS[1], longPrompt, PROMPTS[1]}) {
+                // the listener hears them once, before the first token
+                List<Object> heard = new ArrayList<>();
                 Engine.Completion c = await(engine.submit(new Engine.Request(prompt, 2, 0f, 1f, 1, true, true, 2, true),
-                        TokenListener.NONE));
+                        new Engine.Listener() {
+                            @Override
+                            public void onToken(Engine.Token token) {
+                                heard.add(token);
+                            }
+
+                            @Override
+                            public void onPrompt(List<Engine.Token> scores) {
+                                heard.add(scores);
+                            }
+                        }));
+                assertThat(heard).hasSize(3);
+                assertThat(heard.getFirst()).isEqualTo(c.promptLogprobs());
                 Transformer solo = new Transformer(weights, 1, 400);
                 float[] logits = solo.forward(new int[][] {prompt}, 0, true)[0];
                 int vocab = weights.config().vocabSize();
