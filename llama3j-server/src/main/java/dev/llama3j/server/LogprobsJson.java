@@ -76,15 +76,21 @@ final class LogprobsJson {
 
     /** The last token's, as a streamed chunk carries it. */
     JsonNode last() {
-        return shape(entries.size() - 1, entries.size());
+        return shape(false, entries.size() - 1, entries.size());
     }
 
+    /** The echoed prompt's alone, as the streamed chunk of its text carries them. */
+    JsonNode echoed() {
+        return shape(true, 0, 0);
+    }
+
+    /** The echoed prompt's, then the answer's. */
     JsonNode all() {
-        return shape(0, entries.size());
+        return shape(true, 0, entries.size());
     }
 
-    /** Entries from..to of the answer, after the echoed prompt's when there are any. */
-    private JsonNode shape(int from, int to) {
+    /** Entries from..to of the answer, after the echoed prompt's when there are any and they are asked for. */
+    private JsonNode shape(boolean withPrompt, int from, int to) {
         if (chat) {
             ObjectNode o = JsonNodeFactory.instance.objectNode();
             ArrayNode content = o.putArray("content");
@@ -98,7 +104,7 @@ final class LogprobsJson {
         ArrayNode lps = o.putArray("token_logprobs");
         ArrayNode tops = o.putArray("top_logprobs");
         ArrayNode textOffset = o.putArray("text_offset");
-        for (int i = 0; i < promptEntries.size(); i++) {
+        for (int i = 0; withPrompt && i < promptEntries.size(); i++) {
             legacy(promptEntries.get(i), promptOffsets.get(i), tokens, lps, tops, textOffset);
         }
         for (int i = from; i < to; i++) {

@@ -10,9 +10,7 @@ import dev.llama3j.chat.HfToolTemplate;
 import dev.llama3j.chat.Message;
 import dev.llama3j.generate.Engine;
 import dev.llama3j.generate.Llama;
-import dev.llama3j.generate.StopStrings;
 import dev.llama3j.generate.TokenConstraint;
-import dev.llama3j.generate.Utf8Stream;
 import dev.llama3j.grammar.JsonConstraint;
 import dev.llama3j.grammar.JsonGrammar;
 import dev.llama3j.guard.GuardVerdict;
@@ -47,7 +45,7 @@ public final class OpenAiServer implements AutoCloseable {
     /** Largest request body accepted. */
     static final long MAX_BODY = 8L << 20;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = Chunks.JSON;
 
     /**
      * Helidon's loggers, held (java.util.logging keeps loggers weakly, and a collected one forgets its level): its
@@ -68,6 +66,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final Llama llama;
     private final Engine engine;
     private final String modelId;
+    private final Chunks chunks;
     private final String apiKey;
     private final WebServer server;
     private final long created = System.currentTimeMillis() / 1000;
@@ -146,6 +145,7 @@ public final class OpenAiServer implements AutoCloseable {
         this.llama = llama;
         this.engine = engine;
         this.modelId = modelId;
+        this.chunks = new Chunks(modelId);
         this.apiKey = apiKey;
         this.server = WebServer.builder()
                 .host(host)
@@ -411,21 +411,13 @@ public final class OpenAiServer implements AutoCloseable {
     private static final int MAX_PROMPTS = 64;
 
     /**
-     * Several choices, answered whole: {@code n} per prompt, each its own engine request (seeded {@code seed + k}
-     * for choice k, so they differ when sampled and repeat with the seed), all submitted at once and generated
-     * together; usage counts each prompt once.
+     * Several choices ({@link SeveralChoices}): {@code n} per prompt, whole or streamed; usage counts each prompt
+     * once.
      */
     private void several(ServerResponse res, JsonNode body, List<int[]> prompts, List<Message> dialog,
                          JsonGrammar grammar) throws Exception {
         boolean chat = dialog != null;
         RequestOptions o = RequestOptions.of(body, chat);
-        if (o.stream()) {
-            throw new BadRequest("several choices ('n' > 1 or a list of prompts) are answered whole only: leave out "
-                    + "'stream'");
-        }
-        if (o.echo() && o.logprobs()) {
-            throw new BadRequest("'echo' with 'logprobs' takes one prompt and 'n' 1");
-        }
         if (prompts.size() * o.n() > RequestOptions.MAX_CHOICES * 4) {
             throw new BadRequest("at most " + RequestOptions.MAX_CHOICES * 4 + " choices per request, asked for "
                     + prompts.size() * o.n());
@@ -437,81 +429,13 @@ public final class OpenAiServer implements AutoCloseable {
             return;
         }
         Tokenizer tokenizer = llama.tokenizer();
-        List<Engine.Handle> handles = new ArrayList<>();
-        List<List<Engine.Token>> heard = new ArrayList<>();
-        try {
-            for (int[] prompt : prompts) {
-                for (int j = 0; j < o.n(); j++) {
-                    TokenConstraint constraint = grammar == null ? null
-                            : new JsonConstraint(grammar, JsonConstraint.masks(tokenizer), llama.stopTokens());
-                    List<Engine.Token> tokens = new ArrayList<>();
-                    heard.add(tokens);
-                    handles.add(engine.submit(new Engine.Request(prompt, o.maxTokens(), o.temperature(), o.topP(),
-                            o.seed() + handles.size(), o.logprobs(), true, o.topLogprobs(), false, o.penalties(),
-                            constraint), (Engine.Listener) tokens::add));
-                }
-            }
-            String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(created) + "-" + ids.incrementAndGet();
-            ObjectNode whole = JSON.createObjectNode().put("id", id)
-                    .put("object", chat ? "chat.completion" : "text_completion")
-                    .put("created", System.currentTimeMillis() / 1000).put("model", modelId);
-            ArrayNode choices = whole.putArray("choices");
-            int promptTokens = 0;
-            int generated = 0;
-            for (int k = 0; k < handles.size(); k++) {
-                Engine.Completion c;
-                try {
-                    c = handles.get(k).result().get();
-                } catch (ExecutionException e) {
-                    throw e.getCause() instanceof LlamaException le ? le : new LlamaException(String.valueOf(e));
-                }
-                int[] prompt = prompts.get(k / o.n());
-                promptTokens += k % o.n() == 0 ? prompt.length : 0;
-                generated += c.tokens().length;
-                choices.add(choice(k, chat, o, tokenizer, prompt, heard.get(k), c));
-            }
-            TOKENS.set(new int[] {promptTokens, generated});
-            whole.putObject("usage").put("prompt_tokens", promptTokens).put("completion_tokens", generated)
-                    .put("total_tokens", promptTokens + generated);
-            json(res, Status.OK_200, whole);
-        } finally {
-            handles.forEach(Engine.Handle::cancel);
+        String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(created) + "-" + ids.incrementAndGet();
+        int[] tokens = new SeveralChoices(engine, tokenizer, chunks).answer(res, id, o, chat, prompts,
+                grammar == null ? null
+                        : () -> new JsonConstraint(grammar, JsonConstraint.masks(tokenizer), llama.stopTokens()));
+        if (tokens != null) {
+            TOKENS.set(tokens);
         }
-    }
-
-    /** One choice of {@link #several}: its tokens through the UTF-8 and stop-string filters, as a stream reads them. */
-    private static ObjectNode choice(int index, boolean chat, RequestOptions o, Tokenizer tokenizer, int[] prompt,
-                                     List<Engine.Token> tokens, Engine.Completion c) {
-        Utf8Stream utf8 = new Utf8Stream(Tokenizer::decodeUtf8);
-        StopStrings stops = new StopStrings(o.stops());
-        StringBuilder text = new StringBuilder(o.echo() ? tokenizer.decode(prompt) : "");
-        LogprobsJson logprobs = o.logprobs() ? new LogprobsJson(chat, tokenizer) : null;
-        for (Engine.Token t : tokens) {
-            if (stops.stopped()) {
-                break;
-            }
-            int before = text.length();
-            text.append(stops.push(utf8.push(tokenizer.tokenBytes(t.id()))));
-            if (logprobs != null) {
-                logprobs.add(t, before);
-            }
-        }
-        if (!stops.stopped()) {
-            text.append(stops.push(utf8.flush())).append(stops.flush());
-        }
-        String finish = stops.stopped() || c.finish() == Engine.Finish.STOP ? "stop" : "length";
-        ObjectNode choice = JSON.createObjectNode().put("index", index);
-        if (chat) {
-            choice.putObject("message").put("role", "assistant").put("content", text.toString());
-        } else {
-            choice.put("text", text.toString());
-        }
-        if (logprobs != null) {
-            choice.set("logprobs", logprobs.all());
-        } else {
-            choice.putNull("logprobs");
-        }
-        return choice.put("finish_reason", finish);
     }
 
     private static boolean allInts(JsonNode list) {
@@ -574,6 +498,8 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** What the engine thread hands the request's thread: tokens, then the end. */
     private sealed interface Event {
+        record Prompt(List<Engine.Token> scores) implements Event {}
+
         record Token(Engine.Token token) implements Event {}
 
         record End(Engine.Completion completion, Throwable failure) implements Event {}
@@ -641,59 +567,64 @@ public final class OpenAiServer implements AutoCloseable {
         // an answer with tools, or screened, is held back until it is known to be a call or text, or safe
         boolean screen = chat && screening != null && screening.output();
         boolean hold = tools || screen;
+        boolean scorePrompt = o.echo() && o.logprobs();
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
         TokenConstraint constraint = grammar == null ? null
                 : new JsonConstraint(grammar, JsonConstraint.masks(llama.tokenizer()), llama.stopTokens());
         Engine.Request request = new Engine.Request(prompt, o.maxTokens(), o.temperature(), o.topP(), o.seed(),
-                o.logprobs(), true, o.topLogprobs(), o.echo() && o.logprobs(), o.penalties(), constraint);
-        Engine.Handle handle = engine.submit(request, (Engine.Listener) token -> events.add(new Event.Token(token)));
+                o.logprobs(), true, o.topLogprobs(), scorePrompt, o.penalties(), constraint);
+        Engine.Handle handle = engine.submit(request, new Engine.Listener() {
+            @Override
+            public void onToken(Engine.Token token) {
+                events.add(new Event.Token(token));
+            }
+
+            @Override
+            public void onPrompt(List<Engine.Token> scores) {
+                events.add(new Event.Prompt(scores));
+            }
+        });
         handle.result().whenComplete((c, e) -> events.add(new Event.End(c, e)));
         String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(created) + "-" + ids.incrementAndGet();
         Tokenizer tokenizer = llama.tokenizer();
-        Utf8Stream utf8 = new Utf8Stream(Tokenizer::decodeUtf8);
-        StopStrings stops = new StopStrings(o.stops());
+        ChoiceText text = new ChoiceText(o, chat, tokenizer, o.echo() ? tokenizer.decode(prompt) : "");
+        LogprobsJson logprobs = text.logprobs();
         OutputStream out = null;
         if (o.stream()) {
-            res.status(Status.OK_200);
-            res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
-            res.header(HeaderNames.CACHE_CONTROL, "no-cache");
-            out = res.outputStream();
+            out = Chunks.open(res);
             if (chat) {
-                ObjectNode delta = JSON.createObjectNode().put("role", "assistant").put("content", "");
-                send(out, chunk(id, chat, delta, null));
+                send(out, chunks.chunk(id, chat, Chunks.role(), null));
+            }
+            // with the prompt's log-probabilities, its text waits for them (they come once the prompt is read)
+            if (o.echo() && !scorePrompt) {
+                send(out, chunks.chunk(id, false, Chunks.content(false, text.echo()), null));
             }
         }
-        StringBuilder text = new StringBuilder();
-        if (o.echo()) {
-            text.append(tokenizer.decode(prompt));
-            if (out != null) {
-                send(out, chunk(id, false, content(false, text.toString()), null));
-            }
-        }
-        LogprobsJson logprobs = o.logprobs() ? new LogprobsJson(chat, tokenizer) : null;
+        boolean echoed = false;
         try {
             while (true) {
                 Event ev = events.take();
+                if (ev instanceof Event.Prompt p) {
+                    logprobs.prompt(prompt, p.scores());
+                    if (out != null) {
+                        send(out, chunks.chunk(id, false, 0, Chunks.content(false, text.echo()), logprobs.echoed(),
+                                null));
+                        echoed = true;
+                    }
+                    continue;
+                }
                 if (ev instanceof Event.Token t) {
-                    if (stops.stopped()) {
+                    if (text.stopped()) {
                         continue;   // generated before the cancel took effect: not part of the answer
                     }
-                    int before = text.length();
-                    String piece = stops.push(utf8.push(tokenizer.tokenBytes(t.token().id())));
-                    if (stops.stopped()) {
+                    String piece = text.push(t.token());
+                    if (text.stopped()) {
                         handle.cancel();
-                    }
-                    text.append(piece);
-                    if (logprobs != null) {
-                        logprobs.add(t.token(), before);
                     }
                     // with tools the answer is held back until it is known to be a call or text
                     if (out != null && !hold && (!piece.isEmpty() || logprobs != null)) {
-                        ObjectNode c = chunk(id, chat, content(chat, piece), null);
-                        if (logprobs != null) {
-                            ((ObjectNode) c.get("choices").get(0)).set("logprobs", logprobs.last());
-                        }
-                        send(out, c);
+                        send(out, chunks.chunk(id, chat, 0, Chunks.content(chat, piece),
+                                logprobs == null ? null : logprobs.last(), null));
                     }
                     continue;
                 }
@@ -703,52 +634,44 @@ public final class OpenAiServer implements AutoCloseable {
                     if (out == null) {
                         throw cause instanceof LlamaException le ? le : new LlamaException(String.valueOf(cause));
                     }
-                    send(out, JSON.createObjectNode().set("error", errorBody("server_error", cause.getMessage())));
-                    out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
-                    out.close();
+                    Chunks.failed(out, cause.getMessage());
                     return;
                 }
                 Engine.Completion c = end.completion();
-                String rest = stops.stopped() ? "" : stops.push(utf8.flush()) + stops.flush();
-                text.append(rest);
-                String finish = stops.stopped() || c.finish() == Engine.Finish.STOP ? "stop" : "length";
-                TOKENS.set(new int[] {prompt.length, c.tokens().length});
-                ObjectNode usage = JSON.createObjectNode().put("prompt_tokens", prompt.length)
-                        .put("completion_tokens", c.tokens().length)
-                        .put("total_tokens", prompt.length + c.tokens().length);
+                String rest = text.end();
+                String finish = text.finish(c);
+                int generated = text.generated(c);
+                TOKENS.set(new int[] {prompt.length, generated});
+                ObjectNode usage = Chunks.usage(prompt.length, generated);
                 if (screen) {
                     GuardVerdict said;
                     try {
-                        said = screening.checkOutput(dialog, text.toString());
+                        said = screening.checkOutput(dialog, text.text());
                     } catch (LlamaException e) {
                         if (out == null) {
                             throw e;
                         }
                         // the stream has begun: say so in it, as for a failed generation
-                        send(out, JSON.createObjectNode().set("error", errorBody("server_error", e.getMessage())));
-                        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
-                        out.close();
+                        Chunks.failed(out, e.getMessage());
                         return;
                     }
                     if (!said.safe()) {
                         if (out == null) {
-                            filtered(res, o, id, prompt.length, c.tokens().length, said);
+                            filtered(res, o, id, prompt.length, generated, said);
                         } else {
-                            send(out, filteredChunk(chunk(id, true, JSON.createObjectNode(), "content_filter"), said));
-                            finishStream(out, o, id, usage);
+                            send(out, filteredChunk(chunks.chunk(id, true, JSON.createObjectNode(), "content_filter"),
+                                    said));
+                            chunks.finish(out, o.includeUsage(), id, usage);
                         }
                         return;
                     }
                 }
                 if (out == null) {
-                    ObjectNode w = whole(id, chat, text.toString(), finish, usage);
-                    if (logprobs != null && c.promptLogprobs() != null) {
-                        logprobs.prompt(prompt, c.promptLogprobs());
-                    }
+                    ObjectNode w = chunks.whole(id, chat, text.text(), finish, usage);
                     if (logprobs != null) {
                         ((ObjectNode) w.get("choices").get(0)).set("logprobs", logprobs.all());
                     }
-                    var calls = tools ? ToolCallsJson.calls(text.toString()) : List.<Message.ToolCall>of();
+                    var calls = tools ? ToolCallsJson.calls(text.text()) : List.<Message.ToolCall>of();
                     if (!calls.isEmpty()) {
                         ObjectNode choice = (ObjectNode) w.get("choices").get(0);
                         ObjectNode message = (ObjectNode) choice.get("message");
@@ -759,7 +682,12 @@ public final class OpenAiServer implements AutoCloseable {
                     json(res, Status.OK_200, w);
                     return;
                 }
-                var calls = tools ? ToolCallsJson.calls(text.toString()) : List.<Message.ToolCall>of();
+                if (scorePrompt && !echoed) {
+                    // no prompt scores: the request ended before its prompt was read
+                    send(out, chunks.chunk(id, false, 0, Chunks.content(false, text.echo()), logprobs.echoed(),
+                            null));
+                }
+                var calls = tools ? ToolCallsJson.calls(text.text()) : List.<Message.ToolCall>of();
                 if (!calls.isEmpty()) {
                     // OpenAI's streamed calls: each whole in one delta, with its index
                     ArrayNode deltas = ToolCallsJson.toJson(calls, "call-" + id);
@@ -768,15 +696,15 @@ public final class OpenAiServer implements AutoCloseable {
                     }
                     ObjectNode delta = JSON.createObjectNode();
                     delta.set("tool_calls", deltas);
-                    send(out, chunk(id, true, delta, null));
+                    send(out, chunks.chunk(id, true, delta, null));
                     finish = "tool_calls";
-                } else if (hold && !text.isEmpty()) {
-                    send(out, chunk(id, chat, content(chat, text.toString()), null));
+                } else if (hold && !text.text().isEmpty()) {
+                    send(out, chunks.chunk(id, chat, Chunks.content(chat, text.text()), null));
                 } else if (!rest.isEmpty()) {
-                    send(out, chunk(id, chat, content(chat, rest), null));
+                    send(out, chunks.chunk(id, chat, Chunks.content(chat, rest), null));
                 }
-                send(out, chunk(id, chat, chat ? JSON.createObjectNode() : null, finish));
-                finishStream(out, o, id, usage);
+                send(out, chunks.chunk(id, chat, chat ? JSON.createObjectNode() : null, finish));
+                chunks.finish(out, o.includeUsage(), id, usage);
                 return;
             }
         } catch (IOException | RuntimeException e) {
@@ -788,37 +716,21 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    /** The end of a stream: the usage chunk when asked for, then [DONE]. */
-    private void finishStream(OutputStream out, RequestOptions o, String id, ObjectNode usage) throws IOException {
-        if (o.includeUsage()) {
-            ObjectNode last = header(id, id.startsWith("chatcmpl-"));
-            last.putArray("choices");
-            last.set("usage", usage);
-            send(out, last);
-        }
-        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
-        out.close();
-    }
-
     /**
      * A chat answer the guard refused or withheld: empty content, finish_reason "content_filter" (OpenAI's), and
      * the guard's categories under "guard" (streamed: one chunk with them).
      */
     private void filtered(ServerResponse res, RequestOptions o, String id, int promptTokens, int generated,
                           GuardVerdict v) throws IOException {
-        ObjectNode usage = JSON.createObjectNode().put("prompt_tokens", promptTokens)
-                .put("completion_tokens", generated).put("total_tokens", promptTokens + generated);
+        ObjectNode usage = Chunks.usage(promptTokens, generated);
         if (!o.stream()) {
-            json(res, Status.OK_200, filteredChunk(whole(id, true, "", "content_filter", usage), v));
+            json(res, Status.OK_200, filteredChunk(chunks.whole(id, true, "", "content_filter", usage), v));
             return;
         }
-        res.status(Status.OK_200);
-        res.header(HeaderNames.CONTENT_TYPE, "text/event-stream");
-        res.header(HeaderNames.CACHE_CONTROL, "no-cache");
-        OutputStream out = res.outputStream();
-        send(out, chunk(id, true, JSON.createObjectNode().put("role", "assistant").put("content", ""), null));
-        send(out, filteredChunk(chunk(id, true, JSON.createObjectNode(), "content_filter"), v));
-        finishStream(out, o, id, usage);
+        OutputStream out = Chunks.open(res);
+        send(out, chunks.chunk(id, true, Chunks.role(), null));
+        send(out, filteredChunk(chunks.chunk(id, true, JSON.createObjectNode(), "content_filter"), v));
+        chunks.finish(out, o.includeUsage(), id, usage);
     }
 
     /** {@code response} with the guard's verdict: {"guard": {"categories": [...], "score": p}}. */
@@ -830,52 +742,8 @@ public final class OpenAiServer implements AutoCloseable {
         return response;
     }
 
-    private static ObjectNode content(boolean chat, String piece) {
-        return chat ? JSON.createObjectNode().put("content", piece) : JSON.createObjectNode().put("text", piece);
-    }
-
-    private ObjectNode header(String id, boolean chat) {
-        return JSON.createObjectNode().put("id", id).put("object", chat ? "chat.completion.chunk" : "text_completion")
-                .put("created", System.currentTimeMillis() / 1000).put("model", modelId);
-    }
-
-    /** A streamed chunk: for chat a delta, for completions the text, and the finish reason on the last one. */
-    private ObjectNode chunk(String id, boolean chat, ObjectNode delta, String finish) {
-        ObjectNode o = header(id, chat);
-        ObjectNode choice = o.putArray("choices").addObject().put("index", 0);
-        if (chat) {
-            choice.set("delta", delta);
-            choice.putNull("logprobs");
-        } else {
-            choice.put("text", delta == null ? "" : delta.path("text").asText());
-            choice.putNull("logprobs");
-        }
-        if (finish == null) {
-            choice.putNull("finish_reason");
-        } else {
-            choice.put("finish_reason", finish);
-        }
-        return o;
-    }
-
-    private ObjectNode whole(String id, boolean chat, String text, String finish, ObjectNode usage) {
-        ObjectNode o = JSON.createObjectNode().put("id", id).put("object", chat ? "chat.completion" : "text_completion")
-                .put("created", System.currentTimeMillis() / 1000).put("model", modelId);
-        ObjectNode choice = o.putArray("choices").addObject().put("index", 0);
-        if (chat) {
-            choice.putObject("message").put("role", "assistant").put("content", text);
-        } else {
-            choice.put("text", text);
-        }
-        choice.putNull("logprobs");
-        choice.put("finish_reason", finish);
-        o.set("usage", usage);
-        return o;
-    }
-
     private static void send(OutputStream out, JsonNode chunk) throws IOException {
-        out.write(("data: " + JSON.writeValueAsString(chunk) + "\n\n").getBytes(StandardCharsets.UTF_8));
-        out.flush();
+        Chunks.send(out, chunk);
     }
 
     private static void json(ServerResponse res, Status status, JsonNode body) {
@@ -888,15 +756,9 @@ public final class OpenAiServer implements AutoCloseable {
         }
     }
 
-    private static ObjectNode errorBody(String type, String message) {
-        ObjectNode e = JSON.createObjectNode().put("message", message).put("type", type);
-        e.putNull("code");
-        return e;
-    }
-
     private static void error(ServerResponse res, Status status, String type, String message) {
         ObjectNode body = JSON.createObjectNode();
-        body.set("error", errorBody(type, message));
+        body.set("error", Chunks.errorBody(type, message));
         json(res, status, body);
     }
 }

@@ -81,9 +81,6 @@ record RequestOptions(int maxTokens, float temperature, float topP, long seed, L
         }
         boolean echo = !chat && body.path("echo").asBoolean(false);
         boolean stream = body.path("stream").asBoolean(false);
-        if (echo && logprobs && stream) {
-            throw new BadRequest("'echo' with 'logprobs' is answered whole only: leave out 'stream'");
-        }
         boolean usage = body.path("stream_options").path("include_usage").asBoolean(false);
         float presence = number(body, "presence_penalty", 0f);
         float frequency = number(body, "frequency_penalty", 0f);

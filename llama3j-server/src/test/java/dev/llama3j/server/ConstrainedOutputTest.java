@@ -149,6 +149,33 @@ class ConstrainedOutputTest {
         assertValid(PERSON, answer);
     }
 
+    /** Two choices, streamed together: each choice's chunks make its whole answer, and each follows the schema. */
+    @Test
+    void severalStreamedChoicesAreTheWholeOnes() throws Exception {
+        String format = "{\"type\": \"json_schema\", \"json_schema\": {\"name\": \"p\", \"schema\": " + PERSON + "}}";
+        String two = request(format, 5, false).replace("\"max_tokens\"", "\"n\": 2, \"max_tokens\"");
+        JsonNode whole = post(server, two).get("body");
+        String[] streamed = {"", ""};
+        try (HttpClient http = HttpClient.newHttpClient()) {
+            String body = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
+                    + "/v1/chat/completions")).POST(HttpRequest.BodyPublishers.ofString(two.replace(
+                    "\"stream\": false", "\"stream\": true"))).build(), HttpResponse.BodyHandlers.ofString()).body();
+            for (String line : body.split("\n")) {
+                if (line.startsWith("data: {")) {
+                    JsonNode choice = JSON.readTree(line.substring(6)).path("choices").path(0);
+                    streamed[choice.path("index").asInt()] += choice.path("delta").path("content").asText("");
+                }
+            }
+        }
+        for (int k = 0; k < 2; k++) {
+            JsonNode choice = whole.get("choices").get(k);
+            assertThat(streamed[k]).isEqualTo(choice.get("message").get("content").asText());
+            assertThat(choice.get("finish_reason").asText()).isEqualTo("stop");
+            assertValid(PERSON, streamed[k]);
+        }
+        assertThat(streamed[0]).isNotEqualTo(streamed[1]);
+    }
+
     @Test
     void jsonObjectAnswersAreObjects() throws Exception {
         for (long seed = 1; seed <= 3; seed++) {

@@ -202,8 +202,6 @@ class OpenAiServerTest {
             assertThat(lps.get("token_logprobs").get(i).floatValue()).as("prompt token %d", i)
                     .isEqualTo(Sampler.logProb(logits, (i - 1) * vocab, vocab, prompt[i]));
         }
-        assertError(post("/v1/completions", "{\"prompt\": \"x\", \"echo\": true, \"logprobs\": 1, \"stream\": true}"),
-                400, "answered whole only");
     }
 
     @Test
@@ -217,8 +215,8 @@ class OpenAiServerTest {
 
     /**
      * Several prompts and n choices per prompt, answered whole: choice k is prompt k / n's, greedy ones equal the
-     * prompt's single answer, sampled ones differ (each its own seed), usage counts each prompt once; streaming
-     * them is a 400.
+     * prompt's single answer, sampled ones differ (each its own seed), usage counts each prompt once (streamed:
+     * {@code StreamedChoicesTest}).
      */
     @Test
     void severalPromptsAndChoices() throws Exception {
@@ -242,8 +240,6 @@ class OpenAiServerTest {
         List<String> answers = sampled.choices().stream().map(c -> c.message().content().orElse("")).toList();
         assertThat(new java.util.HashSet<>(answers)).as("three samples of one prompt, seeds 11..13").hasSize(3);
 
-        assertError(post("/v1/completions", "{\"prompt\": [\"a\", \"b\"], \"stream\": true}"), 400,
-                "answered whole only");
         assertError(post("/v1/chat/completions", "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}],"
                 + " \"n\": 17}"), 400, "'n' must be an integer in 1..16");
     }
