@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llama3j.LlamaException;
 import dev.llama3j.chat.DialogJson;
 import dev.llama3j.chat.Message;
+import dev.llama3j.chat.ToolFormat;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.TokenListener;
 import dev.llama3j.guard.GuardVerdict;
@@ -30,7 +31,10 @@ import java.util.concurrent.Callable;
                         + "{\"role\", \"content\"} messages.",
                 "Without --dialogs: type a message and read the streamed answer; /reset starts over, /exit (or the end "
                         + "of the input) quits. When the conversation outgrows --max-seq-len, its oldest turns are "
-                        + "forgotten."})
+                        + "forgotten.",
+                "With --tools: an answer that calls tools prints one JSON line per call ({\"id\", \"name\", "
+                        + "\"arguments\"}); type each call's result on one line (JSON, or else text) and the model "
+                        + "goes on, as in OpenAI's tool loop. Answers are shown once complete, not streamed."})
 final class ChatCommand implements Callable<Integer> {
 
     @Mixin
@@ -53,8 +57,36 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     GuardOptions guardOptions = new GuardOptions();
 
+    @Option(names = "--tools", paramLabel = "FILE", description = "OpenAI tools (a JSON list of {\"type\": "
+            + "\"function\", \"function\": {name, description, parameters}}) the model may call; each call prints as"
+            + " a JSON line and its result is read as one line (Llama 3.1+ models)")
+    Path toolsFile;
+
+    @Mixin
+    ToolFormatOption toolFormat = new ToolFormatOption();
+
+    @Option(names = "--verbose-prompt", description = "print each prompt, special tokens spelled out, on stderr")
+    boolean verbosePrompt;
+
     @Override
     public Integer call() throws IOException {
+        ToolFormat format = toolFormat.format();
+        if (toolsFile != null || format != ToolFormat.AUTO) {
+            if (toolsFile == null) {
+                throw new LlamaException("--tool-format needs --tools FILE");
+            }
+            if (dialogsFile != null) {
+                throw new LlamaException("--tools works in the interactive chat, not with --dialogs");
+            }
+            if (guardOptions.model != null) {
+                throw new LlamaException("--guard does not screen tool calls yet: leave out --tools or --guard");
+            }
+            JsonNode tools = ToolsFile.read(toolsFile);
+            options.check(maxSeqLen, maxGenLen, 1, "dialogs");
+            try (Llama llama = options.build(maxSeqLen, 1); Sequence conversation = llama.newSequence()) {
+                return new ToolChat(this, llama, format, tools, toolsFile).run(conversation);
+            }
+        }
         if (dialogsFile != null) {
             List<List<Message>> dialogs = readDialogs(dialogsFile);
             options.check(maxSeqLen, maxGenLen, dialogs.size(), "dialogs");
@@ -108,6 +140,7 @@ final class ChatCommand implements Callable<Integer> {
                     answered.add(dialogs.get(i));
                 }
             }
+            answered.forEach(d -> printPrompt(llama, d));
             List<Llama.ChatPrediction> results = answered.isEmpty() ? List.of()
                     : llama.chatCompletion(answered, options.temperature, options.topP, maxGenLen, options.logprobs,
                     TokenListener.NONE);
@@ -194,6 +227,7 @@ final class ChatCommand implements Callable<Integer> {
                     boolean screened = guard != null && guard.output();
                     Output.Streamer streamer = screened ? null : new Output.Streamer(llama, out);
                     int budget = maxGenLen != null ? maxGenLen : maxSeqLen - 1;
+                    printPrompt(llama, dialog);
                     r = llama.chatTurn(conversation, dialog, options.temperature, options.topP, budget,
                             options.logprobs, screened ? TokenListener.NONE : streamer);
                     if (screened) {
@@ -248,6 +282,14 @@ final class ChatCommand implements Callable<Integer> {
             if (dialog.size() > fixed + 1 && !dialog.get(fixed).role().equals("user")) {
                 dialog.remove(fixed);
             }
+        }
+    }
+
+    /** With --verbose-prompt, the dialog's prompt on stderr. */
+    private void printPrompt(Llama llama, List<Message> dialog) {
+        if (verbosePrompt) {
+            int[] prompt = llama.chatFormat().encodeDialogPrompt(dialog);
+            System.err.println("llama3j: prompt: " + llama.tokenizer().decode(prompt));
         }
     }
 

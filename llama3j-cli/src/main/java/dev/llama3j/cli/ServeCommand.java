@@ -1,6 +1,7 @@
 package dev.llama3j.cli;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.chat.ToolFormat;
 import dev.llama3j.generate.Engine;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.ModelOptions;
@@ -64,6 +65,9 @@ final class ServeCommand implements Callable<Integer> {
     @Mixin
     GuardOptions guardOptions = new GuardOptions();
 
+    @Mixin
+    ToolFormatOption toolFormat = new ToolFormatOption();
+
     @Option(names = {"--threads", "-t"}, paramLabel = "N", description = "worker threads (default: one per core)")
     Integer threads;
 
@@ -87,6 +91,7 @@ final class ServeCommand implements Callable<Integer> {
             }
             Parallel.setThreads(threads);
         }
+        ToolFormat tools = toolFormat.format();
         int perSequence = ctxSize / parallel;
         CountDownLatch stopped = new CountDownLatch(1);
         ModelOptions options = ModelOptions.of(perSequence, parallel)
@@ -98,7 +103,7 @@ final class ServeCommand implements Callable<Integer> {
              Engine engine = llama.newEngine(parallel);
              OpenAiServer server = new OpenAiServer(llama, engine, modelName, host, port,
                      apiKey, OpenAiServer.DEFAULT_QUEUE, System.err, corsOrigins,
-                     guard == null ? null : new Screening(guard.guard(), guard.input(), guard.output()))) {
+                     guard == null ? null : new Screening(guard.guard(), guard.input(), guard.output()), tools)) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 stopped.countDown();
                 server.close();

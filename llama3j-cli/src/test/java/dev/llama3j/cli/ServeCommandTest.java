@@ -19,6 +19,8 @@ class ServeCommandTest {
         assertError(CliRunner.run("serve", "-m", model(), "--parallel", "8", "--ctx-size", "4"),
                 "--ctx-size must be at least --parallel (8), got 4");
         assertError(CliRunner.run("serve", "-m", model(), "--port", "70000"), "--port must be in 0..65535, got 70000");
+        assertError(CliRunner.run("serve", "-m", model(), "--tool-format", "pythonic"), "--tool-format must be one of "
+                + "auto, llama3.1-json, llama3.1-builtin, function-tag, llama3.2-pythonic, got 'pythonic'");
     }
 
     @Test

@@ -103,16 +103,8 @@ public final class HfToolTemplate {
                 }
                 out.append(builtin != null ? "<|eom_id|>" : "<|eot_id|>");
             } else if (role.equals("tool") || role.equals("ipython")) {
-                out.append("<|start_header_id|>ipython<|end_header_id|>\n\n");
-                JsonNode content = m.get("content");
-                // Jinja: a mapping or an iterable (a string is one) goes through tojson, a number as it is
-                if (content != null && content.isNumber()) {
-                    out.append(content.isIntegralNumber() ? content.asText()
-                            : PythonLiterals.floatRepr(content.asDouble()));
-                } else {
-                    json(content, -1, 0, out);
-                }
-                out.append("<|eot_id|>");
+                out.append("<|start_header_id|>ipython<|end_header_id|>\n\n").append(toolResult(m.get("content")))
+                        .append("<|eot_id|>");
             } else {
                 out.append("<|start_header_id|>").append(role).append("<|end_header_id|>\n\n")
                         .append(text(m.get("content")).strip()).append("<|eot_id|>");
@@ -131,8 +123,19 @@ public final class HfToolTemplate {
         }
     }
 
+    /** A tool result as the template writes it: a number as it is, anything else (a string too) through tojson. */
+    static String toolResult(JsonNode content) {
+        // Jinja: a mapping or an iterable (a string is one) goes through tojson
+        if (content != null && content.isNumber()) {
+            return content.isIntegralNumber() ? content.asText() : PythonLiterals.floatRepr(content.asDouble());
+        }
+        StringBuilder out = new StringBuilder();
+        json(content, -1, 0, out);
+        return out.toString();
+    }
+
     /** A message content as text: a string as it is, text parts joined, anything else as JSON. */
-    private static String text(JsonNode content) {
+    static String text(JsonNode content) {
         if (content == null || content.isNull()) {
             return "";
         }

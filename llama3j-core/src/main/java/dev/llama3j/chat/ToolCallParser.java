@@ -48,14 +48,18 @@ public final class ToolCallParser {
     public static Parsed parse(String content, boolean pythonTag) {
         List<Message.ToolCall> calls = custom(content);
         if (calls.isEmpty()) {
-            Matcher m = BUILTIN_CALL.matcher(content);
-            if (m.find()) {
-                calls = List.of(call(m.group(1), Map.of("query", m.group(2))));
-            } else if (pythonTag) {
-                calls = List.of(call("code_interpreter", Map.of("code", content)));
-            }
+            calls = builtin(content, pythonTag);
         }
         return calls.isEmpty() ? new Parsed(content, List.of()) : new Parsed("", calls);
+    }
+
+    /** A built-in call {@code NAME.call(query="...")}, else after python_tag the answer as code_interpreter's code. */
+    static List<Message.ToolCall> builtin(String content, boolean pythonTag) {
+        Matcher m = BUILTIN_CALL.matcher(content);
+        if (m.find()) {
+            return List.of(call(m.group(1), Map.of("query", m.group(2))));
+        }
+        return pythonTag ? List.of(call("code_interpreter", Map.of("code", content))) : List.of();
     }
 
     private static Message.ToolCall call(String name, Map<String, Object> arguments) {
@@ -64,35 +68,55 @@ public final class ToolCallParser {
 
     /** llama-models {@code maybe_extract_custom_tool_call}, all calls of a Python list kept. */
     private static List<Message.ToolCall> custom(String content) {
-        Matcher tag = FUNCTION_TAG.matcher(content);
-        if (tag.find()) {
-            Map<String, Object> args = jsonObjectAt(content, tag.end());
-            if (args == null) {
-                // llama-models retries with single quotes made double
-                args = jsonObjectAt(content.replace('\'', '"'), tag.end());
-            }
-            return args == null ? List.of() : List.of(builtinAware(tag.group(1), args));
+        if (FUNCTION_TAG.matcher(content).find()) {
+            return functionTag(content);
         }
-        String trimmed = content.strip();
-        if (trimmed.startsWith("{")) {
-            JsonNode node = readJson(trimmed);
-            if (node != null && node.isObject()
-                    && ("function".equals(node.path("type").asText(null)) || node.has("name"))) {
-                JsonNode name = node.get("name");
-                JsonNode params = node.has("parameters") ? node.get("parameters") : node.get("arguments");
-                if (name != null && name.isTextual() && params != null && params.isObject()) {
-                    @SuppressWarnings("unchecked")
-                    Map<String, Object> args = (Map<String, Object>) value(params);
-                    return List.of(builtinAware(name.asText(), args));
-                }
-            }
+        List<Message.ToolCall> json = jsonCall(content);
+        return json.isEmpty() ? pythonList(content) : json;
+    }
+
+    /** {@code <function=NAME>{json}} (the closing tag optional, as in llama-models). */
+    static List<Message.ToolCall> functionTag(String content) {
+        Matcher tag = FUNCTION_TAG.matcher(content);
+        if (!tag.find()) {
             return List.of();
         }
-        if (trimmed.startsWith("[")) {
-            List<Message.ToolCall> calls = PythonCalls.parse(trimmed);
-            return calls == null ? List.of() : calls;
+        Map<String, Object> args = jsonObjectAt(content, tag.end());
+        if (args == null) {
+            // llama-models retries with single quotes made double
+            args = jsonObjectAt(content.replace('\'', '"'), tag.end());
+        }
+        return args == null ? List.of() : List.of(builtinAware(tag.group(1), args));
+    }
+
+    /** The whole answer one JSON object with a "name" and its "parameters" (or "arguments"). */
+    static List<Message.ToolCall> jsonCall(String content) {
+        String trimmed = content.strip();
+        if (!trimmed.startsWith("{")) {
+            return List.of();
+        }
+        JsonNode node = readJson(trimmed);
+        if (node != null && node.isObject()
+                && ("function".equals(node.path("type").asText(null)) || node.has("name"))) {
+            JsonNode name = node.get("name");
+            JsonNode params = node.has("parameters") ? node.get("parameters") : node.get("arguments");
+            if (name != null && name.isTextual() && params != null && params.isObject()) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> args = (Map<String, Object>) value(params);
+                return List.of(builtinAware(name.asText(), args));
+            }
         }
         return List.of();
+    }
+
+    /** 3.2's Python list of calls {@code [f(a=1), g(b="x")]}, every call kept. */
+    static List<Message.ToolCall> pythonList(String content) {
+        String trimmed = content.strip();
+        if (!trimmed.startsWith("[")) {
+            return List.of();
+        }
+        List<Message.ToolCall> calls = PythonCalls.parse(trimmed);
+        return calls == null ? List.of() : calls;
     }
 
     /**

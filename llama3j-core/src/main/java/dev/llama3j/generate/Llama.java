@@ -1,8 +1,10 @@
 package dev.llama3j.generate;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.llama3j.LlamaException;
 import dev.llama3j.chat.ChatFormat;
 import dev.llama3j.chat.Message;
+import dev.llama3j.chat.ToolFormat;
 import dev.llama3j.format.ModelFiles;
 import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.model.Sequence;
@@ -203,6 +205,19 @@ public final class Llama implements AutoCloseable {
         return chatFormat;
     }
 
+    /** The prompt of OpenAI-shaped messages and tools (null: none) in a tool format, for a model that takes tools. */
+    public int[] toolPrompt(ToolFormat format, JsonNode messages, JsonNode tools) {
+        checkToolSupport();
+        return format.encode(tokenizer, messages, tools);
+    }
+
+    /** Fails unless this model takes tools: Llama 3.1 and later, whose special tokens the tool formats use. */
+    public void checkToolSupport() {
+        if (!weights.isLlama31()) {
+            throw new LlamaException("tools need a Llama 3.1 or later model; this one is Llama 3");
+        }
+    }
+
     /** A new sequence in the model's KV cache, for {@link #chatTurn}; close it to give its room back. */
     public Sequence newSequence() {
         return model.newSequence();
@@ -215,8 +230,13 @@ public final class Llama implements AutoCloseable {
      */
     public ChatPrediction chatTurn(Sequence seq, List<Message> dialog, float temperature, float topP,
                                    Integer maxGenLen, boolean logprobs, TokenListener listener) {
+        return chatTurn(seq, chatFormat.encodeDialogPrompt(dialog), temperature, topP, maxGenLen, logprobs, listener);
+    }
+
+    /** {@link #chatTurn(Sequence, List, float, float, Integer, boolean, TokenListener)} of prompt tokens. */
+    public ChatPrediction chatTurn(Sequence seq, int[] prompt, float temperature, float topP,
+                                   Integer maxGenLen, boolean logprobs, TokenListener listener) {
         checkSampling(temperature, topP);
-        int[] prompt = chatFormat.encodeDialogPrompt(dialog);
         Generator.Result r = generator.generate(seq, prompt, genLen(maxGenLen), temperature, topP, logprobs, sampler,
                 listener, outputConstraints == null ? null : outputConstraints.get());
         lastStats = r.stats();

@@ -6,15 +6,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llama3j.LlamaException;
-import dev.llama3j.chat.HfToolTemplate;
 import dev.llama3j.chat.Message;
+import dev.llama3j.chat.ToolFormat;
 import dev.llama3j.generate.Engine;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.TokenConstraint;
 import dev.llama3j.grammar.JsonConstraint;
 import dev.llama3j.grammar.JsonGrammar;
 import dev.llama3j.guard.GuardVerdict;
-import dev.llama3j.tokenizer.SpecialTokenSet;
 import dev.llama3j.tokenizer.Tokenizer;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
@@ -76,6 +75,7 @@ public final class OpenAiServer implements AutoCloseable {
     private final List<String> corsOrigins;
     /** null: nothing is screened */
     private final Screening screening;
+    private final ToolFormat toolFormat;
 
     /**
      * CORS for the configured origins: the allow-origin header on their requests; a preflight (OPTIONS) is answered
@@ -139,6 +139,14 @@ public final class OpenAiServer implements AutoCloseable {
      */
     public OpenAiServer(Llama llama, Engine engine, String modelId, String host, int port, String apiKey,
                         int maxQueue, java.io.PrintStream log, List<String> corsOrigins, Screening screening) {
+        this(llama, engine, modelId, host, port, apiKey, maxQueue, log, corsOrigins, screening, ToolFormat.AUTO);
+    }
+
+    /** As above, prompting requests with tools and reading their answers in {@code toolFormat}. */
+    public OpenAiServer(Llama llama, Engine engine, String modelId, String host, int port, String apiKey,
+                        int maxQueue, java.io.PrintStream log, List<String> corsOrigins, Screening screening,
+                        ToolFormat toolFormat) {
+        this.toolFormat = toolFormat;
         this.screening = screening;
         this.maxQueue = maxQueue;
         this.corsOrigins = List.copyOf(corsOrigins);
@@ -318,23 +326,21 @@ public final class OpenAiServer implements AutoCloseable {
         boolean useTools = tools != null && tools.isArray() && !tools.isEmpty()
                 && !"none".equals(body.path("tool_choice").asText(""));
         if (useTools || ToolCallsJson.hasToolTurns(messages)) {
-            // Meta's Hugging Face template: the one its models were tuned to call tools with
-            if (!llama.weights().isLlama31()) {
-                throw new BadRequest("tools need a Llama 3.1 or later model; this one is Llama 3");
-            }
             // the template's text is tokenized with its special tokens: a request must not spell one itself
             rejectSpecialTokens(messages, "messages");
             if (useTools) {
                 rejectSpecialTokens(tools, "tools");
             }
-            String text = HfToolTemplate.render(false, ToolCallsJson.normalized(messages),
-                    useTools ? tools : null, null, true, HfToolTemplate.DEFAULT_DATE, true);
+            // Meta's prompt in --tool-format (auto: its Hugging Face template), for Llama 3.1+ models
+            int[] prompt = llama.toolPrompt(toolFormat, ToolCallsJson.normalized(messages), useTools ? tools : null);
             JsonGrammar grammar = OutputGrammar.of(body, useTools ? tools : null);
+            if (OutputGrammar.forcesCall(body) && !toolFormat.jsonCalls()) {
+                throw new BadRequest("'tool_choice' constrains the answer to a JSON call, which this server's"
+                        + " --tool-format " + toolFormat.cliName() + " does not read: ask with \"auto\"");
+            }
             if (RequestOptions.of(body, true).n() > 1) {
                 throw new BadRequest("'n' > 1 with tools is not supported yet: ask for one choice");
             }
-            int[] prompt = llama.tokenizer().encode(text, false, false, SpecialTokenSet.ALL,
-                    SpecialTokenSet.NONE);
             generate(res, body, prompt, dialog, useTools, grammar);
             return;
         }
@@ -671,7 +677,7 @@ public final class OpenAiServer implements AutoCloseable {
                     if (logprobs != null) {
                         ((ObjectNode) w.get("choices").get(0)).set("logprobs", logprobs.all());
                     }
-                    var calls = tools ? ToolCallsJson.calls(text.text()) : List.<Message.ToolCall>of();
+                    var calls = tools ? toolFormat.parse(text.text()) : List.<Message.ToolCall>of();
                     if (!calls.isEmpty()) {
                         ObjectNode choice = (ObjectNode) w.get("choices").get(0);
                         ObjectNode message = (ObjectNode) choice.get("message");
@@ -687,7 +693,7 @@ public final class OpenAiServer implements AutoCloseable {
                     send(out, chunks.chunk(id, false, 0, Chunks.content(false, text.echo()), logprobs.echoed(),
                             null));
                 }
-                var calls = tools ? ToolCallsJson.calls(text.text()) : List.<Message.ToolCall>of();
+                var calls = tools ? toolFormat.parse(text.text()) : List.<Message.ToolCall>of();
                 if (!calls.isEmpty()) {
                     // OpenAI's streamed calls: each whole in one delta, with its index
                     ArrayNode deltas = ToolCallsJson.toJson(calls, "call-" + id);

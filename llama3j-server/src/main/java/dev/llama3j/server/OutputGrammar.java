@@ -20,11 +20,16 @@ final class OutputGrammar {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Whether {@code tool_choice} is "required" or names a function. */
+    static boolean forcesCall(JsonNode body) {
+        JsonNode choice = body.get("tool_choice");
+        return choice != null && (choice.isObject() || "required".equals(choice.asText()));
+    }
+
     /** @param tools the request's tools when they are in use, else null */
     static JsonGrammar of(JsonNode body, JsonNode tools) {
         JsonNode choice = body.get("tool_choice");
-        boolean forced = choice != null && (choice.isObject() || "required".equals(choice.asText()));
-        if (forced) {
+        if (forcesCall(body)) {
             if (tools == null) {
                 throw new BadRequest("'tool_choice' asks for a tool call, but the request has no 'tools'");
             }

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llama3j.chat.Message;
-import dev.llama3j.chat.ToolCallParser;
 
 import java.io.IOException;
 import java.util.List;
@@ -54,13 +53,6 @@ static JsonNode normalized(JsonNode messages) {
         out.add(copy);
     }
     return out;
-}
-
-/** The tool calls in an answer ({@code ToolCallParser}), after a leading python_tag. */
-static List<Message.ToolCall> calls(String answer) {
-    boolean tag = answer.startsWith("<|python_tag|>");
-    return ToolCallParser.parse(tag ? answer.substring("<|python_tag|>".length()) : answer, tag)
-            .toolCalls();
 }
 
 /**
