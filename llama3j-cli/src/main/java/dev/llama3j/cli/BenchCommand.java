@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llama3j.LlamaException;
 import dev.llama3j.bench.BatchedBenchmark;
 import dev.llama3j.bench.ModelBenchmark;
+import dev.llama3j.cluster.Cluster;
 import dev.llama3j.format.ModelFiles;
 import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.tensor.Parallel;
@@ -64,6 +65,10 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     NumericsOptions numerics = new NumericsOptions();
 
+    @Option(names = "--allreduce", description = "under mpirun: the time of one all-reduce (the sum of the ranks'"
+            + " parts) of 4096 and 8192 floats, a 8B's and a 70B's hidden vector")
+    boolean allReduce;
+
     @Option(names = "--batched", description = "llama-batched-bench's test instead: parallel sequences (-npp, -ntg, -npl)")
     boolean batched;
 
@@ -92,6 +97,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (allReduce) {
+            return allReduce();
+        }
         if (server != null) {
             return serverBench();
         }
@@ -155,6 +163,21 @@ final class BenchCommand implements Callable<Integer> {
             }
         } finally {
             Parallel.setThreads(original);
+        }
+        return 0;
+    }
+
+    /** The all-reduce of the ranks of an mpirun job: microseconds per call for two vector sizes. */
+    private int allReduce() {
+        Cluster cluster = Cluster.current();
+        if (cluster == null) {
+            throw new LlamaException("--allreduce measures the ranks of a job: run it under mpirun -np N (N >= 2)");
+        }
+        System.out.println("| ranks | floats | all-reduce (us) |");
+        System.out.println("|---:|---:|---:|");
+        for (int floats : new int[] {4096, 8192}) {
+            double us = cluster.timeAllReduce(floats, 5000);
+            System.out.printf(java.util.Locale.ROOT, "| %d | %d | %.1f |%n", cluster.ranks(), floats, us);
         }
         return 0;
     }

@@ -90,6 +90,21 @@ class MpiJobTest {
         assertThat(r.stdout()).isEmpty();
     }
 
+    /** Rank r reads only consolidated.r.pth: a shard copied over another is found by the ranks' fingerprints. */
+    @Test
+    void aShardCopiedOverAnotherIsAnError() throws Exception {
+        Path source = SharedData.require("fixtures/meta/tiny-sv-meta-mp2");
+        Path copy = Files.createDirectory(dir.resolve("mp2"));
+        for (String f : new String[] {"params.json", "consolidated.00.pth"}) {
+            Files.copy(source.resolve(f), copy.resolve(f));
+        }
+        Files.copy(source.resolve("consolidated.00.pth"), copy.resolve("consolidated.01.pth"));
+        Result bad = mpirun(2, "bench", "-m", copy.toString(), "-p", "4", "-n", "2", "-r", "1");
+        assertThat(bad.exit()).isNotZero();
+        assertThat(bad.stderr().lines().filter(l -> l.startsWith("llama3j:")).toList()).singleElement()
+                .asString().contains("consolidated.01.pth: is a copy of").contains("consolidated.00.pth");
+    }
+
     @Test
     void aKilledRankEndsTheWholeJob() throws Exception {
         Path model = SharedData.require("fixtures/meta/tiny-meta");
@@ -108,6 +123,12 @@ class MpiJobTest {
                 }
             }
             assertThat(up).as("the server answered /health").isTrue();
+            HttpRequest completion = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port
+                    + "/v1/completions")).POST(HttpRequest.BodyPublishers.ofString(
+                    "{\"prompt\":\"The capital of France is\",\"max_tokens\":16,\"temperature\":0}")).build();
+            HttpResponse<String> answer = http.send(completion, HttpResponse.BodyHandlers.ofString());
+            assertThat(answer.statusCode()).as(answer.body()).isEqualTo(200);
+            assertThat(answer.body()).contains("\"completion_tokens\":16");
             ProcessHandle rank1 = rank(job, 1).orElseThrow(() -> new AssertionError("no process of rank 1"));
             rank1.destroyForcibly();
             assertThat(job.waitFor(60, TimeUnit.SECONDS)).as("mpirun ended after a rank died").isTrue();

@@ -45,6 +45,7 @@ public final class Cluster implements RankGroup {
     private static final byte CLOSE = 5;
     private static final byte RESERVE = 6;
     private static final byte EXIT = 7;
+    private static final byte TIME_ALL_REDUCE = 8;
     /** The longest string {@link #allGather} carries. */
     private static final int STRING_BYTES = 1024;
 
@@ -63,6 +64,9 @@ public final class Cluster implements RankGroup {
     private MemorySegment send = MemorySegment.NULL;
     private MemorySegment receive = MemorySegment.NULL;
     private float[] parts = new float[0];
+
+    /** The job's ranks where {@link #startIfLaunched} started them, else null. */
+    private static volatile Cluster current;
 
     private Cluster(Mpi mpi) {
         this.mpi = mpi;
@@ -87,12 +91,18 @@ public final class Cluster implements RankGroup {
             return null;
         }
         Cluster c = new Cluster(Mpi.init());
+        current = c;
         if (c.rank() == 0) {
             ModelFiles.distributeWith(c::loadWeights);
             // an exit that bypasses the command's end (a signal, System.exit) still releases the others
             Runtime.getRuntime().addShutdownHook(new Thread(() -> c.finish(1), "llama3j-cluster-exit"));
         }
         return c;
+    }
+
+    /** The ranks of this job, or null when it is one process. */
+    public static Cluster current() {
+        return current;
     }
 
     @Override
@@ -194,6 +204,39 @@ public final class Cluster implements RankGroup {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * The time of one {@link #allReduce} of {@code floats} floats between all ranks: the best of 3 runs of
+     * {@code times} each, in microseconds, after a warm-up.
+     */
+    public double timeAllReduce(int floats, int times) {
+        lock.lock();
+        try {
+            send(message(TIME_ALL_REDUCE, out -> {
+                out.writeInt(floats);
+                out.writeInt(times);
+            }));
+            return allReduceMicros(floats, times);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private double allReduceMicros(int floats, int times) {
+        float[] x = new float[floats];
+        for (int i = 0; i < times; i++) {
+            allReduce(x, 0, floats);
+        }
+        long best = Long.MAX_VALUE;
+        for (int run = 0; run < 3; run++) {
+            long t0 = System.nanoTime();
+            for (int i = 0; i < times; i++) {
+                allReduce(x, 0, floats);
+            }
+            best = Math.min(best, System.nanoTime() - t0);
+        }
+        return best / 1e3 / times;
     }
 
     @Override
@@ -359,6 +402,7 @@ public final class Cluster implements RankGroup {
                 }
                 model.forward(entries);
             }
+            case TIME_ALL_REDUCE -> allReduceMicros(in.readInt(), in.readInt());
             case FORK -> {
                 int id = in.readInt();
                 Map<Long, Sequence> seqs = known(sequences, id);

@@ -20,6 +20,10 @@ import java.util.List;
  * each take a matrix-vector product, all of them over the same rows while those are in cache. Which of the two a
  * vector takes depends only on its own entry, so a sequence's results never depend on the rest of the step. Meta's
  * lock-step batch ({@link #forward(int[][], int, boolean)}) is such a step over its rows' sequences.
+ *
+ * <p>Weights that are one rank's part of a model split over processes ({@link ModelSplit}) make this the rank's
+ * part of the model: its query and KV heads, FFN units and vocabulary rows, the partial sums of wo and w2 and the
+ * embeddings added over the ranks ({@link RankGroup#allReduce}), the logits gathered on rank 0.
  */
 public final class Transformer implements AutoCloseable {
     private final LlamaWeights w;
