@@ -45,15 +45,25 @@ public final class LlamaModel implements AutoCloseable {
     /**
      * How a model is set up: its tokenizer (null: the model's own), positions per conversation (prompt and answer),
      * conversations generated at once, the activations' numerics ({@link Numerics#INT8}: integer products for
-     * quantized weights, llama.cpp's way; {@link Numerics#EXACT}: float32, Meta's numbers) and the KV cache's types.
+     * quantized weights, llama.cpp's way; {@link Numerics#EXACT}: float32, Meta's numbers), the KV cache's types
+     * and the worker threads of its own (0: the process's, one per core unless set otherwise).
      */
     public record Options(Path tokenizer, int contextLength, int parallel, Numerics numerics, CacheType keyType,
-                          CacheType valueType) {
+                          CacheType valueType, int threads) {
         public Options {
             if (contextLength < 1 || parallel < 1) {
                 throw new LlamaException("context length and parallel must be >= 1, got " + contextLength + " and "
                         + parallel);
             }
+            if (threads < 0) {
+                throw new LlamaException("threads must be >= 0 (0: the process's), got " + threads);
+            }
+        }
+
+        /** On the process's threads. */
+        public Options(Path tokenizer, int contextLength, int parallel, Numerics numerics, CacheType keyType,
+                       CacheType valueType) {
+            this(tokenizer, contextLength, parallel, numerics, keyType, valueType, 0);
         }
 
         /** The model's own tokenizer, 4096 positions, 4 at once, int8 activations, float32 cache. */
@@ -61,24 +71,29 @@ public final class LlamaModel implements AutoCloseable {
             return new Options(null, 4096, 4, Numerics.INT8, CacheType.F32, CacheType.F32);
         }
 
+        /** {@code n} worker threads of the model's own (0: the process's). */
+        public Options withThreads(int n) {
+            return new Options(tokenizer, contextLength, parallel, numerics, keyType, valueType, n);
+        }
+
         public Options withTokenizer(Path p) {
-            return new Options(p, contextLength, parallel, numerics, keyType, valueType);
+            return new Options(p, contextLength, parallel, numerics, keyType, valueType, threads);
         }
 
         public Options withContextLength(int n) {
-            return new Options(tokenizer, n, parallel, numerics, keyType, valueType);
+            return new Options(tokenizer, n, parallel, numerics, keyType, valueType, threads);
         }
 
         public Options withParallel(int n) {
-            return new Options(tokenizer, contextLength, n, numerics, keyType, valueType);
+            return new Options(tokenizer, contextLength, n, numerics, keyType, valueType, threads);
         }
 
         public Options withNumerics(Numerics n) {
-            return new Options(tokenizer, contextLength, parallel, n, keyType, valueType);
+            return new Options(tokenizer, contextLength, parallel, n, keyType, valueType, threads);
         }
 
         public Options withCacheTypes(CacheType keys, CacheType values) {
-            return new Options(tokenizer, contextLength, parallel, numerics, keys, values);
+            return new Options(tokenizer, contextLength, parallel, numerics, keys, values, threads);
         }
     }
 
@@ -101,7 +116,7 @@ public final class LlamaModel implements AutoCloseable {
      */
     public static LlamaModel load(Path model, Options o) {
         ModelOptions mo = ModelOptions.of(o.contextLength(), o.parallel()).withNumerics(o.numerics())
-                .withCacheTypes(o.keyType(), o.valueType());
+                .withCacheTypes(o.keyType(), o.valueType()).withThreads(o.threads());
         Llama llama = Llama.build(model, o.tokenizer(), mo);
         try {
             return new LlamaModel(llama, llama.newEngine(o.parallel()), model.getFileName().toString());

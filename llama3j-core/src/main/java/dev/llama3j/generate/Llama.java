@@ -10,6 +10,7 @@ import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.model.Sequence;
 import dev.llama3j.model.Transformer;
 import dev.llama3j.tensor.Numerics;
+import dev.llama3j.tensor.Parallel;
 import dev.llama3j.tokenizer.Tokenizer;
 
 import java.nio.file.Path;
@@ -39,15 +40,18 @@ public final class Llama implements AutoCloseable {
     private final Sampler sampler;
     private final int[] stopTokens;
     private final long loadNanos;
+    /** The model's own threads ({@link ModelOptions#threads}), or null for the process's. */
+    private final Parallel.Workers workers;
 
     private Llama(LlamaWeights weights, Tokenizer tokenizer, ChatFormat chatFormat, int[] stopTokens,
                   ModelOptions o, long loadNanos) {
         this.weights = weights;
         this.tokenizer = tokenizer;
         this.chatFormat = chatFormat;
+        this.workers = o.threads() > 0 ? Parallel.newWorkers(o.threads()) : null;
         this.model = new Transformer(weights, o.maxBatchSize(), o.maxSeqLen(),
                 (int) Math.min(Integer.MAX_VALUE, (long) o.maxBatchSize() * o.maxSeqLen()), o.keyType(),
-                o.valueType());
+                o.valueType(), workers);
         this.generator = new Generator(model, stopTokens);
         this.stopTokens = stopTokens.clone();
         this.sampler = new Sampler(o.seed());
@@ -290,5 +294,8 @@ public final class Llama implements AutoCloseable {
     public void close() {
         model.close();
         closeQuietly(weights);
+        if (workers != null) {
+            workers.close();
+        }
     }
 }

@@ -57,6 +57,8 @@ public final class Transformer implements AutoCloseable {
     private final int[] kvQueries;
     private final int maxQueries;
     private final int vocab;
+    /** The threads of this model's steps, or null for the process's. */
+    private final Parallel.Workers workers;
 
     /**
      * A model for Meta's lock-step batches ({@link #forward(int[][], int, boolean)}: up to {@code maxBatch} rows of
@@ -78,6 +80,13 @@ public final class Transformer implements AutoCloseable {
     /** {@link #Transformer(LlamaWeights, int, int, int)} with keys and values cached in the given types. */
     public Transformer(LlamaWeights weights, int maxBatch, int maxSeqLen, int contextSize, CacheType keyType,
                        CacheType valueType) {
+        this(weights, maxBatch, maxSeqLen, contextSize, keyType, valueType, null);
+    }
+
+    /** {@link #Transformer(LlamaWeights, int, int, int, CacheType, CacheType)} whose steps run on {@code workers}. */
+    public Transformer(LlamaWeights weights, int maxBatch, int maxSeqLen, int contextSize, CacheType keyType,
+                       CacheType valueType, Parallel.Workers workers) {
+        this.workers = workers;
         this.w = weights;
         this.c = weights.config();
         this.split = weights.split();
@@ -238,11 +247,12 @@ public final class Transformer implements AutoCloseable {
             e.sequence().ensureCapacity(e.sequence().length() + e.tokens().length);
         }
         float[][] logits = new float[count][];
+        int promptCount = prompts;
+        Runnable step = () -> Parallel.using(workers, () -> compute(entries, promptCount, logits));
         if (group != null) {
-            int promptCount = prompts;
-            group.step(this, entries, () -> compute(entries, promptCount, logits));
+            group.step(this, entries, step);
         } else {
-            compute(entries, prompts, logits);
+            step.run();
         }
         for (Entry e : entries) {
             e.sequence().appended(e.tokens());

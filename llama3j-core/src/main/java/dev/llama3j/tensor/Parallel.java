@@ -18,6 +18,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * hand-off must cost far less than an executor's queue and futures. Workers spin briefly on a volatile job counter
  * (catching back-to-back operations without a system call), then park, so that a pool sharing the machine with other
  * processes does not burn their cores (llama.cpp's spinning barriers collapse in that situation).
+ *
+ * <p>A model may have threads of its own ({@link #newWorkers}): code run through {@link #using} (its forward pass)
+ * splits its ranges on them, so that two models in one JVM can use different thread counts.
  */
 public final class Parallel {
 
@@ -32,12 +35,61 @@ public final class Parallel {
     static final int CHUNKS_PER_THREAD = 8;
 
     private static volatile Pool pool = new Pool(Math.max(1, Integer.getInteger("llama3j.threads",
-            Runtime.getRuntime().availableProcessors())));
+            Runtime.getRuntime().availableProcessors())), "llama3j-worker-");
+
+    /** The workers that {@link #using} puts in charge of the ranges of the code it runs. */
+    private static final ScopedValue<Pool> SCOPED = ScopedValue.newInstance();
+    /** On a worker thread, its pool: ranges split inside a chunk run there (inline). */
+    private static final ThreadLocal<Pool> OWNER = new ThreadLocal<>();
 
     private Parallel() {}
 
+    /** Threads of the pool ranges are split on here: a model's own within {@link #using}, else the process's. */
     public static int threads() {
-        return pool.threads;
+        return current().threads;
+    }
+
+    private static Pool current() {
+        Pool owner = OWNER.get();
+        if (owner != null) {
+            return owner;
+        }
+        return SCOPED.isBound() ? SCOPED.get() : pool;
+    }
+
+    /** Worker threads of their own (a model's), used where {@link #using} runs code with them; close to stop them. */
+    public static final class Workers implements AutoCloseable {
+        private final Pool pool;
+
+        private Workers(int threads) {
+            this.pool = new Pool(threads, "llama3j-model-worker-");
+        }
+
+        public int threads() {
+            return pool.threads;
+        }
+
+        @Override
+        public void close() {
+            pool.shutdown();
+        }
+    }
+
+    /** {@code n} threads of their own (the calling thread counts as one of them). */
+    public static Workers newWorkers(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("threads must be >= 1, got " + n);
+        }
+        return new Workers(n);
+    }
+
+    /** Runs {@code body} with its ranges split on {@code workers}' threads (on the process's where null). */
+    public static void using(Workers workers, Runnable body) {
+        if (workers == null) {
+            body.run();
+        } else {
+            ScopedValue.where(SCOPED, workers.pool).run(body);
+        }
     }
 
     /** Replaces the pool with one of {@code n} threads (benchmarks compare thread counts). */
@@ -47,7 +99,7 @@ public final class Parallel {
         }
         if (n != pool.threads) {
             Pool old = pool;
-            pool = new Pool(n);
+            pool = new Pool(n, "llama3j-worker-");
             old.shutdown();
         }
     }
@@ -57,7 +109,7 @@ public final class Parallel {
      * thread runs which chunk is not fixed: a body must not depend on it (per-thread buffers are fine).
      */
     public static void forRange(int n, RangeBody body) {
-        pool.run(n, body);
+        current().run(n, body);
     }
 
     /**
@@ -65,7 +117,7 @@ public final class Parallel {
      * {@code grain} (the row tiles of a matrix product stay whole).
      */
     public static void forRange(int n, int grain, RangeBody body) {
-        pool.run((n + grain - 1) / grain, (s, e) -> body.run(s * grain, Math.min(n, e * grain)));
+        current().run((n + grain - 1) / grain, (s, e) -> body.run(s * grain, Math.min(n, e * grain)));
     }
 
     /** One parallel operation; immutable, so a worker that reads it late still sees one consistent job. */
@@ -92,11 +144,11 @@ public final class Parallel {
         private volatile Job job = new Job(0, null, 0, 0, null, null, null, null);
         private volatile boolean stopped;
 
-        Pool(int threads) {
+        Pool(int threads, String name) {
             this.threads = threads;
             this.workers = new Thread[threads - 1];
             for (int i = 0; i < workers.length; i++) {
-                workers[i] = Thread.ofPlatform().daemon().name("llama3j-worker-" + (i + 1)).unstarted(this::work);
+                workers[i] = Thread.ofPlatform().daemon().name(name + (i + 1)).unstarted(this::work);
                 workers[i].start();
             }
         }
@@ -148,6 +200,7 @@ public final class Parallel {
         }
 
         private void work() {
+            OWNER.set(this);
             long seen = 0;
             while (true) {
                 Job j;

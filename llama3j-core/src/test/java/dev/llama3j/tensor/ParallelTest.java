@@ -255,4 +255,36 @@ class ParallelTest {
         assertThatThrownBy(() -> ParallelMatmul.matmulPacked(plain, new float[96], 2, new float[4]))
                 .isInstanceOf(IllegalArgumentException.class);
     }
+
+    /** A model's own workers: its ranges run there (and on the caller), the process's pool untouched. */
+    @Test
+    void workersOfTheirOwnRunWhatUsingRunsAndOnlyThat() throws Exception {
+        Parallel.setThreads(2);
+        try (Parallel.Workers mine = Parallel.newWorkers(3)) {
+            java.util.Set<String> names = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            int[] seen = new int[2];
+            Thread other = new Thread(() -> seen[1] = Parallel.threads());
+            Parallel.using(mine, () -> {
+                seen[0] = Parallel.threads();
+                other.start();   // a thread started here is not in the scope: the process's pool
+                for (int rep = 0; rep < 200; rep++) {
+                    AtomicIntegerArray hits = new AtomicIntegerArray(1000);
+                    Parallel.forRange(1000, (s, e) -> {
+                        names.add(Thread.currentThread().getName());
+                        for (int i = s; i < e; i++) {
+                            hits.incrementAndGet(i);
+                        }
+                    });
+                    for (int i = 0; i < 1000; i++) {
+                        assertThat(hits.get(i)).isEqualTo(1);
+                    }
+                }
+            });
+            other.join();
+            assertThat(seen).containsExactly(3, 2);
+            assertThat(Parallel.threads()).isEqualTo(2);
+            assertThat(names).allMatch(n -> n.equals(Thread.currentThread().getName())
+                    || n.startsWith("llama3j-model-worker-"));
+        }
+    }
 }

@@ -14,7 +14,6 @@ import dev.llama3j.LlamaException;
 import dev.llama3j.api.GenerateOptions;
 import dev.llama3j.api.GenerationResult;
 import dev.llama3j.api.LlamaModel;
-import dev.llama3j.tensor.Parallel;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -163,7 +162,10 @@ final class Llama3jSettings implements AutoCloseable {
             return self();
         }
 
-        /** Worker threads for the matrix products (process-wide; default: one per core). */
+        /**
+         * Worker threads of the model the builder loads ({@link LlamaModel.Options#withThreads}; default: the
+         * process's, one per core).
+         */
         public B threads(Integer n) {
             this.threads = n;
             return self();
@@ -173,14 +175,16 @@ final class Llama3jSettings implements AutoCloseable {
             if ((modelPath == null) == (model == null)) {
                 throw new IllegalStateException("give the builder exactly one of modelPath(...) and model(...)");
             }
-            if (threads != null) {
-                Parallel.setThreads(threads);
+            if (threads != null && model != null) {
+                throw new IllegalStateException("threads(...) sets up the model the builder loads: give a loaded"
+                        + " model its threads in LlamaModel.Options.withThreads");
             }
             ChatRequestParameters sampling = ChatRequestParameters.builder().temperature(temperature).topP(topP)
                     .maxOutputTokens(maxTokens).stopSequences(stop).build();
             // checks the defaults now, before loading, rather than at the first request
             new Llama3jSettings(null, false, sampling, seed).options(sampling);
-            LlamaModel m = model != null ? model : LlamaModel.load(modelPath, options);
+            LlamaModel m = model != null ? model : LlamaModel.load(modelPath,
+                    threads == null ? options : options.withThreads(threads));
             ChatRequestParameters defaults = ChatRequestParameters.builder().modelName(m.name())
                     .overrideWith(sampling).build();
             return new Llama3jSettings(m, model == null, defaults, seed);
