@@ -7,11 +7,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llama3j.LlamaException;
 import dev.llama3j.chat.Message;
+import dev.llama3j.chat.SpelledSpecialTokens;
 import dev.llama3j.chat.ToolFormat;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.TokenListener;
 import dev.llama3j.model.Sequence;
-import dev.llama3j.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -282,29 +282,7 @@ final class ToolChat {
 
     /** The first special token's name spelled in any string of {@code node} (keys too), or null. */
     private String firstSpecialToken(JsonNode node) {
-        Tokenizer tokenizer = llama.tokenizer();
-        if (node.isTextual() && node.asText().contains("<|")) {
-            for (String name : tokenizer.specialTokens()) {
-                if (node.asText().contains(name)) {
-                    return name;
-                }
-            }
-        }
-        for (var it = node.properties().iterator(); it.hasNext(); ) {
-            var e = it.next();
-            String found = firstSpecialToken(JSON.getNodeFactory().textNode(e.getKey()));
-            found = found != null ? found : firstSpecialToken(e.getValue());
-            if (found != null) {
-                return found;
-            }
-        }
-        for (JsonNode element : node.isArray() ? node : JSON.createArrayNode()) {
-            String found = firstSpecialToken(element);
-            if (found != null) {
-                return found;
-            }
-        }
-        return null;
+        return SpelledSpecialTokens.first(llama.tokenizer(), node);
     }
 
     private static ObjectNode message(String role, String content) {

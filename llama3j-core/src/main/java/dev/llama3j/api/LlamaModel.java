@@ -1,7 +1,10 @@
 package dev.llama3j.api;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.llama3j.LlamaException;
 import dev.llama3j.chat.Message;
+import dev.llama3j.chat.SpelledSpecialTokens;
+import dev.llama3j.chat.ToolFormat;
 import dev.llama3j.generate.Engine;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.ModelOptions;
@@ -192,6 +195,36 @@ public final class LlamaModel implements AutoCloseable {
         };
     }
 
+    /** Fails unless this model takes tools: Llama 3.1 and later (a {@link LlamaException} saying why). */
+    public void checkToolSupport() {
+        llama.checkToolSupport();
+    }
+
+    /**
+     * The prompt of OpenAI-shaped {@code messages} (tool call arguments as JSON objects, results as "tool"
+     * messages) and OpenAI's {@code tools} list (null: none) in a tool format, as the server and {@code chat --tools}
+     * prompt them; answer it with {@link #generate} and read the answer's calls with {@link ToolFormat#parse}.
+     *
+     * @throws LlamaException for a model without tools (Llama 3), a string that spells a special token (it would be
+     *                        read as that token), or a dialog the template refuses
+     */
+    public int[] toolPrompt(ToolFormat format, JsonNode messages, JsonNode tools) {
+        llama.checkToolSupport();
+        for (JsonNode node : new JsonNode[] {messages, tools}) {
+            String special = SpelledSpecialTokens.first(llama.tokenizer(), node);
+            if (special != null) {
+                throw new LlamaException("a message or tool spells the special token " + special
+                        + ", which the tool prompt would read as that token");
+            }
+        }
+        return llama.toolPrompt(format, messages, tools);
+    }
+
+    /** The answer to prompt tokens ({@link #toolPrompt}, say) as they are, when it is done. */
+    public GenerationResult generate(int[] prompt, GenerateOptions options) {
+        return join(generate(prompt, options, null));
+    }
+
     /** The continuation of {@code prompt} (begin-of-text first), when it is done. */
     public GenerationResult complete(String prompt, GenerateOptions options) {
         return join(complete(prompt, options, null));
@@ -202,7 +235,9 @@ public final class LlamaModel implements AutoCloseable {
         return generate(llama.tokenizer().encode(prompt, true, false), options, onText);
     }
 
-    private Generation generate(int[] prompt, GenerateOptions o, Consumer<String> onText) {
+    /** Starts the answer to prompt tokens as they are (no begin-of-text added); {@code onText} as for {@link #chat}. */
+    public Generation generate(int[] promptTokens, GenerateOptions o, Consumer<String> onText) {
+        int[] prompt = promptTokens.clone();   // the engine reads it later, on its own thread
         long seed = o.seed() != null ? o.seed() : ThreadLocalRandom.current().nextLong();
         int maxTokens = o.maxTokens() != null ? o.maxTokens() : Integer.MAX_VALUE;
         TokenConstraint constraint = o.jsonSchema() == null ? null : new JsonConstraint(

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llama3j.LlamaException;
 import dev.llama3j.chat.Message;
+import dev.llama3j.chat.SpelledSpecialTokens;
 import dev.llama3j.chat.ToolFormat;
 import dev.llama3j.generate.Engine;
 import dev.llama3j.generate.Llama;
@@ -513,36 +514,10 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** A 400 when any string in {@code node} (keys too) holds the name of one of the tokenizer's special tokens. */
     private void rejectSpecialTokens(JsonNode node, String field) {
-        if (node.isTextual()) {
-            rejectSpecialTokens(node.asText(), field);
-        }
-        for (var it = node.fields(); it.hasNext(); ) {
-            var e = it.next();
-            rejectSpecialTokens(e.getKey(), field);
-            rejectSpecialTokens(e.getValue(), field);
-        }
-        if (node.isArray()) {
-            for (JsonNode n : node) {
-                rejectSpecialTokens(n, field);
-            }
-        }
-    }
-
-    private void rejectSpecialTokens(String text, String field) {
-        if (text.contains("<|")) {
-            String first = null;
-            int at = Integer.MAX_VALUE;
-            for (String name : llama.tokenizer().specialTokens()) {
-                int i = text.indexOf(name);
-                if (i >= 0 && i < at) {
-                    first = name;
-                    at = i;
-                }
-            }
-            if (first != null) {
-                throw new BadRequest("'" + field + "' must not contain the special token " + first
-                        + " in a request with tools");
-            }
+        String first = SpelledSpecialTokens.first(llama.tokenizer(), node);
+        if (first != null) {
+            throw new BadRequest("'" + field + "' must not contain the special token " + first
+                    + " in a request with tools");
         }
     }
 

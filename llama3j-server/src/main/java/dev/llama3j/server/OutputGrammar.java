@@ -1,13 +1,11 @@
 package dev.llama3j.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llama3j.LlamaException;
+import dev.llama3j.chat.ForcedToolCall;
 import dev.llama3j.grammar.JsonGrammar;
 import dev.llama3j.grammar.JsonSchema;
 
-import java.util.HashSet;
 import java.util.Set;
 
 /**
@@ -17,8 +15,6 @@ import java.util.Set;
  */
 final class OutputGrammar {
     private OutputGrammar() {}
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     /** Whether {@code tool_choice} is "required" or names a function. */
     static boolean forcesCall(JsonNode body) {
@@ -59,7 +55,7 @@ final class OutputGrammar {
         };
     }
 
-    /** anyOf, per allowed function, {"name": const, "parameters": its schema}. */
+    /** A call of one of the tools, or of the one {@code choice} names ({@link ForcedToolCall}). */
     private static JsonGrammar toolCall(JsonNode tools, JsonNode choice) {
         String named = null;
         if (choice.isObject()) {
@@ -69,48 +65,13 @@ final class OutputGrammar {
                         + "{\"name\": ...}}");
             }
         }
-        ObjectNode schema = JSON.createObjectNode();
-        ArrayNode anyOf = schema.putArray("anyOf");
-        Set<String> names = new HashSet<>();
-        for (JsonNode tool : tools) {
-            JsonNode fn = tool.path("function");
-            String name = fn.path("name").asText(null);
-            if (name == null || (named != null && !named.equals(name)) || !names.add(name)) {
-                continue;
-            }
-            ObjectNode call = anyOf.addObject().put("type", "object");
-            ObjectNode properties = call.putObject("properties");
-            properties.putObject("name").put("const", name);
-            JsonNode parameters = fn.get("parameters");
-            properties.set("parameters", parameters == null || parameters.isNull()
-                    ? JSON.createObjectNode().put("type", "object")
-                    : rebased(parameters.deepCopy(), "#/anyOf/" + (anyOf.size() - 1) + "/properties/parameters"));
-            call.putArray("required").add("name").add("parameters");
-            call.put("additionalProperties", false);
-        }
-        if (anyOf.isEmpty()) {
-            throw new BadRequest(named != null ? "'tool_choice' names \"" + named + "\", which is not in 'tools'"
-                    : "'tools' has no function with a name");
+        JsonNode schema;
+        try {
+            schema = ForcedToolCall.schema(tools, named);
+        } catch (LlamaException e) {
+            throw new BadRequest("'tool_choice': " + e.getMessage());
         }
         return compile(schema, "tools");
-    }
-
-    /**
-     * {@code schema} with its local {@code $ref}s ({@code #} and {@code #/...}, written against the tool's own
-     * parameters) pointing at where the parameters now sit, {@code root}, in place.
-     */
-    private static JsonNode rebased(JsonNode schema, String root) {
-        if (schema.isObject()) {
-            ObjectNode o = (ObjectNode) schema;
-            JsonNode ref = o.get("$ref");
-            if (ref != null && ref.isTextual() && (ref.asText().equals("#") || ref.asText().startsWith("#/"))) {
-                o.put("$ref", root + ref.asText().substring(1));
-            }
-            o.properties().forEach(e -> rebased(e.getValue(), root));
-        } else if (schema.isArray()) {
-            schema.forEach(e -> rebased(e, root));
-        }
-        return schema;
     }
 
     private static JsonGrammar compile(JsonNode schema, String field) {
