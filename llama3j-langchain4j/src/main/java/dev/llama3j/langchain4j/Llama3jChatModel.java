@@ -6,6 +6,7 @@ import dev.langchain4j.model.chat.ChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.llama3j.api.GenerateOptions;
 import dev.llama3j.api.GenerationResult;
 import dev.llama3j.api.LlamaModel;
 
@@ -32,7 +33,10 @@ public final class Llama3jChatModel implements ChatModel, AutoCloseable {
         return new Builder();
     }
 
-    /** JSON Schema answers: AI services' structured outputs are then constrained, not asked for in the prompt. */
+    /**
+     * JSON Schema answers: AI services' structured outputs are then constrained, not asked for in the prompt. Tools
+     * have no capability of their own in LangChain4j: requests with tool specifications are simply answered.
+     */
     @Override
     public Set<Capability> supportedCapabilities() {
         return Set.of(Capability.RESPONSE_FORMAT_JSON_SCHEMA);
@@ -43,11 +47,17 @@ public final class Llama3jChatModel implements ChatModel, AutoCloseable {
         return settings.defaults();
     }
 
+    /** With tool specifications (or tool turns) the prompt is Meta's tool format's, and the answer read for calls. */
     @Override
     public ChatResponse doChat(ChatRequest request) {
-        GenerationResult r = settings.model().chat(Llama3jMessages.toLlama(request.messages()),
-                settings.options(request.parameters()));
-        return settings.response(AiMessage.from(r.text()), r);
+        GenerateOptions options = settings.options(request.parameters());
+        Llama3jTools tools = settings.tools(request);
+        if (tools == null) {
+            GenerationResult r = settings.model().chat(Llama3jMessages.toLlama(request.messages()), options);
+            return settings.response(AiMessage.from(r.text()), r);
+        }
+        GenerationResult r = settings.model().generate(tools.prompt(settings.model()), tools.options(options));
+        return settings.response(tools.answer(r.text()), r);
     }
 
     /** The model, when this chat model loaded it ({@link Builder#modelPath}). */

@@ -9,6 +9,7 @@ import dev.langchain4j.data.message.ToolExecutionResultMessage;
 import dev.langchain4j.data.message.UserMessage;
 import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.llama3j.chat.Message;
+import dev.llama3j.chat.StopReason;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -30,10 +31,13 @@ final class Llama3jMessages {
             case SystemMessage s -> Message.system(s.text());
             case UserMessage u -> Message.user(text(u));
             case AiMessage a -> {
-                if (a.hasToolExecutionRequests()) {
-                    throw new UnsupportedFeatureException("llama3j's LangChain4j models do not call tools yet");
+                String text = a.text() == null ? "" : a.text();
+                if (!a.hasToolExecutionRequests()) {
+                    yield Message.assistant(text);
                 }
-                yield Message.assistant(a.text() == null ? "" : a.text());
+                // the chat models prompt tool turns in a tool format (Llama3jTools); this is for token counts
+                yield new Message("assistant", List.of(new Message.Content.Text(text)), null, StopReason.END_OF_TURN,
+                        a.toolExecutionRequests().stream().map(Llama3jToolJson::call).toList());
             }
             case ToolExecutionResultMessage t -> new Message("ipython", t.text());
             default -> throw new UnsupportedFeatureException("llama3j cannot read a " + m.type() + " message");
@@ -41,7 +45,7 @@ final class Llama3jMessages {
     }
 
     /** A user message's text parts, joined; images, audio and other parts are refused. */
-    private static String text(UserMessage u) {
+    static String text(UserMessage u) {
         StringBuilder sb = new StringBuilder();
         for (Content c : u.contents()) {
             if (!(c instanceof TextContent t)) {

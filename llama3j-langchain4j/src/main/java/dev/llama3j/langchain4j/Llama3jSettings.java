@@ -4,6 +4,7 @@ import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.exception.UnsupportedFeatureException;
 import dev.langchain4j.internal.Json;
 import dev.langchain4j.internal.JsonSchemaElementUtils;
+import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
 import dev.langchain4j.model.chat.request.ResponseFormatType;
 import dev.langchain4j.model.chat.request.json.JsonSchema;
@@ -14,6 +15,7 @@ import dev.llama3j.LlamaException;
 import dev.llama3j.api.GenerateOptions;
 import dev.llama3j.api.GenerationResult;
 import dev.llama3j.api.LlamaModel;
+import dev.llama3j.chat.ToolFormat;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -25,12 +27,15 @@ final class Llama3jSettings implements AutoCloseable {
     private final boolean owned;
     private final ChatRequestParameters defaults;
     private final Long seed;
+    private final ToolFormat toolFormat;
 
-    private Llama3jSettings(LlamaModel model, boolean owned, ChatRequestParameters defaults, Long seed) {
+    private Llama3jSettings(LlamaModel model, boolean owned, ChatRequestParameters defaults, Long seed,
+                            ToolFormat toolFormat) {
         this.model = model;
         this.owned = owned;
         this.defaults = defaults;
         this.seed = seed;
+        this.toolFormat = toolFormat;
     }
 
     LlamaModel model() {
@@ -41,11 +46,13 @@ final class Llama3jSettings implements AutoCloseable {
         return defaults;
     }
 
+    /** The request's tool prompt, or null for the plain chat format ({@link Llama3jTools#of}). */
+    Llama3jTools tools(ChatRequest request) {
+        return Llama3jTools.of(request, toolFormat);
+    }
+
     /** A request's parameters (already merged with the defaults by LangChain4j) as llama3j's options. */
     GenerateOptions options(ChatRequestParameters p) {
-        if (p.toolSpecifications() != null && !p.toolSpecifications().isEmpty()) {
-            throw new UnsupportedFeatureException("llama3j's LangChain4j models do not call tools yet");
-        }
         String jsonSchema = null;
         if (p.responseFormat() != null && p.responseFormat().type() == ResponseFormatType.JSON) {
             // LangChain4j's own translation of its schema elements into JSON Schema, as its OpenAI provider uses
@@ -81,7 +88,7 @@ final class Llama3jSettings implements AutoCloseable {
 
     /** A finished answer as LangChain4j's response: the message, token usage, finish reason, model name. */
     ChatResponse response(AiMessage message, GenerationResult r) {
-        FinishReason finish = switch (r.finish()) {
+        FinishReason finish = message.hasToolExecutionRequests() ? FinishReason.TOOL_EXECUTION : switch (r.finish()) {
             case STOP -> FinishReason.STOP;
             case LENGTH -> FinishReason.LENGTH;
             case CANCELLED -> FinishReason.OTHER;
@@ -108,6 +115,7 @@ final class Llama3jSettings implements AutoCloseable {
         private Long seed;
         private Integer threads;
         private List<String> stop;
+        private ToolFormat toolFormat = ToolFormat.AUTO;
 
         @SuppressWarnings("unchecked")
         private B self() {
@@ -171,6 +179,15 @@ final class Llama3jSettings implements AutoCloseable {
             return self();
         }
 
+        /**
+         * Meta's tool format that requests with tools are prompted in and answers read in (the server's and chat's
+         * {@code --tool-format}; default {@link ToolFormat#AUTO}: the 3.1 template, answers read in every format).
+         */
+        public B toolFormat(ToolFormat format) {
+            this.toolFormat = Objects.requireNonNull(format, "format");
+            return self();
+        }
+
         Llama3jSettings settings() {
             if ((modelPath == null) == (model == null)) {
                 throw new IllegalStateException("give the builder exactly one of modelPath(...) and model(...)");
@@ -182,12 +199,12 @@ final class Llama3jSettings implements AutoCloseable {
             ChatRequestParameters sampling = ChatRequestParameters.builder().temperature(temperature).topP(topP)
                     .maxOutputTokens(maxTokens).stopSequences(stop).build();
             // checks the defaults now, before loading, rather than at the first request
-            new Llama3jSettings(null, false, sampling, seed).options(sampling);
+            new Llama3jSettings(null, false, sampling, seed, toolFormat).options(sampling);
             LlamaModel m = model != null ? model : LlamaModel.load(modelPath,
                     threads == null ? options : options.withThreads(threads));
             ChatRequestParameters defaults = ChatRequestParameters.builder().modelName(m.name())
                     .overrideWith(sampling).build();
-            return new Llama3jSettings(m, model == null, defaults, seed);
+            return new Llama3jSettings(m, model == null, defaults, seed, toolFormat);
         }
     }
 }

@@ -1,14 +1,20 @@
 package dev.llama3j.langchain4j;
 
+import dev.langchain4j.agent.tool.ToolExecutionRequest;
 import dev.langchain4j.data.message.AiMessage;
 import dev.langchain4j.model.chat.Capability;
 import dev.langchain4j.model.chat.StreamingChatModel;
 import dev.langchain4j.model.chat.request.ChatRequest;
 import dev.langchain4j.model.chat.request.ChatRequestParameters;
+import dev.langchain4j.model.chat.response.ChatResponse;
+import dev.langchain4j.model.chat.response.CompleteToolCall;
+import dev.langchain4j.model.chat.response.PartialToolCall;
 import dev.langchain4j.model.chat.response.StreamingChatResponseHandler;
+import dev.llama3j.api.GenerateOptions;
 import dev.llama3j.api.Generation;
 import dev.llama3j.api.LlamaModel;
 
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -32,7 +38,7 @@ public final class Llama3jStreamingChatModel implements StreamingChatModel, Auto
         return new Builder();
     }
 
-    /** JSON Schema answers: AI services' structured outputs are then constrained, not asked for in the prompt. */
+    /** JSON Schema answers, as {@link Llama3jChatModel#supportedCapabilities()}; tools have no capability. */
     @Override
     public Set<Capability> supportedCapabilities() {
         return Set.of(Capability.RESPONSE_FORMAT_JSON_SCHEMA);
@@ -43,12 +49,25 @@ public final class Llama3jStreamingChatModel implements StreamingChatModel, Auto
         return settings.defaults();
     }
 
+    /**
+     * With tool specifications the answer is held back until it is known to be calls or text, as the server holds
+     * it: calls arrive through {@link StreamingChatResponseHandler#onPartialToolCall} and
+     * {@link StreamingChatResponseHandler#onCompleteToolCall} (each whole) before the response, text in one piece.
+     */
     @Override
     public void doChat(ChatRequest request, StreamingChatResponseHandler handler) {
+        Llama3jTools tools;
         Generation g;
         try {
-            g = settings.model().chat(Llama3jMessages.toLlama(request.messages()),
-                    settings.options(request.parameters()), handler::onPartialResponse);
+            GenerateOptions options = settings.options(request.parameters());
+            tools = settings.tools(request);
+            LlamaModel model = settings.model();
+            if (tools == null) {
+                g = model.chat(Llama3jMessages.toLlama(request.messages()), options, handler::onPartialResponse);
+            } else {
+                g = model.generate(tools.prompt(model), tools.options(options),
+                        tools.readsCalls() ? null : handler::onPartialResponse);
+            }
         } catch (RuntimeException e) {
             handler.onError(e);
             return;
@@ -56,10 +75,34 @@ public final class Llama3jStreamingChatModel implements StreamingChatModel, Auto
         g.result().whenComplete((r, e) -> {
             if (e != null) {
                 handler.onError(e);
-            } else {
-                handler.onCompleteResponse(settings.response(AiMessage.from(r.text()), r));
+                return;
             }
+            ChatResponse response;
+            try {
+                response = settings.response(tools == null ? AiMessage.from(r.text()) : tools.answer(r.text()), r);
+            } catch (RuntimeException x) {
+                handler.onError(x);
+                return;
+            }
+            if (tools != null) {
+                deliverHeldBack(response.aiMessage(), tools.readsCalls(), handler);
+            }
+            handler.onCompleteResponse(response);
         });
+    }
+
+    /** What was held back: each call, whole, or the text in one piece. */
+    private static void deliverHeldBack(AiMessage answer, boolean heldBack, StreamingChatResponseHandler handler) {
+        List<ToolExecutionRequest> calls = answer.toolExecutionRequests();
+        for (int i = 0; i < calls.size(); i++) {
+            ToolExecutionRequest c = calls.get(i);
+            handler.onPartialToolCall(PartialToolCall.builder().index(i).id(c.id()).name(c.name())
+                    .partialArguments(c.arguments()).build());
+            handler.onCompleteToolCall(new CompleteToolCall(i, c));
+        }
+        if (heldBack && calls.isEmpty() && !answer.text().isEmpty()) {
+            handler.onPartialResponse(answer.text());
+        }
     }
 
     /** The model, when this chat model loaded it ({@link Builder#modelPath}). */

@@ -102,9 +102,10 @@ class Llama3jChatModelTest {
         assertThat(r.tokenUsage().outputTokenCount()).isEqualTo(5);
         assertThat(r.tokenUsage().inputTokenCount()).isEqualTo(12); // shared/llama3/chat-cases.jsonl, "single"
         assertThat(chat.chat("Hello!")).startsWith(r.aiMessage().text());
+        // the fixture is a Llama 3 model: no tools (Llama3jToolsTest has them)
         assertThatThrownBy(() -> chat.chat(ChatRequest.builder().messages(UserMessage.from("Hi"))
                 .toolSpecifications(ToolSpecification.builder().name("f").build()).build()))
-                .isInstanceOf(UnsupportedFeatureException.class);
+                .isInstanceOf(UnsupportedFeatureException.class).hasMessageContaining("Llama 3.1");
     }
 
     @Test
