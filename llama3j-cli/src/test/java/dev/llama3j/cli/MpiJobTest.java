@@ -105,6 +105,21 @@ class MpiJobTest {
                 .asString().contains("consolidated.01.pth: is a copy of").contains("consolidated.00.pth");
     }
 
+    /** Rank 1's own shard is broken: every rank ends, and rank 0 says why in one line. */
+    @Test
+    void aLoadThatFailsOnOneRankIsOneErrorLine() throws Exception {
+        Path source = SharedData.require("fixtures/meta/tiny-sv-meta-mp2");
+        Path broken = Files.createDirectory(dir.resolve("broken"));
+        Files.copy(source.resolve("params.json"), broken.resolve("params.json"));
+        Files.copy(source.resolve("consolidated.00.pth"), broken.resolve("consolidated.00.pth"));
+        byte[] one = Files.readAllBytes(source.resolve("consolidated.01.pth"));
+        Files.write(broken.resolve("consolidated.01.pth"), java.util.Arrays.copyOf(one, 1000));
+        Result r = mpirun(2, "bench", "-m", broken.toString(), "-p", "4", "-n", "2", "-r", "1");
+        assertThat(r.exit()).isNotZero();
+        assertThat(r.stderr().lines().filter(l -> l.startsWith("llama3j:")).toList()).singleElement()
+                .asString().startsWith("llama3j: rank 1: ").contains("consolidated.01.pth");
+    }
+
     @Test
     void aKilledRankEndsTheWholeJob() throws Exception {
         Path model = SharedData.require("fixtures/meta/tiny-meta");

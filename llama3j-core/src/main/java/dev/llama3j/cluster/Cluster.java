@@ -2,6 +2,7 @@ package dev.llama3j.cluster;
 
 import dev.llama3j.LlamaException;
 import dev.llama3j.format.ModelFiles;
+import dev.llama3j.format.pth.ShardFingerprint;
 import dev.llama3j.model.CacheType;
 import dev.llama3j.model.LlamaWeights;
 import dev.llama3j.model.RankGroup;
@@ -46,6 +47,7 @@ public final class Cluster implements RankGroup {
     private static final byte RESERVE = 6;
     private static final byte EXIT = 7;
     private static final byte TIME_ALL_REDUCE = 8;
+    private static final byte DROP = 9;
     /** The longest string {@link #allGather} carries. */
     private static final int STRING_BYTES = 1024;
 
@@ -58,6 +60,10 @@ public final class Cluster implements RankGroup {
     private final Map<Integer, LlamaWeights> weights = new HashMap<>();
     private final Map<Integer, Transformer> models = new HashMap<>();
     private final Map<Integer, Map<Long, Sequence>> sequences = new HashMap<>();
+    /** A follower's models: the weights each is built on. */
+    private final Map<Integer, Integer> modelWeights = new HashMap<>();
+    /** What the load under way said it is ({@link #identify}): Meta's shard file and its fingerprint, or null. */
+    private String[] identity;
     private int nextId;
     private boolean finished;
     /** Native memory for the collectives, grown as needed; used under {@link #lock} or by a follower alone. */
@@ -95,7 +101,7 @@ public final class Cluster implements RankGroup {
         if (c.rank() == 0) {
             ModelFiles.distributeWith(c::loadWeights);
             // an exit that bypasses the command's end (a signal, System.exit) still releases the others
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> c.finish(1), "llama3j-cluster-exit"));
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> c.finish(0), "llama3j-cluster-exit"));
         }
         return c;
     }
@@ -127,7 +133,6 @@ public final class Cluster implements RankGroup {
                 out.writeInt(id);
                 out.writeUTF(path.toAbsolutePath().toString());
                 out.writeUTF(numerics.name());
-                out.writeInt(Parallel.threads());
             }));
             LlamaWeights w = loadChecked(path, numerics);
             synchronized (ids) {
@@ -182,8 +187,10 @@ public final class Cluster implements RankGroup {
                 throw new IllegalStateException("the job has ended: no step can run");
             }
             int id = modelId(model);
+            int threads = Parallel.threads();
             send(message(STEP, out -> {
                 out.writeInt(id);
+                out.writeInt(threads);
                 out.writeInt(entries.size());
                 for (Transformer.Entry e : entries) {
                     out.writeLong(e.sequence().id());
@@ -267,6 +274,26 @@ public final class Cluster implements RankGroup {
             out.writeInt(id);
             out.writeLong(sequence.id());
         }));
+    }
+
+    @Override
+    public void identify(String file, String fingerprint) {
+        identity = new String[] {file, fingerprint};
+    }
+
+    @Override
+    public void dropped(LlamaWeights w) {
+        if (rank() != 0) {
+            return;
+        }
+        Integer id;
+        synchronized (ids) {
+            id = ids.remove(w);
+            ids.keySet().removeIf(k -> k instanceof Transformer t && t.weights() == w);
+        }
+        if (id != null) {
+            events.add(message(DROP, out -> out.writeInt(id)));
+        }
     }
 
     private int modelId(Transformer model) {
@@ -353,6 +380,9 @@ public final class Cluster implements RankGroup {
         } catch (IOException | RuntimeException e) {
             abort("rank " + rank() + ": " + e.getMessage());
             return 1;
+        } catch (Error e) {
+            abort("rank " + rank() + ": " + e);
+            return 1;
         }
     }
 
@@ -362,7 +392,6 @@ public final class Cluster implements RankGroup {
                 int id = in.readInt();
                 Path path = Path.of(in.readUTF());
                 Numerics numerics = Numerics.valueOf(in.readUTF());
-                Parallel.setThreads(in.readInt());
                 try {
                     weights.put(id, loadChecked(path, numerics));
                 } catch (LlamaException e) {
@@ -371,18 +400,24 @@ public final class Cluster implements RankGroup {
             }
             case MODEL -> {
                 int id = in.readInt();
-                LlamaWeights w = known(weights, in.readInt());
+                int weightsId = in.readInt();
+                LlamaWeights w = known(weights, weightsId);
                 int maxBatch = in.readInt();
                 int maxSeqLen = in.readInt();
                 int contextSize = in.readInt();
                 models.put(id, new Transformer(w, maxBatch, maxSeqLen, contextSize, CacheType.valueOf(in.readUTF()),
                         CacheType.valueOf(in.readUTF())));
+                modelWeights.put(id, weightsId);
                 sequences.put(id, new HashMap<>());
             }
             case STEP -> {
                 int id = in.readInt();
                 Transformer model = known(models, id);
                 Map<Long, Sequence> seqs = sequences.get(id);
+                int threads = in.readInt();
+                if (threads != Parallel.threads()) {
+                    Parallel.setThreads(threads);   // every rank as many as rank 0
+                }
                 int count = in.readInt();
                 List<Transformer.Entry> entries = new ArrayList<>(count);
                 for (int i = 0; i < count; i++) {
@@ -424,6 +459,21 @@ public final class Cluster implements RankGroup {
                     s.close();
                 }
             }
+            case DROP -> {
+                int weightsId = in.readInt();
+                for (var it = modelWeights.entrySet().iterator(); it.hasNext(); ) {
+                    var e = it.next();
+                    if (e.getValue() == weightsId) {
+                        it.remove();
+                        models.remove(e.getKey());
+                        sequences.remove(e.getKey()).values().forEach(Sequence::close);
+                    }
+                }
+                LlamaWeights w = weights.remove(weightsId);
+                if (w != null) {
+                    w.close();
+                }
+            }
             default -> throw new IllegalStateException("unknown message " + op + " from rank 0");
         }
     }
@@ -444,22 +494,39 @@ public final class Cluster implements RankGroup {
      */
     private LlamaWeights loadChecked(Path path, Numerics numerics) {
         LlamaWeights w = null;
-        String error = "";
+        String outcome;
+        identity = null;
         try {
             w = ModelFiles.loadWeightsPart(path, numerics, this);
+            outcome = identity == null ? "=" : "=" + identity[0] + "\n" + identity[1];
         } catch (LlamaException e) {
-            error = e.getMessage().isEmpty() ? "failed" : e.getMessage();
-        } catch (RuntimeException e) {
-            error = e.toString();   // every rank must still meet the others below
+            outcome = "!" + e.getMessage();
+        } catch (Throwable e) {
+            outcome = "!" + e;   // every rank must still meet the others below
         }
-        String[] outcomes = allGather(error);
-        for (int r = 0; r < outcomes.length; r++) {
-            if (!outcomes[r].isEmpty()) {
-                if (w != null) {
-                    w.close();
+        String[] outcomes = allGather(outcome);
+        try {
+            for (int r = 0; r < outcomes.length; r++) {
+                if (outcomes[r].startsWith("!")) {
+                    String why = outcomes[r].substring(1);
+                    throw new LlamaException(r == rank() ? why : "rank " + r + ": " + why);
                 }
-                throw new LlamaException(r == rank() ? outcomes[r] : "rank " + r + ": " + outcomes[r]);
             }
+            List<String> files = new ArrayList<>();
+            List<ShardFingerprint> prints = new ArrayList<>();
+            for (String o : outcomes) {
+                int nl = o.indexOf('\n');
+                if (nl > 0) {
+                    files.add(o.substring(1, nl));
+                    prints.add(new ShardFingerprint(o.substring(nl + 1)));
+                }
+            }
+            ShardFingerprint.requireDistinct(prints, files);
+        } catch (LlamaException e) {
+            if (w != null) {
+                w.close();
+            }
+            throw e;
         }
         return w;
     }

@@ -49,9 +49,16 @@ public final class Llama implements AutoCloseable {
         this.tokenizer = tokenizer;
         this.chatFormat = chatFormat;
         this.workers = o.threads() > 0 ? Parallel.newWorkers(o.threads()) : null;
-        this.model = new Transformer(weights, o.maxBatchSize(), o.maxSeqLen(),
-                (int) Math.min(Integer.MAX_VALUE, (long) o.maxBatchSize() * o.maxSeqLen()), o.keyType(),
-                o.valueType(), workers);
+        try {
+            this.model = new Transformer(weights, o.maxBatchSize(), o.maxSeqLen(),
+                    (int) Math.min(Integer.MAX_VALUE, (long) o.maxBatchSize() * o.maxSeqLen()), o.keyType(),
+                    o.valueType(), workers);
+        } catch (RuntimeException e) {
+            if (workers != null) {
+                workers.close();
+            }
+            throw e;
+        }
         this.generator = new Generator(model, stopTokens);
         this.stopTokens = stopTokens.clone();
         this.sampler = new Sampler(o.seed());

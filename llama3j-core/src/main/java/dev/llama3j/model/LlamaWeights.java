@@ -25,6 +25,9 @@ public record LlamaWeights(ModelConfig config, Matrix tokenEmbeddings, List<Laye
     /** Releases the mapped files; the matrices must not be read afterwards. */
     @Override
     public void close() {
+        if (split != null && split.group() != null) {
+            split.group().dropped(this);
+        }
         if (resources != null) {
             try {
                 resources.close();

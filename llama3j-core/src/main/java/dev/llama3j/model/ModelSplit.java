@@ -9,11 +9,13 @@ import dev.llama3j.LlamaException;
  * a shard's. wq, wk, wv, w1, w3, the embeddings and the output are cut by rows, wo and w2 by columns; the partial
  * outputs of wo and w2 and the embeddings are summed over the ranks ({@link RankGroup#allReduce}), the logits
  * gathered. Where the query heads of a rank share a KV head with another rank's (more ranks than KV heads), that
- * KV head is computed by both.
+ * KV head is computed by both. Heads and hidden units are split in units ({@code headUnit}, {@code ffnUnit}) that
+ * keep wo's and w2's column ranges on whole quantization blocks where the counts allow (else in ones, and the
+ * loaders widen a range that splits a block).
  *
  * @param group how this rank reaches the others (null where only the arithmetic is wanted)
  */
-public record ModelSplit(int rank, int ranks, ModelConfig config, RankGroup group) {
+public record ModelSplit(int rank, int ranks, ModelConfig config, RankGroup group, int headUnit, int ffnUnit) {
 
     public ModelSplit {
         if (ranks < 1 || rank < 0 || rank >= ranks) {
@@ -23,6 +25,27 @@ public record ModelSplit(int rank, int ranks, ModelConfig config, RankGroup grou
             throw new LlamaException("the model has " + config.nHeads() + " attention heads: it cannot be split over "
                     + ranks + " ranks (at most one rank per head)");
         }
+        if (headUnit < 1 || config.nHeads() % headUnit != 0 || config.nHeads() / headUnit < ranks) {
+            headUnit = 1;
+        }
+        if (ffnUnit < 1 || config.ffnDim() % ffnUnit != 0 || config.ffnDim() / ffnUnit < ranks) {
+            ffnUnit = 1;
+        }
+    }
+
+    /** A split in single heads and hidden units: Meta's shards where the counts divide. */
+    public ModelSplit(int rank, int ranks, ModelConfig config, RankGroup group) {
+        this(rank, ranks, config, group, 1, 1);
+    }
+
+    /**
+     * A split whose wo and w2 column ranges fall on the weights' quantization blocks ({@code woBlock},
+     * {@code w2Block} elements) where the counts allow.
+     */
+    public static ModelSplit onBlocks(RankGroup group, ModelConfig config, int woBlock, int w2Block) {
+        int hd = config.headDim();
+        int headUnit = woBlock > hd && woBlock % hd == 0 ? woBlock / hd : 1;
+        return new ModelSplit(group.rank(), group.ranks(), config, group, headUnit, w2Block);
     }
 
     /** Element {@code part}'s start of {@code total} split evenly in {@code ranks}. */
@@ -31,11 +54,11 @@ public record ModelSplit(int rank, int ranks, ModelConfig config, RankGroup grou
     }
 
     public int headFrom() {
-        return bound(config.nHeads(), rank, ranks);
+        return bound(config.nHeads() / headUnit, rank, ranks) * headUnit;
     }
 
     public int headTo() {
-        return bound(config.nHeads(), rank + 1, ranks);
+        return bound(config.nHeads() / headUnit, rank + 1, ranks) * headUnit;
     }
 
     /** Query heads per KV head (Meta's n_rep). */
@@ -53,11 +76,11 @@ public record ModelSplit(int rank, int ranks, ModelConfig config, RankGroup grou
     }
 
     public int ffnFrom() {
-        return bound(config.ffnDim(), rank, ranks);
+        return bound(config.ffnDim() / ffnUnit, rank, ranks) * ffnUnit;
     }
 
     public int ffnTo() {
-        return bound(config.ffnDim(), rank + 1, ranks);
+        return bound(config.ffnDim() / ffnUnit, rank + 1, ranks) * ffnUnit;
     }
 
     public int vocabFrom() {

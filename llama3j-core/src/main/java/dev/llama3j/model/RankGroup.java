@@ -26,6 +26,17 @@ public interface RankGroup {
     /** Every rank's {@code value} (at most 1 KiB of UTF-8), in rank order, on every rank. */
     String[] allGather(String value);
 
+    /**
+     * This rank's part is Meta's shard {@code file}, whose fingerprint is {@code fingerprint}: the load compares them
+     * over the ranks (a shard copied over another), each rank having read its own only.
+     */
+    default void identify(String file, String fingerprint) {
+    }
+
+    /** Rank 0 closed {@code weights}, and with them the models built on them. */
+    default void dropped(LlamaWeights weights) {
+    }
+
     /** Rank 0 built {@code model} (the others build theirs). */
     void created(Transformer model, int maxBatch, int maxSeqLen, int contextSize, CacheType keyType,
                  CacheType valueType);

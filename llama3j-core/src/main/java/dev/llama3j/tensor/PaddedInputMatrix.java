@@ -17,6 +17,10 @@ public final class PaddedInputMatrix implements Matrix {
         this.inner = inner;
         this.offset = offset;
         this.cols = cols;
+        // its products run the inner matrix's float path, which would lay out an int8 copy inside a parallel region
+        if (inner.takesInt8()) {
+            inner.prepareInt8();
+        }
     }
 
     @Override

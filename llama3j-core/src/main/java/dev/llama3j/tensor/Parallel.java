@@ -154,7 +154,12 @@ public final class Parallel {
         }
 
         void run(int n, RangeBody body) {
-            if (threads == 1 || n <= 1 || isWorker()) {
+            if (stopped) {
+                throw new IllegalStateException("the worker threads have been closed");
+            }
+            // a range split inside a chunk (on a worker, or on the caller while its job runs) runs inline: a second
+            // job would take the place of the first before every worker had seen it
+            if (threads == 1 || n <= 1 || isWorker() || submit.isHeldByCurrentThread()) {
                 if (n > 0) {
                     body.run(0, n);
                 }

@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * A model split over ranks ({@link ModelSplit}) computes what the whole model does: ranks run here as threads of one
  * JVM that meet at barriers (what MPI does between processes under mpirun), each with its part of the weights, its
- * own KV cache and its own worker thread. Shapes where the split is awkward: one KV head for six query heads (every
+ * own KV cache and its own two worker threads. Shapes where the split is awkward: one KV head for six query heads (every
  * rank computes it), a prime vocabulary, FFN and wo column ranges that split quantization blocks, three ranks.
  */
 class SplitModelTest {
@@ -123,8 +123,8 @@ class SplitModelTest {
             for (int r = 0; r < ranks; r++) {
                 RankGroup g = group.rank(r);
                 results.add(pool.submit(() -> {
-                    try (Parallel.Workers one = Parallel.newWorkers(1)) {
-                        return run(loader.load(g), one);
+                    try (Parallel.Workers two = Parallel.newWorkers(2)) {
+                        return run(loader.load(g), two);
                     }
                 }));
             }

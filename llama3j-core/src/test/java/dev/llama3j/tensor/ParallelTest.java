@@ -287,4 +287,39 @@ class ParallelTest {
                     || n.startsWith("llama3j-model-worker-"));
         }
     }
+
+    /** A range split inside a chunk (a matrix laying out its int8 copy on first use, say) runs inline, no hang. */
+    @Test
+    void aRangeSplitInsideAChunkRunsInline() {
+        Parallel.setThreads(3);
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30), () -> {
+            for (int rep = 0; rep < 200; rep++) {
+                AtomicIntegerArray hits = new AtomicIntegerArray(64 * 64);
+                Parallel.forRange(64, (s, e) -> {
+                    for (int i = s; i < e; i++) {
+                        int row = i;
+                        Parallel.forRange(64, (s2, e2) -> {
+                            for (int j = s2; j < e2; j++) {
+                                hits.incrementAndGet(row * 64 + j);
+                            }
+                        });
+                    }
+                });
+                for (int i = 0; i < 64 * 64; i++) {
+                    assertThat(hits.get(i)).isEqualTo(1);
+                }
+            }
+        });
+    }
+
+    @Test
+    void closedWorkersRefuseWorkInsteadOfWaitingForever() {
+        Parallel.Workers w = Parallel.newWorkers(2);
+        w.close();
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(10), () ->
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> Parallel.using(w,
+                        () -> Parallel.forRange(100, (s, e) -> { })))
+                        .isInstanceOf(IllegalStateException.class)
+                        .hasMessage("the worker threads have been closed"));
+    }
 }

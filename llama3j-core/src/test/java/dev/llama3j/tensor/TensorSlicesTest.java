@@ -116,4 +116,34 @@ class TensorSlicesTest {
             }
         }
     }
+
+    /** Split columns of a matrix with an int8 copy of its own ({@link RepackedMatrix}) on several threads. */
+    @Test
+    void paddedColumnsOfARepackedMatrixRunOnSeveralThreads() {
+        int original = Parallel.threads();
+        Parallel.setThreads(3);
+        try (Arena arena = Arena.ofConfined()) {
+            Random rnd = new Random(5);
+            Tensor t = tensor(arena, DType.Q4_0, 300, 128, rnd);
+            TensorSlices.Columns part = TensorSlices.columns(List.of(t), 40, 80);
+            Matrix m = new PaddedInputMatrix(RepackedMatrix.of(new DenseMatrix("w", DType.Q4_0,
+                    part.tensor().data(), 300, part.tensor().dim(1), true)), part.offset(), part.cols());
+            float[] x = RandomWeights.gaussian(40, rnd);
+            float[][] out = {new float[300]};
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+                    () -> ParallelMatmul.matvecs(new Matrix[] {m}, x, 1, out));
+            float[][] w = dequantized(t);
+            for (int r = 0; r < 300; r++) {
+                double want = 0;
+                double scale = 0;
+                for (int j = 40; j < 80; j++) {
+                    want += (double) w[r][j] * x[j - 40];
+                    scale += Math.abs((double) w[r][j] * x[j - 40]);
+                }
+                assertThat((double) out[0][r]).isCloseTo(want, within(2e-2 * scale + 1e-6));
+            }
+        } finally {
+            Parallel.setThreads(original);
+        }
+    }
 }

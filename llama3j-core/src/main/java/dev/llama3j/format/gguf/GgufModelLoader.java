@@ -75,7 +75,14 @@ public final class GgufModelLoader {
                     + ": mixture-of-experts models are not supported");
         }
         ModelConfig config = config(file);
-        ModelSplit split = group == null ? null : new ModelSplit(group.rank(), group.ranks(), config, group);
+        // each layer has 9 tensors: a hostile block_count fails here, before anything is sized by it
+        if (config.nLayers() > file.tensorCount() / 9) {
+            throw new LlamaException(file.source() + ": llama.block_count = " + config.nLayers() + " but the file has only "
+                    + file.tensorCount() + " tensors (9 per layer)");
+        }
+        ModelSplit split = group == null ? null
+                : ModelSplit.onBlocks(group, config, largestBlock(file, config, "attn_output.weight"),
+                        largestBlock(file, config, "ffn_down.weight"));
         Parts cut = new Parts(file, split == null ? null : new RankSlicer(split), numerics);
         int dim = config.dim();
         int kvDim = config.kvDim();
@@ -90,11 +97,6 @@ public final class GgufModelLoader {
                 : output;   // tied embeddings
         float[] norm = vector(file, "output_norm.weight", dim);
 
-        // each layer has 9 tensors: a hostile block_count fails here, before anything is sized by it
-        if (config.nLayers() > file.tensorCount() / 9) {
-            throw new LlamaException(file.source() + ": llama.block_count = " + config.nLayers() + " but the file has only "
-                    + file.tensorCount() + " tensors (9 per layer)");
-        }
         List<LayerWeights> layers = new ArrayList<>(config.nLayers());
         for (int i = 0; i < config.nLayers(); i++) {
             String p = "blk." + i + ".";
@@ -113,6 +115,18 @@ public final class GgufModelLoader {
                 ? vector(file, "rope_freqs.weight", config.headDim() / 2)
                 : null;
         return new LlamaWeights(config, embeddings, List.copyOf(layers), norm, output, ropeFreqDivisors, file, split);
+    }
+
+    /** The largest quantization block of a layer matrix over the layers (1 for float types). */
+    private static int largestBlock(GgufFile file, ModelConfig config, String name) {
+        int block = 1;
+        for (int l = 0; l < config.nLayers(); l++) {
+            String tensor = "blk." + l + "." + name;
+            if (file.hasTensor(tensor)) {
+                block = Math.max(block, file.tensor(tensor).type().blockSize);
+            }
+        }
+        return block;
     }
 
     /** The file's matrices, whole or cut for one rank ({@code slicer}). */

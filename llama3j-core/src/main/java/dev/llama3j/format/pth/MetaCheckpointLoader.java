@@ -95,29 +95,14 @@ public final class MetaCheckpointLoader {
     }
 
     /**
-     * Rank r's shard r as its part, checked against the other ranks' shards by fingerprint (a shard copied over
-     * another): every rank meets the others in that exchange, whatever its own shard's outcome.
+     * Rank r's shard r as its part; its fingerprint goes to the group, which compares them over the ranks once all
+     * have loaded (a shard copied over another).
      */
     private static LlamaWeights ownShard(ModelConfig config, List<Map<String, Tensor>> tensors, List<String> names,
                                          AutoCloseable resources, List<Path> files, ModelSplit split,
                                          RankGroup group) {
-        LlamaWeights w = null;
-        String mine;
-        try {
-            w = assemble(config, tensors, names, resources, files.size(), split, null);
-            mine = ShardFingerprint.of(tensors.getFirst()).sha256();
-        } catch (RuntimeException e) {
-            mine = "!" + (e instanceof LlamaException ? e.getMessage() : e.toString());
-        }
-        String[] all = group.allGather(mine);
-        for (int r = 0; r < all.length; r++) {
-            if (all[r].startsWith("!")) {
-                throw new LlamaException(r == group.rank() ? all[r].substring(1) : "rank " + r + ": "
-                        + all[r].substring(1));
-            }
-        }
-        ShardFingerprint.requireDistinct(Arrays.stream(all).map(ShardFingerprint::new).toList(),
-                files.stream().map(Path::toString).toList());
+        LlamaWeights w = assemble(config, tensors, names, resources, files.size(), split, null);
+        group.identify(files.get(group.rank()).toString(), ShardFingerprint.of(tensors.getFirst()).sha256());
         return w;
     }
 
