@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 /**
@@ -91,37 +92,60 @@ public final class Guard {
 
     /** The verdict on a chat's last user message ({@link #screenable}); safe when it has none. */
     public GuardVerdict checkInput(List<Message> dialog) {
+        return await(submitInput(dialog));
+    }
+
+    /** {@link #checkInput}, answered when the engine has run the check. */
+    public CompletableFuture<GuardVerdict> submitInput(List<Message> dialog) {
         List<Message> c = screenable(dialog, true);
-        return c.isEmpty() ? new GuardVerdict(true, List.of(), 0, true, "") : check(c);
+        return c.isEmpty() ? CompletableFuture.completedFuture(new GuardVerdict(true, List.of(), 0, true, ""))
+                : submit(c);
     }
 
     /** The verdict on {@code answer} to a chat ({@link #screenable} up to its last user message, then the answer). */
     public GuardVerdict checkOutput(List<Message> dialog, String answer) {
+        return await(submitOutput(dialog, answer));
+    }
+
+    /** {@link #checkOutput}, answered when the engine has run the check. */
+    public CompletableFuture<GuardVerdict> submitOutput(List<Message> dialog, String answer) {
         List<Message> c = new ArrayList<>(screenable(dialog, true));
         if (c.isEmpty()) {
             c.add(Message.user(""));
         }
         c.add(Message.assistant(answer));
-        return check(c);
+        return submit(c);
     }
 
     /** The verdict on the last turn of {@code conversation} (user and assistant turns in turn, user first). */
     public GuardVerdict check(List<Message> conversation) {
+        return await(submit(conversation));
+    }
+
+    /**
+     * {@link #check}, answered when the engine has run it: several checks submitted together run together. Fails
+     * with a {@link LlamaException} when the engine cannot run it.
+     */
+    public CompletableFuture<GuardVerdict> submit(List<Message> conversation) {
         GuardPrompt.Parts parts = GuardPrompt.parts(version, conversation, excluded, categories);
         int[] prompt = tokens(parts);
         List<Engine.Token> tokens = new ArrayList<>();
         Engine.Request request = new Engine.Request(prompt, maxTokens, 0f, 1f, 0, true, true,
                 Engine.Request.MAX_TOP_LOGPROBS, false, bias);
-        Engine.Completion done;
+        return engine.submit(request, (Engine.Listener) tokens::add).result()
+                .thenApply(done -> GuardVerdict.parse(tokenizer.decode(done.tokens()), unsafeScore(tokens)));
+    }
+
+    /** A check's verdict, waited for; its failure as the {@link LlamaException} that says why. */
+    public static GuardVerdict await(CompletableFuture<GuardVerdict> check) {
         try {
-            done = engine.submit(request, (Engine.Listener) tokens::add).result().get();
+            return check.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new LlamaException("interrupted while the guard was checking");
         } catch (ExecutionException e) {
             throw e.getCause() instanceof LlamaException le ? le : new LlamaException(String.valueOf(e.getCause()));
         }
-        return GuardVerdict.parse(tokenizer.decode(done.tokens()), unsafeScore(tokens));
     }
 
     /** The prompt's tokens: the template's special tokens as such, the text between them (messages) as plain text. */

@@ -2,7 +2,9 @@ package dev.llama3j.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.llama3j.guard.GuardVerdict;
 import io.helidon.http.HeaderNames;
 import io.helidon.http.Status;
 import io.helidon.webserver.http.ServerResponse;
@@ -109,6 +111,23 @@ final class Chunks {
             choice.set("logprobs", logprobs);
         }
         return choice.put("finish_reason", finish);
+    }
+
+    /** Choice {@code index}'s last streamed chunk when the guard filtered it: no text, the verdict beside it. */
+    ObjectNode filtered(String id, boolean chat, int index, GuardVerdict v) {
+        return guard(chunk(id, chat, index, chat ? JSON.createObjectNode() : null, null, "content_filter"), v);
+    }
+
+    /**
+     * {@code node} (an answer, a chunk or a choice) with the guard's verdict on what it filtered: {"guard":
+     * {"categories": [...], "score": p}}.
+     */
+    static ObjectNode guard(ObjectNode node, GuardVerdict v) {
+        ObjectNode guard = node.putObject("guard");
+        ArrayNode codes = guard.putArray("categories");
+        v.categories().forEach(codes::add);
+        guard.put("score", v.unsafeScore());
+        return node;
     }
 
     static void send(OutputStream out, JsonNode chunk) throws IOException {

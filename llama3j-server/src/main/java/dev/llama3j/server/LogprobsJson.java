@@ -79,6 +79,11 @@ final class LogprobsJson {
         return shape(false, entries.size() - 1, entries.size());
     }
 
+    /** The answer's alone, as the streamed chunk of a held answer carries them. */
+    JsonNode answer() {
+        return shape(false, 0, entries.size());
+    }
+
     /** The echoed prompt's alone, as the streamed chunk of its text carries them. */
     JsonNode echoed() {
         return shape(true, 0, 0);

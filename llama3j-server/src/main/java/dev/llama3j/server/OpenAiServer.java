@@ -134,9 +134,10 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     /**
-     * As above, screening chat requests and answers with a Llama Guard model ({@link Screening}; null: none). A
-     * refused request or a withheld answer is a 200 with finish_reason "content_filter", as OpenAI's own filter
-     * answers, its violated categories under "guard"; a screened answer is streamed in one piece once it passed.
+     * As above, screening chat and completion requests and their answers with a Llama Guard model
+     * ({@link Screening}; null: none), each of several choices on its own. A refused request or a withheld answer
+     * is a 200 with finish_reason "content_filter", as OpenAI's own filter answers, its violated categories under
+     * "guard"; a screened answer is streamed in one piece once it passed.
      */
     public OpenAiServer(Llama llama, Engine engine, String modelId, String host, int port, String apiKey,
                         int maxQueue, java.io.PrintStream log, List<String> corsOrigins, Screening screening) {
@@ -342,30 +343,30 @@ public final class OpenAiServer implements AutoCloseable {
             if (RequestOptions.of(body, true).n() > 1) {
                 throw new BadRequest("'n' > 1 with tools is not supported yet: ask for one choice");
             }
-            generate(res, body, prompt, dialog, useTools, grammar);
+            generate(res, body, prompt, true, screening == null ? null : dialog, useTools, grammar);
             return;
         }
         JsonGrammar grammar = OutputGrammar.of(body, null);
         int[] prompt = llama.chatFormat().encodeDialogPrompt(dialog);
         if (RequestOptions.of(body, true).n() > 1) {
-            if (screening != null) {
-                throw new BadRequest("'n' > 1 is not screened by the guard yet: ask for one choice");
-            }
-            several(res, body, List.of(prompt), dialog, grammar);
+            several(res, body, List.of(prompt), true, screening == null ? null : List.of(dialog), grammar);
             return;
         }
-        generate(res, body, prompt, dialog, false, grammar);
+        generate(res, body, prompt, true, screening == null ? null : dialog, false, grammar);
     }
 
     private void completions(ServerRequest req, ServerResponse res) throws Exception {
         JsonNode body = body(req);
         List<int[]> prompts = prompts(body.get("prompt"));
         JsonGrammar grammar = OutputGrammar.of(body, null);
+        // each prompt is screened as a user's turn, its completion as the answer to it
+        List<List<Message>> turns = screening == null ? null
+                : prompts.stream().map(p -> Screening.completionTurns(llama.tokenizer(), p)).toList();
         if (prompts.size() > 1 || RequestOptions.of(body, false).n() > 1) {
-            several(res, body, prompts, null, grammar);
+            several(res, body, prompts, false, turns, grammar);
             return;
         }
-        generate(res, body, prompts.getFirst(), null, false, grammar);
+        generate(res, body, prompts.getFirst(), false, turns == null ? null : turns.getFirst(), false, grammar);
     }
 
     /**
@@ -418,12 +419,11 @@ public final class OpenAiServer implements AutoCloseable {
     private static final int MAX_PROMPTS = 64;
 
     /**
-     * Several choices ({@link SeveralChoices}): {@code n} per prompt, whole or streamed; usage counts each prompt
-     * once.
+     * Several choices ({@link SeveralChoices}): {@code n} per prompt, whole or streamed, each screened on its own
+     * where {@code turns} (what the guard sees of each prompt) is not null; usage counts each prompt once.
      */
-    private void several(ServerResponse res, JsonNode body, List<int[]> prompts, List<Message> dialog,
-                         JsonGrammar grammar) throws Exception {
-        boolean chat = dialog != null;
+    private void several(ServerResponse res, JsonNode body, List<int[]> prompts, boolean chat,
+                         List<List<Message>> turns, JsonGrammar grammar) throws Exception {
         RequestOptions o = RequestOptions.of(body, chat);
         if (prompts.size() * o.n() > RequestOptions.MAX_CHOICES * 4) {
             throw new BadRequest("at most " + RequestOptions.MAX_CHOICES * 4 + " choices per request, asked for "
@@ -437,8 +437,8 @@ public final class OpenAiServer implements AutoCloseable {
         }
         Tokenizer tokenizer = llama.tokenizer();
         String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(created) + "-" + ids.incrementAndGet();
-        int[] tokens = new SeveralChoices(engine, tokenizer, chunks).answer(res, id, o, chat, prompts,
-                grammar == null ? null
+        int[] tokens = new SeveralChoices(engine, tokenizer, chunks, screening).answer(res, id, o, chat, prompts,
+                turns, grammar == null ? null
                         : () -> new JsonConstraint(grammar, JsonConstraint.masks(tokenizer), llama.stopTokens()));
         if (tokens != null) {
             TOKENS.set(tokens);
@@ -522,12 +522,12 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     /**
-     * Answers a chat request ({@code dialog} not null) or a completion request; with a {@code grammar} (null for
-     * none), its tokens are sampled among those that continue it.
+     * Answers a chat or a completion request of one choice, screened where {@code turns} (what the guard sees of
+     * the prompt: {@link Screening}) is not null; with a {@code grammar} (null for none), its tokens are sampled
+     * among those that continue it.
      */
-    private void generate(ServerResponse res, JsonNode body, int[] prompt, List<Message> dialog, boolean tools,
-                          JsonGrammar grammar) throws Exception {
-        boolean chat = dialog != null;
+    private void generate(ServerResponse res, JsonNode body, int[] prompt, boolean chat, List<Message> turns,
+                          boolean tools, JsonGrammar grammar) throws Exception {
         RequestOptions o = RequestOptions.of(body, chat);
         checkLogitBias(o);
         if (engine.load().queued() >= maxQueue) {
@@ -535,19 +535,18 @@ public final class OpenAiServer implements AutoCloseable {
                     + " requests are already waiting; try again later");
             return;
         }
-        if (chat && screening != null && screening.input()) {
-            GuardVerdict asked = screening.checkInput(dialog);
+        String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(created) + "-" + ids.incrementAndGet();
+        if (turns != null && screening.input()) {
+            GuardVerdict asked = screening.checkInput(turns);
             if (!asked.safe()) {
                 // the assistant model never sees a refused request
-                String id = "chatcmpl-" + Long.toHexString(created) + "-" + ids.incrementAndGet();
                 TOKENS.set(new int[] {prompt.length, 0});
-                filtered(res, o, id, prompt.length, 0, asked);
+                filtered(res, o, chat, id, prompt.length, asked);
                 return;
             }
         }
         // an answer with tools, or screened, is held back until it is known to be a call or text, or safe
-        boolean screen = chat && screening != null && screening.output();
-        boolean hold = tools || screen;
+        boolean screen = turns != null && screening.output();
         boolean scorePrompt = o.echo() && o.logprobs();
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
         TokenConstraint constraint = grammar == null ? null
@@ -566,9 +565,9 @@ public final class OpenAiServer implements AutoCloseable {
             }
         });
         handle.result().whenComplete((c, e) -> events.add(new Event.End(c, e)));
-        String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(created) + "-" + ids.incrementAndGet();
         Tokenizer tokenizer = llama.tokenizer();
-        ChoiceText text = new ChoiceText(o, chat, tokenizer, o.echo() ? tokenizer.decode(prompt) : "");
+        ChoiceText text = new ChoiceText(o, chat, tokenizer, o.echo() ? tokenizer.decode(prompt) : "",
+                tools || screen);
         LogprobsJson logprobs = text.logprobs();
         OutputStream out = null;
         if (o.stream()) {
@@ -602,10 +601,9 @@ public final class OpenAiServer implements AutoCloseable {
                     if (text.stopped()) {
                         handle.cancel();
                     }
-                    // with tools the answer is held back until it is known to be a call or text
-                    if (out != null && !hold && (!piece.isEmpty() || logprobs != null)) {
-                        send(out, chunks.chunk(id, chat, 0, Chunks.content(chat, piece),
-                                logprobs == null ? null : logprobs.last(), null));
+                    JsonNode pieceLogprobs = text.tokenLogprobs();
+                    if (out != null && (!piece.isEmpty() || pieceLogprobs != null)) {
+                        send(out, chunks.chunk(id, chat, 0, Chunks.content(chat, piece), pieceLogprobs, null));
                     }
                     continue;
                 }
@@ -627,7 +625,7 @@ public final class OpenAiServer implements AutoCloseable {
                 if (screen) {
                     GuardVerdict said;
                     try {
-                        said = screening.checkOutput(dialog, text.text());
+                        said = screening.checkOutput(turns, text.answer());
                     } catch (LlamaException e) {
                         if (out == null) {
                             throw e;
@@ -638,10 +636,13 @@ public final class OpenAiServer implements AutoCloseable {
                     }
                     if (!said.safe()) {
                         if (out == null) {
-                            filtered(res, o, id, prompt.length, generated, said);
+                            ObjectNode w = chunks.whole(id, chat);
+                            w.putArray("choices").add(Chunks.choice(0, chat, text.echo(), text.echoLogprobs(),
+                                    "content_filter"));
+                            w.set("usage", usage);
+                            json(res, Status.OK_200, Chunks.guard(w, said));
                         } else {
-                            send(out, filteredChunk(chunks.chunk(id, true, JSON.createObjectNode(), "content_filter"),
-                                    said));
+                            send(out, chunks.filtered(id, chat, 0, said));
                             chunks.finish(out, o.includeUsage(), id, usage);
                         }
                         return;
@@ -679,10 +680,8 @@ public final class OpenAiServer implements AutoCloseable {
                     delta.set("tool_calls", deltas);
                     send(out, chunks.chunk(id, true, delta, null));
                     finish = "tool_calls";
-                } else if (hold && !text.text().isEmpty()) {
-                    send(out, chunks.chunk(id, chat, Chunks.content(chat, text.text()), null));
                 } else if (!rest.isEmpty()) {
-                    send(out, chunks.chunk(id, chat, Chunks.content(chat, rest), null));
+                    send(out, chunks.chunk(id, chat, 0, Chunks.content(chat, rest), text.endLogprobs(), null));
                 }
                 send(out, chunks.chunk(id, chat, chat ? JSON.createObjectNode() : null, finish));
                 chunks.finish(out, o.includeUsage(), id, usage);
@@ -698,29 +697,22 @@ public final class OpenAiServer implements AutoCloseable {
     }
 
     /**
-     * A chat answer the guard refused or withheld: empty content, finish_reason "content_filter" (OpenAI's), and
-     * the guard's categories under "guard" (streamed: one chunk with them).
+     * A request the guard refused: no text, finish_reason "content_filter" (OpenAI's), and the guard's categories
+     * under "guard" (streamed: one chunk with them).
      */
-    private void filtered(ServerResponse res, RequestOptions o, String id, int promptTokens, int generated,
+    private void filtered(ServerResponse res, RequestOptions o, boolean chat, String id, int promptTokens,
                           GuardVerdict v) throws IOException {
-        ObjectNode usage = Chunks.usage(promptTokens, generated);
+        ObjectNode usage = Chunks.usage(promptTokens, 0);
         if (!o.stream()) {
-            json(res, Status.OK_200, filteredChunk(chunks.whole(id, true, "", "content_filter", usage), v));
+            json(res, Status.OK_200, Chunks.guard(chunks.whole(id, chat, "", "content_filter", usage), v));
             return;
         }
         OutputStream out = Chunks.open(res);
-        send(out, chunks.chunk(id, true, Chunks.role(), null));
-        send(out, filteredChunk(chunks.chunk(id, true, JSON.createObjectNode(), "content_filter"), v));
+        if (chat) {
+            send(out, chunks.chunk(id, true, Chunks.role(), null));
+        }
+        send(out, chunks.filtered(id, chat, 0, v));
         chunks.finish(out, o.includeUsage(), id, usage);
-    }
-
-    /** {@code response} with the guard's verdict: {"guard": {"categories": [...], "score": p}}. */
-    private static ObjectNode filteredChunk(ObjectNode response, GuardVerdict v) {
-        ObjectNode guard = response.putObject("guard");
-        ArrayNode codes = guard.putArray("categories");
-        v.categories().forEach(codes::add);
-        guard.put("score", v.unsafeScore());
-        return response;
     }
 
     private static void send(OutputStream out, JsonNode chunk) throws IOException {

@@ -138,6 +138,38 @@ class ServeGuardTest {
         }
     }
 
+    /** Several choices: each ends on its own verdict, with it on the choice; a refused request runs none. */
+    @Test
+    void severalChoicesAreScreenedEachOnItsOwn() throws Exception {
+        String two = BODY.formatted(", \"n\": 2");
+        String unscreened;
+        try (OpenAiServer s = server(null, false, false)) {
+            unscreened = JSON.readTree(post(s, BODY.formatted("")).body()).at("/choices/0/message/content").asText();
+        }
+        try (OpenAiServer s = server(19193, true, true)) {
+            JsonNode body = JSON.readTree(post(s, two).body());
+            for (int k = 0; k < 2; k++) {
+                assertThat(body.at("/choices/" + k + "/message/content").asText()).isEqualTo(unscreened);
+                assertThat(body.at("/choices/" + k + "/finish_reason").asText()).isEqualTo("length");
+            }
+        }
+        for (boolean input : new boolean[] {true, false}) {
+            try (OpenAiServer s = server(39257, input, !input)) {
+                JsonNode body = JSON.readTree(post(s, two).body());
+                assertThat(body.at("/usage/completion_tokens").asInt()).isEqualTo(input ? 0 : 12);
+                for (int k = 0; k < 2; k++) {
+                    assertThat(body.at("/choices/" + k + "/finish_reason").asText()).isEqualTo("content_filter");
+                    assertThat(body.at("/choices/" + k + "/message/content").asText()).isEmpty();
+                    assertThat(body.at("/choices/" + k + "/guard/score").asDouble()).isGreaterThan(0.99);
+                }
+                String stream = post(s, two.replace("\"n\": 2", "\"n\": 2, \"stream\": true")).body();
+                assertThat(streamedText(stream)).isEmpty();
+                assertThat(stream.split("\"finish_reason\":\"content_filter\"", -1)).hasSize(3);
+                assertThat(stream).endsWith("data: [DONE]\n\n");
+            }
+        }
+    }
+
     /** The content deltas of an SSE stream, joined. */
     static String streamedText(String sse) throws Exception {
         StringBuilder sb = new StringBuilder();
