@@ -12,8 +12,11 @@ public final class FuzzTargets {
 
     private static final Pattern LINE_BREAK = Pattern.compile("\\R");
 
-    /** Fails the input unless the rejection is the one-line error every malformed file must give. */
-    public static void requireOneLine(LlamaException e) {
+    /**
+     * Fails the input unless the rejection is the one-line error every malformed file must give (a
+     * {@link LlamaException}, or a {@code GbnfException} for grammars).
+     */
+    public static void requireOneLine(RuntimeException e) {
         String message = e.getMessage();
         if (message == null || message.isBlank() || LINE_BREAK.matcher(message).find()) {
             throw new AssertionError("not a one-line error: " + message, e);

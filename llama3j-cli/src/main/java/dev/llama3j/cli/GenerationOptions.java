@@ -4,7 +4,7 @@ import dev.llama3j.LlamaException;
 import dev.llama3j.format.pth.Checklist;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.ModelOptions;
-import dev.llama3j.grammar.JsonConstraint;
+import dev.llama3j.grammar.GrammarConstraint;
 import dev.llama3j.grammar.JsonGrammar;
 import dev.llama3j.grammar.JsonSchema;
 import dev.llama3j.tensor.Numerics;
@@ -137,7 +137,7 @@ final class GenerationOptions {
         StartupClock.modelLoaded();
         if (grammar != null) {
             JsonGrammar g = grammar;
-            llama.constrainOutputs(() -> new JsonConstraint(g, JsonConstraint.masks(llama.tokenizer()),
+            llama.constrainOutputs(() -> new GrammarConstraint(g, GrammarConstraint.masks(llama.tokenizer()),
                     llama.stopTokens()));
         }
         return llama;

@@ -11,7 +11,8 @@ import dev.llama3j.generate.ModelOptions;
 import dev.llama3j.generate.StopStrings;
 import dev.llama3j.generate.TokenConstraint;
 import dev.llama3j.generate.Utf8Stream;
-import dev.llama3j.grammar.JsonConstraint;
+import dev.llama3j.grammar.Grammar;
+import dev.llama3j.grammar.GrammarConstraint;
 import dev.llama3j.model.CacheType;
 import dev.llama3j.tensor.Numerics;
 import dev.llama3j.tokenizer.Tokenizer;
@@ -240,8 +241,9 @@ public final class LlamaModel implements AutoCloseable {
         int[] prompt = promptTokens.clone();   // the engine reads it later, on its own thread
         long seed = o.seed() != null ? o.seed() : ThreadLocalRandom.current().nextLong();
         int maxTokens = o.maxTokens() != null ? o.maxTokens() : Integer.MAX_VALUE;
-        TokenConstraint constraint = o.jsonSchema() == null ? null : new JsonConstraint(
-                GenerateOptions.grammar(o.jsonSchema()), JsonConstraint.masks(llama.tokenizer()), llama.stopTokens());
+        Grammar grammar = GenerateOptions.compile(o.jsonSchema(), o.grammar());
+        TokenConstraint constraint = grammar == null ? null : new GrammarConstraint(grammar,
+                GrammarConstraint.masks(llama.tokenizer()), llama.stopTokens());
         Engine.Request request = new Engine.Request(prompt, maxTokens, (float) o.temperature(), (float) o.topP(), seed,
                 false, true, 0, false, Engine.Penalties.NONE, constraint);
         LinkedBlockingQueue<Object> events = new LinkedBlockingQueue<>();

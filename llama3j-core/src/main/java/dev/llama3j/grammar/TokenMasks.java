@@ -5,11 +5,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Which tokens of one vocabulary may come next from a {@link JsonState}: every token whose whole byte string the
- * state accepts. Built once per vocabulary and shared by all grammars and outputs. A mask is computed by walking
- * the vocabulary's byte trie with the state, skipping a subtree at its first rejected byte, and is cached by
- * state (most outputs revisit a few states, such as the inside of a free string). Special tokens (no bytes) are
- * never allowed: the caller allows its end-of-turn tokens when {@link JsonState#canEnd()}.
+ * Which tokens of one vocabulary may come next from a {@link GrammarState} (of a JSON Schema or a GBNF grammar):
+ * every token whose whole byte string the state accepts. Built once per vocabulary and shared by all grammars and
+ * outputs. A mask is computed by walking the vocabulary's byte trie with the state, skipping a subtree at its
+ * first rejected byte, and is cached by state (most outputs revisit a few states, such as the inside of a free
+ * string). Special tokens (no bytes) are never allowed: the caller allows its end-of-turn tokens when
+ * {@link GrammarState#canEnd()}.
  */
 public final class TokenMasks {
     /** Masks kept by default: 256 masks of a 128,256-token vocabulary take 4 MiB. */
@@ -20,7 +21,7 @@ public final class TokenMasks {
     /** The tokens that leave a free-text state as it is, and a trie of the others. */
     private final long[] plainText;
     private final VocabularyTrie notPlainText;
-    private final Map<JsonState, long[]> cache;
+    private final Map<GrammarState<?>, long[]> cache;
 
     /** @param tokenBytes each token's bytes by id; null or empty for special tokens */
     public TokenMasks(byte[][] tokenBytes) {
@@ -45,7 +46,7 @@ public final class TokenMasks {
         this.notPlainText = new VocabularyTrie(others);
         this.cache = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<JsonState, long[]> eldest) {
+            protected boolean removeEldestEntry(Map.Entry<GrammarState<?>, long[]> eldest) {
                 return size() > cacheSize;
             }
         };
@@ -56,7 +57,7 @@ public final class TokenMasks {
     }
 
     /** The allowed tokens as a bit set in words ({@code vocabSize()} bits, bit i of word i/64 for token i). */
-    public long[] allowed(JsonState state) {
+    public long[] allowed(GrammarState<?> state) {
         long[] words;
         synchronized (cache) {
             words = cache.get(state);
@@ -71,19 +72,19 @@ public final class TokenMasks {
     }
 
     /** Clears {@code out} and sets the allowed tokens in it. */
-    public void allowed(JsonState state, BitSet out) {
+    public void allowed(GrammarState<?> state, BitSet out) {
         out.clear();
         out.or(BitSet.valueOf(allowed(state)));
     }
 
     /** The state after token {@code tokenId}'s bytes, or null when the token is not allowed from {@code state}. */
-    public JsonState advance(JsonState state, int tokenId) {
+    public <S extends GrammarState<S>> S advance(GrammarState<S> state, int tokenId) {
         byte[] bytes = tokenBytes[tokenId];
         return bytes == null || bytes.length == 0 ? null : state.accept(bytes);
     }
 
     /** The allowed tokens computed afresh, bypassing the cache (for benchmarks and tests). */
-    long[] walkUncached(JsonState state) {
+    long[] walkUncached(GrammarState<?> state) {
         if (state.isFreeText()) {
             long[] words = plainText.clone();
             walk(notPlainText, state, words);
@@ -94,14 +95,14 @@ public final class TokenMasks {
         return words;
     }
 
-    /** Whether {@code bytes} are whole UTF-8 characters, none a quote, a backslash or a control character. */
+    /** Whether {@code bytes} are whole UTF-8 characters, none a quote, a backslash or a control character (DEL too). */
     private static boolean isPlainText(byte[] bytes) {
         if (bytes == null || bytes.length == 0) return false;
         int u = 0;
         for (byte x : bytes) {
             int b = x & 0xFF;
             if (u == 0 && b < 0x80) {
-                if (b < 0x20 || b == '"' || b == '\\') return false;
+                if (b < 0x20 || b == 0x7F || b == '"' || b == '\\') return false;
                 continue;
             }
             u = Utf8Step.next(u, b);
@@ -111,19 +112,21 @@ public final class TokenMasks {
         return u == 0;
     }
 
-    private static void walk(VocabularyTrie trie, JsonState state, long[] words) {
+    private static void walk(VocabularyTrie trie, GrammarState<?> state, long[] words) {
         byte[] label = trie.label;
         int[] depth = trie.depth;
         int[] end = trie.end;
         int[] token = trie.token;
-        JsonState[] at = new JsonState[trie.maxDepth + 1];
+        GrammarState<?>[] at = new GrammarState<?>[trie.maxDepth + 1];
         at[0] = state;
+        WalkMemo memo = state.costlySteps() ? new WalkMemo() : null;
         int n = label.length;
         int i = 0;
         while (i < n) {
             int d = depth[i];
             // the walked state's own transitions are remembered (the next walk from it reuses them), deeper ones not
-            JsonState next = d == 1 ? at[0].accept(label[i]) : at[d - 1].step(label[i]);
+            GrammarState<?> next = d == 1 ? at[0].accept(label[i])
+                    : memo != null ? memo.step(at[d - 1], label[i]) : at[d - 1].step(label[i]);
             if (next == null) {
                 i = end[i];
                 continue;

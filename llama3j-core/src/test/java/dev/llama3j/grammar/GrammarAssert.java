@@ -27,8 +27,8 @@ final class GrammarAssert {
     }
 
     /** The index of the first byte rejected, the length when all are accepted but the value cannot end, or -1. */
-    static int firstRejected(JsonGrammar grammar, byte[] bytes) {
-        JsonState s = grammar.start();
+    static int firstRejected(Grammar grammar, byte[] bytes) {
+        GrammarState<?> s = grammar.start();
         for (int i = 0; i < bytes.length; i++) {
             s = s.accept(bytes[i]);
             if (s == null) return i;
@@ -36,16 +36,16 @@ final class GrammarAssert {
         return s.canEnd() ? -1 : bytes.length;
     }
 
-    static int firstRejected(JsonGrammar grammar, String text) {
+    static int firstRejected(Grammar grammar, String text) {
         return firstRejected(grammar, text.getBytes(StandardCharsets.UTF_8));
     }
 
-    static void accepts(JsonGrammar grammar, String... outputs) {
+    static void accepts(Grammar grammar, String... outputs) {
         for (String o : outputs) assertThat(firstRejected(grammar, o)).as("first byte rejected in %s", o).isEqualTo(-1);
     }
 
     /** {@code output} is rejected exactly at the byte marked by the first {@code |}, which is removed. */
-    static void rejectsAt(JsonGrammar grammar, String marked) {
+    static void rejectsAt(Grammar grammar, String marked) {
         int at = marked.indexOf('|');
         String output = marked.substring(0, at) + marked.substring(at + 1);
         int expected = marked.substring(0, at).getBytes(StandardCharsets.UTF_8).length;

@@ -158,7 +158,7 @@ class GrammarPropertyTest {
         }
     }
 
-    static void assertMaskIsBruteForce(TokenMasks masks, byte[][] vocabulary, JsonState state) {
+    static void assertMaskIsBruteForce(TokenMasks masks, byte[][] vocabulary, GrammarState<?> state) {
         long[] words = masks.allowed(state);
         for (int id = 0; id < vocabulary.length; id++) {
             boolean expected = vocabulary[id] != null && vocabulary[id].length > 0
@@ -180,13 +180,13 @@ class GrammarPropertyTest {
         for (int w = 0; w < 60; w++) {
             JsonGrammar grammar = w % 2 == 0 ? JsonSchema.anyValue() : JsonSchema.jsonObject();
             List<byte[]> prefixes = new ArrayList<>();
-            List<JsonState> states = new ArrayList<>();
+            List<GrammarState<?>> states = new ArrayList<>();
             RandomWalk.walk(grammar, masks, vocabulary, r, (state, bytes) -> {
                 states.add(state);
                 prefixes.add(bytes);
             });
             for (int i = 0; i < states.size(); i++) {
-                JsonState state = states.get(i);
+                GrammarState<?> state = states.get(i);
                 byte[] prefix = prefixes.get(i);
                 if (state.canEnd() || prefix.length == 0 && grammar == JsonSchema.jsonObject()) continue;
                 for (int b = 0; b < 256; b++) {

@@ -7,12 +7,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 
 /**
  * A random output of a grammar over a vocabulary: at each step a token drawn from the mask. For the first
  * {@link #FREE_STEPS} steps the draw is uniform (stopping, where allowed, one time in four); after that the walk
- * stops as soon as the value may end, and draws nine times in ten among the allowed tokens that contain a closing
- * byte ({@code " ] }}), so that strings, arrays and objects get closed and the walk ends.
+ * stops as soon as the output may end, and draws nine times in ten among the allowed tokens that close something
+ * (for JSON: that contain one of {@code " ] }}), so that strings, arrays and objects get closed and the walk ends.
  */
 final class RandomWalk {
     static final int FREE_STEPS = 24;
@@ -20,9 +21,15 @@ final class RandomWalk {
 
     /** The output, or null when it did not end within MAX_STEPS; every state visited and its bytes pass to
      *  {@code visit}. */
-    static byte[] walk(JsonGrammar grammar, TokenMasks masks, byte[][] vocabulary, Random r,
-                       BiConsumer<JsonState, byte[]> visit) {
-        JsonState state = grammar.start();
+    static byte[] walk(Grammar grammar, TokenMasks masks, byte[][] vocabulary, Random r,
+                       BiConsumer<GrammarState<?>, byte[]> visit) {
+        return walk(grammar, masks, vocabulary, r, visit, RandomWalk::closesJson);
+    }
+
+    /** As above, with {@code closes} telling the tokens that help an output end. */
+    static byte[] walk(Grammar grammar, TokenMasks masks, byte[][] vocabulary, Random r,
+                       BiConsumer<GrammarState<?>, byte[]> visit, Predicate<byte[]> closes) {
+        GrammarState<?> state = grammar.start();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         for (int step = 0; step < MAX_STEPS; step++) {
             if (state.isComplete()) return out.toByteArray();
@@ -38,7 +45,7 @@ final class RandomWalk {
             if (state.canEnd() && (ids.isEmpty() || step >= FREE_STEPS || r.nextInt(4) == 0)) return out.toByteArray();
             int id = ids.get(r.nextInt(ids.size()));
             if (step >= FREE_STEPS && r.nextInt(10) != 0) {
-                List<Integer> closing = ids.stream().filter(t -> closes(vocabulary[t])).toList();
+                List<Integer> closing = ids.stream().filter(t -> closes.test(vocabulary[t])).toList();
                 if (!closing.isEmpty()) id = closing.get(r.nextInt(closing.size()));
             }
             out.writeBytes(vocabulary[id]);
@@ -48,7 +55,7 @@ final class RandomWalk {
         return null;
     }
 
-    private static boolean closes(byte[] token) {
+    private static boolean closesJson(byte[] token) {
         for (byte b : token) {
             if (b == '"' || b == ']' || b == '}') return true;
         }

@@ -12,8 +12,8 @@ import dev.llama3j.chat.ToolFormat;
 import dev.llama3j.generate.Engine;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.TokenConstraint;
-import dev.llama3j.grammar.JsonConstraint;
-import dev.llama3j.grammar.JsonGrammar;
+import dev.llama3j.grammar.Grammar;
+import dev.llama3j.grammar.GrammarConstraint;
 import dev.llama3j.guard.GuardVerdict;
 import dev.llama3j.tokenizer.Tokenizer;
 import io.helidon.http.HeaderNames;
@@ -335,7 +335,7 @@ public final class OpenAiServer implements AutoCloseable {
             }
             // Meta's prompt in --tool-format (auto: its Hugging Face template), for Llama 3.1+ models
             int[] prompt = llama.toolPrompt(toolFormat, ToolCallsJson.normalized(messages), useTools ? tools : null);
-            JsonGrammar grammar = OutputGrammar.of(body, useTools ? tools : null);
+            Grammar grammar = OutputGrammar.of(body, useTools ? tools : null);
             if (OutputGrammar.forcesCall(body) && !toolFormat.jsonCalls()) {
                 throw new BadRequest("'tool_choice' constrains the answer to a JSON call, which this server's"
                         + " --tool-format " + toolFormat.cliName() + " does not read: ask with \"auto\"");
@@ -346,7 +346,7 @@ public final class OpenAiServer implements AutoCloseable {
             generate(res, body, prompt, true, screening == null ? null : dialog, useTools, grammar);
             return;
         }
-        JsonGrammar grammar = OutputGrammar.of(body, null);
+        Grammar grammar = OutputGrammar.of(body, null);
         int[] prompt = llama.chatFormat().encodeDialogPrompt(dialog);
         if (RequestOptions.of(body, true).n() > 1) {
             several(res, body, List.of(prompt), true, screening == null ? null : List.of(dialog), grammar);
@@ -358,7 +358,7 @@ public final class OpenAiServer implements AutoCloseable {
     private void completions(ServerRequest req, ServerResponse res) throws Exception {
         JsonNode body = body(req);
         List<int[]> prompts = prompts(body.get("prompt"));
-        JsonGrammar grammar = OutputGrammar.of(body, null);
+        Grammar grammar = OutputGrammar.of(body, null);
         // each prompt is screened as a user's turn, its completion as the answer to it
         List<List<Message>> turns = screening == null ? null
                 : prompts.stream().map(p -> Screening.completionTurns(llama.tokenizer(), p)).toList();
@@ -423,7 +423,7 @@ public final class OpenAiServer implements AutoCloseable {
      * where {@code turns} (what the guard sees of each prompt) is not null; usage counts each prompt once.
      */
     private void several(ServerResponse res, JsonNode body, List<int[]> prompts, boolean chat,
-                         List<List<Message>> turns, JsonGrammar grammar) throws Exception {
+                         List<List<Message>> turns, Grammar grammar) throws Exception {
         RequestOptions o = RequestOptions.of(body, chat);
         if (prompts.size() * o.n() > RequestOptions.MAX_CHOICES * 4) {
             throw new BadRequest("at most " + RequestOptions.MAX_CHOICES * 4 + " choices per request, asked for "
@@ -439,7 +439,7 @@ public final class OpenAiServer implements AutoCloseable {
         String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(created) + "-" + ids.incrementAndGet();
         int[] tokens = new SeveralChoices(engine, tokenizer, chunks, screening).answer(res, id, o, chat, prompts,
                 turns, grammar == null ? null
-                        : () -> new JsonConstraint(grammar, JsonConstraint.masks(tokenizer), llama.stopTokens()));
+                        : () -> new GrammarConstraint(grammar, GrammarConstraint.masks(tokenizer), llama.stopTokens()));
         if (tokens != null) {
             TOKENS.set(tokens);
         }
@@ -527,7 +527,7 @@ public final class OpenAiServer implements AutoCloseable {
      * among those that continue it.
      */
     private void generate(ServerResponse res, JsonNode body, int[] prompt, boolean chat, List<Message> turns,
-                          boolean tools, JsonGrammar grammar) throws Exception {
+                          boolean tools, Grammar grammar) throws Exception {
         RequestOptions o = RequestOptions.of(body, chat);
         checkLogitBias(o);
         if (engine.load().queued() >= maxQueue) {
@@ -550,7 +550,7 @@ public final class OpenAiServer implements AutoCloseable {
         boolean scorePrompt = o.echo() && o.logprobs();
         LinkedBlockingQueue<Event> events = new LinkedBlockingQueue<>();
         TokenConstraint constraint = grammar == null ? null
-                : new JsonConstraint(grammar, JsonConstraint.masks(llama.tokenizer()), llama.stopTokens());
+                : new GrammarConstraint(grammar, GrammarConstraint.masks(llama.tokenizer()), llama.stopTokens());
         Engine.Request request = new Engine.Request(prompt, o.maxTokens(), o.temperature(), o.topP(), o.seed(),
                 o.logprobs(), true, o.topLogprobs(), scorePrompt, o.penalties(), constraint);
         Engine.Handle handle = engine.submit(request, new Engine.Listener() {

@@ -3,6 +3,7 @@ package dev.llama3j.server;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.llama3j.LlamaException;
 import dev.llama3j.chat.ForcedToolCall;
+import dev.llama3j.grammar.Grammar;
 import dev.llama3j.grammar.JsonGrammar;
 import dev.llama3j.grammar.JsonSchema;
 
@@ -23,7 +24,7 @@ final class OutputGrammar {
     }
 
     /** @param tools the request's tools when they are in use, else null */
-    static JsonGrammar of(JsonNode body, JsonNode tools) {
+    static Grammar of(JsonNode body, JsonNode tools) {
         JsonNode choice = body.get("tool_choice");
         if (forcesCall(body)) {
             if (tools == null) {

@@ -9,19 +9,20 @@ import java.util.Map;
 import java.util.WeakHashMap;
 
 /**
- * A {@link JsonGrammar} as a sampling constraint: the tokens whose bytes the output's state accepts, and the stop
- * tokens once a whole value is there (only those once nothing may follow it). Follows one output.
+ * A {@link Grammar} (a JSON Schema's or a GBNF grammar's) as a sampling constraint: the tokens whose bytes the
+ * output's state accepts, and the stop tokens once the output may end there (only those once nothing may follow).
+ * Follows one output.
  */
-public final class JsonConstraint implements TokenConstraint {
+public final class GrammarConstraint implements TokenConstraint {
     private static final Map<Tokenizer, TokenMasks> MASKS = new WeakHashMap<>();
 
     private final TokenMasks masks;
     private final int[] stopTokens;
     private final float[] stopLogits;
-    private JsonState state;
+    private GrammarState<?> state;
 
     /** @param stopTokens the tokens that end the output, allowed where the grammar may end */
-    public JsonConstraint(JsonGrammar grammar, TokenMasks masks, int[] stopTokens) {
+    public GrammarConstraint(Grammar grammar, TokenMasks masks, int[] stopTokens) {
         this.masks = masks;
         this.stopTokens = stopTokens.clone();
         this.stopLogits = new float[stopTokens.length];
@@ -31,7 +32,7 @@ public final class JsonConstraint implements TokenConstraint {
     /** The masks of {@code tokenizer}'s vocabulary, built on first use and shared while it is in use. */
     public static TokenMasks masks(Tokenizer tokenizer) {
         synchronized (MASKS) {
-            return MASKS.computeIfAbsent(tokenizer, JsonConstraint::build);
+            return MASKS.computeIfAbsent(tokenizer, GrammarConstraint::build);
         }
     }
 
@@ -49,7 +50,13 @@ public final class JsonConstraint implements TokenConstraint {
         for (int i = 0; i < stopTokens.length; i++) {
             stopLogits[i] = stopTokens[i] < vocab ? logits[off + stopTokens[i]] : 0f;
         }
-        long[] allowed = state.isComplete() ? new long[0] : masks.allowed(state);
+        long[] allowed;
+        try {
+            allowed = state.isComplete() ? new long[0] : masks.allowed(state);
+        } catch (GbnfException e) {
+            // an ambiguous grammar past its bounds: the output cannot go on
+            throw new LlamaException(e.getMessage());
+        }
         for (int w = 0; w * 64 < vocab; w++) {
             long bits = w < allowed.length ? allowed[w] : 0L;
             int from = w * 64;
@@ -77,21 +84,26 @@ public final class JsonConstraint implements TokenConstraint {
             any = allowed[w] != 0;
         }
         if (!any) {
-            throw new LlamaException("no token of the vocabulary continues the JSON output here (the model's "
-                    + "vocabulary lacks the bytes the schema needs, or it has no stop token)");
+            throw new LlamaException("no token of the vocabulary continues the constrained output here (the model's "
+                    + "vocabulary lacks the bytes the grammar needs, or it has no stop token)");
         }
     }
 
     @Override
     public void accept(int token) {
-        JsonState next = masks.advance(state, token);
+        GrammarState<?> next;
+        try {
+            next = masks.advance(state, token);
+        } catch (GbnfException e) {
+            throw new LlamaException(e.getMessage());
+        }
         if (next == null) {
-            throw new IllegalStateException("token " + token + " does not continue the output's JSON");
+            throw new IllegalStateException("token " + token + " does not continue the constrained output");
         }
         state = next;
     }
 
-    /** Whether the output so far is a whole value. */
+    /** Whether the output so far may end here. */
     public boolean canEnd() {
         return state.canEnd();
     }
