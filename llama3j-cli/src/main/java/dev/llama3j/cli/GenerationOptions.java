@@ -4,8 +4,9 @@ import dev.llama3j.LlamaException;
 import dev.llama3j.format.pth.Checklist;
 import dev.llama3j.generate.Llama;
 import dev.llama3j.generate.ModelOptions;
+import dev.llama3j.grammar.GbnfGrammar;
+import dev.llama3j.grammar.Grammar;
 import dev.llama3j.grammar.GrammarConstraint;
-import dev.llama3j.grammar.JsonGrammar;
 import dev.llama3j.grammar.JsonSchema;
 import dev.llama3j.tensor.Numerics;
 import picocli.CommandLine.Mixin;
@@ -68,8 +69,12 @@ final class GenerationOptions {
             + "is sampled among those that continue a valid answer (the keywords serve's response_format takes)")
     Path jsonSchema;
 
-    /** The --json-schema file compiled by {@link #check}, or null. */
-    private JsonGrammar grammar;
+    @Option(names = "--grammar", paramLabel = "FILE", description = "answers follow this GBNF grammar (llama.cpp's "
+            + "notation: the answer is what its root rule matches), as --json-schema follows a schema")
+    Path grammarFile;
+
+    /** The --json-schema or --grammar file compiled by {@link #check}, or null. */
+    private Grammar grammar;
 
     @Mixin
     CacheOptions cache = new CacheOptions();
@@ -101,23 +106,31 @@ final class GenerationOptions {
         if (maxGenLen != null && maxGenLen < 0) {
             throw new LlamaException("--max-gen-len must be an integer >= 0, got " + maxGenLen);
         }
+        if (jsonSchema != null && grammarFile != null) {
+            throw new LlamaException("--json-schema and --grammar are exclusive: give one");
+        }
         if (jsonSchema != null) {
-            grammar = readSchema(jsonSchema);
+            grammar = compile(jsonSchema, "--json-schema");
+        } else if (grammarFile != null) {
+            grammar = compile(grammarFile, "--grammar");
         }
     }
 
-    /** The schema file compiled; a missing file, bad JSON or an unsupported keyword is a one-line error naming it. */
-    private static JsonGrammar readSchema(Path file) {
+    /**
+     * The schema or grammar file compiled; a missing file, bad JSON, an unsupported keyword or a GBNF error (its line
+     * and column) is a one-line error naming the file.
+     */
+    private static Grammar compile(Path file, String option) {
         String text;
         try {
             text = Files.readString(file);
         } catch (NoSuchFileException e) {
-            throw new LlamaException(file + ": file not found (--json-schema)");
+            throw new LlamaException(file + ": file not found (" + option + ")");
         } catch (IOException e) {
             throw new LlamaException(file + ": cannot read it: " + e.getMessage());
         }
         try {
-            return JsonSchema.compile(text);
+            return option.equals("--grammar") ? GbnfGrammar.compile(text) : JsonSchema.compile(text);
         } catch (IllegalArgumentException e) {
             throw new LlamaException(file + ": " + e.getMessage());
         }
@@ -136,7 +149,7 @@ final class GenerationOptions {
                 .withNumerics(numerics()).withCacheTypes(cache.keys(), cache.values()));
         StartupClock.modelLoaded();
         if (grammar != null) {
-            JsonGrammar g = grammar;
+            Grammar g = grammar;
             llama.constrainOutputs(() -> new GrammarConstraint(g, GrammarConstraint.masks(llama.tokenizer()),
                     llama.stopTokens()));
         }
