@@ -37,8 +37,8 @@ public final class Parallel {
     private static volatile Pool pool = new Pool(Math.max(1, Integer.getInteger("llama3j.threads",
             Runtime.getRuntime().availableProcessors())), "llama3j-worker-");
 
-    /** The workers that {@link #using} puts in charge of the ranges of the code it runs. */
-    private static final ScopedValue<Pool> SCOPED = ScopedValue.newInstance();
+    /** The workers that {@link #using} puts in charge of the ranges of the code it runs on this thread. */
+    private static final ThreadLocal<Pool> SCOPED = new ThreadLocal<>();
     /** On a worker thread, its pool: ranges split inside a chunk run there (inline). */
     private static final ThreadLocal<Pool> OWNER = new ThreadLocal<>();
 
@@ -54,7 +54,8 @@ public final class Parallel {
         if (owner != null) {
             return owner;
         }
-        return SCOPED.isBound() ? SCOPED.get() : pool;
+        Pool scoped = SCOPED.get();
+        return scoped != null ? scoped : pool;
     }
 
     /** Worker threads of their own (a model's), used where {@link #using} runs code with them; close to stop them. */
@@ -87,8 +88,14 @@ public final class Parallel {
     public static void using(Workers workers, Runnable body) {
         if (workers == null) {
             body.run();
-        } else {
-            ScopedValue.where(SCOPED, workers.pool).run(body);
+            return;
+        }
+        Pool outer = SCOPED.get();
+        SCOPED.set(workers.pool);
+        try {
+            body.run();
+        } finally {
+            SCOPED.set(outer);
         }
     }
 
