@@ -1,7 +1,6 @@
 package dev.llama3j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llama3j.LlamaException;
 import dev.llama3j.chat.DialogJson;
 import dev.llama3j.chat.Message;
@@ -16,7 +15,6 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -97,18 +95,7 @@ final class ChatCommand implements Callable<Integer> {
     }
 
     static List<List<Message>> readDialogs(Path file) throws IOException {
-        if (Files.isDirectory(file)) {
-            throw new LlamaException("dialogs file " + file + " is a folder, expected a JSON file");
-        }
-        if (!Files.isRegularFile(file)) {
-            throw new LlamaException("dialogs file " + file + " does not exist");
-        }
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(StrictUtf8.readFile(file));
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw new LlamaException(file + ": invalid JSON: " + e.getOriginalMessage());
-        }
+        JsonNode root = StrictUtf8.readJsonFile(file, "dialogs file");
         if (root == null || !root.isArray()) {
             throw new LlamaException(file + ": expected a JSON list of dialogs (each a list of {\"role\", \"content\"})");
         }

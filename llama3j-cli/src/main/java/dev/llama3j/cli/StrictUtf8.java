@@ -57,6 +57,24 @@ final class StrictUtf8 {
         return decode(bytes, bytes.length, file.toString());
     }
 
+    /**
+     * A JSON file given by option ({@code what}: "tools file", "dialogs file"), parsed; a folder, a missing file or
+     * invalid JSON is a one-line error naming it.
+     */
+    static com.fasterxml.jackson.databind.JsonNode readJsonFile(Path file, String what) throws IOException {
+        if (Files.isDirectory(file)) {
+            throw new LlamaException(what + " " + file + " is a folder, expected a JSON file");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new LlamaException(what + " " + file + " does not exist");
+        }
+        try {
+            return new com.fasterxml.jackson.databind.ObjectMapper().readTree(readFile(file));
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new LlamaException(file + ": invalid JSON: " + e.getOriginalMessage());
+        }
+    }
+
     /** Reads lines of UTF-8 text ({@code \n} or {@code \r\n} ends one); a bad line is reported as "stdin line N". */
     static final class LineReader {
         private final InputStream in;

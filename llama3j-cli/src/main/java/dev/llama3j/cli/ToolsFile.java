@@ -1,11 +1,9 @@
 package dev.llama3j.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.llama3j.LlamaException;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
@@ -22,18 +20,7 @@ final class ToolsFile {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
     static JsonNode read(Path file) throws IOException {
-        if (Files.isDirectory(file)) {
-            throw new LlamaException("tools file " + file + " is a folder, expected a JSON file");
-        }
-        if (!Files.isRegularFile(file)) {
-            throw new LlamaException("tools file " + file + " does not exist");
-        }
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(StrictUtf8.readFile(file));
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw new LlamaException(file + ": invalid JSON: " + e.getOriginalMessage());
-        }
+        JsonNode root = StrictUtf8.readJsonFile(file, "tools file");
         if (root == null || !root.isArray()) {
             throw new LlamaException(file + ": expected a JSON list of tools, each {\"type\": \"function\", "
                     + "\"function\": {\"name\", \"description\", \"parameters\"}}");

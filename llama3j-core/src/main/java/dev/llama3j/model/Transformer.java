@@ -57,6 +57,8 @@ public final class Transformer implements AutoCloseable {
     private final int[] kvQueries;
     private final int maxQueries;
     private final int vocab;
+    /** A split model's own vocabulary rows' logits, reused across steps. */
+    private final float[][] partLogits = {new float[0]};
     /** The threads of this model's steps, or null for the process's. */
     private final Parallel.Workers workers;
 
@@ -426,9 +428,12 @@ public final class Transformer implements AutoCloseable {
             ParallelMatmul.matvecs(outputWeights, x, rows, new float[][] {logits});
             return;
         }
-        float[] part = new float[rows * w.output().rows()];
-        ParallelMatmul.matvecs(outputWeights, x, rows, new float[][] {part});
-        group.gather(part, rows, split.vocabCounts(), logits);
+        int size = rows * w.output().rows();
+        if (partLogits[0].length < size) {
+            partLogits[0] = new float[size];
+        }
+        ParallelMatmul.matvecs(outputWeights, x, rows, partLogits);
+        group.gather(partLogits[0], rows, split.vocabCounts(), logits);
     }
 
     /**
