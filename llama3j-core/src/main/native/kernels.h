@@ -1,6 +1,7 @@
 /*
  * llama3j's optional native kernels: integer dot products of quantized weight rows with int8 activations, through
- * the byte multiply-adds the Vector API cannot express (x86 vpmaddubsw; AVX-512 VNNI's vpdpbusd). They read Q4_0,
+ * the byte multiply-adds the Vector API cannot express (x86 vpmaddubsw; AVX-512 VNNI's vpdpbusd), and F16 rows
+ * with float32 activations through vcvtph2ps (the Vector API has no half-precision conversion). They read Q4_0,
  * Q4_K and Q6_K rows in the file's own blocks (no copy), and are loaded through FFM by
  * dev.llama3j.tensor.kernel.NativeKernels, and are tested against the Java kernels and the scalar rule.
  *
@@ -9,6 +10,9 @@
  * w, sum_j w[j] * x[j] into out[row]; a batch variant (_n) does so for n vectors laid end to end, vector t's into
  * out[t * out_stride + row], each with the bits of the single-vector function. The AVX2 and VNNI variants add the
  * same numbers in the same order: the same bits.
+ *
+ * llama3j_f16_ISA: F16 rows with float32 activations, out[row] = sum_j w[j] * x[j], each variant in the lane order
+ * of the Java F16Kernel at its width (AVX2: 8 lanes, VNNI: 16), whose bits it gives.
  */
 #ifndef LLAMA3J_KERNELS_H
 #define LLAMA3J_KERNELS_H
@@ -26,7 +30,9 @@
     LLAMA3J_DECLARE_TYPE(q4_0, isa)                                                                            \
     LLAMA3J_DECLARE_TYPE(q4_k, isa)                                                                            \
     LLAMA3J_DECLARE_TYPE(q6_k, isa)                                                                            \
-    LLAMA3J_DECLARE_TYPE(q8_0, isa)
+    LLAMA3J_DECLARE_TYPE(q8_0, isa)                                                                            \
+    void llama3j_f16_##isa(const uint8_t *w, int64_t row_bytes, int32_t cols, const float *x, float *out,      \
+                           int32_t rows);
 
 LLAMA3J_DECLARE(avx2)
 LLAMA3J_DECLARE(vnni)

@@ -5,7 +5,8 @@
  * holds a chunk in one 512-bit register; the AVX2 variant in two 256-bit halves that play its lower and upper 8
  * lanes, doing per lane the same integer sums and the same float operations in the same order, so both give the
  * same bits. Each row has its own accumulator, summed at the end in a fixed order, so a row's result does not
- * depend on the rows beside it.
+ * depend on the rows beside it. The F16 product at the end is the exception: each variant at its own width, as the
+ * Java F16Kernel at that width.
  */
 #include <immintrin.h>
 #include <stdint.h>
@@ -676,3 +677,99 @@ static inline __attribute__((always_inline)) void FN(q8_0_row)(const uint8_t *ro
 }
 
 DEFINE_KERNELS(q8_0)
+
+/*
+ * F16 rows with float32 activations (the exact product, not int8): each row's sum in the order of the Java
+ * F16Kernel at this variant's width, so both give the same bits. VNNI takes 16 lanes, as Java's 512-bit vectors;
+ * AVX2 takes 8, as its 256-bit ones. Two accumulators over alternate steps of F16_LANES weights, one more step into
+ * the first when one is left, the two added and their lanes summed as Vectors.sum folds them (halves, quarters,
+ * ...), then the weights past the last whole step one by one, each product rounded before its sum. The halves
+ * widen exactly (vcvtph2ps, which the Vector API lacks), infinities and NaNs included.
+ */
+#ifdef USE_VNNI
+#define F16_LANES 16
+typedef __m512 f16v;
+static inline f16v FN(f16_load)(const uint8_t *p) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *) p));
+}
+static inline f16v FN(f16_x)(const float *p) {
+    return _mm512_loadu_ps(p);
+}
+static inline f16v FN(f16_fma)(f16v a, f16v b, f16v c) {
+    return _mm512_fmadd_ps(a, b, c);
+}
+static inline f16v FN(f16_zero)(void) {
+    return _mm512_setzero_ps();
+}
+/* Lanes i and i + 8 first, then as the 8-lane sum: Vectors.sum's folds of a 16-lane vector. */
+static inline float FN(f16_sum)(f16v a, f16v b) {
+    return FN(sum16)(_mm512_add_ps(a, b));
+}
+#else
+#define F16_LANES 8
+typedef __m256 f16v;
+static inline f16v FN(f16_load)(const uint8_t *p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *) p));
+}
+static inline f16v FN(f16_x)(const float *p) {
+    return _mm256_loadu_ps(p);
+}
+static inline f16v FN(f16_fma)(f16v a, f16v b, f16v c) {
+    return _mm256_fmadd_ps(a, b, c);
+}
+static inline f16v FN(f16_zero)(void) {
+    return _mm256_setzero_ps();
+}
+/* Lanes i and i + 4, then i and i + 2, then the last two: Vectors.sum's folds of an 8-lane vector. */
+static inline float FN(f16_sum)(f16v a, f16v b) {
+    __m256 v = _mm256_add_ps(a, b);
+    return FN(sum4)(_mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1)));
+}
+#endif
+
+/* Rows a and b (which may be the same row) with x, into *oa and *ob. */
+static inline void FN(f16_rows2)(const uint8_t *a, const uint8_t *b, int32_t cols, const float *x, float *oa,
+                                 float *ob) {
+    const int32_t step = F16_LANES;
+    f16v a0 = FN(f16_zero)(), a1 = a0, b0 = a0, b1 = a0;
+    const int32_t bound = cols - cols % (2 * step);
+    int32_t i = 0;
+    for (; i < bound; i += 2 * step) {
+        PREFETCH(a + 2 * (int64_t) i + PREFETCH_BYTES);
+        PREFETCH(b + 2 * (int64_t) i + PREFETCH_BYTES);
+        f16v x0 = FN(f16_x)(x + i), x1 = FN(f16_x)(x + i + step);
+        a0 = FN(f16_fma)(FN(f16_load)(a + 2 * (int64_t) i), x0, a0);
+        a1 = FN(f16_fma)(FN(f16_load)(a + 2 * (int64_t) (i + step)), x1, a1);
+        b0 = FN(f16_fma)(FN(f16_load)(b + 2 * (int64_t) i), x0, b0);
+        b1 = FN(f16_fma)(FN(f16_load)(b + 2 * (int64_t) (i + step)), x1, b1);
+    }
+    if (i + step <= cols) {
+        f16v x0 = FN(f16_x)(x + i);
+        a0 = FN(f16_fma)(FN(f16_load)(a + 2 * (int64_t) i), x0, a0);
+        b0 = FN(f16_fma)(FN(f16_load)(b + 2 * (int64_t) i), x0, b0);
+        i += step;
+    }
+    float sa = FN(f16_sum)(a0, a1), sb = FN(f16_sum)(b0, b1);
+    for (; i < cols; i++) {
+        uint16_t ha, hb;
+        memcpy(&ha, a + 2 * (int64_t) i, 2);
+        memcpy(&hb, b + 2 * (int64_t) i, 2);
+        float pa = _cvtsh_ss(ha) * x[i], pb = _cvtsh_ss(hb) * x[i];
+        sa += pa;
+        sb += pb;
+    }
+    *oa = sa;
+    *ob = sb;
+}
+
+void FN(llama3j_f16)(const uint8_t *w, int64_t row_bytes, int32_t cols, const float *x, float *out, int32_t rows) {
+    /* rows half the range apart side by side: two memory streams */
+    const int32_t half = rows / 2;
+    for (int32_t r = 0; r < half; r++) {
+        FN(f16_rows2)(w + r * row_bytes, w + (r + half) * row_bytes, cols, x, out + r, out + r + half);
+    }
+    if (rows % 2 != 0) {
+        const uint8_t *last = w + (int64_t) (rows - 1) * row_bytes;
+        FN(f16_rows2)(last, last, cols, x, out + rows - 1, out + rows - 1);
+    }
+}

@@ -98,6 +98,10 @@ public final class DenseMatrix implements Matrix {
             matvec(Int8Activations.quantize(x, xOff, cols), out, outOff, rowStart, rowEnd);
             return;
         }
+        if (kernel.nativeMatvec(data, rowStart * rowBytes, rowBytes, x, xOff, cols, out, outOff + rowStart,
+                rowEnd - rowStart)) {
+            return;
+        }
         float[] prepared = kernel.prepare(x, xOff, cols);
         if (kernel.pairsRows()) {
             // the range's two halves side by side, two memory streams; the logits stay bit-identical to one row at a

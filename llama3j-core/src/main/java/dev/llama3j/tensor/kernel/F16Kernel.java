@@ -29,6 +29,9 @@ public final class F16Kernel implements RowKernel {
     public static final F16Kernel INSTANCE = new F16Kernel();
     private static final float REBIAS = 0x1p112f;
 
+    /** The native product with this kernel's bits at the Java vectors' width, if one runs here. */
+    private static final NativeKernels.Isa NATIVE = NativeKernels.f16For(F.length());
+
     /** Per-thread buffer for the scaled activations, reused by every matvec on the thread. */
     private static final ScratchFloats PREPARED = new ScratchFloats();
 
@@ -75,6 +78,17 @@ public final class F16Kernel implements RowKernel {
             p[i] = x[xOff + i] * REBIAS;
         }
         return m < 0x1p16f ? p : null;
+    }
+
+    /** Through {@code vcvtph2ps}, which widens a half in one instruction where this class needs several. */
+    @Override
+    public boolean nativeMatvec(MemorySegment w, long off, long rowBytes, float[] x, int xOff, int n, float[] out,
+                                int outOff, int rows) {
+        if (NATIVE == NativeKernels.Isa.NONE) {
+            return false;
+        }
+        NativeKernels.f16Matvec(NATIVE, w.asSlice(off), rowBytes, n, x, xOff, out, outOff, rows);
+        return true;
     }
 
     /**

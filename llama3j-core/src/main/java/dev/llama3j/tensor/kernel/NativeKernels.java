@@ -20,7 +20,8 @@ import java.util.Locale;
  * The optional native kernels ({@code src/main/native}, built by the build when a C compiler is there): integer
  * dot products with int8 activations of Q4_0, Q4_K, Q6_K and Q8_0 rows in the file's own blocks (no copy), through
  * x86's byte multiply-adds ({@code vpmaddubsw}, AVX-512 VNNI's {@code vpdpbusd}) that the Vector API cannot
- * express. Loaded through FFM; when the library, the CPU or {@code -Dllama3j.native=off} says no, the Java kernels
+ * express, and F16 products with float32 activations through {@code vcvtph2ps} (the Vector API has no
+ * half-precision conversion), with the bits of the Java {@link F16Kernel}. Loaded through FFM; when the library, the CPU or {@code -Dllama3j.native=off} says no, the Java kernels
  * run alone ({@link #active()} is then {@link Isa#NONE} and {@link #unavailableReason()} says why).
  *
  * <p>{@code -Dllama3j.native=avx2} forces the AVX2 kernels on an AVX-512 machine (to compare them).
@@ -65,6 +66,8 @@ public final class NativeKernels {
     private static final MethodHandle[][] KERNELS = new MethodHandle[Isa.values().length][Kernel.values().length];
     private static final MethodHandle[][] BATCH_KERNELS =
             new MethodHandle[Isa.values().length][Kernel.values().length];
+    /** The F16 products with float32 activations: AVX2's in 8 lanes, VNNI's in 16. */
+    private static final MethodHandle[] F16_KERNELS = new MethodHandle[Isa.values().length];
 
     static {
         String why = null;
@@ -87,7 +90,11 @@ public final class NativeKernels {
                         ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT);
                 // critical: short calls that read the activations' and write the outputs' heap arrays in place
                 Linker.Option critical = Linker.Option.critical(true);
+                FunctionDescriptor f16 = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
                 for (Isa isa : new Isa[] {Isa.AVX2, Isa.VNNI}) {
+                    F16_KERNELS[isa.ordinal()] = linker.downcallHandle(
+                            lib.findOrThrow("llama3j_f16_" + isa.name().toLowerCase(Locale.ROOT)), f16, critical);
                     for (Kernel k : Kernel.values()) {
                         String name = "llama3j_" + k.symbol + "_" + isa.name().toLowerCase(Locale.ROOT);
                         KERNELS[isa.ordinal()][k.ordinal()] = linker.downcallHandle(lib.findOrThrow(name), matvec,
@@ -212,6 +219,41 @@ public final class NativeKernels {
                     (long) outStride, rows);
         } catch (Throwable e) {
             throw new IllegalStateException("native kernel " + kernel + " failed", e);
+        }
+    }
+
+    /**
+     * The variant whose F16 product gives {@link F16Kernel}'s bits at {@code lanes} float lanes (the Java vectors'
+     * width): VNNI for 16, AVX2 for 8, when it runs here and the active kernels allow it; else {@link Isa#NONE}.
+     */
+    public static Isa f16For(int lanes) {
+        if (lanes == 16 && ACTIVE == Isa.VNNI) {
+            return Isa.VNNI;
+        }
+        return lanes == 8 && ACTIVE != Isa.NONE ? Isa.AVX2 : Isa.NONE;
+    }
+
+    /**
+     * {@code out[outOff + r] = sum_j w(r, j) * x[xOff + j]} for the {@code rows} F16 rows of {@code cols} weights
+     * at {@code w}, {@code rowBytes} apart, with float32 activations, in the lane order of {@link F16Kernel} at
+     * {@code isa}'s width ({@link #f16For}), which must {@link #runs run} here.
+     */
+    public static void f16Matvec(Isa isa, MemorySegment w, long rowBytes, int cols, float[] x, int xOff,
+                                 float[] out, int outOff, int rows) {
+        if (rows == 0) {
+            return;
+        }
+        // the C code trusts its arguments: a wrong one would read or write out of bounds, not throw
+        if (cols <= 0 || rowBytes < 2L * cols || rows < 0 || w.byteSize() < (rows - 1) * rowBytes + 2L * cols
+                || xOff < 0 || x.length - xOff < cols || outOff < 0 || out.length - outOff < rows) {
+            throw new IllegalArgumentException("native F16 product of " + rows + " rows of " + cols
+                    + " weights does not fit its arguments");
+        }
+        try {
+            F16_KERNELS[isa.ordinal()].invokeExact(w, rowBytes, cols, MemorySegment.ofArray(x).asSlice(4L * xOff),
+                    MemorySegment.ofArray(out).asSlice(4L * outOff, 4L * rows), rows);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native F16 kernel failed", e);
         }
     }
 

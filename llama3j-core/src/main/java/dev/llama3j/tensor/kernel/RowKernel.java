@@ -44,6 +44,15 @@ public interface RowKernel {
         out[outB] = dot(w, offB, x, xOff, n, prepared);
     }
 
+    /**
+     * The {@code rows} rows at {@code off}, {@code rowBytes} apart, with {@code x} into {@code out[outOff ..]},
+     * each the bits of {@link #dot}, by a native kernel: false, with nothing written, where none runs here.
+     */
+    default boolean nativeMatvec(MemorySegment w, long off, long rowBytes, float[] x, int xOff, int n, float[] out,
+                                 int outOff, int rows) {
+        return false;
+    }
+
     /** Whether this type has the integer dot product with {@link Int8Activations}. */
     default boolean hasInt8Dot() {
         return false;

@@ -1,0 +1,182 @@
+package dev.llama3j.tensor.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.llama3j.tensor.DType;
+import dev.llama3j.tensor.DenseMatrix;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Random;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The native F16 products with float32 activations: each variant bit for bit the lane-order rule of its width,
+ * written out here in scalar code (8 lanes for AVX2, 16 for VNNI: two accumulators of fused multiply-adds, the
+ * lanes folded by halves, the tail one rounded product at a time), and the matrix-vector product that uses it bit
+ * for bit the Java {@link F16Kernel} row by row at this JVM's vector width.
+ */
+class NativeF16Test {
+    private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED;
+    /** Widths with tails of every kind: none, one step, part of a step, both. */
+    private static final int[] COLS = {1, 7, 8, 15, 16, 24, 31, 32, 40, 47, 48, 80, 100, 2048, 2056, 2061, 2064, 2077};
+
+    private static void assumeRuns(NativeKernels.Isa isa) {
+        if (!NativeKernels.runs(isa)) {
+            String msg = "SKIPPED: native " + isa + " kernels do not run here: " + NativeKernels.unavailableReason();
+            System.err.println(msg);
+            Assumptions.assumeTrue(false, msg);
+        }
+    }
+
+    /** Rows of random halves: normal values of both signs, subnormals, zeros and, in row 2, an infinity. */
+    private static MemorySegment rows(Arena arena, int rows, int cols, Random rnd, boolean special) {
+        // 2 bytes past a 64-byte boundary: no vector load is aligned
+        MemorySegment w = arena.allocate(2L * rows * cols + 2, 64).asSlice(2);
+        for (long i = 0; i < (long) rows * cols; i++) {
+            int kind = rnd.nextInt(10);
+            short h = switch (kind) {
+                case 0 -> (short) rnd.nextInt(0x400); // subnormal
+                case 1 -> (short) 0x8000; // -0
+                default -> Float.floatToFloat16((float) rnd.nextGaussian() * (kind == 2 ? 1000f : 0.05f));
+            };
+            w.setAtIndex(HALF, i, (short) (rnd.nextBoolean() ? h : h ^ 0x8000));
+        }
+        if (special && rows > 2) {
+            w.setAtIndex(HALF, 2L * cols + cols / 2, (short) 0x7c00);
+        }
+        return w;
+    }
+
+    private static float[] activations(int n, Random rnd, float scale) {
+        float[] x = new float[n + 3];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextGaussian() * scale;
+        }
+        return x;
+    }
+
+    /** The lane-order rule of a width of {@code lanes}, in scalar code. */
+    private static float rule(MemorySegment w, long off, float[] x, int xOff, int n, int lanes) {
+        float[] a0 = new float[lanes];
+        float[] a1 = new float[lanes];
+        int i = 0;
+        for (; i + 2 * lanes <= n; i += 2 * lanes) {
+            for (int j = 0; j < lanes; j++) {
+                a0[j] = Math.fma(half(w, off, i + j), x[xOff + i + j], a0[j]);
+                a1[j] = Math.fma(half(w, off, i + lanes + j), x[xOff + i + lanes + j], a1[j]);
+            }
+        }
+        if (i + lanes <= n) {
+            for (int j = 0; j < lanes; j++) {
+                a0[j] = Math.fma(half(w, off, i + j), x[xOff + i + j], a0[j]);
+            }
+            i += lanes;
+        }
+        float[] v = new float[lanes];
+        for (int j = 0; j < lanes; j++) {
+            v[j] = a0[j] + a1[j];
+        }
+        for (int k = lanes / 2; k >= 1; k /= 2) {
+            float[] folded = new float[lanes];
+            for (int j = 0; j < lanes; j++) {
+                folded[j] = v[j] + v[(j + k) % lanes];
+            }
+            v = folded;
+        }
+        float sum = v[0];
+        for (; i < n; i++) {
+            float product = half(w, off, i) * x[xOff + i];
+            sum += product;
+        }
+        return sum;
+    }
+
+    private static float half(MemorySegment w, long off, int i) {
+        return Float.float16ToFloat(w.get(HALF, off + 2L * i));
+    }
+
+    private static void eachVariantIsItsLaneOrderRule(NativeKernels.Isa isa, int lanes) {
+        assumeRuns(isa);
+        Random rnd = new Random(lanes);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int cols : COLS) {
+                for (int rows : new int[] {1, 2, 5}) {
+                    MemorySegment w = rows(arena, rows, cols, rnd, true);
+                    float[] x = activations(cols, rnd, 3f);
+                    float[] out = new float[rows + 2];
+                    NativeKernels.f16Matvec(isa, w, 2L * cols, cols, x, 3, out, 1, rows);
+                    for (int r = 0; r < rows; r++) {
+                        float expected = rule(w, 2L * r * cols, x, 3, cols, lanes);
+                        assertThat(Float.floatToRawIntBits(out[1 + r]))
+                                .as("%s %d cols, row %d of %d: %s vs %s", isa, cols, r, rows, out[1 + r], expected)
+                                .isEqualTo(Float.floatToRawIntBits(expected));
+                    }
+                    assertThat(out[0]).isZero();
+                    assertThat(out[rows + 1]).isZero();
+                }
+            }
+        }
+    }
+
+    @Test
+    void avx2IsTheEightLaneRule() {
+        eachVariantIsItsLaneOrderRule(NativeKernels.Isa.AVX2, 8);
+    }
+
+    @Test
+    void vnniIsTheSixteenLaneRule() {
+        eachVariantIsItsLaneOrderRule(NativeKernels.Isa.VNNI, 16);
+    }
+
+    /**
+     * The matrix-vector product (native where a variant has this JVM's width) against the Java kernel's exact row
+     * dot: small activations, which the Java matrix-vector path scales, and ones past 2^16, which it does not.
+     */
+    @Test
+    void matvecIsTheJavaKernelsBits() {
+        Random rnd = new Random(5);
+        try (Arena arena = Arena.ofConfined()) {
+            for (int cols : new int[] {64, 2048, 2061, 2077}) {
+                for (float scale : new float[] {1f, 1e5f}) {
+                    int rows = 7;
+                    MemorySegment w = rows(arena, rows, cols, rnd, scale == 1f);
+                    MemorySegment owned = arena.allocate(w.byteSize(), 2);
+                    owned.copyFrom(w);
+                    DenseMatrix m = new DenseMatrix("w", DType.F16, owned, rows, cols, false);
+                    float[] x = activations(cols, rnd, scale);
+                    float[] out = new float[rows];
+                    m.matvec(x, 2, out, 0, 0, rows);
+                    for (int r = 0; r < rows; r++) {
+                        float java = F16Kernel.INSTANCE.dot(owned, 2L * r * cols, x, 2, cols);
+                        assertThat(Float.floatToRawIntBits(out[r])).as("%d cols, scale %s, row %d", cols, scale, r)
+                                .isEqualTo(Float.floatToRawIntBits(java));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void argumentsThatDoNotFitAreRejectedBeforeTheNativeCall() {
+        assumeRuns(NativeKernels.Isa.AVX2);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment w = arena.allocate(2L * 4 * 64);
+            float[] x = new float[64];
+            float[] out = new float[4];
+            NativeKernels.Isa isa = NativeKernels.Isa.AVX2;
+            assertThatThrownBy(
+                    () -> NativeKernels.f16Matvec(isa, w, 128, 64, x, 1, out, 0, 4))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(
+                    () -> NativeKernels.f16Matvec(isa, w, 128, 64, x, 0, out, 1, 4))
+                    .isInstanceOf(IllegalArgumentException.class);
+            assertThatThrownBy(
+                    () -> NativeKernels.f16Matvec(isa, w, 128, 64, x, 0, out, 0, 5))
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+}
