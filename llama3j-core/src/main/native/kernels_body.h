@@ -229,6 +229,32 @@ static const int32_t Q6_LOW[2][16] = {{0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3,
 static const int32_t Q6_HIGH[2][16] = {{4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7, 7, 7},
                                        {12, 12, 12, 12, 13, 13, 13, 13, 14, 14, 14, 14, 15, 15, 15, 15}};
 
+/*
+ * A batch row's sums kept between column segments (see DEFINE_KERNELS): per vector two slots of 16 floats, the
+ * accumulator and the offsets. A row function given columns [c0, c1) starts from zeros at c0 == 0, else from its
+ * state, and at c1 < cols keeps its sums there instead of writing its result; stored and loaded whole, they give the
+ * bits of one pass over the row. A single-vector product passes the whole row and no state.
+ */
+#define SEGMENT int32_t c0, int32_t c1, float *state
+#define STATE_FLOATS 32
+static inline vf FN(state_vf)(const float *state, int v, int slot, int32_t c0) {
+    return c0 == 0 ? FN(vf_zero)() : FN(vf_load)(state + (2 * v + slot) * 16);
+}
+static inline __m128 FN(state_m128)(const float *state, int v, int32_t c0) {
+    return c0 == 0 ? _mm_setzero_ps() : _mm_loadu_ps(state + (2 * v + 1) * 16);
+}
+static inline void FN(keep_vf)(float *state, int v, int slot, vf x) {
+#ifdef USE_VNNI
+    _mm512_storeu_ps(state + (2 * v + slot) * 16, x);
+#else
+    _mm256_storeu_ps(state + (2 * v + slot) * 16, x.lo);
+    _mm256_storeu_ps(state + (2 * v + slot) * 16 + 8, x.hi);
+#endif
+}
+static inline void FN(keep_m128)(float *state, int v, __m128 x) {
+    _mm_storeu_ps(state + (2 * v + 1) * 16, x);
+}
+
 /* The most vectors a batch product takes together per row: their accumulators stay in registers. */
 #ifdef USE_VNNI
 #define BATCH_VECTORS 8
@@ -240,6 +266,15 @@ static const int32_t Q6_HIGH[2][16] = {{4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7
 #define BATCH_ROWS 64
 /* Most vectors a batch product prepares at once, which bounds its thread's scratch. */
 #define BATCH_SLAB 256
+/* Widest rows a VNNI batch product runs in one pass; wider ones run in segments of SEGMENT_COLS columns, every row
+ * of a block per segment, so that a group's activations stay in L1 across the rows. The AVX2 variant, with half the
+ * vectors per group, measured slower so (figures: docs/performance.md) and runs whole rows. */
+#ifdef USE_VNNI
+#define ONE_PASS_COLS 4096
+#else
+#define ONE_PASS_COLS MAX_COLS
+#endif
+#define SEGMENT_COLS 2048
 /* Most bytes of a single-vector product's activations on the stack (HotSpot's stack for native calls is ample for
  * that, not for a very wide row's). */
 #define STACK_ACTS 16384
@@ -247,13 +282,17 @@ static const int32_t Q6_HIGH[2][16] = {{4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7
 /*
  * Every type has: TYPE_ACTS(cols), the bytes of one vector's activations as its products read them; TYPE_prepare,
  * which writes those of a group of `count` vectors (laid end to end in xq, xd, xs), interleaved per step of the row
- * so that a row's pass reads them in one stream; and TYPE_row, the dot products of one row with V vectors of a
- * group (V a constant: 1 or BATCH_VECTORS), which share the unpacked weights. Each vector's sums take the same
- * operations in the same order whatever V is, so a result has the same bits alone or in a batch. DEFINE_KERNELS
- * makes the entry points from them: the single-vector product (activations on the stack) and the batch one (all
- * the vectors prepared once, in groups of BATCH_VECTORS and then of 4, 2 or 1, into the calling thread's scratch).
+ * so that a row's pass reads them in one stream; TYPE_row, the dot products of one row with V vectors of a group
+ * (V a constant: 1 or BATCH_VECTORS), which share the unpacked weights, over a segment of the row's columns; and
+ * TYPE_SEGMENTED, whether its batches run wide rows in segments (Q8_0's measured slower so). Each vector's sums take
+ * the same operations in the same order whatever V and the segments are, so a result has the same bits alone or in
+ * a batch. DEFINE_KERNELS makes the entry points from them: the single-vector product (activations on the stack)
+ * and the batch one (all the vectors prepared once, in groups of BATCH_VECTORS and then of 4, 2 or 1, into the
+ * calling thread's scratch).
  */
 #define DEFINE_KERNELS(type)                                                                                    \
+    DEFINE_ROWS(type)                                                                                            \
+                                                                                                                 \
     void FN(llama3j_##type)(const uint8_t *w, int64_t row_bytes, int32_t cols, const int8_t *xq, const float *xd, \
                             const float *xs, float *out, int32_t rows) {                                         \
         /* on the stack up to STACK_ACTS bytes; a wider row's in the thread's scratch */                         \
@@ -265,7 +304,7 @@ static const int32_t Q6_HIGH[2][16] = {{4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7
         }                                                                                                        \
         FN(type##_prepare)(xq, xd, xs, cols, 1, acts);                                                           \
         for (int32_t r = 0; r < rows; r++) {                                                                     \
-            FN(type##_row)(w + (int64_t) r * row_bytes, cols, 1, acts, out + r, 0);                              \
+            FN(type##_row)(w + (int64_t) r * row_bytes, cols, 1, acts, out + r, 0, 0, cols, NULL);               \
         }                                                                                                        \
     }                                                                                                            \
                                                                                                                  \
@@ -297,22 +336,29 @@ static const int32_t Q6_HIGH[2][16] = {{4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7
                                cols, count, acts + per_vector * (size_t) t);                                     \
             t += count;                                                                                          \
         }                                                                                                        \
+        float *states = FN(states)();                                                                            \
+        /* without memory for the states, whole rows: the same bits */                                           \
+        const int32_t segment =                                                                                  \
+            type##_SEGMENTED && cols > ONE_PASS_COLS && states != NULL ? SEGMENT_COLS : cols;                    \
         for (int32_t r0 = 0; r0 < rows; r0 += BATCH_ROWS) {                                                      \
             int32_t r1 = r0 + BATCH_ROWS < rows ? r0 + BATCH_ROWS : rows;                                        \
             for (int32_t t = 0; t < n;) {                                                                        \
                 int32_t count = FN(group_size)(n - t);                                                           \
                 const uint8_t *a = acts + per_vector * (size_t) t;                                               \
                 float *o = out + t * out_stride;                                                                 \
-                for (int32_t r = r0; r < r1; r++) {                                                              \
-                    const uint8_t *row = w + (int64_t) r * row_bytes;                                            \
-                    if (count == BATCH_VECTORS) {                                                                \
-                        FN(type##_row)(row, cols, BATCH_VECTORS, a, o + r, out_stride);                          \
-                    } else if (count == 4) {                                                                     \
-                        FN(type##_row)(row, cols, 4, a, o + r, out_stride);                                      \
-                    } else if (count == 2) {                                                                     \
-                        FN(type##_row)(row, cols, 2, a, o + r, out_stride);                                      \
-                    } else {                                                                                     \
-                        FN(type##_row)(row, cols, 1, a, o + r, out_stride);                                      \
+                if (segment == cols) {                                                                           \
+                    /* one pass: the row functions compiled without the states */                                \
+                    for (int32_t r = r0; r < r1; r++) {                                                          \
+                        FN(type##_rows)(w + (int64_t) r * row_bytes, cols, count, a, o + r, out_stride, 0, cols, \
+                                        NULL);                                                                   \
+                    }                                                                                            \
+                } else {                                                                                         \
+                    for (int32_t c0 = 0; c0 < cols; c0 += segment) {                                             \
+                        int32_t c1 = cols - c0 > segment ? c0 + segment : cols;                                  \
+                        for (int32_t r = r0; r < r1; r++) {                                                      \
+                            FN(type##_rows)(w + (int64_t) r * row_bytes, cols, count, a, o + r, out_stride, c0,  \
+                                            c1, states + (size_t) (r - r0) * STATE_FLOATS * BATCH_VECTORS);      \
+                        }                                                                                        \
                     }                                                                                            \
                 }                                                                                                \
                 t += count;                                                                                      \
@@ -320,9 +366,35 @@ static const int32_t Q6_HIGH[2][16] = {{4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6, 7, 7
         }                                                                                                        \
     }
 
+/* TYPE_row for a group of `count` vectors (BATCH_VECTORS, 4, 2 or 1): one inlined copy per count. */
+#define DEFINE_ROWS(type)                                                                                       \
+    static inline __attribute__((always_inline)) void FN(type##_rows)(const uint8_t *row, int32_t cols,         \
+                                                                      int32_t count, const uint8_t *a,          \
+                                                                      float *o, int64_t out_stride, SEGMENT) {  \
+        if (count == BATCH_VECTORS) {                                                                            \
+            FN(type##_row)(row, cols, BATCH_VECTORS, a, o, out_stride, c0, c1, state);                           \
+        } else if (count == 4) {                                                                                 \
+            FN(type##_row)(row, cols, 4, a, o, out_stride, c0, c1, state);                                       \
+        } else if (count == 2) {                                                                                 \
+            FN(type##_row)(row, cols, 2, a, o, out_stride, c0, c1, state);                                       \
+        } else {                                                                                                 \
+            FN(type##_row)(row, cols, 1, a, o, out_stride, c0, c1, state);                                       \
+        }                                                                                                        \
+    }
+
 /* Vectors in the next group, of `left`: BATCH_VECTORS, else the largest of 4, 2 and 1 that fits. */
 static inline int32_t FN(group_size)(int32_t left) {
     return left >= BATCH_VECTORS ? BATCH_VECTORS : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+}
+
+/* The calling thread's row states for a block of BATCH_ROWS rows (64 kB), kept for its next batch; NULL when there
+ * is no memory. */
+static float *FN(states)(void) {
+    static __thread float *states;
+    if (states == NULL) {
+        states = malloc(sizeof(float) * BATCH_ROWS * BATCH_VECTORS * STATE_FLOATS);
+    }
+    return states;
 }
 
 /* The calling thread's scratch of at least `bytes`, kept for its next batch (a fresh allocation per call would
@@ -376,15 +448,14 @@ static void FN(q6_k_prepare)(const int8_t *xq, const float *xd, const float *xs,
 
 static inline __attribute__((always_inline)) void FN(q6_k_row)(const uint8_t *row, int32_t cols, const int V,
                                                                const uint8_t *acts, float *out,
-                                                               int64_t out_stride) {
+                                                               int64_t out_stride, SEGMENT) {
     static const int32_t *const RUNS[4] = {Q6_LOW[0], Q6_HIGH[0], Q6_LOW[1], Q6_HIGH[1]};
-    const int32_t blocks = cols / 256;
     vf acc[BATCH_VECTORS], offset[BATCH_VECTORS];
     for (int v = 0; v < V; v++) {
-        acc[v] = FN(vf_zero)();
-        offset[v] = FN(vf_zero)();
+        acc[v] = FN(state_vf)(state, v, 0, c0);
+        offset[v] = FN(state_vf)(state, v, 1, c0);
     }
-    for (int32_t b = 0; b < blocks; b++) {
+    for (int32_t b = c0 / 256; b < c1 / 256; b++) {
         const uint8_t *blk = row + 210 * (int64_t) b;
         uint16_t dh;
         memcpy(&dh, blk + 208, 2);
@@ -406,11 +477,19 @@ static inline __attribute__((always_inline)) void FN(q6_k_row)(const uint8_t *ro
             }
         }
     }
+    if (c1 < cols) {
+        for (int v = 0; v < V; v++) {
+            FN(keep_vf)(state, v, 0, acc[v]);
+            FN(keep_vf)(state, v, 1, offset[v]);
+        }
+        return;
+    }
     for (int v = 0; v < V; v++) {
         out[v * out_stride] = FN(sum16)(acc[v]) - 32.0f * FN(sum16)(offset[v]);
     }
 }
 
+#define q6_k_SEGMENTED 1
 DEFINE_KERNELS(q6_k)
 
 /* Four consecutive Q4_0 blocks (18 bytes each) of a row: block L's 16 nibble bytes in 128-bit lane L. */
@@ -465,17 +544,17 @@ static void FN(q4_0_prepare)(const int8_t *xq, const float *xd, const float *xs,
 
 static inline __attribute__((always_inline)) void FN(q4_0_row)(const uint8_t *row, int32_t cols, const int V,
                                                                const uint8_t *acts, float *out,
-                                                               int64_t out_stride) {
+                                                               int64_t out_stride, SEGMENT) {
     const int32_t blocks = cols / 32;
     const int32_t chunks = (blocks + 3) / 4;
     vf acc[BATCH_VECTORS];
     __m128 offset[BATCH_VECTORS];
     for (int v = 0; v < V; v++) {
-        acc[v] = FN(vf_zero)();
-        offset[v] = _mm_setzero_ps();
+        acc[v] = FN(state_vf)(state, v, 0, c0);
+        offset[v] = FN(state_m128)(state, v, c0);
     }
     uint8_t tail[72 + 16];
-    for (int32_t q = 0; q < chunks; q++) {
+    for (int32_t q = c0 / 128; q < (c1 == cols ? chunks : c1 / 128); q++) {
         const uint8_t *c = row + 72 * (int64_t) q;
         PREFETCH(c + PREFETCH_BYTES);
         if (4 * q + 4 > blocks) {
@@ -501,11 +580,19 @@ static inline __attribute__((always_inline)) void FN(q4_0_row)(const uint8_t *ro
             offset[v] = _mm_fmadd_ps(dw, _mm_loadu_ps((const float *) (p + 144)), offset[v]);
         }
     }
+    if (c1 < cols) {
+        for (int v = 0; v < V; v++) {
+            FN(keep_vf)(state, v, 0, acc[v]);
+            FN(keep_m128)(state, v, offset[v]);
+        }
+        return;
+    }
     for (int v = 0; v < V; v++) {
         out[v * out_stride] = FN(sum16)(acc[v]) - 8.0f * FN(sum4)(offset[v]);
     }
 }
 
+#define q4_0_SEGMENTED 1
 DEFINE_KERNELS(q4_0)
 
 /*
@@ -538,15 +625,14 @@ static void FN(q4_k_prepare)(const int8_t *xq, const float *xd, const float *xs,
 
 static inline __attribute__((always_inline)) void FN(q4_k_row)(const uint8_t *row, int32_t cols, const int V,
                                                                const uint8_t *acts, float *out,
-                                                               int64_t out_stride) {
-    const int32_t blocks = cols / 256;
+                                                               int64_t out_stride, SEGMENT) {
     vf acc[BATCH_VECTORS];
     __m128 offset[BATCH_VECTORS];
     for (int v = 0; v < V; v++) {
-        acc[v] = FN(vf_zero)();
-        offset[v] = _mm_setzero_ps();
+        acc[v] = FN(state_vf)(state, v, 0, c0);
+        offset[v] = FN(state_m128)(state, v, c0);
     }
-    for (int32_t b = 0; b < blocks; b++) {
+    for (int32_t b = c0 / 256; b < c1 / 256; b++) {
         const uint8_t *blk = row + 144 * (int64_t) b;
         PREFETCH(blk + PREFETCH_BYTES);
         PREFETCH(blk + PREFETCH_BYTES + 64);
@@ -585,11 +671,19 @@ static inline __attribute__((always_inline)) void FN(q4_k_row)(const uint8_t *ro
             }
         }
     }
+    if (c1 < cols) {
+        for (int v = 0; v < V; v++) {
+            FN(keep_vf)(state, v, 0, acc[v]);
+            FN(keep_m128)(state, v, offset[v]);
+        }
+        return;
+    }
     for (int v = 0; v < V; v++) {
         out[v * out_stride] = FN(sum16)(acc[v]) + FN(sum4)(offset[v]);
     }
 }
 
+#define q4_k_SEGMENTED 1
 DEFINE_KERNELS(q4_k)
 
 /* Q8_0's lanes: 0..7 take the first block of a step, 8..15 the second. */
@@ -639,14 +733,14 @@ static inline vi FN(q8_0_dot)(vi w, const uint8_t *p) {
 
 static inline __attribute__((always_inline)) void FN(q8_0_row)(const uint8_t *row, int32_t cols, const int V,
                                                                const uint8_t *acts, float *out,
-                                                               int64_t out_stride) {
+                                                               int64_t out_stride, SEGMENT) {
     const int32_t blocks = cols / 32;
     vf acc[BATCH_VECTORS];
     for (int v = 0; v < V; v++) {
-        acc[v] = FN(vf_zero)();
+        acc[v] = FN(state_vf)(state, v, 0, c0);
     }
     uint8_t tail[68];
-    for (int32_t k = 0; k < blocks; k += 2) {
+    for (int32_t k = c0 / 32; k < c1 / 32; k += 2) {
         const uint8_t *c = row + 34 * (int64_t) k;
         PREFETCH(c + PREFETCH_BYTES);
         if (k + 1 == blocks) {
@@ -671,11 +765,18 @@ static inline __attribute__((always_inline)) void FN(q8_0_row)(const uint8_t *ro
             acc[v] = FN(fma_int)(FN(q8_0_dot)(w, p), FN(spread)(scale, HALF_OF_LANE), acc[v]);
         }
     }
+    if (c1 < cols) {
+        for (int v = 0; v < V; v++) {
+            FN(keep_vf)(state, v, 0, acc[v]);
+        }
+        return;
+    }
     for (int v = 0; v < V; v++) {
         out[v * out_stride] = FN(sum16)(acc[v]);
     }
 }
 
+#define q8_0_SEGMENTED 0
 DEFINE_KERNELS(q8_0)
 
 /*

@@ -261,7 +261,8 @@ class NativeKernelsTest {
     /**
      * A batch product gives every vector the bits of its matrix-vector product alone, whatever the number of
      * vectors (full groups, remainders of 4, 2 and 1, more than one slab of 256), the row range (more than one block
-     * of 64 rows) and the columns (a partial last chunk of blocks).
+     * of 64 rows) and the columns (a partial last chunk of blocks; rows wider than 4,096 columns, which a batch
+     * runs in segments of 2,048, with a partial last segment).
      */
     @Test
     void batchProductsHaveEachVectorsMatvecBits() {
@@ -270,7 +271,7 @@ class NativeKernelsTest {
             for (NativeKernels.Kernel kernel : NativeKernels.Kernel.values()) {
                 DType t = DType.valueOf(kernel.name());
                 boolean small = t == DType.Q4_0 || t == DType.Q8_0;
-                for (int cols : small ? new int[] {32, 96, 160, 2048} : new int[] {256, 768, 2048}) {
+                for (int cols : small ? new int[] {32, 96, 160, 2048, 6176} : new int[] {256, 768, 2048, 6400}) {
                     int rows = 133;
                     Rows p = Rows.of(arena, RandomWeights.matrix(arena, t, rows, cols, rnd));
                     long rowBytes = t.bytesFor(cols);
