@@ -11,6 +11,8 @@
  * out[t * out_stride + row], each with the bits of the single-vector function. The AVX2 and VNNI variants add the
  * same numbers in the same order: the same bits.
  *
+ * llama3j_quantize_ISA: `blocks` blocks of 32 activations to xq, xd and xs, bit for bit as Int8Activations does.
+ *
  * llama3j_f16_ISA: F16 rows with float32 activations, out[row] = sum_j w[j] * x[j], each variant in the lane order
  * of the Java F16Kernel at its width (AVX2: 8 lanes, VNNI: 16), whose bits it gives.
  */
@@ -32,7 +34,8 @@
     LLAMA3J_DECLARE_TYPE(q6_k, isa)                                                                            \
     LLAMA3J_DECLARE_TYPE(q8_0, isa)                                                                            \
     void llama3j_f16_##isa(const uint8_t *w, int64_t row_bytes, int32_t cols, const float *x, float *out,      \
-                           int32_t rows);
+                           int32_t rows);                                                                      \
+    void llama3j_quantize_##isa(const float *x, int32_t blocks, int8_t *xq, float *xd, float *xs);
 
 LLAMA3J_DECLARE(avx2)
 LLAMA3J_DECLARE(vnni)

@@ -874,3 +874,88 @@ void FN(llama3j_f16)(const uint8_t *w, int64_t row_bytes, int32_t cols, const fl
         FN(f16_rows2)(last, last, cols, x, out + rows - 1, out + rows - 1);
     }
 }
+
+/*
+ * Activations to int8 blocks as Int8Activations quantizes them, bit for bit: per block of 32 the largest magnitude
+ * m, scale d = m / 127 and its inverse (0 for an all-zero block); each quant round(|x| * inverse) with halves away
+ * from zero (the fraction compared with 0.5, as ggml's roundf), at most 127, with x's sign; xs = d * (sum of the
+ * quants). The float-to-int conversion is Java's: a NaN becomes 0 and a product of 2^31 or more (an infinite
+ * inverse, from a block of subnormals) Integer.MAX_VALUE, whose rounding up wraps as in Java; a block holding a NaN
+ * gets a NaN scale.
+ */
+#ifdef USE_VNNI
+static inline void FN(quantize16)(__m512 x, __m512 inverse, int8_t *q, __m512i *sum) {
+    __m512 a = _mm512_mul_ps(_mm512_abs_ps(x), inverse);
+    __m512i t = _mm512_mask_mov_epi32(_mm512_cvttps_epi32(a),
+                                      _mm512_cmp_ps_mask(a, _mm512_set1_ps(0x1p31f), _CMP_GE_OQ),
+                                      _mm512_set1_epi32(INT32_MAX));
+    __m512 fraction = _mm512_sub_ps(a, _mm512_cvtepi32_ps(t));
+    t = _mm512_mask_add_epi32(t, _mm512_cmp_ps_mask(fraction, _mm512_set1_ps(0.5f), _CMP_GE_OQ), t,
+                              _mm512_set1_epi32(1));
+    t = _mm512_min_epi32(t, _mm512_set1_epi32(127));
+    t = _mm512_maskz_mov_epi32(_mm512_cmp_ps_mask(a, a, _CMP_ORD_Q), t);
+    t = _mm512_mask_sub_epi32(t, _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ), _mm512_setzero_si512(), t);
+    *sum = _mm512_add_epi32(*sum, t);
+    _mm_storeu_si128((__m128i *) q, _mm512_cvtepi32_epi8(t));
+}
+#else
+static inline void FN(quantize8)(__m256 x, __m256 inverse, int8_t *q, __m256i *sum) {
+    __m256 a = _mm256_mul_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), x), inverse);
+    __m256i t = _mm256_blendv_epi8(_mm256_cvttps_epi32(a), _mm256_set1_epi32(INT32_MAX),
+                                   _mm256_castps_si256(_mm256_cmp_ps(a, _mm256_set1_ps(0x1p31f), _CMP_GE_OQ)));
+    __m256 fraction = _mm256_sub_ps(a, _mm256_cvtepi32_ps(t));
+    __m256i up = _mm256_castps_si256(_mm256_cmp_ps(fraction, _mm256_set1_ps(0.5f), _CMP_GE_OQ));
+    t = _mm256_sub_epi32(t, up); /* up is -1 where the fraction rounds up */
+    t = _mm256_min_epi32(t, _mm256_set1_epi32(127));
+    t = _mm256_and_si256(t, _mm256_castps_si256(_mm256_cmp_ps(a, a, _CMP_ORD_Q)));
+    __m256i negative = _mm256_castps_si256(_mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_LT_OQ));
+    t = _mm256_sub_epi32(_mm256_xor_si256(t, negative), negative); /* -t where x < 0 */
+    *sum = _mm256_add_epi32(*sum, t);
+    /* each lane's low byte, as Java's (byte) and vpmovdb keep it */
+    const __m256i low = _mm256_setr_epi8(0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+                                         0, 4, 8, 12, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1);
+    __m256i bytes = _mm256_shuffle_epi8(t, low);
+    int32_t lo = _mm_cvtsi128_si32(_mm256_castsi256_si128(bytes));
+    int32_t hi = _mm_cvtsi128_si32(_mm256_extracti128_si256(bytes, 1));
+    memcpy(q, &lo, 4);
+    memcpy(q + 4, &hi, 4);
+}
+#endif
+
+void FN(llama3j_quantize)(const float *x, int32_t blocks, int8_t *xq, float *xd, float *xs) {
+    for (int32_t b = 0; b < blocks; b++) {
+        const float *p = x + 32 * (int64_t) b;
+        float m = 0.0f;
+        int nan = 0;
+        for (int i = 0; i < 32; i++) {
+            float v = p[i] < 0.0f ? -p[i] : p[i];
+            nan |= v != v;
+            m = v > m ? v : m;
+        }
+        if (nan) {
+            m = __builtin_nanf("");
+        }
+        const float d = m / 127.0f;
+        const float inverse = d == 0.0f ? 0.0f : 1.0f / d;
+        int8_t *q = xq + 32 * (int64_t) b;
+#ifdef USE_VNNI
+        __m512i sum = _mm512_setzero_si512();
+        __m512 inv = _mm512_set1_ps(inverse);
+        FN(quantize16)(_mm512_loadu_ps(p), inv, q, &sum);
+        FN(quantize16)(_mm512_loadu_ps(p + 16), inv, q + 16, &sum);
+        const int32_t total = _mm512_reduce_add_epi32(sum);
+#else
+        __m256i sum = _mm256_setzero_si256();
+        __m256 inv = _mm256_set1_ps(inverse);
+        for (int k = 0; k < 4; k++) {
+            FN(quantize8)(_mm256_loadu_ps(p + 8 * k), inv, q + 8 * k, &sum);
+        }
+        __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256(sum, 1));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
+        s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
+        const int32_t total = _mm_cvtsi128_si32(s4);
+#endif
+        xd[b] = d;
+        xs[b] = d * (float) total;
+    }
+}

@@ -3,7 +3,8 @@ package dev.llama3j.tensor.kernel;
 /**
  * Several activation vectors (a prompt's) quantized to int8 blocks, laid end to end as the native batch kernels
  * read them: vector t's quants at {@code t * cols}, its block scales and scaled sums at {@code t * cols / 32}. Each
- * vector is quantized by {@link Int8Activations} itself, so it holds the same numbers as when quantized alone.
+ * vector holds the numbers {@link Int8Activations} gives it alone (quantized by it, or by
+ * {@link NativeKernels#quantize}, which gives the same bits).
  * An instance is a per-thread buffer ({@link #forThread}); other threads may read it during a product.
  */
 public final class Int8Batch {
@@ -36,8 +37,19 @@ public final class Int8Batch {
         return b;
     }
 
-    /** Quantizes vectors [from, to) of {@code x} (laid end to end, {@code cols} each); threads may split the range. */
+    /**
+     * Quantizes vectors [from, to) of {@code x} (laid end to end, {@code cols} each); threads may split the range.
+     * Where the native kernels run (they are the only readers), natively: the same numbers, without the Java
+     * kernels' layouts and the copies.
+     */
     public void quantize(float[] x, int from, int to) {
+        NativeKernels.Isa isa = NativeKernels.active();
+        if (isa != NativeKernels.Isa.NONE) {
+            int blocks = cols / 32;
+            NativeKernels.quantize(isa, x, from * cols, (to - from) * blocks, quants, from * cols, scales,
+                    scaledSums, from * blocks);
+            return;
+        }
         Int8Activations a = ONE.get();
         for (int t = from; t < to; t++) {
             a.fill(x, t * cols, cols);

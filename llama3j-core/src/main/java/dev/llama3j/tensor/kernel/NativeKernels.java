@@ -21,8 +21,9 @@ import java.util.Locale;
  * dot products with int8 activations of Q4_0, Q4_K, Q6_K and Q8_0 rows in the file's own blocks (no copy), through
  * x86's byte multiply-adds ({@code vpmaddubsw}, AVX-512 VNNI's {@code vpdpbusd}) that the Vector API cannot
  * express, and F16 products with float32 activations through {@code vcvtph2ps} (the Vector API has no
- * half-precision conversion), with the bits of the Java {@link F16Kernel}. Loaded through FFM; when the library, the CPU or {@code -Dllama3j.native=off} says no, the Java kernels
- * run alone ({@link #active()} is then {@link Isa#NONE} and {@link #unavailableReason()} says why).
+ * half-precision conversion), with the bits of the Java {@link F16Kernel}. Loaded through FFM; when the library,
+ * the CPU or {@code -Dllama3j.native=off} says no, the Java kernels run alone ({@link #active()} is then
+ * {@link Isa#NONE} and {@link #unavailableReason()} says why).
  *
  * <p>{@code -Dllama3j.native=avx2} forces the AVX2 kernels on an AVX-512 machine (to compare them).
  */
@@ -68,6 +69,8 @@ public final class NativeKernels {
             new MethodHandle[Isa.values().length][Kernel.values().length];
     /** The F16 products with float32 activations: AVX2's in 8 lanes, VNNI's in 16. */
     private static final MethodHandle[] F16_KERNELS = new MethodHandle[Isa.values().length];
+    /** Int8 quantization of activations, as {@link Int8Activations} does it. */
+    private static final MethodHandle[] QUANTIZE = new MethodHandle[Isa.values().length];
 
     static {
         String why = null;
@@ -92,7 +95,12 @@ public final class NativeKernels {
                 Linker.Option critical = Linker.Option.critical(true);
                 FunctionDescriptor f16 = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
                         ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
+                FunctionDescriptor quantize = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
+                        ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS);
                 for (Isa isa : new Isa[] {Isa.AVX2, Isa.VNNI}) {
+                    QUANTIZE[isa.ordinal()] = linker.downcallHandle(
+                            lib.findOrThrow("llama3j_quantize_" + isa.name().toLowerCase(Locale.ROOT)), quantize,
+                            critical);
                     F16_KERNELS[isa.ordinal()] = linker.downcallHandle(
                             lib.findOrThrow("llama3j_f16_" + isa.name().toLowerCase(Locale.ROOT)), f16, critical);
                     for (Kernel k : Kernel.values()) {
@@ -219,6 +227,31 @@ public final class NativeKernels {
                     (long) outStride, rows);
         } catch (Throwable e) {
             throw new IllegalStateException("native kernel " + kernel + " failed", e);
+        }
+    }
+
+    /**
+     * Quantizes {@code blocks} blocks of 32 floats of {@code x} from {@code xOff} to int8 as {@link Int8Activations}
+     * does, bit for bit: quants into {@code quants[qOff ..]}, block scales and scaled sums into {@code scales} and
+     * {@code scaledSums} from {@code bOff}; with the kernels of {@code isa}, which must {@link #runs run} here.
+     */
+    public static void quantize(Isa isa, float[] x, int xOff, int blocks, byte[] quants, int qOff, float[] scales,
+                                float[] scaledSums, int bOff) {
+        long n = 32L * blocks;
+        if (blocks < 0 || xOff < 0 || qOff < 0 || bOff < 0 || x.length - xOff < n || quants.length - qOff < n
+                || scales.length - bOff < blocks || scaledSums.length - bOff < blocks) {
+            throw new IllegalArgumentException("native quantization of " + blocks
+                    + " blocks does not fit its arguments");
+        }
+        if (blocks == 0) {
+            return;
+        }
+        try {
+            QUANTIZE[isa.ordinal()].invokeExact(MemorySegment.ofArray(x).asSlice(4L * xOff), blocks,
+                    MemorySegment.ofArray(quants).asSlice(qOff), MemorySegment.ofArray(scales).asSlice(4L * bOff),
+                    MemorySegment.ofArray(scaledSums).asSlice(4L * bOff));
+        } catch (Throwable e) {
+            throw new IllegalStateException("native quantization failed", e);
         }
     }
 
