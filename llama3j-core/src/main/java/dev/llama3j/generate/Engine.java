@@ -499,6 +499,7 @@ public final class Engine implements AutoCloseable {
             Job j = waiting.peekFirst();
             if (j.handle.cancelled || j.request.maxTokens() == 0) {
                 waiting.removeFirst();
+                finished.incrementAndGet();   // ended before it ran: a client gone while it waited, or nothing to do
                 j.handle.result.complete(new Completion(new int[0], j.logprobs == null ? null : new float[0],
                         j.handle.cancelled ? Finish.CANCELLED : Finish.LENGTH, 0, 0));
                 continue;
@@ -526,6 +527,7 @@ public final class Engine implements AutoCloseable {
                     waiting.removeFirst();
                     idle.remove(best);
                     best.close();
+                    finished.incrementAndGet();
                     j.handle.result.completeExceptionally(new LlamaException("the request needs " + j.positions()
                             + " positions, more than the KV cache holds (" + model.cache().budget() + ")"));
                     continue;

@@ -248,6 +248,38 @@ class EngineTest {
         }
     }
 
+    /** Requests that end before they run (cancelled while they wait, or with nothing to generate) count as ended. */
+    @Test
+    void requestsEndedBeforeTheyRanAreCounted() throws Exception {
+        try (Engine engine = new Engine(new Transformer(weights, 1, 64), new int[0], 1)) {
+            CountDownLatch running = new CountDownLatch(1);
+            CountDownLatch queued = new CountDownLatch(1);
+            // a holds the one slot, and the engine thread in its first token until the others wait
+            Engine.Handle a = engine.submit(new Engine.Request(PROMPTS[0], 20, 0f, 1f, 1, false, false),
+                    (row, token) -> {
+                        running.countDown();
+                        try {
+                            queued.await();
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    });
+            assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+            Engine.Handle b = engine.submit(new Engine.Request(PROMPTS[1], 20, 0f, 1f, 1, false, false),
+                    TokenListener.NONE);
+            b.cancel();
+            Engine.Handle none = engine.submit(new Engine.Request(PROMPTS[2], 0, 0f, 1f, 1, false, false),
+                    TokenListener.NONE);
+            a.cancel();
+            queued.countDown();
+            assertThat(await(b).finish()).isEqualTo(Engine.Finish.CANCELLED);
+            assertThat(await(b).tokens()).isEmpty();
+            assertThat(await(none).tokens()).isEmpty();
+            assertThat(await(a).finish()).isEqualTo(Engine.Finish.CANCELLED);
+            assertThat(engine.load().finished()).isEqualTo(3);
+        }
+    }
+
     @Test
     void requestsWaitForRoomAndImpossibleOnesFailClearly() throws Exception {
         // a budget of 64 positions: one request of 63 at a time, the second admitted when the first is done
