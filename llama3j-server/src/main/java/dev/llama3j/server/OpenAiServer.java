@@ -23,6 +23,7 @@ import io.helidon.webserver.http.RoutingRequest;
 import io.helidon.webserver.http.RoutingResponse;
 import io.helidon.webserver.http.ServerRequest;
 import io.helidon.webserver.http.ServerResponse;
+import io.helidon.webserver.http1.Http1Config;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -31,6 +32,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -49,13 +51,21 @@ public final class OpenAiServer implements AutoCloseable {
 
     /**
      * Helidon's loggers, held (java.util.logging keeps loggers weakly, and a collected one forgets its level): its
-     * INFO lines at every start and stop are left out, its warnings kept; a failed start is this class's one-line
-     * error instead of the listener's stack trace.
+     * INFO lines at every start and stop are left out, its warnings kept (but those a client watch's end causes); a
+     * failed start is this class's one-line error instead of the listener's stack trace.
      */
     private static final List<Logger> QUIET = List.of(
             quiet("io.helidon", Level.WARNING),
             quiet("io.helidon.webserver.LoomServer", Level.OFF),
-            quiet("io.helidon.webserver.ServerListener", Level.OFF));
+            quiet("io.helidon.webserver.ServerListener", Level.OFF),
+            filtered("io.helidon.webserver.http1.Http1Connection"));
+
+    /** A connection's logger without the warnings that {@link ClientWatch}'s ends cause. */
+    private static Logger filtered(String name) {
+        Logger logger = Logger.getLogger(name);
+        logger.setFilter(r -> !ClientWatch.monitorEnded(r));
+        return logger;
+    }
 
     private static Logger quiet(String name, Level level) {
         Logger logger = Logger.getLogger(name);
@@ -71,6 +81,8 @@ public final class OpenAiServer implements AutoCloseable {
     private final WebServer server;
     private final long created = System.currentTimeMillis() / 1000;
     private final AtomicLong ids = new AtomicLong();
+    /** requests whose client closed its connection before their answer ended */
+    private final AtomicLong cancelled = new AtomicLong();
     private final int maxQueue;
 
     private final List<String> corsOrigins;
@@ -161,6 +173,9 @@ public final class OpenAiServer implements AutoCloseable {
                 .host(host)
                 .port(port)
                 .maxPayloadSize(MAX_BODY)
+                // a plain socket (not NIO's): its monitor tells a closed connection apart while nothing reads it
+                .useNio(false)
+                .addProtocol(Http1Config.builder().addReceiveListener(ClientWatch.LISTENER).build())
                 .routing(r -> r
                         .addFilter((chain, req, res) -> {
                             long t0 = System.nanoTime();
@@ -184,8 +199,8 @@ public final class OpenAiServer implements AutoCloseable {
                         .get("/health", (req, res) -> json(res, Status.OK_200,
                                 JSON.createObjectNode().put("status", "ok")))
                         .get("/v1/models", (req, res) -> guarded(req, res, this::models))
-                        .post("/v1/chat/completions", (req, res) -> guarded(req, res, this::chat))
-                        .post("/v1/completions", (req, res) -> guarded(req, res, this::completions))
+                        .post("/v1/chat/completions", (req, res) -> guarded(req, res, watched(this::chat)))
+                        .post("/v1/completions", (req, res) -> guarded(req, res, watched(this::completions)))
                         .post("/tokenize", (req, res) -> guarded(req, res, this::tokenize))
                         .post("/detokenize", (req, res) -> guarded(req, res, this::detokenize))
                         .get("/slots", (req, res) -> guarded(req, res, this::slots))
@@ -212,6 +227,38 @@ public final class OpenAiServer implements AutoCloseable {
 
     private interface Endpoint {
         void handle(ServerRequest req, ServerResponse res) throws Exception;
+    }
+
+    private interface Generation {
+        void handle(ServerRequest req, ServerResponse res, ClientWatch watch) throws Exception;
+    }
+
+    /** HTTP's "client closed request" (nginx's): the log line of a request whose client went away. */
+    private static final Status CLIENT_CLOSED_499 = Status.create(499, "Client Closed Request");
+
+    /**
+     * An endpoint that generates, watching its client: one that closes its connection ends the request within a
+     * poll of the watch (its sequences cancelled), counted in /metrics and logged as a 499.
+     */
+    private Endpoint watched(Generation generation) {
+        return (req, res) -> {
+            ClientWatch watch = ClientWatch.of(req);
+            try {
+                generation.handle(req, res, watch);
+            } catch (Exception e) {
+                if (!(e instanceof ClientWatch.Gone) && !watch.seenGone()) {
+                    throw e;
+                }
+                cancelled.incrementAndGet();
+                if (!res.isSent()) {
+                    try {
+                        error(res, CLIENT_CLOSED_499, "client_closed", e.getMessage());
+                    } catch (RuntimeException unsent) {
+                        // nobody reads it
+                    }
+                }
+            }
+        };
     }
 
     /** The API key check, then the endpoint; a user's mistake becomes a 400 with a one-line message. */
@@ -288,6 +335,8 @@ public final class OpenAiServer implements AutoCloseable {
         metric(b, "prompt_tokens_total", "counter", "Prompt tokens read.", load.promptTokens());
         metric(b, "tokens_predicted_total", "counter", "Tokens generated.", load.generatedTokens());
         metric(b, "requests_finished_total", "counter", "Requests ended.", load.finished());
+        metric(b, "requests_cancelled_total", "counter", "Requests whose client closed its connection before"
+                + " their answer ended.", cancelled.get());
         metric(b, "requests_processing", "gauge", "Requests generating or reading their prompts.", load.processing());
         metric(b, "requests_deferred", "gauge", "Requests waiting for a slot.", load.queued());
         metric(b, "kv_cache_tokens", "gauge", "KV cache positions taken by sequences.", load.kvReserved());
@@ -314,7 +363,7 @@ public final class OpenAiServer implements AutoCloseable {
         json(res, Status.OK_200, body);
     }
 
-    private void chat(ServerRequest req, ServerResponse res) throws Exception {
+    private void chat(ServerRequest req, ServerResponse res, ClientWatch watch) throws Exception {
         JsonNode body = body(req);
         JsonNode messages = body.get("messages");
         if (messages == null || !messages.isArray() || messages.isEmpty()) {
@@ -343,19 +392,19 @@ public final class OpenAiServer implements AutoCloseable {
             if (RequestOptions.of(body, true).n() > 1) {
                 throw new BadRequest("'n' > 1 with tools is not supported yet: ask for one choice");
             }
-            generate(res, body, prompt, true, screening == null ? null : dialog, useTools, grammar);
+            generate(res, watch, body, prompt, true, screening == null ? null : dialog, useTools, grammar);
             return;
         }
         Grammar grammar = OutputGrammar.of(body, null);
         int[] prompt = llama.chatFormat().encodeDialogPrompt(dialog);
         if (RequestOptions.of(body, true).n() > 1) {
-            several(res, body, List.of(prompt), true, screening == null ? null : List.of(dialog), grammar);
+            several(res, watch, body, List.of(prompt), true, screening == null ? null : List.of(dialog), grammar);
             return;
         }
-        generate(res, body, prompt, true, screening == null ? null : dialog, false, grammar);
+        generate(res, watch, body, prompt, true, screening == null ? null : dialog, false, grammar);
     }
 
-    private void completions(ServerRequest req, ServerResponse res) throws Exception {
+    private void completions(ServerRequest req, ServerResponse res, ClientWatch watch) throws Exception {
         JsonNode body = body(req);
         List<int[]> prompts = prompts(body.get("prompt"));
         Grammar grammar = OutputGrammar.of(body, null);
@@ -363,10 +412,11 @@ public final class OpenAiServer implements AutoCloseable {
         List<List<Message>> turns = screening == null ? null
                 : prompts.stream().map(p -> Screening.completionTurns(llama.tokenizer(), p)).toList();
         if (prompts.size() > 1 || RequestOptions.of(body, false).n() > 1) {
-            several(res, body, prompts, false, turns, grammar);
+            several(res, watch, body, prompts, false, turns, grammar);
             return;
         }
-        generate(res, body, prompts.getFirst(), false, turns == null ? null : turns.getFirst(), false, grammar);
+        generate(res, watch, body, prompts.getFirst(), false, turns == null ? null : turns.getFirst(), false,
+                grammar);
     }
 
     /**
@@ -422,7 +472,7 @@ public final class OpenAiServer implements AutoCloseable {
      * Several choices ({@link SeveralChoices}): {@code n} per prompt, whole or streamed, each screened on its own
      * where {@code turns} (what the guard sees of each prompt) is not null; usage counts each prompt once.
      */
-    private void several(ServerResponse res, JsonNode body, List<int[]> prompts, boolean chat,
+    private void several(ServerResponse res, ClientWatch watch, JsonNode body, List<int[]> prompts, boolean chat,
                          List<List<Message>> turns, Grammar grammar) throws Exception {
         RequestOptions o = RequestOptions.of(body, chat);
         if (prompts.size() * o.n() > RequestOptions.MAX_CHOICES * 4) {
@@ -437,7 +487,7 @@ public final class OpenAiServer implements AutoCloseable {
         }
         Tokenizer tokenizer = llama.tokenizer();
         String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(created) + "-" + ids.incrementAndGet();
-        int[] tokens = new SeveralChoices(engine, tokenizer, chunks, screening).answer(res, id, o, chat, prompts,
+        int[] tokens = new SeveralChoices(engine, tokenizer, chunks, screening).answer(res, watch, id, o, chat, prompts,
                 turns, grammar == null ? null
                         : () -> new GrammarConstraint(grammar, GrammarConstraint.masks(tokenizer), llama.stopTokens()));
         if (tokens != null) {
@@ -526,8 +576,8 @@ public final class OpenAiServer implements AutoCloseable {
      * the prompt: {@link Screening}) is not null; with a {@code grammar} (null for none), its tokens are sampled
      * among those that continue it.
      */
-    private void generate(ServerResponse res, JsonNode body, int[] prompt, boolean chat, List<Message> turns,
-                          boolean tools, Grammar grammar) throws Exception {
+    private void generate(ServerResponse res, ClientWatch watch, JsonNode body, int[] prompt, boolean chat,
+                          List<Message> turns, boolean tools, Grammar grammar) throws Exception {
         RequestOptions o = RequestOptions.of(body, chat);
         checkLogitBias(o);
         if (engine.load().queued() >= maxQueue) {
@@ -583,7 +633,11 @@ public final class OpenAiServer implements AutoCloseable {
         boolean echoed = false;
         try {
             while (true) {
-                Event ev = events.take();
+                Event ev = events.poll(ClientWatch.POLL_MS, TimeUnit.MILLISECONDS);
+                watch.check();
+                if (ev == null) {
+                    continue;
+                }
                 if (ev instanceof Event.Prompt p) {
                     logprobs.prompt(prompt, p.scores());
                     if (out != null) {

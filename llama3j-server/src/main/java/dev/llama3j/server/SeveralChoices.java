@@ -21,6 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -61,11 +62,11 @@ final class SeveralChoices {
 
     /**
      * Answers n choices of each prompt (choice k: prompt k / n's), under a constraint each from {@code constraints}
-     * (null: none), screened on {@code turns} (what the guard sees of each prompt; null: not screened). Returns
-     * the prompt tokens (each prompt once) and the generated ones, or null when a stream that had begun ended in
-     * an error.
+     * (null: none), screened on {@code turns} (what the guard sees of each prompt; null: not screened), until they
+     * end or {@code watch} sees the client gone ({@link ClientWatch.Gone}). Returns the prompt tokens (each prompt
+     * once) and the generated ones, or null when a stream that had begun ended in an error.
      */
-    int[] answer(ServerResponse res, String id, RequestOptions o, boolean chat, List<int[]> prompts,
+    int[] answer(ServerResponse res, ClientWatch watch, String id, RequestOptions o, boolean chat, List<int[]> prompts,
                  List<List<Message>> turns, Supplier<TokenConstraint> constraints) throws IOException {
         int count = prompts.size() * o.n();
         boolean scorePrompt = o.echo() && o.logprobs();
@@ -119,7 +120,11 @@ final class SeveralChoices {
             // with the prompt's log-probabilities, its text waits for them (they come once the prompt is read)
             boolean[] echoed = new boolean[count];
             while (open > 0) {
-                Event ev = events.take();
+                Event ev = events.poll(ClientWatch.POLL_MS, TimeUnit.MILLISECONDS);
+                watch.check();
+                if (ev == null) {
+                    continue;
+                }
                 int k = ev.choice();
                 ChoiceText text = texts[k];
                 switch (ev) {
