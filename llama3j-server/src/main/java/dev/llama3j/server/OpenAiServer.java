@@ -3,7 +3,6 @@ package dev.llama3j.server;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llama3j.LlamaException;
 import dev.llama3j.chat.Message;
@@ -709,11 +708,7 @@ public final class OpenAiServer implements AutoCloseable {
                     }
                     var calls = tools ? toolFormat.parse(text.text()) : List.<Message.ToolCall>of();
                     if (!calls.isEmpty()) {
-                        ObjectNode choice = (ObjectNode) w.get("choices").get(0);
-                        ObjectNode message = (ObjectNode) choice.get("message");
-                        message.putNull("content");
-                        message.set("tool_calls", ToolCallsJson.toJson(calls, "call-" + id));
-                        choice.put("finish_reason", "tool_calls");
+                        ToolCallsJson.setCalls((ObjectNode) w.get("choices").get(0), calls, "call-" + id);
                     }
                     json(res, Status.OK_200, w);
                     return;
@@ -725,14 +720,7 @@ public final class OpenAiServer implements AutoCloseable {
                 }
                 var calls = tools ? toolFormat.parse(text.text()) : List.<Message.ToolCall>of();
                 if (!calls.isEmpty()) {
-                    // OpenAI's streamed calls: each whole in one delta, with its index
-                    ArrayNode deltas = ToolCallsJson.toJson(calls, "call-" + id);
-                    for (int i = 0; i < deltas.size(); i++) {
-                        ((ObjectNode) deltas.get(i)).put("index", i);
-                    }
-                    ObjectNode delta = JSON.createObjectNode();
-                    delta.set("tool_calls", deltas);
-                    send(out, chunks.chunk(id, true, delta, null));
+                    send(out, chunks.chunk(id, true, ToolCallsJson.delta(calls, "call-" + id), null));
                     finish = "tool_calls";
                 } else if (!rest.isEmpty()) {
                     send(out, chunks.chunk(id, chat, 0, Chunks.content(chat, rest), text.endLogprobs(), null));

@@ -73,4 +73,23 @@ final class ToolCallsJson {
         }
         return out;
     }
+
+    /** A whole answer's choice made the calls: no content, the calls, finish_reason "tool_calls". */
+    static void setCalls(ObjectNode choice, List<Message.ToolCall> calls, String idPrefix) {
+        ObjectNode message = (ObjectNode) choice.get("message");
+        message.putNull("content");
+        message.set("tool_calls", toJson(calls, idPrefix));
+        choice.put("finish_reason", "tool_calls");
+    }
+
+    /** A streamed chunk's delta of the calls, as OpenAI streams them: each whole in one delta, with its index. */
+    static ObjectNode delta(List<Message.ToolCall> calls, String idPrefix) {
+        ArrayNode deltas = toJson(calls, idPrefix);
+        for (int i = 0; i < deltas.size(); i++) {
+            ((ObjectNode) deltas.get(i)).put("index", i);
+        }
+        ObjectNode delta = JSON.createObjectNode();
+        delta.set("tool_calls", deltas);
+        return delta;
+    }
 }
