@@ -389,7 +389,9 @@ public final class OpenAiServer implements AutoCloseable {
                         + " --tool-format " + toolFormat.cliName() + " does not read: ask with \"auto\"");
             }
             if (RequestOptions.of(body, true).n() > 1) {
-                throw new BadRequest("'n' > 1 with tools is not supported yet: ask for one choice");
+                several(res, watch, body, List.of(prompt), true, screening == null ? null : List.of(dialog), grammar,
+                        useTools);
+                return;
             }
             generate(res, watch, body, prompt, true, screening == null ? null : dialog, useTools, grammar);
             return;
@@ -397,7 +399,8 @@ public final class OpenAiServer implements AutoCloseable {
         Grammar grammar = OutputGrammar.of(body, null);
         int[] prompt = llama.chatFormat().encodeDialogPrompt(dialog);
         if (RequestOptions.of(body, true).n() > 1) {
-            several(res, watch, body, List.of(prompt), true, screening == null ? null : List.of(dialog), grammar);
+            several(res, watch, body, List.of(prompt), true, screening == null ? null : List.of(dialog), grammar,
+                    false);
             return;
         }
         generate(res, watch, body, prompt, true, screening == null ? null : dialog, false, grammar);
@@ -411,7 +414,7 @@ public final class OpenAiServer implements AutoCloseable {
         List<List<Message>> turns = screening == null ? null
                 : prompts.stream().map(p -> Screening.completionTurns(llama.tokenizer(), p)).toList();
         if (prompts.size() > 1 || RequestOptions.of(body, false).n() > 1) {
-            several(res, watch, body, prompts, false, turns, grammar);
+            several(res, watch, body, prompts, false, turns, grammar, false);
             return;
         }
         generate(res, watch, body, prompts.getFirst(), false, turns == null ? null : turns.getFirst(), false,
@@ -469,10 +472,11 @@ public final class OpenAiServer implements AutoCloseable {
 
     /**
      * Several choices ({@link SeveralChoices}): {@code n} per prompt, whole or streamed, each screened on its own
-     * where {@code turns} (what the guard sees of each prompt) is not null; usage counts each prompt once.
+     * where {@code turns} (what the guard sees of each prompt) is not null, each answer read for calls with
+     * {@code tools}; usage counts each prompt once.
      */
     private void several(ServerResponse res, ClientWatch watch, JsonNode body, List<int[]> prompts, boolean chat,
-                         List<List<Message>> turns, Grammar grammar) throws Exception {
+                         List<List<Message>> turns, Grammar grammar, boolean tools) throws Exception {
         RequestOptions o = RequestOptions.of(body, chat);
         if (prompts.size() * o.n() > RequestOptions.MAX_CHOICES * 4) {
             throw new BadRequest("at most " + RequestOptions.MAX_CHOICES * 4 + " choices per request, asked for "
@@ -486,9 +490,9 @@ public final class OpenAiServer implements AutoCloseable {
         }
         Tokenizer tokenizer = llama.tokenizer();
         String id = (chat ? "chatcmpl-" : "cmpl-") + Long.toHexString(created) + "-" + ids.incrementAndGet();
-        int[] tokens = new SeveralChoices(engine, tokenizer, chunks, screening).answer(res, watch, id, o, chat, prompts,
-                turns, grammar == null ? null
-                        : () -> new GrammarConstraint(grammar, GrammarConstraint.masks(tokenizer), llama.stopTokens()));
+        SeveralChoices choices = new SeveralChoices(engine, tokenizer, chunks, screening, tools ? toolFormat : null);
+        int[] tokens = choices.answer(res, watch, id, o, chat, prompts, turns, grammar == null ? null
+                : () -> new GrammarConstraint(grammar, GrammarConstraint.masks(tokenizer), llama.stopTokens()));
         if (tokens != null) {
             TOKENS.set(tokens);
         }

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.llama3j.LlamaException;
 import dev.llama3j.chat.Message;
+import dev.llama3j.chat.ToolFormat;
 import dev.llama3j.generate.Engine;
 import dev.llama3j.generate.TokenConstraint;
 import dev.llama3j.guard.Guard;
@@ -30,7 +31,8 @@ import java.util.function.Supplier;
  * submitted at once and generated together. Answered whole, or streamed as OpenAI does: each chunk carries one
  * choice, by its index, chunks of different choices interleaved as their tokens arrive. With a guard, each choice is
  * screened on its own: the choices of a refused prompt are never generated, and each answer is held back until the
- * guard passed it; a filtered choice ends with finish_reason "content_filter" and the guard's verdict.
+ * guard passed it; a filtered choice ends with finish_reason "content_filter" and the guard's verdict. With tools,
+ * each answer is held back until its end, then read for calls as a single choice's is.
  */
 final class SeveralChoices {
     /** What the engine threads hand the request's thread, for one choice. */
@@ -52,12 +54,15 @@ final class SeveralChoices {
     private final Chunks chunks;
     /** null: nothing is screened */
     private final Screening screening;
+    /** what reads each answer for tool calls; null: the request has no tools */
+    private final ToolFormat tools;
 
-    SeveralChoices(Engine engine, Tokenizer tokenizer, Chunks chunks, Screening screening) {
+    SeveralChoices(Engine engine, Tokenizer tokenizer, Chunks chunks, Screening screening, ToolFormat tools) {
         this.engine = engine;
         this.tokenizer = tokenizer;
         this.chunks = chunks;
         this.screening = screening;
+        this.tools = tools;
     }
 
     /**
@@ -83,7 +88,8 @@ final class SeveralChoices {
         try {
             for (int k = 0; k < count; k++) {
                 int[] prompt = prompts.get(k / o.n());
-                texts[k] = new ChoiceText(o, chat, tokenizer, o.echo() ? tokenizer.decode(prompt) : "", screen);
+                texts[k] = new ChoiceText(o, chat, tokenizer, o.echo() ? tokenizer.decode(prompt) : "",
+                        screen || tools != null);
                 if (refused[k / o.n()] != null) {
                     filtered[k] = refused[k / o.n()];
                     open--;
@@ -226,17 +232,33 @@ final class SeveralChoices {
         return out;
     }
 
-    /** Choice k's answer once it may be sent: what was held back, then its finish reason (streamed only). */
+    /**
+     * Choice k's answer once it may be sent: what was held back (its calls, where it made any), then its finish
+     * reason (streamed only).
+     */
     private void finish(OutputStream out, String id, boolean chat, int k, ChoiceText text, String rest,
                         Engine.Completion end) throws IOException {
         if (out == null) {
             return;
         }
-        if (!rest.isEmpty()) {
+        List<Message.ToolCall> calls = calls(text);
+        if (!calls.isEmpty()) {
+            Chunks.send(out, chunks.chunk(id, true, k, ToolCallsJson.delta(calls, callIds(id, k)), null, null));
+        } else if (!rest.isEmpty()) {
             Chunks.send(out, chunks.chunk(id, chat, k, Chunks.content(chat, rest), text.endLogprobs(), null));
         }
         Chunks.send(out, chunks.chunk(id, chat, k, chat ? Chunks.JSON.createObjectNode() : null, null,
-                text.finish(end)));
+                calls.isEmpty() ? text.finish(end) : "tool_calls"));
+    }
+
+    /** The tool calls in a choice's answer (none without tools). */
+    private List<Message.ToolCall> calls(ChoiceText text) {
+        return tools == null ? List.of() : tools.parse(text.text());
+    }
+
+    /** The prefix of choice k's call ids: distinct across the choices of a request. */
+    private static String callIds(String id, int k) {
+        return "call-" + id + "-" + k;
     }
 
     /** A choice's generation or screening failed: a 400 before a stream begins, in the stream after (null). */
@@ -265,8 +287,13 @@ final class SeveralChoices {
                 choices.add(Chunks.guard(Chunks.choice(k, chat, withheld ? t.echo() : "",
                         withheld ? t.echoLogprobs() : null, "content_filter"), filtered[k]));
             } else {
-                choices.add(Chunks.choice(k, chat, t.text(), t.logprobs() == null ? null : t.logprobs().all(),
-                        t.finish(ends[k])));
+                ObjectNode choice = Chunks.choice(k, chat, t.text(), t.logprobs() == null ? null
+                        : t.logprobs().all(), t.finish(ends[k]));
+                List<Message.ToolCall> calls = calls(t);
+                if (!calls.isEmpty()) {
+                    ToolCallsJson.setCalls(choice, calls, callIds(id, k));
+                }
+                choices.add(choice);
             }
         }
         whole.set("usage", usage);

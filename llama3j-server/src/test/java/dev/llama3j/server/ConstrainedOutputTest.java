@@ -74,14 +74,18 @@ class ConstrainedOutputTest {
         llama = Llama.build(SharedData.require("fixtures/gguf/tiny-gguf-q8_0.gguf"), null, 512, 2, 1, Numerics.INT8);
         engine = llama.newEngine(2);
         server = new OpenAiServer(llama, engine, "tiny", "127.0.0.1", 0, null);
-        // a Llama 3.1 model with Meta's vocabulary, for the tool template
+        llama31 = Llama.build(tiny31(dir), null, 1024, 2, 1, Numerics.INT8);
+        engine31 = llama31.newEngine(2);
+        server31 = new OpenAiServer(llama31, engine31, "tiny31", "127.0.0.1", 0, null);
+    }
+
+    /** Writes a Llama 3.1 model with Meta's vocabulary and random weights into {@code dir}, for the tool template. */
+    static Path tiny31(Path dir) {
         Path file = dir.resolve("tiny31.gguf");
         LlamaWeights w = RandomWeights.create(SynthShape.TINY_VOCAB.config(), true, 5);
         LlamaGgufExport.prepare(w, new LlamaGgufExport.Options("tiny31", GgufFileType.parse("q8_0"),
                 GgufTokenizers.fromFile(SharedData.require("llama3/tokenizer.model"), true))).write(file, null);
-        llama31 = Llama.build(file, null, 1024, 2, 1, Numerics.INT8);
-        engine31 = llama31.newEngine(2);
-        server31 = new OpenAiServer(llama31, engine31, "tiny31", "127.0.0.1", 0, null);
+        return file;
     }
 
     @AfterAll

@@ -292,9 +292,14 @@ class StreamedChoicesTest {
 
     /** The request streamed with include_usage: its chunks, in order; it must end with [DONE]. */
     static List<JsonNode> stream(String path, String body) throws Exception {
+        return stream(server, path, body);
+    }
+
+    /** As above, on server {@code s}. */
+    static List<JsonNode> stream(OpenAiServer s, String path, String body) throws Exception {
         String streamed = body.substring(0, body.lastIndexOf('}'))
                 + ", \"stream\": true, \"stream_options\": {\"include_usage\": true}}";
-        HttpResponse<String> r = post(path, streamed);
+        HttpResponse<String> r = post(s, path, streamed);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type").orElse("")).startsWith("text/event-stream");
         List<JsonNode> chunks = new ArrayList<>();
@@ -308,8 +313,12 @@ class StreamedChoicesTest {
     }
 
     static HttpResponse<String> post(String path, String body) throws Exception {
+        return post(server, path, body);
+    }
+
+    static HttpResponse<String> post(OpenAiServer s, String path, String body) throws Exception {
         try (HttpClient http = HttpClient.newHttpClient()) {
-            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + s.port() + path))
                     .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         }
     }
