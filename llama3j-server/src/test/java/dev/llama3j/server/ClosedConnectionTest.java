@@ -135,7 +135,7 @@ class ClosedConnectionTest {
         assertThat(metric("llama3j:requests_cancelled_total")).isEqualTo(cancelled);
     }
 
-    private interface Condition {
+    interface Condition {
         boolean holds() throws Exception;
     }
 

@@ -25,6 +25,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -244,6 +248,38 @@ class ToolChoicesTest {
                 }
             }
         }
+    }
+
+    /**
+     * A streamed answer with tools is held back (nothing but the role chunks written until it ends): a client that
+     * closes its connection meanwhile still frees both choices' slots within steps.
+     */
+    @Test
+    void aDroppedStreamOfHeldChoicesFreesTheirSlots() throws Exception {
+        int maxTokens = 600;
+        StringBuilder noStops = new StringBuilder();
+        for (int id : llama.stopTokens()) {
+            noStops.append(noStops.isEmpty() ? "" : ", ").append('"').append(id).append("\": -100");
+        }
+        String body = "{\"messages\": [{\"role\": \"user\", \"content\": \"What is the weather in Paris?\"}],"
+                + " \"tools\": " + TOOLS + ", \"n\": 2, \"max_tokens\": " + maxTokens + ", \"temperature\": 1,"
+                + " \"seed\": 1, \"stream\": true, \"logit_bias\": {" + noStops + "}}";
+        long generated = engine.load().generatedTokens();
+        try (Socket socket = new Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(60_000);
+            socket.getOutputStream().write(ClosedConnectionTest.request("/v1/chat/completions", body));
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.UTF_8));
+            int roles = 0;
+            for (String line; roles < 2 && (line = in.readLine()) != null; ) {
+                roles += line.startsWith("data: {") && line.contains("\"role\":\"assistant\"") ? 1 : 0;
+            }
+            assertThat(roles).isEqualTo(2);
+            ClosedConnectionTest.awaitTrue(() -> engine.load().processing() == 2
+                    && engine.load().generatedTokens() > generated, "both choices generate");
+        }
+        ClosedConnectionTest.awaitTrue(() -> engine.load().processing() == 0, "both slots idle");
+        assertThat(engine.load().generatedTokens() - generated).as("cut short").isLessThan(maxTokens / 2);
     }
 
     /** Tool calls without their ids (which name the request), as a list of {type, function}. */
