@@ -15,9 +15,9 @@ import java.util.logging.LogRecord;
 /**
  * Whether a request's client still waits for its answer, as llama-server checks its socket: what tells an answer
  * that writes nothing while it generates (a whole one, or one held back) that its client went away. Helidon SE's
- * socket monitor
- * ({@link HelidonSocket#idle}) reads the connection while the request's thread does not, keeps a byte that arrives
- * for the connection's next read, and marks the socket closed at the end of its stream: when the client closed it.
+ * socket monitor ({@link HelidonSocket#idle}) reads the connection while the request's thread does not, keeps a
+ * byte that arrives for the connection's next read, and marks the socket closed at the end of its stream: when the
+ * client closed it.
  * A request whose connection cannot be watched (not plain HTTP/1) is taken as never gone.
  */
 final class ClientWatch {
