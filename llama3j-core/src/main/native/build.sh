@@ -17,7 +17,7 @@ if [ -f "$lib" ] && [ -z "$(find "$src" -newer "$lib" -type f)" ]; then
     exit 0
 fi
 mkdir -p "$out"
-if "$cc" -O3 -std=c11 -ffp-contract=off -fPIC -shared -Wall -Wextra -Werror -o "$lib.tmp" \
+if "$cc" -O3 -std=c11 -ffp-contract=off -fPIC -pthread -shared -Wall -Wextra -Werror -o "$lib.tmp" \
         "$src/features.c" "$src/kernels_avx2.c" "$src/kernels_vnni.c"; then
     mv "$lib.tmp" "$lib"
     echo "native kernels: built $lib"

@@ -9,6 +9,7 @@
  * Java F16Kernel at that width.
  */
 #include <immintrin.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,9 @@
 /* Most columns a row may have (NativeKernels checks it). */
 #define MAX_COLS 65536
 
-/* How far ahead the weight streams of Q4_0, Q4_K, Q8_0 and F16 are prefetched: a single vector's product streams
- * from memory and gains from looking further ahead than a batch, whose rows are read again from L2 (figures:
- * docs/performance.md). */
+/* How far ahead the weight streams of Q4_0, Q4_K and Q8_0 are prefetched: a single vector's product streams from
+ * memory and gains from looking further ahead than a batch, whose rows are read again from L2 (figures:
+ * docs/performance.md). F16's two streams per row pair look PREFETCH_BYTES ahead (not measured further). */
 #ifndef PREFETCH_BYTES
 #define PREFETCH_BYTES 1024
 #endif
@@ -343,10 +344,9 @@ static inline void FN(keep_m128)(float *state, int v, __m128 x) {
                                cols, count, acts + per_vector * (size_t) t);                                     \
             t += count;                                                                                          \
         }                                                                                                        \
-        float *states = FN(states)();                                                                            \
         /* without memory for the states, whole rows: the same bits */                                           \
-        const int32_t segment =                                                                                  \
-            type##_SEGMENTED && cols > ONE_PASS_COLS && states != NULL ? SEGMENT_COLS : cols;                    \
+        float *states = type##_SEGMENTED && cols > ONE_PASS_COLS ? FN(states)() : NULL;                          \
+        const int32_t segment = states != NULL ? SEGMENT_COLS : cols;                                            \
         for (int32_t r0 = 0; r0 < rows; r0 += BATCH_ROWS) {                                                      \
             int32_t r1 = r0 + BATCH_ROWS < rows ? r0 + BATCH_ROWS : rows;                                        \
             for (int32_t t = 0; t < n;) {                                                                        \
@@ -394,27 +394,65 @@ static inline int32_t FN(group_size)(int32_t left) {
     return left >= BATCH_VECTORS ? BATCH_VECTORS : left >= 4 ? 4 : left >= 2 ? 2 : 1;
 }
 
-/* The calling thread's row states for a block of BATCH_ROWS rows (64 kB), kept for its next batch; NULL when there
- * is no memory. */
-static float *FN(states)(void) {
-    static __thread float *states;
-    if (states == NULL) {
-        states = malloc(sizeof(float) * BATCH_ROWS * BATCH_VECTORS * STATE_FLOATS);
-    }
-    return states;
+/* A thread's buffers, kept for its next batch (a fresh allocation per call would fault its pages in again each
+ * time) and freed when the thread ends (a model's worker threads end with it). */
+struct FN(buffers) {
+    uint8_t *scratch;
+    size_t size;
+    float *states;
+};
+static pthread_key_t FN(buffers_key);
+static pthread_once_t FN(buffers_once) = PTHREAD_ONCE_INIT;
+
+static void FN(free_buffers)(void *p) {
+    struct FN(buffers) *b = p;
+    free(b->scratch);
+    free(b->states);
+    free(b);
 }
 
-/* The calling thread's scratch of at least `bytes`, kept for its next batch (a fresh allocation per call would
- * fault its pages in again each time); NULL when there is no memory. */
-static uint8_t *FN(scratch)(size_t bytes) {
-    static __thread uint8_t *buffer;
-    static __thread size_t size;
-    if (size < bytes) {
-        free(buffer);
-        buffer = malloc(bytes);
-        size = buffer == NULL ? 0 : bytes;
+static void FN(make_buffers_key)(void) {
+    pthread_key_create(&FN(buffers_key), FN(free_buffers));
+}
+
+/* The calling thread's buffers; NULL when there is no memory. */
+static struct FN(buffers) *FN(buffers)(void) {
+    pthread_once(&FN(buffers_once), FN(make_buffers_key));
+    struct FN(buffers) *b = pthread_getspecific(FN(buffers_key));
+    if (b == NULL) {
+        b = calloc(1, sizeof *b);
+        if (b == NULL || pthread_setspecific(FN(buffers_key), b) != 0) {
+            free(b);
+            return NULL;
+        }
     }
-    return buffer;
+    return b;
+}
+
+/* The calling thread's row states for a block of BATCH_ROWS rows (64 kB); NULL when there is no memory. */
+static float *FN(states)(void) {
+    struct FN(buffers) *b = FN(buffers)();
+    if (b == NULL) {
+        return NULL;
+    }
+    if (b->states == NULL) {
+        b->states = malloc(sizeof(float) * BATCH_ROWS * BATCH_VECTORS * STATE_FLOATS);
+    }
+    return b->states;
+}
+
+/* The calling thread's scratch of at least `bytes`; NULL when there is no memory. */
+static uint8_t *FN(scratch)(size_t bytes) {
+    struct FN(buffers) *b = FN(buffers)();
+    if (b == NULL) {
+        return NULL;
+    }
+    if (b->size < bytes) {
+        free(b->scratch);
+        b->scratch = malloc(bytes);
+        b->size = b->scratch == NULL ? 0 : bytes;
+    }
+    return b->scratch;
 }
 
 /*
@@ -888,7 +926,7 @@ void FN(llama3j_f16)(const uint8_t *w, int64_t row_bytes, int32_t cols, const fl
  * from zero (the fraction compared with 0.5, as ggml's roundf), at most 127, with x's sign; xs = d * (sum of the
  * quants). The float-to-int conversion is Java's: a NaN becomes 0 and a product of 2^31 or more (an infinite
  * inverse, from a block of subnormals) Integer.MAX_VALUE, whose rounding up wraps as in Java; a block holding a NaN
- * gets a NaN scale.
+ * gets a NaN scale (the default NaN: its payload may differ from Java's).
  */
 #ifdef USE_VNNI
 static inline void FN(quantize16)(__m512 x, __m512 inverse, int8_t *q, __m512i *sum) {

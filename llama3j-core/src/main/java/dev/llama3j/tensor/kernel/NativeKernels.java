@@ -232,16 +232,16 @@ public final class NativeKernels {
 
     /**
      * Quantizes {@code blocks} blocks of 32 floats of {@code x} from {@code xOff} to int8 as {@link Int8Activations}
-     * does, bit for bit: quants into {@code quants[qOff ..]}, block scales and scaled sums into {@code scales} and
+     * does, bit for bit (a NaN scale's payload aside): quants into {@code quants[qOff ..]}, block scales and scaled sums into {@code scales} and
      * {@code scaledSums} from {@code bOff}; with the kernels of {@code isa}, which must {@link #runs run} here.
      */
     public static void quantize(Isa isa, float[] x, int xOff, int blocks, byte[] quants, int qOff, float[] scales,
                                 float[] scaledSums, int bOff) {
         long n = 32L * blocks;
-        if (blocks < 0 || xOff < 0 || qOff < 0 || bOff < 0 || x.length - xOff < n || quants.length - qOff < n
-                || scales.length - bOff < blocks || scaledSums.length - bOff < blocks) {
+        if (!runs(isa) || blocks < 0 || xOff < 0 || qOff < 0 || bOff < 0 || x.length - xOff < n
+                || quants.length - qOff < n || scales.length - bOff < blocks || scaledSums.length - bOff < blocks) {
             throw new IllegalArgumentException("native quantization of " + blocks
-                    + " blocks does not fit its arguments");
+                    + " blocks does not fit its arguments (or " + isa + " does not run here)");
         }
         if (blocks == 0) {
             return;
@@ -277,10 +277,11 @@ public final class NativeKernels {
             return;
         }
         // the C code trusts its arguments: a wrong one would read or write out of bounds, not throw
-        if (cols <= 0 || rowBytes < 2L * cols || rows < 0 || w.byteSize() < (rows - 1) * rowBytes + 2L * cols
+        if (!runs(isa) || cols <= 0 || rowBytes < 2L * cols || rows < 0 || w.byteSize() < 2L * cols
+                || (rows > 1 && rowBytes > (w.byteSize() - 2L * cols) / (rows - 1))
                 || xOff < 0 || x.length - xOff < cols || outOff < 0 || out.length - outOff < rows) {
             throw new IllegalArgumentException("native F16 product of " + rows + " rows of " + cols
-                    + " weights does not fit its arguments");
+                    + " weights does not fit its arguments (or " + isa + " does not run here)");
         }
         try {
             F16_KERNELS[isa.ordinal()].invokeExact(w, rowBytes, cols, MemorySegment.ofArray(x).asSlice(4L * xOff),
