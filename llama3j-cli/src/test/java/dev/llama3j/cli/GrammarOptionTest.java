@@ -8,7 +8,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -41,13 +40,7 @@ class GrammarOptionTest {
                 "--temperature", "1", "--seed", "3", "--max-gen-len", "100", "--no-timing", "Weather report:",
                 "Another one:");
         assertThat(run.exit()).as(run.stderr()).isZero();
-        List<String> answers = new ArrayList<>();
-        for (String block : run.stdout().split("\n==================================\n")) {
-            int at = block.indexOf("\n> ");
-            if (at >= 0) {
-                answers.add(block.substring(at + 3).strip());
-            }
-        }
+        List<String> answers = run.answers();
         assertThat(answers).hasSize(2);
         for (String a : answers) {
             assertThat(a).matches(ORACLE);

@@ -10,7 +10,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -42,13 +41,7 @@ class JsonSchemaOptionTest {
                 .toString(), "--json-schema", schema.toString(), "--temperature", "1", "--seed", "3",
                 "--max-gen-len", "300", "--no-timing", "Weather report:", "Another one:");
         assertThat(run.exit()).as(run.stderr()).isZero();
-        List<String> answers = new ArrayList<>();
-        for (String block : run.stdout().split("\n==================================\n")) {
-            int at = block.indexOf("\n> ");
-            if (at >= 0) {
-                answers.add(block.substring(at + 3).strip());
-            }
-        }
+        List<String> answers = run.answers();
         assertThat(answers).hasSize(2);
         for (String a : answers) {
             assertWeather(a);
