@@ -1,6 +1,7 @@
 package dev.llama3j.download;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.format.io.AlignedChunkWriter;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -298,16 +299,19 @@ public final class Transfer {
                 out.position(start);
                 byte[] buf = new byte[BUFFER];
                 int n;
-                while ((n = in.read(buf)) > 0) {
-                    out.write(ByteBuffer.wrap(buf, 0, n));
-                    if (p.digest != null) {
-                        p.digest.update(buf, 0, n);
-                    }
-                    done += n;
-                    p.digested = done;
-                    listener.progressed(file, done);
-                    if (Thread.interrupted()) {
-                        throw new DownloadInterruptedException();
+                // flushed however the loop ends, so that a resume finds every byte received
+                try (AlignedChunkWriter chunks = new AlignedChunkWriter(out)) {
+                    while ((n = in.read(buf)) > 0) {
+                        chunks.write(buf, 0, n);
+                        if (p.digest != null) {
+                            p.digest.update(buf, 0, n);
+                        }
+                        done += n;
+                        p.digested = done;
+                        listener.progressed(file, done);
+                        if (Thread.interrupted()) {
+                            throw new DownloadInterruptedException();
+                        }
                     }
                 }
             }

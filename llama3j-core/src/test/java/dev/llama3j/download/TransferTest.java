@@ -108,7 +108,6 @@ class TransferTest {
         assertThatThrownBy(() -> t.download(big(null), DownloadListener.NONE)).isInstanceOf(LlamaException.class)
                 .hasMessage(dir.resolve("big.bin.part") + ": another download is writing this file; wait for it, "
                         + "or stop it");
-        assertThat(Files.size(dir.resolve("big.bin.part"))).isGreaterThanOrEqualTo(20_000L);
         first.interrupt();
         first.join(10_000);
     }

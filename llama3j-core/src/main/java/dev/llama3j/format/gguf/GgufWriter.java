@@ -1,6 +1,7 @@
 package dev.llama3j.format.gguf;
 
 import dev.llama3j.LlamaException;
+import dev.llama3j.format.io.AlignedChunkWriter;
 import dev.llama3j.tensor.DType;
 
 import java.io.ByteArrayOutputStream;
@@ -202,7 +203,7 @@ public final class GgufWriter {
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
-                writeTo(ch, tmp, progress);
+                writeTo(ch, progress);
             }
             moveIntoPlace(tmp, out);
         } catch (IOException e) {
@@ -214,28 +215,30 @@ public final class GgufWriter {
         }
     }
 
-    private void writeTo(FileChannel ch, Path tmp, Progress progress) throws IOException {
-        byte[] header = header();
-        writeFully(ch, ByteBuffer.wrap(header));
-        long total = tensorBytes();
-        long[] done = {0};
-        for (TensorEntry t : tensors.values()) {
-            long start = done[0];
-            t.data().write((bytes, off, len) -> {
-                if (done[0] - start + len > t.bytes()) {
-                    throw new IllegalStateException("tensor " + t.name() + " produced more than its " + t.bytes() + " bytes");
+    private void writeTo(FileChannel ch, Progress progress) throws IOException {
+        try (AlignedChunkWriter out = new AlignedChunkWriter(ch)) {
+            out.write(ByteBuffer.wrap(header()));
+            long total = tensorBytes();
+            long[] done = {0};
+            for (TensorEntry t : tensors.values()) {
+                long start = done[0];
+                t.data().write((bytes, off, len) -> {
+                    if (done[0] - start + len > t.bytes()) {
+                        throw new IllegalStateException("tensor " + t.name() + " produced more than its " + t.bytes()
+                                + " bytes");
+                    }
+                    out.write(bytes, off, len);
+                    done[0] += len;
+                    if (progress != null) {
+                        progress.update(t.name(), done[0], total);
+                    }
+                });
+                if (done[0] - start != t.bytes()) {
+                    throw new IllegalStateException("tensor " + t.name() + " produced " + (done[0] - start)
+                            + " bytes, expected " + t.bytes());
                 }
-                writeFully(ch, ByteBuffer.wrap(bytes, off, len));
-                done[0] += len;
-                if (progress != null) {
-                    progress.update(t.name(), done[0], total);
-                }
-            });
-            if (done[0] - start != t.bytes()) {
-                throw new IllegalStateException("tensor " + t.name() + " produced " + (done[0] - start) + " bytes, expected "
-                        + t.bytes());
+                out.write(ByteBuffer.allocate(padding(t.bytes())));
             }
-            writeFully(ch, ByteBuffer.allocate(padding(t.bytes())));
         }
     }
 
@@ -267,12 +270,6 @@ public final class GgufWriter {
 
     private int padding(long size) {
         return (int) ((alignment - size % alignment) % alignment);
-    }
-
-    private static void writeFully(FileChannel ch, ByteBuffer b) throws IOException {
-        while (b.hasRemaining()) {
-            ch.write(b);
-        }
     }
 
     private static void moveIntoPlace(Path tmp, Path out) throws IOException {
