@@ -921,6 +921,104 @@ void FN(llama3j_f16)(const uint8_t *w, int64_t row_bytes, int32_t cols, const fl
 }
 
 /*
+ * TileMatmul's tiled float32 product (prompts of float-type files), its loops over depth panels, token groups and
+ * row tiles, with its layouts: row i of tile rt in panel kb at weights[kb * panel + (rt * TILE_ROWS + i) *
+ * TILE_DEPTH + k], element k of token j of group g at acts[(g * cols + k) * TILE_TOKENS + j], the sums of tile rt and
+ * group g at sums[(rt * groups + g) * TILE_ROWS * TILE_TOKENS + i * TILE_TOKENS + j]. Each (row, token) pair gets
+ * the Java tile's operations in its order, so its bits: per panel a fused multiply-add chain over k from zero,
+ * then added to the sum. A last group of at most F16_LANES tokens (narrow_last) computes its first vector only.
+ * TILE_ROWS is TileMatmul.ROWS at this width: 16 sums, 2 activation vectors and the broadcasts fit AVX-512's 32
+ * registers, 8 sums AVX2's 16.
+ */
+#define TILE_DEPTH 256
+#define TILE_TOKENS (2 * F16_LANES)
+#ifdef USE_VNNI
+#define TILE_ROWS 8
+static inline f16v FN(f16_broadcast)(float v) {
+    return _mm512_set1_ps(v);
+}
+static inline void FN(f16_add_into)(float *s, f16v v) {
+    _mm512_storeu_ps(s, _mm512_add_ps(v, _mm512_loadu_ps(s)));
+}
+#else
+#define TILE_ROWS 4
+static inline f16v FN(f16_broadcast)(float v) {
+    return _mm256_set1_ps(v);
+}
+static inline void FN(f16_add_into)(float *s, f16v v) {
+    _mm256_storeu_ps(s, _mm256_add_ps(v, _mm256_loadu_ps(s)));
+}
+#endif
+
+static inline void FN(tile_wide)(const float *w, int32_t depth, const float *a, float *s) {
+    f16v c0[TILE_ROWS], c1[TILE_ROWS];
+#pragma GCC unroll 8
+    for (int i = 0; i < TILE_ROWS; i++) {
+        c0[i] = FN(f16_zero)();
+        c1[i] = c0[i];
+    }
+    for (int32_t k = 0; k < depth; k++) {
+        const f16v x0 = FN(f16_x)(a + (int64_t) k * TILE_TOKENS);
+        const f16v x1 = FN(f16_x)(a + (int64_t) k * TILE_TOKENS + F16_LANES);
+#pragma GCC unroll 8
+        for (int i = 0; i < TILE_ROWS; i++) {
+            const f16v v = FN(f16_broadcast)(w[k + i * TILE_DEPTH]);
+            c0[i] = FN(f16_fma)(v, x0, c0[i]);
+            c1[i] = FN(f16_fma)(v, x1, c1[i]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < TILE_ROWS; i++) {
+        FN(f16_add_into)(s + i * TILE_TOKENS, c0[i]);
+        FN(f16_add_into)(s + i * TILE_TOKENS + F16_LANES, c1[i]);
+    }
+}
+
+static inline void FN(tile_narrow)(const float *w, int32_t depth, const float *a, float *s) {
+    f16v c[TILE_ROWS];
+#pragma GCC unroll 8
+    for (int i = 0; i < TILE_ROWS; i++) {
+        c[i] = FN(f16_zero)();
+    }
+    for (int32_t k = 0; k < depth; k++) {
+        const f16v x0 = FN(f16_x)(a + (int64_t) k * TILE_TOKENS);
+#pragma GCC unroll 8
+        for (int i = 0; i < TILE_ROWS; i++) {
+            c[i] = FN(f16_fma)(x0, FN(f16_broadcast)(w[k + i * TILE_DEPTH]), c[i]);
+        }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < TILE_ROWS; i++) {
+        FN(f16_add_into)(s + i * TILE_TOKENS, c[i]);
+    }
+}
+
+int32_t FN(llama3j_tile)(int32_t rows_per_tile, int32_t tokens_per_group, int32_t depth_per_panel,
+                         const float *weights, int64_t panel, int32_t cols, const float *acts, int32_t groups,
+                         int32_t tiles, int32_t narrow_last, float *sums) {
+    if (rows_per_tile != TILE_ROWS || tokens_per_group != TILE_TOKENS || depth_per_panel != TILE_DEPTH) {
+        return -1;
+    }
+    for (int32_t k0 = 0; k0 < cols; k0 += TILE_DEPTH) {
+        const int32_t depth = cols - k0 < TILE_DEPTH ? cols - k0 : TILE_DEPTH;
+        for (int32_t g = 0; g < groups; g++) {
+            const float *a = acts + ((int64_t) g * cols + k0) * TILE_TOKENS;
+            const int narrow = narrow_last && g == groups - 1;
+            for (int32_t rt = 0; rt < tiles; rt++) {
+                const float *w = weights + (int64_t) (k0 / TILE_DEPTH) * panel + (int64_t) rt * TILE_ROWS * TILE_DEPTH;
+                float *s = sums + ((int64_t) rt * groups + g) * TILE_ROWS * TILE_TOKENS;
+                if (narrow) {
+                    FN(tile_narrow)(w, depth, a, s);
+                } else {
+                    FN(tile_wide)(w, depth, a, s);
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/*
  * Activations to int8 blocks as Int8Activations quantizes them, bit for bit: per block of 32 the largest magnitude
  * m, scale d = m / 127 and its inverse (0 for an all-zero block); each quant round(|x| * inverse) with halves away
  * from zero (the fraction compared with 0.5, as ggml's roundf), at most 127, with x's sign; xs = d * (sum of the

@@ -30,7 +30,7 @@ public final class F16Kernel implements RowKernel {
     private static final float REBIAS = 0x1p112f;
 
     /** The native product with this kernel's bits at the Java vectors' width, if one runs here. */
-    private static final NativeKernels.Isa NATIVE = NativeKernels.f16For(F.length());
+    private static final NativeKernels.Isa NATIVE = NativeKernels.floatFor(F.length());
 
     /** Per-thread buffer for the scaled activations, reused by every matvec on the thread. */
     private static final ScratchFloats PREPARED = new ScratchFloats();

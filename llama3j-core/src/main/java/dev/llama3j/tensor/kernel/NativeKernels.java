@@ -71,6 +71,8 @@ public final class NativeKernels {
     private static final MethodHandle[] F16_KERNELS = new MethodHandle[Isa.values().length];
     /** Int8 quantization of activations, as {@link Int8Activations} does it. */
     private static final MethodHandle[] QUANTIZE = new MethodHandle[Isa.values().length];
+    /** The multiply-adds of a {@link TileMatmul} row block: AVX2's in 8 lanes, VNNI's in 16. */
+    private static final MethodHandle[] TILES = new MethodHandle[Isa.values().length];
 
     static {
         String why = null;
@@ -97,7 +99,13 @@ public final class NativeKernels {
                         ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
                 FunctionDescriptor quantize = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
                         ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS);
+                FunctionDescriptor tile = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
                 for (Isa isa : new Isa[] {Isa.AVX2, Isa.VNNI}) {
+                    TILES[isa.ordinal()] = linker.downcallHandle(
+                            lib.findOrThrow("llama3j_tile_" + isa.name().toLowerCase(Locale.ROOT)), tile, critical);
                     QUANTIZE[isa.ordinal()] = linker.downcallHandle(
                             lib.findOrThrow("llama3j_quantize_" + isa.name().toLowerCase(Locale.ROOT)), quantize,
                             critical);
@@ -256,10 +264,11 @@ public final class NativeKernels {
     }
 
     /**
-     * The variant whose F16 product gives {@link F16Kernel}'s bits at {@code lanes} float lanes (the Java vectors'
-     * width): VNNI for 16, AVX2 for 8, when it runs here and the active kernels allow it; else {@link Isa#NONE}.
+     * The variant whose float products (the F16 product, the tiles) give the Java kernels' bits at {@code lanes}
+     * float lanes (the Java vectors' width): VNNI for 16, AVX2 for 8, when it runs here and the active kernels
+     * allow it; else {@link Isa#NONE}.
      */
-    public static Isa f16For(int lanes) {
+    public static Isa floatFor(int lanes) {
         if (lanes == 16 && ACTIVE == Isa.VNNI) {
             return Isa.VNNI;
         }
@@ -269,7 +278,7 @@ public final class NativeKernels {
     /**
      * {@code out[outOff + r] = sum_j w(r, j) * x[xOff + j]} for the {@code rows} F16 rows of {@code cols} weights
      * at {@code w}, {@code rowBytes} apart, with float32 activations, in the lane order of {@link F16Kernel} at
-     * {@code isa}'s width ({@link #f16For}), which must {@link #runs run} here.
+     * {@code isa}'s width ({@link #floatFor}), which must {@link #runs run} here.
      */
     public static void f16Matvec(Isa isa, MemorySegment w, long rowBytes, int cols, float[] x, int xOff,
                                  float[] out, int outOff, int rows) {
@@ -288,6 +297,40 @@ public final class NativeKernels {
                     MemorySegment.ofArray(out).asSlice(4L * outOff, 4L * rows), rows);
         } catch (Throwable e) {
             throw new IllegalStateException("native F16 kernel failed", e);
+        }
+    }
+
+    /**
+     * The multiply-adds of one {@link TileMatmul} row block at {@code isa}'s width ({@link #floatFor}): for every
+     * depth panel of {@code cols} columns, group of {@code groups} and tile of {@code tiles}, the sums of that tile
+     * and group grow by the panel's products, as the Java tile computes them; with {@code narrowLast} the last group
+     * only for its first vector of tokens. Layouts: {@link TileMatmul}'s ({@code panel} floats per depth panel of
+     * {@code weights}).
+     */
+    public static void tile(Isa isa, float[] weights, int panel, int cols, float[] acts, int groups, int tiles,
+                            boolean narrowLast, float[] sums) {
+        int rows = TileMatmul.ROWS;
+        int tokens = TileMatmul.TOKENS;
+        int depth = TileMatmul.DEPTH;
+        long panels = (cols + (long) depth - 1) / depth;
+        // the C code trusts its arguments: a wrong one would read or write out of bounds, not throw
+        if (!runs(isa) || cols <= 0 || groups <= 0 || tiles <= 0 || (long) tiles * rows * depth > panel
+                || panels * panel > weights.length || (long) groups * cols * tokens > acts.length
+                || (long) tiles * groups * rows * tokens > sums.length) {
+            throw new IllegalArgumentException("native tile product of " + tiles + " tiles, " + groups + " groups, "
+                    + cols + " columns does not fit its arguments (or " + isa + " does not run here)");
+        }
+        int status;
+        try {
+            status = (int) TILES[isa.ordinal()].invokeExact(rows, tokens, depth, MemorySegment.ofArray(weights),
+                    (long) panel, cols, MemorySegment.ofArray(acts), groups, tiles, narrowLast ? 1 : 0,
+                    MemorySegment.ofArray(sums));
+        } catch (Throwable e) {
+            throw new IllegalStateException("native tile kernel failed", e);
+        }
+        if (status != 0) {
+            throw new IllegalStateException("the native " + isa + " tile has another layout than TileMatmul's ("
+                    + rows + " rows, " + tokens + " tokens, " + depth + " columns)");
         }
     }
 

@@ -138,7 +138,7 @@ class NativeF16Test {
      */
     @Test
     void matvecIsTheJavaKernelsBits() {
-        if (NativeKernels.f16For(Vectors.F.length()) == NativeKernels.Isa.NONE) {
+        if (NativeKernels.floatFor(Vectors.F.length()) == NativeKernels.Isa.NONE) {
             // still a check: the Java matrix-vector path (scaled activations, rows in pairs) against the exact dot
             System.err.println("NOTE: no native F16 product at " + Vectors.F.length()
                     + " lanes here: the Java matrix-vector product is compared with the Java exact dot");
