@@ -22,6 +22,8 @@ public final class AlignedChunkWriter implements AutoCloseable {
     private final ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK);
     /** File offset of the buffer's first byte. */
     private long start;
+    /** Bytes at the buffer's start already written: a flush that failed part way resumes after them. */
+    private int written;
 
     /** Writes from the channel's current position on. */
     public AlignedChunkWriter(SeekableByteChannel channel) throws IOException {
@@ -52,13 +54,17 @@ public final class AlignedChunkWriter implements AutoCloseable {
         return start + buffer.position();
     }
 
-    /** Writes what is buffered; later pieces still end on the file's multiples of {@link #CHUNK}. */
+    /**
+     * Writes what is buffered; later pieces still end on the file's multiples of {@link #CHUNK}. After an exception
+     * it may be called again: it goes on from the last byte the channel took.
+     */
     public void flush() throws IOException {
-        buffer.flip();
-        while (buffer.hasRemaining()) {
-            channel.write(buffer);
+        ByteBuffer pending = buffer.duplicate().limit(buffer.position()).position(written);
+        while (pending.hasRemaining()) {
+            written += channel.write(pending);
         }
-        start += buffer.limit();
+        start += buffer.position();
+        written = 0;
         buffer.clear();
         limitToBoundary();
     }

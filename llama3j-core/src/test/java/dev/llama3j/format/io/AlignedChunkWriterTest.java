@@ -17,6 +17,7 @@ import java.util.Random;
 
 import static dev.llama3j.format.io.AlignedChunkWriter.CHUNK;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class AlignedChunkWriterTest {
     @TempDir
@@ -106,13 +107,49 @@ class AlignedChunkWriterTest {
         assertThat(Files.readAllBytes(file)).containsExactly(1, 2, 3);
     }
 
-    /** The channel, with each write's offset and length recorded (a channel may write part of a buffer). */
+    @Test
+    void aFlushAfterAFailedOneWritesEachByteOnce() throws IOException {
+        Path file = dir.resolve("i");
+        byte[] data = new byte[3000];
+        new Random(5).nextBytes(data);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            // takes at most 1000 bytes a call, and fails its second call
+            int[] calls = {0};
+            SeekableByteChannel flaky = recording(ch, new ArrayList<>(), src -> {
+                if (++calls[0] == 2) {
+                    throw new IOException("disk full");
+                }
+                return Math.min(1000, src.remaining());
+            });
+            AlignedChunkWriter out = new AlignedChunkWriter(flaky);
+            out.write(data, 0, data.length);
+            assertThatThrownBy(out::flush).hasMessage("disk full");
+            assertThat(Files.size(file)).isEqualTo(1000);
+            out.close();
+            assertThat(out.position()).isEqualTo(3000);
+        }
+        assertThat(Files.readAllBytes(file)).isEqualTo(data);
+    }
+
+    /** How many bytes a write may take of a buffer (or an exception). */
+    private interface WriteLimit {
+        int bytes(ByteBuffer src) throws IOException;
+    }
+
     private static SeekableByteChannel recording(FileChannel ch, List<Piece> pieces) {
+        return recording(ch, pieces, ByteBuffer::remaining);
+    }
+
+    /** The channel, with each write's offset and length recorded (a channel may write part of a buffer). */
+    private static SeekableByteChannel recording(FileChannel ch, List<Piece> pieces, WriteLimit limit) {
         return new SeekableByteChannel() {
             @Override
             public int write(ByteBuffer src) throws IOException {
                 long at = ch.position();
-                int n = ch.write(src);
+                ByteBuffer part = src.duplicate();
+                part.limit(part.position() + limit.bytes(src));
+                int n = ch.write(part);
+                src.position(src.position() + n);
                 if (n > 0) {
                     pieces.add(new Piece(at, n));
                 }
