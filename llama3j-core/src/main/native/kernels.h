@@ -16,9 +16,9 @@
  * llama3j_f16_ISA: F16 rows with float32 activations, out[row] = sum_j w[j] * x[j], each variant in the lane order
  * of the Java F16Kernel at its width (AVX2: 8 lanes, VNNI: 16), whose bits it gives.
  *
- * llama3j_tile_ISA: the multiply-adds of one row block of TileMatmul (float32 weights unpacked per thread, packed
- * activations, its sum buffer) at the variant's width, with the Java tile's bits; -1, and nothing done, when the
- * layout asked for (rows per tile, tokens per group, columns per panel) is not the variant's.
+ * llama3j_tile_ISA: the multiply-adds of one depth panel of a TileMatmul row block (float32 weights unpacked per
+ * thread, packed activations, its sum buffer) at the variant's width, with the Java tile's bits; -1, and nothing
+ * done, when the layout asked for (rows per tile, tokens per group, columns per panel) is not the variant's.
  */
 #ifndef LLAMA3J_KERNELS_H
 #define LLAMA3J_KERNELS_H
@@ -41,8 +41,9 @@
                            int32_t rows);                                                                      \
     void llama3j_quantize_##isa(const float *x, int32_t blocks, int8_t *xq, float *xd, float *xs);              \
     int32_t llama3j_tile_##isa(int32_t rows_per_tile, int32_t tokens_per_group, int32_t depth_per_panel,       \
-                               const float *weights, int64_t panel, int32_t cols, const float *acts,           \
-                               int32_t groups, int32_t tiles, int32_t narrow_last, float *sums);
+                               const float *weights, int64_t panel, int32_t cols, int32_t k0,                  \
+                               const float *acts, int32_t groups, int32_t tiles, int32_t narrow_last,          \
+                               float *sums);
 
 LLAMA3J_DECLARE(avx2)
 LLAMA3J_DECLARE(vnni)

@@ -921,8 +921,8 @@ void FN(llama3j_f16)(const uint8_t *w, int64_t row_bytes, int32_t cols, const fl
 }
 
 /*
- * TileMatmul's tiled float32 product (prompts of float-type files), its loops over depth panels, token groups and
- * row tiles, with its layouts: row i of tile rt in panel kb at weights[kb * panel + (rt * TILE_ROWS + i) *
+ * TileMatmul's tiled float32 product (prompts of float-type files), for the depth panel of columns [k0, k0 +
+ * TILE_DEPTH) its loops over token groups and row tiles, with TileMatmul's layouts: row i of tile rt in panel kb at weights[kb * panel + (rt * TILE_ROWS + i) *
  * TILE_DEPTH + k], element k of token j of group g at acts[(g * cols + k) * TILE_TOKENS + j], the sums of tile rt and
  * group g at sums[(rt * groups + g) * TILE_ROWS * TILE_TOKENS + i * TILE_TOKENS + j]. Each (row, token) pair gets
  * the Java tile's operations in its order, so its bits: per panel a fused multiply-add chain over k from zero,
@@ -994,24 +994,23 @@ static inline void FN(tile_narrow)(const float *w, int32_t depth, const float *a
 }
 
 int32_t FN(llama3j_tile)(int32_t rows_per_tile, int32_t tokens_per_group, int32_t depth_per_panel,
-                         const float *weights, int64_t panel, int32_t cols, const float *acts, int32_t groups,
-                         int32_t tiles, int32_t narrow_last, float *sums) {
+                         const float *weights, int64_t panel, int32_t cols, int32_t k0, const float *acts,
+                         int32_t groups, int32_t tiles, int32_t narrow_last, float *sums) {
     if (rows_per_tile != TILE_ROWS || tokens_per_group != TILE_TOKENS || depth_per_panel != TILE_DEPTH) {
         return -1;
     }
-    for (int32_t k0 = 0; k0 < cols; k0 += TILE_DEPTH) {
-        const int32_t depth = cols - k0 < TILE_DEPTH ? cols - k0 : TILE_DEPTH;
-        for (int32_t g = 0; g < groups; g++) {
-            const float *a = acts + ((int64_t) g * cols + k0) * TILE_TOKENS;
-            const int narrow = narrow_last && g == groups - 1;
-            for (int32_t rt = 0; rt < tiles; rt++) {
-                const float *w = weights + (int64_t) (k0 / TILE_DEPTH) * panel + (int64_t) rt * TILE_ROWS * TILE_DEPTH;
-                float *s = sums + ((int64_t) rt * groups + g) * TILE_ROWS * TILE_TOKENS;
-                if (narrow) {
-                    FN(tile_narrow)(w, depth, a, s);
-                } else {
-                    FN(tile_wide)(w, depth, a, s);
-                }
+    const int32_t depth = cols - k0 < TILE_DEPTH ? cols - k0 : TILE_DEPTH;
+    const float *panel_weights = weights + (int64_t) (k0 / TILE_DEPTH) * panel;
+    for (int32_t g = 0; g < groups; g++) {
+        const float *a = acts + ((int64_t) g * cols + k0) * TILE_TOKENS;
+        const int narrow = narrow_last && g == groups - 1;
+        for (int32_t rt = 0; rt < tiles; rt++) {
+            const float *w = panel_weights + (int64_t) rt * TILE_ROWS * TILE_DEPTH;
+            float *s = sums + ((int64_t) rt * groups + g) * TILE_ROWS * TILE_TOKENS;
+            if (narrow) {
+                FN(tile_narrow)(w, depth, a, s);
+            } else {
+                FN(tile_wide)(w, depth, a, s);
             }
         }
     }

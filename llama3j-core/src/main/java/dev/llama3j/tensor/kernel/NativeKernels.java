@@ -21,7 +21,8 @@ import java.util.Locale;
  * dot products with int8 activations of Q4_0, Q4_K, Q6_K and Q8_0 rows in the file's own blocks (no copy), through
  * x86's byte multiply-adds ({@code vpmaddubsw}, AVX-512 VNNI's {@code vpdpbusd}) that the Vector API cannot
  * express, and F16 products with float32 activations through {@code vcvtph2ps} (the Vector API has no
- * half-precision conversion), with the bits of the Java {@link F16Kernel}. Loaded through FFM; when the library,
+ * half-precision conversion), with the bits of the Java {@link F16Kernel}, and the multiply-adds of
+ * {@link TileMatmul}'s float32 prompt product, with the Java tile's bits. Loaded through FFM; when the library,
  * the CPU or {@code -Dllama3j.native=off} says no, the Java kernels run alone ({@link #active()} is then
  * {@link Isa#NONE} and {@link #unavailableReason()} says why).
  *
@@ -93,7 +94,8 @@ public final class NativeKernels {
                 FunctionDescriptor batch = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
                         ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS,
                         ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT);
-                // critical: short calls that read the activations' and write the outputs' heap arrays in place
+                // critical: short calls (a tile call covers one depth panel) that read the activations' and write
+                // the outputs' heap arrays in place
                 Linker.Option critical = Linker.Option.critical(true);
                 FunctionDescriptor f16 = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
                         ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.JAVA_INT);
@@ -101,8 +103,8 @@ public final class NativeKernels {
                         ValueLayout.ADDRESS, ValueLayout.ADDRESS, ValueLayout.ADDRESS);
                 FunctionDescriptor tile = FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
                         ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
-                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                        ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
+                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
+                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
                 for (Isa isa : new Isa[] {Isa.AVX2, Isa.VNNI}) {
                     TILES[isa.ordinal()] = linker.downcallHandle(
                             lib.findOrThrow("llama3j_tile_" + isa.name().toLowerCase(Locale.ROOT)), tile, critical);
@@ -301,29 +303,29 @@ public final class NativeKernels {
     }
 
     /**
-     * The multiply-adds of one {@link TileMatmul} row block at {@code isa}'s width ({@link #floatFor}): for every
-     * depth panel of {@code cols} columns, group of {@code groups} and tile of {@code tiles}, the sums of that tile
-     * and group grow by the panel's products, as the Java tile computes them; with {@code narrowLast} the last group
-     * only for its first vector of tokens. Layouts: {@link TileMatmul}'s ({@code panel} floats per depth panel of
-     * {@code weights}).
+     * The multiply-adds of one depth panel of a {@link TileMatmul} row block at {@code isa}'s width
+     * ({@link #floatFor}): for columns [k0, k0 + DEPTH) of {@code cols}, every group of {@code groups} and tile of
+     * {@code tiles}, the sums of that tile and group grow by the panel's products, as the Java tile computes them;
+     * with {@code narrowLast} the last group only for its first vector of tokens. Layouts: {@link TileMatmul}'s
+     * ({@code panel} floats per depth panel of {@code weights}). A panel per call keeps each critical call short.
      */
-    public static void tile(Isa isa, float[] weights, int panel, int cols, float[] acts, int groups, int tiles,
-                            boolean narrowLast, float[] sums) {
+    public static void tile(Isa isa, float[] weights, int panel, int cols, int k0, float[] acts, int groups,
+                            int tiles, boolean narrowLast, float[] sums) {
         int rows = TileMatmul.ROWS;
         int tokens = TileMatmul.TOKENS;
         int depth = TileMatmul.DEPTH;
-        long panels = (cols + (long) depth - 1) / depth;
         // the C code trusts its arguments: a wrong one would read or write out of bounds, not throw
-        if (!runs(isa) || cols <= 0 || groups <= 0 || tiles <= 0 || (long) tiles * rows * depth > panel
-                || panels * panel > weights.length || (long) groups * cols * tokens > acts.length
-                || (long) tiles * groups * rows * tokens > sums.length) {
+        if (!runs(isa) || cols <= 0 || k0 < 0 || k0 >= cols || k0 % depth != 0 || groups <= 0 || tiles <= 0
+                || (long) tiles * rows * depth > panel || (long) (k0 / depth + 1) * panel > weights.length
+                || (long) groups * cols * tokens > acts.length || (long) tiles * groups * rows * tokens > sums.length) {
             throw new IllegalArgumentException("native tile product of " + tiles + " tiles, " + groups + " groups, "
-                    + cols + " columns does not fit its arguments (or " + isa + " does not run here)");
+                    + "columns " + k0 + ".. of " + cols + " does not fit its arguments (or " + isa
+                    + " does not run here)");
         }
         int status;
         try {
             status = (int) TILES[isa.ordinal()].invokeExact(rows, tokens, depth, MemorySegment.ofArray(weights),
-                    (long) panel, cols, MemorySegment.ofArray(acts), groups, tiles, narrowLast ? 1 : 0,
+                    (long) panel, cols, k0, MemorySegment.ofArray(acts), groups, tiles, narrowLast ? 1 : 0,
                     MemorySegment.ofArray(sums));
         } catch (Throwable e) {
             throw new IllegalStateException("native tile kernel failed", e);

@@ -41,18 +41,18 @@ public final class TileMatmul {
      * is: each (row, token) sum still runs over k in order within a depth panel.
      */
     public static final int ROWS = LANES >= 16 ? 8 : 4;
-    /** Tokens per micro-tile: two activation vectors (8 sums + 2 activations + 4 broadcasts: 14 AVX2 registers). */
+    /** Tokens per micro-tile: two activation vectors (4 rows: 8 sums + 2 activations + 4 broadcasts, 14 registers). */
     public static final int TOKENS = 2 * LANES;
     /** Columns per depth block: a multiple of every block size (256 for the K-quants). */
     public static final int DEPTH = 256;
     /**
-     * Rows unpacked at a time ({@link #blockRows}) for a long prompt: 48 micro-tiles. Every row block streams all the
+     * Rows unpacked at a time ({@link #blockRows}) for a long prompt. Every row block streams all the
      * packed activations once (16 MiB for a 512-token prompt through an 8192-column matrix, far beyond L2), so the
      * block is as tall as L2 allows: its depth panel is 192 KiB. 192 rows instead of 48 quarter that traffic
      * (figures: docs/performance.md).
      */
     public static final int BLOCK_ROWS = 192;
-    /** Rows unpacked at a time for a short prompt, whose activations fit the caches anyway: 12 micro-tiles. */
+    /** Rows unpacked at a time for a short prompt, whose activations fit the caches anyway. */
     private static final int SHORT_BLOCK_ROWS = 48;
     /** Prompts up to this many tokens take {@link #SHORT_BLOCK_ROWS}. */
     static final int SHORT_PROMPT = 64;
@@ -216,7 +216,9 @@ public final class TileMatmul {
         // a last group of at most LANES tokens needs only the narrow kernel
         boolean narrowLast = tokens - (groups - 1) * TOKENS <= LANES;
         if (NATIVE != NativeKernels.Isa.NONE) {
-            NativeKernels.tile(NATIVE, weights, panel, cols, acts, groups, tiles, narrowLast, sums);
+            for (int k0 = 0; k0 < cols; k0 += DEPTH) {
+                NativeKernels.tile(NATIVE, weights, panel, cols, k0, acts, groups, tiles, narrowLast, sums);
+            }
         } else {
             tiles(weights, panel, cols, acts, groups, tiles, narrowLast, sums);
         }

@@ -3,6 +3,7 @@ package dev.llama3j.tensor.kernel;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -121,15 +122,37 @@ class NativeTileTest {
             for (boolean narrow : new boolean[] {false, true}) {
                 Block b = Block.random(shape[0], shape[1], shape[2], rnd);
                 Block got = b.copy();
-                NativeKernels.tile(isa, got.weights(), got.panel(), got.cols(), got.acts(), got.groups(), got.tiles(),
-                        narrow, got.sums());
+                for (int k0 = 0; k0 < got.cols(); k0 += DEPTH) {
+                    NativeKernels.tile(isa, got.weights(), got.panel(), got.cols(), k0, got.acts(), got.groups(),
+                            got.tiles(), narrow, got.sums());
+                }
                 assertSameBits(got.sums(), expected(b, narrow), isa + ", " + shape[0] + " columns, narrow " + narrow);
             }
         }
-        Block b = Block.random(300, 2, 2, rnd);
-        assertThatThrownBy(() -> NativeKernels.tile(isa, b.weights(), b.panel(), b.cols() + DEPTH, b.acts(),
-                b.groups(), b.tiles(), false, b.sums())).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> NativeKernels.tile(isa, b.weights(), b.panel(), b.cols(), b.acts(), b.groups(),
-                b.tiles() + 2, false, b.sums())).isInstanceOf(IllegalArgumentException.class);
+        // each bound on its own: a block of 600 columns (3 panels), 2 groups, 2 tiles
+        Block b = Block.random(600, 2, 2, rnd);
+        int cols = b.cols();
+        assertThatThrownBy(() -> NativeKernels.tile(isa, Arrays.copyOf(b.weights(), 4 * b.panel()), b.panel(), cols,
+                3 * DEPTH, b.acts(),
+                b.groups(), b.tiles(), false, b.sums())).as("k0 past the columns")
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> NativeKernels.tile(isa, b.weights(), b.panel(), cols, DEPTH / 2, b.acts(),
+                b.groups(), b.tiles(), false, b.sums())).as("k0 inside a panel")
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> NativeKernels.tile(isa, b.weights(), (b.tiles() * ROWS - 1) * DEPTH, cols, 0,
+                b.acts(), b.groups(), b.tiles(), false, b.sums())).as("tiles taller than the panel")
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> NativeKernels.tile(isa, Arrays.copyOf(b.weights(), 3 * b.panel() - 1),
+                b.panel(), cols, 2 * DEPTH, b.acts(), b.groups(), b.tiles(), false, b.sums())).as("weights short")
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> NativeKernels.tile(isa, b.weights(), b.panel(), cols, 0,
+                Arrays.copyOf(b.acts(), b.acts().length - 1), b.groups(), b.tiles(), false, b.sums()))
+                .as("activations short").isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> NativeKernels.tile(isa, b.weights(), b.panel(), cols, 0, b.acts(), b.groups(),
+                b.tiles(), false, Arrays.copyOf(b.sums(), b.sums().length - 1))).as("sums short")
+                .isInstanceOf(IllegalArgumentException.class);
+        // the same arguments within bounds run
+        NativeKernels.tile(isa, Arrays.copyOf(b.weights(), 3 * b.panel()), b.panel(), cols, 2 * DEPTH,
+                b.acts(), b.groups(), b.tiles(), false, b.sums().clone());
     }
 }
