@@ -10,17 +10,16 @@ import static dev.llama3j.tensor.kernel.Vectors.F;
  * Matrix times many vectors (a prompt) for every weight type, blocked like a BLAS matrix product so that the FMA units,
  * not the caches, set the pace.
  *
- * <p>The micro-kernel keeps a tile of {@link #ROWS} output rows by {@link #TOKENS} tokens in 2 x {@link #ROWS} vector
- * registers. Per column k it loads the k-th element of {@link #TOKENS} activation vectors as two vectors (the
- * activations are packed transposed, token-minor, once per call) and broadcasts the k-th weight of each of the
- * {@link #ROWS} rows: with 4 rows, 2 loads and 4 broadcasts feed 8 FMAs, with no horizontal sums anywhere. Weights
- * are the broadcast side so that they can stay in their natural row-major order: a row is unpacked to floats
- * ({@link RowSlices#unpack}) exactly once per call, and only the activations, whose packing is amortized over every
- * row of the matrix, are transposed. Four rows, not five or six, at 256 bits and less: C2 tends to load every
- * broadcast of an iteration before the first FMA, and with more rows the sums, broadcasts and activations no longer
- * fit the 16 AVX2 registers, so a sum is spilled and every iteration waits on a store-to-load round trip (half
- * speed). AVX-512 has 32 registers: 8 rows. Where a native variant of this width runs, it does the multiply-adds
- * ({@link NativeKernels#tile}, the same bits).
+ * <p>The micro-kernel keeps a tile of 4 output rows by {@link #TOKENS} tokens in 8 vector registers. Per column k it
+ * loads the k-th element of {@link #TOKENS} activation vectors as two vectors (the activations are packed transposed,
+ * token-minor, once per call) and broadcasts the k-th weight of each of the 4 rows: 2 loads and 4 broadcasts feed 8
+ * FMAs, with no horizontal sums anywhere. Weights are the broadcast side so that they can stay in their natural
+ * row-major order: a row is unpacked to floats ({@link RowSlices#unpack}) exactly once per call, and only the
+ * activations, whose packing is amortized over every row of the matrix, are transposed. Four rows, not five or six: C2
+ * tends to load every broadcast of an iteration before the first FMA, and with more rows the sums, broadcasts and
+ * activations no longer fit the 16 AVX2 registers, so a sum is spilled and every iteration waits on a store-to-load
+ * round trip (half speed). Where a native variant of this width runs, it does the multiply-adds ({@link
+ * NativeKernels#tile}, the same bits), at 8 rows per tile where AVX-512's 32 registers allow it ({@link #ROWS}).
  *
  * <p>Blocking: {@link #blockRows} rows are unpacked whole, row after row (long sequential reads, which the hardware
  * prefetches from memory), into per-thread panels of {@link #DEPTH} columns (192 KiB for a long prompt, L2). For each
@@ -36,11 +35,14 @@ public final class TileMatmul {
     /** The native tile with this width's bits, or NONE: then the Java tile runs. */
     private static final NativeKernels.Isa NATIVE = NativeKernels.floatFor(LANES);
     /**
-     * Output rows per micro-tile: one broadcast weight each. 8 where vectors are 512 bits wide (AVX-512 has 32
-     * registers: 16 sums, 2 activations, 8 broadcasts), else 4. The tile's shape leaves every sum's rounding as it
-     * is: each (row, token) sum still runs over k in order within a depth panel.
+     * Output rows per tile of the layout. 8 where vectors are 512 bits wide, the native VNNI tile's shape (AVX-512
+     * has 32 registers: 16 sums, 2 activations, 8 broadcasts); the Java tile runs it as two of its {@link
+     * #MICRO_ROWS}-row tiles. Else 4. The tile's shape leaves every sum's rounding as it is: each (row, token) sum
+     * still runs over k in order within a depth panel.
      */
     public static final int ROWS = LANES >= 16 ? 8 : 4;
+    /** Rows of the Java micro-kernel ({@link #tile}): see the class comment for why 4. */
+    private static final int MICRO_ROWS = 4;
     /** Tokens per micro-tile: two activation vectors (4 rows: 8 sums + 2 activations + 4 broadcasts, 14 registers). */
     public static final int TOKENS = 2 * LANES;
     /** Columns per depth block: a multiple of every block size (256 for the K-quants). */
@@ -238,16 +240,13 @@ public final class TileMatmul {
                 for (int rt = 0; rt < tiles; rt++) {
                     int s = (rt * groups + g) * ROWS * TOKENS;
                     int wt = k0 / DEPTH * panel + rt * ROWS * DEPTH;
-                    if (ROWS == 8) {
+                    // an 8-row tile as two 4-row ones: each sum's operations are the same
+                    for (int h = 0; h < ROWS; h += MICRO_ROWS) {
                         if (narrow) {
-                            tileNarrow8(weights, wt, depth, acts, a, sums, s);
+                            tileNarrow(weights, wt + h * DEPTH, depth, acts, a, sums, s + h * TOKENS);
                         } else {
-                            tile8(weights, wt, depth, acts, a, sums, s);
+                            tile(weights, wt + h * DEPTH, depth, acts, a, sums, s + h * TOKENS);
                         }
-                    } else if (narrow) {
-                        tileNarrow(weights, wt, depth, acts, a, sums, s);
-                    } else {
-                        tile(weights, wt, depth, acts, a, sums, s);
                     }
                 }
             }
@@ -293,7 +292,7 @@ public final class TileMatmul {
 
     /**
      * {@code sums[s + i * TOKENS + j] += sum_k weights[w + i * DEPTH + k] * acts[a + k * TOKENS + j]} for the
-     * {@link #ROWS} rows i and {@link #TOKENS} tokens j of one micro-tile. Spelled out: the 8 sums must stay in
+     * {@link #MICRO_ROWS} rows i and {@link #TOKENS} tokens j of one micro-tile. Spelled out: the 8 sums must stay in
      * registers.
      */
     private static void tile(float[] weights, int w, int depth, float[] acts, int a, float[] sums, int s) {
@@ -348,92 +347,6 @@ public final class TileMatmul {
         add(c1, sums, s + TOKENS);
         add(c2, sums, s + 2 * TOKENS);
         add(c3, sums, s + 3 * TOKENS);
-    }
-
-    /** {@link #tile} for 8 rows: 16 sums. */
-    private static void tile8(float[] weights, int w, int depth, float[] acts, int a, float[] sums, int s) {
-        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F);
-        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F);
-        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F);
-        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F);
-        FloatVector c40 = FloatVector.zero(F), c41 = FloatVector.zero(F);
-        FloatVector c50 = FloatVector.zero(F), c51 = FloatVector.zero(F);
-        FloatVector c60 = FloatVector.zero(F), c61 = FloatVector.zero(F);
-        FloatVector c70 = FloatVector.zero(F), c71 = FloatVector.zero(F);
-        int shift = a - w * TOKENS;
-        for (int k = w; k < w + depth; k++) {
-            int ak = shift + k * TOKENS;
-            FloatVector x0 = FloatVector.fromArray(F, acts, ak);
-            FloatVector x1 = FloatVector.fromArray(F, acts, ak + LANES);
-            FloatVector v = FloatVector.broadcast(F, weights[k]);
-            c00 = v.fma(x0, c00);
-            c01 = v.fma(x1, c01);
-            v = FloatVector.broadcast(F, weights[k + DEPTH]);
-            c10 = v.fma(x0, c10);
-            c11 = v.fma(x1, c11);
-            v = FloatVector.broadcast(F, weights[k + 2 * DEPTH]);
-            c20 = v.fma(x0, c20);
-            c21 = v.fma(x1, c21);
-            v = FloatVector.broadcast(F, weights[k + 3 * DEPTH]);
-            c30 = v.fma(x0, c30);
-            c31 = v.fma(x1, c31);
-            v = FloatVector.broadcast(F, weights[k + 4 * DEPTH]);
-            c40 = v.fma(x0, c40);
-            c41 = v.fma(x1, c41);
-            v = FloatVector.broadcast(F, weights[k + 5 * DEPTH]);
-            c50 = v.fma(x0, c50);
-            c51 = v.fma(x1, c51);
-            v = FloatVector.broadcast(F, weights[k + 6 * DEPTH]);
-            c60 = v.fma(x0, c60);
-            c61 = v.fma(x1, c61);
-            v = FloatVector.broadcast(F, weights[k + 7 * DEPTH]);
-            c70 = v.fma(x0, c70);
-            c71 = v.fma(x1, c71);
-        }
-        add(c00, sums, s);
-        add(c01, sums, s + LANES);
-        add(c10, sums, s + TOKENS);
-        add(c11, sums, s + TOKENS + LANES);
-        add(c20, sums, s + 2 * TOKENS);
-        add(c21, sums, s + 2 * TOKENS + LANES);
-        add(c30, sums, s + 3 * TOKENS);
-        add(c31, sums, s + 3 * TOKENS + LANES);
-        add(c40, sums, s + 4 * TOKENS);
-        add(c41, sums, s + 4 * TOKENS + LANES);
-        add(c50, sums, s + 5 * TOKENS);
-        add(c51, sums, s + 5 * TOKENS + LANES);
-        add(c60, sums, s + 6 * TOKENS);
-        add(c61, sums, s + 6 * TOKENS + LANES);
-        add(c70, sums, s + 7 * TOKENS);
-        add(c71, sums, s + 7 * TOKENS + LANES);
-    }
-
-    /** {@link #tileNarrow} for 8 rows. */
-    private static void tileNarrow8(float[] weights, int w, int depth, float[] acts, int a, float[] sums, int s) {
-        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F);
-        FloatVector c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
-        FloatVector c4 = FloatVector.zero(F), c5 = FloatVector.zero(F);
-        FloatVector c6 = FloatVector.zero(F), c7 = FloatVector.zero(F);
-        int shift = a - w * TOKENS;
-        for (int k = w; k < w + depth; k++) {
-            FloatVector x0 = FloatVector.fromArray(F, acts, shift + k * TOKENS);
-            c0 = x0.fma(FloatVector.broadcast(F, weights[k]), c0);
-            c1 = x0.fma(FloatVector.broadcast(F, weights[k + DEPTH]), c1);
-            c2 = x0.fma(FloatVector.broadcast(F, weights[k + 2 * DEPTH]), c2);
-            c3 = x0.fma(FloatVector.broadcast(F, weights[k + 3 * DEPTH]), c3);
-            c4 = x0.fma(FloatVector.broadcast(F, weights[k + 4 * DEPTH]), c4);
-            c5 = x0.fma(FloatVector.broadcast(F, weights[k + 5 * DEPTH]), c5);
-            c6 = x0.fma(FloatVector.broadcast(F, weights[k + 6 * DEPTH]), c6);
-            c7 = x0.fma(FloatVector.broadcast(F, weights[k + 7 * DEPTH]), c7);
-        }
-        add(c0, sums, s);
-        add(c1, sums, s + TOKENS);
-        add(c2, sums, s + 2 * TOKENS);
-        add(c3, sums, s + 3 * TOKENS);
-        add(c4, sums, s + 4 * TOKENS);
-        add(c5, sums, s + 5 * TOKENS);
-        add(c6, sums, s + 6 * TOKENS);
-        add(c7, sums, s + 7 * TOKENS);
     }
 
     private static void add(FloatVector v, float[] sums, int at) {
