@@ -928,7 +928,7 @@ void FN(llama3j_f16)(const uint8_t *w, int64_t row_bytes, int32_t cols, const fl
  * the Java tile's operations in its order, so its bits: per panel a fused multiply-add chain over k from zero,
  * then added to the sum. A last group of at most F16_LANES tokens (narrow_last) computes its first vector only.
  * TILE_ROWS is TileMatmul.ROWS at this width: 16 sums, 2 activation vectors and the broadcasts fit AVX-512's 32
- * registers, 8 sums AVX2's 16.
+ * registers, 12 sums, 2 activation vectors and a broadcast AVX2's 16.
  */
 #define TILE_DEPTH 256
 #define TILE_TOKENS (2 * F16_LANES)
@@ -941,7 +941,7 @@ static inline void FN(f16_add_into)(float *s, f16v v) {
     _mm512_storeu_ps(s, _mm512_add_ps(v, _mm512_loadu_ps(s)));
 }
 #else
-#define TILE_ROWS 4
+#define TILE_ROWS 6
 static inline f16v FN(f16_broadcast)(float v) {
     return _mm256_set1_ps(v);
 }

@@ -19,7 +19,7 @@ import static dev.llama3j.tensor.kernel.Vectors.F;
  * tends to load every broadcast of an iteration before the first FMA, and with more rows the sums, broadcasts and
  * activations no longer fit the 16 AVX2 registers, so a sum is spilled and every iteration waits on a store-to-load
  * round trip (half speed). Where a native variant of this width runs, it does the multiply-adds ({@link
- * NativeKernels#tile}, the same bits), at 8 rows per tile where AVX-512's 32 registers allow it ({@link #ROWS}).
+ * NativeKernels#tile}, the same bits) in taller tiles, as many rows as its registers hold ({@link #ROWS}).
  *
  * <p>Blocking: {@link #blockRows} rows are unpacked whole, row after row (long sequential reads, which the hardware
  * prefetches from memory), into per-thread panels of {@link #DEPTH} columns (192 KiB for a long prompt, L2). For each
@@ -35,12 +35,18 @@ public final class TileMatmul {
     /** The native tile with this width's bits, or NONE: then the Java tile runs. */
     private static final NativeKernels.Isa NATIVE = NativeKernels.floatFor(LANES);
     /**
-     * Output rows per tile of the layout. 8 where vectors are 512 bits wide, the native VNNI tile's shape (AVX-512
-     * has 32 registers: 16 sums, 2 activations, 8 broadcasts); the Java tile runs it as two of its {@link
-     * #MICRO_ROWS}-row tiles. Else 4. The tile's shape leaves every sum's rounding as it is: each (row, token) sum
-     * still runs over k in order within a depth panel.
+     * Output rows per tile of the Java tiles ({@link #tiles}): 8 where vectors are 512 bits wide, run as two of its
+     * {@link #MICRO_ROWS}-row tiles, else 4.
      */
-    public static final int ROWS = LANES >= 16 ? 8 : 4;
+    static final int JAVA_ROWS = LANES >= 16 ? 8 : 4;
+    /**
+     * Output rows per tile of the layout: the native tile's shape where one runs, 8 at 512 bits (AVX-512 has 32
+     * registers: 16 sums, 2 activations, 8 broadcasts) and 6 at 256 (AVX2's 16: 12 sums, 2 activations, a
+     * broadcast), else {@link #JAVA_ROWS}. A multiple of both divides {@link #BLOCK_ROWS} and the short block, so
+     * only a block's last tile has padding rows. The tile's shape leaves every sum's rounding as it is: each (row,
+     * token) sum still runs over k in order within a depth panel.
+     */
+    public static final int ROWS = NATIVE == NativeKernels.Isa.NONE ? JAVA_ROWS : LANES >= 16 ? 8 : 6;
     /** Rows of the Java micro-kernel ({@link #tile}): see the class comment for why 4. */
     private static final int MICRO_ROWS = 4;
     /** Tokens per micro-tile: two activation vectors (4 rows: 8 sums + 2 activations + 4 broadcasts, 14 registers). */
@@ -222,26 +228,27 @@ public final class TileMatmul {
                 NativeKernels.tile(NATIVE, weights, panel, cols, k0, acts, groups, tiles, narrowLast, sums);
             }
         } else {
-            tiles(weights, panel, cols, acts, groups, tiles, narrowLast, sums);
+            tiles(ROWS, weights, panel, cols, acts, groups, tiles, narrowLast, sums);
         }
     }
 
     /**
-     * The multiply-adds of a row block in Java (what {@link NativeKernels#tile} does natively): for each depth panel,
-     * group and row tile, the tile's sums grow by the panel's products.
+     * The multiply-adds of a row block in Java (what {@link NativeKernels#tile} does natively) in a layout of
+     * {@code rowsPerTile} rows per tile, a multiple of {@link #MICRO_ROWS}: for each depth panel, group and row tile,
+     * the tile's sums grow by the panel's products.
      */
-    static void tiles(float[] weights, int panel, int cols, float[] acts, int groups, int tiles, boolean narrowLast,
-                      float[] sums) {
+    static void tiles(int rowsPerTile, float[] weights, int panel, int cols, float[] acts, int groups, int tiles,
+                      boolean narrowLast, float[] sums) {
         for (int k0 = 0; k0 < cols; k0 += DEPTH) {
             int depth = Math.min(DEPTH, cols - k0);
             for (int g = 0; g < groups; g++) {
                 int a = (g * cols + k0) * TOKENS;
                 boolean narrow = narrowLast && g == groups - 1;
                 for (int rt = 0; rt < tiles; rt++) {
-                    int s = (rt * groups + g) * ROWS * TOKENS;
-                    int wt = k0 / DEPTH * panel + rt * ROWS * DEPTH;
+                    int s = (rt * groups + g) * rowsPerTile * TOKENS;
+                    int wt = k0 / DEPTH * panel + rt * rowsPerTile * DEPTH;
                     // an 8-row tile as two 4-row ones: each sum's operations are the same
-                    for (int h = 0; h < ROWS; h += MICRO_ROWS) {
+                    for (int h = 0; h < rowsPerTile; h += MICRO_ROWS) {
                         if (narrow) {
                             tileNarrow(weights, wt + h * DEPTH, depth, acts, a, sums, s + h * TOKENS);
                         } else {

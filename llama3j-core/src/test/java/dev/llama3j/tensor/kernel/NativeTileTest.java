@@ -15,21 +15,24 @@ import org.junit.jupiter.api.Test;
  * rule holds at any tile shape, so the native variant at this JVM's width must give the Java tile's bits.
  */
 class NativeTileTest {
-    private static final int ROWS = TileMatmul.ROWS;
     private static final int TOKENS = TileMatmul.TOKENS;
     private static final int DEPTH = TileMatmul.DEPTH;
 
-    /** A block's inputs, laid out as TileMatmul lays them: weights with room for more rows than the tiles use. */
-    private record Block(float[] weights, int panel, int cols, float[] acts, int groups, int tiles, float[] sums) {
-        static Block random(int cols, int groups, int tiles, Random rnd) {
-            int panel = (tiles + 1) * ROWS * DEPTH;
+    /**
+     * A block's inputs, laid out as TileMatmul lays them in tiles of {@code rows} rows: weights with room for more
+     * rows than the tiles use.
+     */
+    private record Block(int rows, float[] weights, int panel, int cols, float[] acts, int groups, int tiles,
+                         float[] sums) {
+        static Block random(int rows, int cols, int groups, int tiles, Random rnd) {
+            int panel = (tiles + 1) * rows * DEPTH;
             int panels = (cols + DEPTH - 1) / DEPTH;
-            return new Block(values(panels * panel, rnd), panel, cols, values(groups * cols * TOKENS, rnd), groups,
-                    tiles, values(tiles * groups * ROWS * TOKENS, rnd));
+            return new Block(rows, values(panels * panel, rnd), panel, cols, values(groups * cols * TOKENS, rnd),
+                    groups, tiles, values(tiles * groups * rows * TOKENS, rnd));
         }
 
         Block copy() {
-            return new Block(weights, panel, cols, acts, groups, tiles, sums.clone());
+            return new Block(rows, weights, panel, cols, acts, groups, tiles, sums.clone());
         }
     }
 
@@ -60,14 +63,14 @@ class NativeTileTest {
             for (int g = 0; g < b.groups(); g++) {
                 int tokens = narrowLast && g == b.groups() - 1 ? TOKENS / 2 : TOKENS;
                 for (int rt = 0; rt < b.tiles(); rt++) {
-                    for (int i = 0; i < ROWS; i++) {
-                        int w = k0 / DEPTH * b.panel() + (rt * ROWS + i) * DEPTH;
+                    for (int i = 0; i < b.rows(); i++) {
+                        int w = k0 / DEPTH * b.panel() + (rt * b.rows() + i) * DEPTH;
                         for (int j = 0; j < tokens; j++) {
                             float acc = 0f;
                             for (int k = 0; k < depth; k++) {
                                 acc = Math.fma(b.weights()[w + k], b.acts()[(g * b.cols() + k0 + k) * TOKENS + j], acc);
                             }
-                            int s = ((rt * b.groups() + g) * ROWS + i) * TOKENS + j;
+                            int s = ((rt * b.groups() + g) * b.rows() + i) * TOKENS + j;
                             sums[s] = acc + sums[s];
                         }
                     }
@@ -98,9 +101,9 @@ class NativeTileTest {
         Random rnd = new Random(11);
         for (int[] shape : SHAPES) {
             for (boolean narrow : new boolean[] {false, true}) {
-                Block b = Block.random(shape[0], shape[1], shape[2], rnd);
+                Block b = Block.random(TileMatmul.JAVA_ROWS, shape[0], shape[1], shape[2], rnd);
                 Block got = b.copy();
-                TileMatmul.tiles(got.weights(), got.panel(), got.cols(), got.acts(), got.groups(), got.tiles(),
+                TileMatmul.tiles(got.rows(), got.weights(), got.panel(), got.cols(), got.acts(), got.groups(), got.tiles(),
                         narrow, got.sums());
                 assertSameBits(got.sums(), expected(b, narrow), "Java, " + shape[0] + " columns, narrow " + narrow);
             }
@@ -120,7 +123,7 @@ class NativeTileTest {
         Random rnd = new Random(12);
         for (int[] shape : SHAPES) {
             for (boolean narrow : new boolean[] {false, true}) {
-                Block b = Block.random(shape[0], shape[1], shape[2], rnd);
+                Block b = Block.random(TileMatmul.ROWS, shape[0], shape[1], shape[2], rnd);
                 Block got = b.copy();
                 for (int k0 = 0; k0 < got.cols(); k0 += DEPTH) {
                     NativeKernels.tile(isa, got.weights(), got.panel(), got.cols(), k0, got.acts(), got.groups(),
@@ -130,7 +133,7 @@ class NativeTileTest {
             }
         }
         // each bound on its own: a block of 600 columns (3 panels), 2 groups, 2 tiles
-        Block b = Block.random(600, 2, 2, rnd);
+        Block b = Block.random(TileMatmul.ROWS, 600, 2, 2, rnd);
         int cols = b.cols();
         assertThatThrownBy(() -> NativeKernels.tile(isa, Arrays.copyOf(b.weights(), 4 * b.panel()), b.panel(), cols,
                 3 * DEPTH, b.acts(),
@@ -139,7 +142,7 @@ class NativeTileTest {
         assertThatThrownBy(() -> NativeKernels.tile(isa, b.weights(), b.panel(), cols, DEPTH / 2, b.acts(),
                 b.groups(), b.tiles(), false, b.sums())).as("k0 inside a panel")
                 .isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> NativeKernels.tile(isa, b.weights(), (b.tiles() * ROWS - 1) * DEPTH, cols, 0,
+        assertThatThrownBy(() -> NativeKernels.tile(isa, b.weights(), (b.tiles() * b.rows() - 1) * DEPTH, cols, 0,
                 b.acts(), b.groups(), b.tiles(), false, b.sums())).as("tiles taller than the panel")
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> NativeKernels.tile(isa, Arrays.copyOf(b.weights(), 3 * b.panel() - 1),
