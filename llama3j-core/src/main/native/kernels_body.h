@@ -87,6 +87,21 @@ static inline vi FN(dot4)(vi acc, vi u, vi s) {
 #endif
 }
 
+/* Per int32 lane the sum of dot4(0, u0, s0) and dot4(0, u1, s1), for u0 and u1 at most 15 and s0, s1 at least -127:
+ * AVX2 adds the two pairwise products in 16 bits (at most 4 * 15 * 127 in magnitude) and widens once. */
+static inline vi FN(dot4x2)(vi u0, vi s0, vi u1, vi s1) {
+#ifdef USE_VNNI
+    return _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), u0, s0), u1, s1);
+#else
+    __m256i one = _mm256_set1_epi16(1);
+    vi r = {_mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(u0.lo, s0.lo), _mm256_maddubs_epi16(u1.lo, s1.lo)),
+                              one),
+            _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(u0.hi, s0.hi), _mm256_maddubs_epi16(u1.hi, s1.hi)),
+                              one)};
+    return r;
+#endif
+}
+
 static inline vi FN(vi_zero)(void) {
 #ifdef USE_VNNI
     return _mm512_setzero_si512();
@@ -619,7 +634,7 @@ static inline __attribute__((always_inline)) void FN(q4_0_row)(const uint8_t *ro
         vi hi = FN(nibbles)(w, 1);
         const uint8_t *p = acts + (size_t) q * V * Q4_0_STEP;
         for (int v = 0; v < V; v++, p += Q4_0_STEP) {
-            vi isum = FN(dot4)(FN(dot4)(FN(vi_zero)(), lo, FN(vi_load)(p)), hi, FN(vi_load)(p + 64));
+            vi isum = FN(dot4x2)(lo, FN(vi_load)(p), hi, FN(vi_load)(p + 64));
             __m128 scale = _mm_mul_ps(dw, _mm_loadu_ps((const float *) (p + 128)));
             acc[v] = FN(fma_int)(isum, FN(spread)(scale, BLOCK_OF_LANE), acc[v]);
             offset[v] = _mm_fmadd_ps(dw, _mm_loadu_ps((const float *) (p + 144)), offset[v]);
@@ -922,11 +937,12 @@ void FN(llama3j_f16)(const uint8_t *w, int64_t row_bytes, int32_t cols, const fl
 
 /*
  * TileMatmul's tiled float32 product (prompts of float-type files), for the depth panel of columns [k0, k0 +
- * TILE_DEPTH) its loops over token groups and row tiles, with TileMatmul's layouts: row i of tile rt in panel kb at weights[kb * panel + (rt * TILE_ROWS + i) *
- * TILE_DEPTH + k], element k of token j of group g at acts[(g * cols + k) * TILE_TOKENS + j], the sums of tile rt and
- * group g at sums[(rt * groups + g) * TILE_ROWS * TILE_TOKENS + i * TILE_TOKENS + j]. Each (row, token) pair gets
- * the Java tile's operations in its order, so its bits: per panel a fused multiply-add chain over k from zero,
- * then added to the sum. A last group of at most F16_LANES tokens (narrow_last) computes its first vector only.
+ * TILE_DEPTH) its loops over token groups and row tiles, with TileMatmul's layouts: row i of tile rt in panel kb at
+ * weights[kb * panel + (rt * TILE_ROWS + i) * TILE_DEPTH + k], element k of token j of group g at acts[(g * cols
+ * + k) * TILE_TOKENS + j], the sums of tile rt and group g at sums[(rt * groups + g) * TILE_ROWS * TILE_TOKENS + i
+ * * TILE_TOKENS + j]. Each (row, token) pair gets the Java tile's operations in its order, so its bits: per panel a
+ * fused multiply-add chain over k from zero, then added to the sum. A last group of at most F16_LANES tokens
+ * (narrow_last) computes its first vector only.
  * TILE_ROWS is TileMatmul.ROWS at this width: 16 sums, 2 activation vectors and the broadcasts fit AVX-512's 32
  * registers, 12 sums, 2 activation vectors and a broadcast AVX2's 16.
  */
