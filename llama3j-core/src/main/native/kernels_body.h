@@ -705,13 +705,13 @@ static inline __attribute__((always_inline)) void FN(q4_k_row)(const uint8_t *ro
         memcpy(&u2, blk + 12, 4);
         /* d and dmin, then the 6-bit scales and mins as bytes sc0..7, m0..7, decoded in general registers: moving
          * each value into a vector register on its own cost more than the products */
-        const __m128 dmin2 = _mm_cvtph_ps(_mm_cvtsi32_si128((int) dm));
+        const __m128 d_dmin = _mm_cvtph_ps(_mm_cvtsi32_si128((int) dm));
         const uint64_t sc = (uint64_t) (u0 & 0x3F3F3F3Fu)
                             | (uint64_t) ((u2 & 0x0F0F0F0Fu) | ((u0 >> 6) & 0x03030303u) << 4) << 32;
         const uint64_t m = (uint64_t) (u1 & 0x3F3F3F3Fu)
                            | (uint64_t) (((u2 >> 4) & 0x0F0F0F0Fu) | ((u1 >> 6) & 0x03030303u) << 4) << 32;
         const __m128i bytes = _mm_unpacklo_epi64(_mm_cvtsi64_si128((long long) sc), _mm_cvtsi64_si128((long long) m));
-        __m128 vd = _mm_shuffle_ps(dmin2, dmin2, 0), vmin = _mm_shuffle_ps(dmin2, dmin2, 0x55);
+        __m128 vd = _mm_shuffle_ps(d_dmin, d_dmin, 0), vmin = _mm_shuffle_ps(d_dmin, d_dmin, 0x55);
         __m128 sign = _mm_set1_ps(-0.0f);
         __m128 scales[2] = {_mm_mul_ps(vd, _mm_cvtepi32_ps(_mm_cvtepu8_epi32(bytes))),
                             _mm_mul_ps(vd, _mm_cvtepi32_ps(_mm_cvtepu8_epi32(_mm_srli_si128(bytes, 4))))};

@@ -42,9 +42,9 @@ public final class TileMatmul {
     /**
      * Output rows per tile of the layout: the native tile's shape where one runs, 8 at 512 bits (AVX-512 has 32
      * registers: 16 sums, 2 activations, 8 broadcasts) and 6 at 256 (AVX2's 16: 12 sums, 2 activations, a
-     * broadcast), else {@link #JAVA_ROWS}. A multiple of both divides {@link #BLOCK_ROWS} and the short block, so
-     * only a block's last tile has padding rows. The tile's shape leaves every sum's rounding as it is: each (row,
-     * token) sum still runs over k in order within a depth panel.
+     * broadcast), else {@link #JAVA_ROWS}. The block heights are multiples of it (checked below), so a block's
+     * padded last tile stays within its depth panel. The tile's shape leaves every sum's rounding as it is: each
+     * (row, token) sum still runs over k in order within a depth panel.
      */
     public static final int ROWS = NATIVE == NativeKernels.Isa.NONE ? JAVA_ROWS : LANES >= 16 ? 8 : 6;
     /** Rows of the Java micro-kernel ({@link #tile}): see the class comment for why 4. */
@@ -64,6 +64,13 @@ public final class TileMatmul {
     private static final int SHORT_BLOCK_ROWS = 48;
     /** Prompts up to this many tokens take {@link #SHORT_BLOCK_ROWS}. */
     static final int SHORT_PROMPT = 64;
+
+    static {
+        if (BLOCK_ROWS % ROWS != 0 || SHORT_BLOCK_ROWS % ROWS != 0) {
+            throw new ExceptionInInitializerError("row blocks of " + BLOCK_ROWS + " and " + SHORT_BLOCK_ROWS
+                    + " rows do not hold whole tiles of " + ROWS);
+        }
+    }
 
     /**
      * Rows per block for a pass of {@code tokens} tokens; threads that split a matrix split it on these blocks. A
@@ -191,7 +198,7 @@ public final class TileMatmul {
     }
 
     /**
-     * Sums of rows [r0, r0 + rows) times every packed token group into {@code b.sums}: micro-tile (rt, g) at
+     * Sums of rows [r0, r0 + rows) times every packed token group into {@code b.sums}: tile (rt, g) at
      * {@code (rt * groups + g) * ROWS * TOKENS}, row-major within the tile.
      */
     private static void multiplyBlock(Buffers b, RowSlices w, int cols, int r0, int rows, int blockRows,
@@ -239,6 +246,10 @@ public final class TileMatmul {
      */
     static void tiles(int rowsPerTile, float[] weights, int panel, int cols, float[] acts, int groups, int tiles,
                       boolean narrowLast, float[] sums) {
+        if (rowsPerTile % MICRO_ROWS != 0) {
+            throw new IllegalArgumentException("Java tiles of " + rowsPerTile + " rows: not a multiple of "
+                    + MICRO_ROWS);
+        }
         for (int k0 = 0; k0 < cols; k0 += DEPTH) {
             int depth = Math.min(DEPTH, cols - k0);
             for (int g = 0; g < groups; g++) {

@@ -103,8 +103,8 @@ class NativeTileTest {
             for (boolean narrow : new boolean[] {false, true}) {
                 Block b = Block.random(TileMatmul.JAVA_ROWS, shape[0], shape[1], shape[2], rnd);
                 Block got = b.copy();
-                TileMatmul.tiles(got.rows(), got.weights(), got.panel(), got.cols(), got.acts(), got.groups(), got.tiles(),
-                        narrow, got.sums());
+                TileMatmul.tiles(got.rows(), got.weights(), got.panel(), got.cols(), got.acts(), got.groups(),
+                        got.tiles(), narrow, got.sums());
                 assertSameBits(got.sums(), expected(b, narrow), "Java, " + shape[0] + " columns, narrow " + narrow);
             }
         }
