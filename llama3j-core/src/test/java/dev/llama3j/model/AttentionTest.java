@@ -33,7 +33,7 @@ class AttentionTest {
         int kvHeads = 2;
         for (int hd : new int[] {8, 12, 64, 128}) {
             int kvDim = kvHeads * hd;
-            for (int len : new int[] {1, 3, 4, 17, 64}) {
+            for (int len : new int[] {1, 3, 4, 6, 17, 19, 64}) {
                 float[] q = RandomWeights.gaussian(2 + hd, rnd);
                 float[] keys = RandomWeights.gaussian(len * kvDim, rnd);
                 float[] values = RandomWeights.gaussian(len * kvDim, rnd);
@@ -62,7 +62,7 @@ class AttentionTest {
             for (int heads : new int[] {1, 3, 4, 5, 8}) {
                 int kvHeads = 2;
                 int kvDim = kvHeads * hd;
-                for (int len : new int[] {1, 3, 4, 17, 64}) {
+                for (int len : new int[] {1, 3, 4, 6, 17, 19, 64}) {
                     float[] q = RandomWeights.gaussian(3 + heads * hd, rnd);
                     float[] keys = RandomWeights.gaussian(len * kvDim, rnd);
                     float[] values = RandomWeights.gaussian(len * kvDim, rnd);
