@@ -16,6 +16,9 @@
  * llama3j_f16_ISA: F16 rows with float32 activations, out[row] = sum_j w[j] * x[j], each variant in the lane order
  * of the Java F16Kernel at its width (AVX2: 8 lanes, VNNI: 16), whose bits it gives.
  *
+ * llama3j_unpack_f16_ISA, llama3j_unpack_q8_0_ISA: F16 or Q8_0 rows (n weights each, whole Q8_0 blocks) as floats,
+ * exact, in slices of `depth` (a multiple of 32), rows and slices at the strides given: TileMatmul's weight panels.
+ *
  * llama3j_tile_ISA: the multiply-adds of one depth panel of a TileMatmul row block (float32 weights unpacked per
  * thread, packed activations, its sum buffer) at the variant's width, with the Java tile's bits; -1, and nothing
  * done, when the layout asked for (rows per tile, tokens per group, columns per panel) is not the variant's.
@@ -39,6 +42,10 @@
     LLAMA3J_DECLARE_TYPE(q8_0, isa)                                                                            \
     void llama3j_f16_##isa(const uint8_t *w, int64_t row_bytes, int32_t cols, const float *x, float *out,      \
                            int32_t rows);                                                                      \
+    void llama3j_unpack_f16_##isa(const uint8_t *w, int64_t row_bytes, int32_t rows, int32_t n, int32_t depth,  \
+                                  float *out, int64_t row_stride, int64_t slice_stride);                       \
+    void llama3j_unpack_q8_0_##isa(const uint8_t *w, int64_t row_bytes, int32_t rows, int32_t n, int32_t depth, \
+                                   float *out, int64_t row_stride, int64_t slice_stride);                      \
     void llama3j_quantize_##isa(const float *x, int32_t blocks, int8_t *xq, float *xd, float *xs);              \
     int32_t llama3j_tile_##isa(int32_t rows_per_tile, int32_t tokens_per_group, int32_t depth_per_panel,       \
                                const float *weights, int64_t panel, int32_t cols, int32_t k0,                  \

@@ -938,6 +938,80 @@ void FN(llama3j_f16)(const uint8_t *w, int64_t row_bytes, int32_t cols, const fl
 }
 
 /*
+ * Weights to float32 for TileMatmul's panels: the n weights of each of `rows` rows, row_bytes apart from w, in
+ * slices of `depth` floats, slice s of row r at out + r * row_stride + s * slice_stride (the last one shorter where n
+ * is not a multiple of depth). F16 through vcvtph2ps, Q8_0 as each
+ * quant times its block's scale (exact: 8 bits times an 11-bit significand), so both give the Java unpackFloats'
+ * bits, a NaN's payload aside.
+ */
+#ifdef USE_VNNI
+static inline void FN(f16_store)(float *p, f16v v) {
+    _mm512_storeu_ps(p, v);
+}
+/* 16 quants as floats times d */
+static inline void FN(q8_0_floats)(const uint8_t *q, __m512 d, float *out) {
+    _mm512_storeu_ps(out, _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
+            _mm_loadu_si128((const __m128i *) q))), d));
+}
+#define Q8_0_FLOATS 16
+#define Q8_0_SCALE(d) _mm512_set1_ps(d)
+#else
+static inline void FN(f16_store)(float *p, f16v v) {
+    _mm256_storeu_ps(p, v);
+}
+/* 8 quants as floats times d */
+static inline void FN(q8_0_floats)(const uint8_t *q, __m256 d, float *out) {
+    _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
+            _mm_loadl_epi64((const __m128i *) q))), d));
+}
+#define Q8_0_FLOATS 8
+#define Q8_0_SCALE(d) _mm256_set1_ps(d)
+#endif
+
+void FN(llama3j_unpack_f16)(const uint8_t *w, int64_t row_bytes, int32_t rows, int32_t n, int32_t depth, float *out,
+                            int64_t row_stride, int64_t slice_stride) {
+    for (int32_t r = 0; r < rows; r++) {
+        const uint8_t *row = w + r * row_bytes;
+        float *o = out + r * row_stride;
+        for (int32_t k0 = 0; k0 < n; k0 += depth, o += slice_stride) {
+            const int32_t len = n - k0 < depth ? n - k0 : depth;
+            const uint8_t *p = row + 2 * (int64_t) k0;
+            int32_t i = 0;
+            for (; i + F16_LANES <= len; i += F16_LANES) {
+                PREFETCH(p + 2 * (int64_t) i + STREAM_PREFETCH_BYTES);
+                FN(f16_store)(o + i, FN(f16_load)(p + 2 * (int64_t) i));
+            }
+            for (; i < len; i++) {
+                uint16_t h;
+                memcpy(&h, p + 2 * (int64_t) i, 2);
+                o[i] = _cvtsh_ss(h);
+            }
+        }
+    }
+}
+
+void FN(llama3j_unpack_q8_0)(const uint8_t *w, int64_t row_bytes, int32_t rows, int32_t n, int32_t depth, float *out,
+                             int64_t row_stride, int64_t slice_stride) {
+    for (int32_t r = 0; r < rows; r++) {
+        const uint8_t *row = w + r * row_bytes;
+        float *o = out + r * row_stride;
+        for (int32_t k0 = 0; k0 < n; k0 += depth, o += slice_stride) {
+            const int32_t len = n - k0 < depth ? n - k0 : depth;
+            for (int32_t b = 0; b < len / 32; b++) {
+                const uint8_t *block = row + 34 * (int64_t) (k0 / 32 + b);
+                PREFETCH(block + STREAM_PREFETCH_BYTES);
+                uint16_t h;
+                memcpy(&h, block, 2);
+                const float d = _cvtsh_ss(h);
+                for (int j = 0; j < 32; j += Q8_0_FLOATS) {
+                    FN(q8_0_floats)(block + 2 + j, Q8_0_SCALE(d), o + 32 * b + j);
+                }
+            }
+        }
+    }
+}
+
+/*
  * TileMatmul's tiled float32 product (prompts of float-type files), for the depth panel of columns [k0, k0 +
  * TILE_DEPTH) its loops over token groups and row tiles, with TileMatmul's layouts: row i of tile rt in panel kb at
  * weights[kb * panel + (rt * TILE_ROWS + i) * TILE_DEPTH + k], element k of token j of group g at acts[(g * cols

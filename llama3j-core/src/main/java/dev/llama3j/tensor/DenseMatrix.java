@@ -16,7 +16,7 @@ public final class DenseMatrix implements Matrix {
     private final int cols;
     private final long rowBytes;
     private final boolean int8;
-    private final RowSlices slices = this::unpack;
+    private final RowSlices slices = new Slices();
 
     /** A matrix with float32 activations. */
     public DenseMatrix(String name, DType type, MemorySegment data, int rows, int cols) {
@@ -123,7 +123,20 @@ public final class DenseMatrix implements Matrix {
         return slices;
     }
 
-    private void unpack(int row, int col, int len, float[] dst, int dstOff) {
-        kernel.unpackFloats(data, row * rowBytes + type.bytesFor(col), dst, dstOff, len);
+    /** Rows as float slices; a block of rows in one call through the kernel's native unpacking where it has one. */
+    private final class Slices implements RowSlices {
+        @Override
+        public void unpack(int row, int col, int len, float[] dst, int dstOff) {
+            kernel.unpackFloats(data, row * rowBytes + type.bytesFor(col), dst, dstOff, len);
+        }
+
+        @Override
+        public void unpackRows(int row, int rows, int cols, int depth, float[] dst, int dstOff, int rowStride,
+                               int sliceStride) {
+            if (!kernel.nativeUnpack(data, row * rowBytes, rowBytes, rows, cols, depth, dst, dstOff, rowStride,
+                    sliceStride)) {
+                RowSlices.super.unpackRows(row, rows, cols, depth, dst, dstOff, rowStride, sliceStride);
+            }
+        }
     }
 }

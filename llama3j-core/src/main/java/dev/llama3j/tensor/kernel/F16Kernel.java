@@ -202,6 +202,18 @@ public final class F16Kernel implements RowKernel {
         dequantize(w, off + 2L * i, dst, dstOff + i, n - i);
     }
 
+    /** Through {@code vcvtph2ps}, exact like {@link #load}, in one call for many rows. */
+    @Override
+    public boolean nativeUnpack(MemorySegment w, long off, long rowBytes, int rows, int n, int depth, float[] dst,
+                                int dstOff, int rowStride, int sliceStride) {
+        if (NativeKernels.active() == NativeKernels.Isa.NONE) {
+            return false;
+        }
+        NativeKernels.unpack(NativeKernels.active(), NativeKernels.Unpacked.F16, w.asSlice(off), rowBytes, rows, n,
+                depth, dst, dstOff, rowStride, sliceStride);
+        return true;
+    }
+
     @Override
     public void dequantize(MemorySegment w, long off, float[] dst, int dstOff, int n) {
         for (int i = 0; i < n; i++) {

@@ -21,8 +21,9 @@ import java.util.Locale;
  * dot products with int8 activations of Q4_0, Q4_K, Q6_K and Q8_0 rows in the file's own blocks (no copy), through
  * x86's byte multiply-adds ({@code vpmaddubsw}, AVX-512 VNNI's {@code vpdpbusd}) that the Vector API cannot
  * express, and F16 products with float32 activations through {@code vcvtph2ps} (the Vector API has no
- * half-precision conversion), with the bits of the Java {@link F16Kernel}, and the multiply-adds of
- * {@link TileMatmul}'s float32 prompt product, with the Java tile's bits. Loaded through FFM; when the library,
+ * half-precision conversion), with the bits of the Java {@link F16Kernel}, and, for {@link TileMatmul}'s float32
+ * prompt product, its multiply-adds, with the Java tile's bits, and the exact widening of F16 and Q8_0 rows into
+ * its float panels. Loaded through FFM; when the library,
  * the CPU or {@code -Dllama3j.native=off} says no, the Java kernels run alone ({@link #active()} is then
  * {@link Isa#NONE} and {@link #unavailableReason()} says why).
  *
@@ -57,6 +58,23 @@ public final class NativeKernels {
         }
     }
 
+    /** A weight type whose rows {@link #unpack} widens to float32, exactly. */
+    public enum Unpacked {
+        F16("f16", 1, 2),
+        Q8_0("q8_0", 32, 34);
+
+        final String symbol;
+        /** Weights per block, and the block's bytes. */
+        final int blockWeights;
+        final int blockBytes;
+
+        Unpacked(String symbol, int blockWeights, int blockBytes) {
+            this.symbol = symbol;
+            this.blockWeights = blockWeights;
+            this.blockBytes = blockBytes;
+        }
+    }
+
     /** Where the build puts the library, as a class-path resource. */
     static final String RESOURCE = "/dev/llama3j/native/linux-x86_64/libllama3j.so";
     /** The most columns a row may have (a single-vector product rearranges the activations on the C stack). */
@@ -72,6 +90,8 @@ public final class NativeKernels {
     private static final MethodHandle[] F16_KERNELS = new MethodHandle[Isa.values().length];
     /** Int8 quantization of activations, as {@link Int8Activations} does it. */
     private static final MethodHandle[] QUANTIZE = new MethodHandle[Isa.values().length];
+    /** Rows of F16 and Q8_0 weights to float32 ({@link Unpacked}), exact in every variant. */
+    private static final MethodHandle[][] UNPACK = new MethodHandle[Isa.values().length][Unpacked.values().length];
     /** The multiply-adds of a {@link TileMatmul} row block: AVX2's in 8 lanes, VNNI's in 16. */
     private static final MethodHandle[] TILES = new MethodHandle[Isa.values().length];
 
@@ -105,7 +125,14 @@ public final class NativeKernels {
                         ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
                         ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
                         ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS);
+                FunctionDescriptor unpack = FunctionDescriptor.ofVoid(ValueLayout.ADDRESS, ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG);
                 for (Isa isa : new Isa[] {Isa.AVX2, Isa.VNNI}) {
+                    for (Unpacked u : Unpacked.values()) {
+                        UNPACK[isa.ordinal()][u.ordinal()] = linker.downcallHandle(lib.findOrThrow("llama3j_unpack_"
+                                + u.symbol + "_" + isa.name().toLowerCase(Locale.ROOT)), unpack, critical);
+                    }
                     TILES[isa.ordinal()] = linker.downcallHandle(
                             lib.findOrThrow("llama3j_tile_" + isa.name().toLowerCase(Locale.ROOT)), tile, critical);
                     QUANTIZE[isa.ordinal()] = linker.downcallHandle(
@@ -299,6 +326,39 @@ public final class NativeKernels {
                     MemorySegment.ofArray(out).asSlice(4L * outOff, 4L * rows), rows);
         } catch (Throwable e) {
             throw new IllegalStateException("native F16 kernel failed", e);
+        }
+    }
+
+    /**
+     * The first {@code n} weights of type {@code type} (whole blocks) of each of {@code rows} rows {@code rowBytes}
+     * apart at {@code w} as float32, exactly, into {@code dst} in slices of {@code depth} floats, slice s of row r at
+     * {@code dstOff + r * rowStride + s * sliceStride} (the last one shorter where {@code depth} does not divide
+     * {@code n}): the floats of the Java kernels' {@code unpackFloats}, a NaN's payload aside; with the kernels of
+     * {@code isa}, which must {@link #runs run} here. One call for many rows: each call acquires {@code w}'s
+     * session, which threads share.
+     */
+    public static void unpack(Isa isa, Unpacked type, MemorySegment w, long rowBytes, int rows, int n, int depth,
+                              float[] dst, int dstOff, int rowStride, int sliceStride) {
+        if (n == 0 || rows == 0) {
+            return;
+        }
+        long slices = (n + (long) depth - 1) / Math.max(depth, 1);
+        long bytes = (long) n / type.blockWeights * type.blockBytes;
+        // the C code trusts its arguments: a wrong one would read or write out of bounds, not throw
+        if (!runs(isa) || n < 0 || rows < 0 || depth <= 0 || depth % 32 != 0 || n % type.blockWeights != 0
+                || rowBytes < bytes || w.byteSize() < bytes
+                || (rows > 1 && rowBytes > (w.byteSize() - bytes) / (rows - 1)) || dstOff < 0 || rowStride < 0
+                || sliceStride < 0 || dstOff + (rows - 1L) * rowStride + (slices - 1) * sliceStride
+                        + Math.min(depth, n - (slices - 1) * depth) > dst.length) {
+            throw new IllegalArgumentException("native unpacking of " + rows + " rows of " + n + " " + type
+                    + " weights in slices of " + depth + " does not fit its arguments (or " + isa
+                    + " does not run here)");
+        }
+        try {
+            UNPACK[isa.ordinal()][type.ordinal()].invokeExact(w, rowBytes, rows, n, depth,
+                    MemorySegment.ofArray(dst).asSlice(4L * dstOff), (long) rowStride, (long) sliceStride);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native unpacking failed", e);
         }
     }
 

@@ -62,6 +62,18 @@ public final class Q8_0Kernel extends QuantKernel {
         }
     }
 
+    /** Natively, the same products, in one call for many rows. */
+    @Override
+    public boolean nativeUnpack(MemorySegment w, long off, long rowBytes, int rows, int n, int depth, float[] dst,
+                                int dstOff, int rowStride, int sliceStride) {
+        if (NativeKernels.active() == NativeKernels.Isa.NONE) {
+            return false;
+        }
+        NativeKernels.unpack(NativeKernels.active(), NativeKernels.Unpacked.Q8_0, w.asSlice(off), rowBytes, rows, n,
+                depth, dst, dstOff, rowStride, sliceStride);
+        return true;
+    }
+
     /**
      * {@code x} reordered for the quads layout (in each 32, element {@code 4i + k} moves to {@code 8k + i}), the
      * elements that meet byte 0 of a lane times 2^-24 (see {@link #dot2}; exact, a power of two, unless

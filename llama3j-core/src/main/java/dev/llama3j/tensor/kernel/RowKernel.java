@@ -74,4 +74,14 @@ public interface RowKernel {
      * float tiles once per prompt.
      */
     void unpackFloats(MemorySegment w, long off, float[] dst, int dstOff, int n);
+
+    /**
+     * {@link #unpackFloats} of the first {@code n} weights of {@code rows} rows {@code rowBytes} apart from
+     * {@code off}, by a native kernel, in slices of {@code depth} floats laid out as {@link RowSlices#unpackRows}
+     * lays them: false, with nothing written, where none runs here.
+     */
+    default boolean nativeUnpack(MemorySegment w, long off, long rowBytes, int rows, int n, int depth, float[] dst,
+                                 int dstOff, int rowStride, int sliceStride) {
+        return false;
+    }
 }

@@ -12,4 +12,18 @@ public interface RowSlices {
      * one too or reaches the end of the row ({@link TileMatmul} asks for multiples of {@link TileMatmul#DEPTH}).
      */
     void unpack(int row, int col, int len, float[] dst, int dstOff);
+
+    /**
+     * The first {@code cols} columns of rows {@code [row, row + rows)} ({@link #unpack}'s floats) in slices of
+     * {@code depth}, slice s of row {@code row + i} at {@code dstOff + i * rowStride + s * sliceStride}: a block of
+     * {@link TileMatmul}'s depth panels in one call, row after row.
+     */
+    default void unpackRows(int row, int rows, int cols, int depth, float[] dst, int dstOff, int rowStride,
+                            int sliceStride) {
+        for (int i = 0; i < rows; i++) {
+            for (int k0 = 0, s = 0; k0 < cols; k0 += depth, s++) {
+                unpack(row + i, k0, Math.min(depth, cols - k0), dst, dstOff + i * rowStride + s * sliceStride);
+            }
+        }
+    }
 }

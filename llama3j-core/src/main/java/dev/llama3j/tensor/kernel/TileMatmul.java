@@ -219,11 +219,7 @@ public final class TileMatmul {
         float[] weights = b.weights;
         // row by row: long sequential reads, which the hardware prefetches from memory (48 rows read a slice at a
         // time would be 48 short streams, each paying the memory latency)
-        for (int r = 0; r < rows; r++) {
-            for (int k0 = 0; k0 < cols; k0 += DEPTH) {
-                w.unpack(r0 + r, k0, Math.min(DEPTH, cols - k0), weights, k0 / DEPTH * panel + r * DEPTH);
-            }
-        }
+        w.unpackRows(r0, rows, cols, DEPTH, weights, 0, DEPTH, panel);
         // a short last tile multiplies zero rows and its extra sums are dropped
         for (int kb = 0; kb < panels; kb++) {
             Arrays.fill(weights, kb * panel + rows * DEPTH, kb * panel + tiles * ROWS * DEPTH, 0f);
