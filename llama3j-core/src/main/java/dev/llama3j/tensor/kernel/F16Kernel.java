@@ -206,12 +206,8 @@ public final class F16Kernel implements RowKernel {
     @Override
     public boolean nativeUnpack(MemorySegment w, long off, long rowBytes, int rows, int n, int depth, float[] dst,
                                 int dstOff, int rowStride, int sliceStride) {
-        if (NativeKernels.active() == NativeKernels.Isa.NONE) {
-            return false;
-        }
-        NativeKernels.unpack(NativeKernels.active(), NativeKernels.Unpacked.F16, w.asSlice(off), rowBytes, rows, n,
-                depth, dst, dstOff, rowStride, sliceStride);
-        return true;
+        return NativeKernels.unpack(NativeKernels.Unpacked.F16, w.asSlice(off), rowBytes, rows, n, depth, dst, dstOff,
+                rowStride, sliceStride);
     }
 
     @Override

@@ -23,9 +23,8 @@ import java.util.Locale;
  * express, and F16 products with float32 activations through {@code vcvtph2ps} (the Vector API has no
  * half-precision conversion), with the bits of the Java {@link F16Kernel}, and, for {@link TileMatmul}'s float32
  * prompt product, its multiply-adds, with the Java tile's bits, and the exact widening of F16 and Q8_0 rows into
- * its float panels. Loaded through FFM; when the library,
- * the CPU or {@code -Dllama3j.native=off} says no, the Java kernels run alone ({@link #active()} is then
- * {@link Isa#NONE} and {@link #unavailableReason()} says why).
+ * its float panels. Loaded through FFM; when the library, the CPU or {@code -Dllama3j.native=off} says no, the Java
+ * kernels run alone ({@link #active()} is then {@link Isa#NONE} and {@link #unavailableReason()} says why).
  *
  * <p>{@code -Dllama3j.native=avx2} forces the AVX2 kernels on an AVX-512 machine (to compare them).
  */
@@ -360,6 +359,16 @@ public final class NativeKernels {
         } catch (Throwable e) {
             throw new IllegalStateException("native unpacking failed", e);
         }
+    }
+
+    /** {@link #unpack} with the active kernels: false, with nothing written, where none runs here. */
+    public static boolean unpack(Unpacked type, MemorySegment w, long rowBytes, int rows, int n, int depth,
+                                 float[] dst, int dstOff, int rowStride, int sliceStride) {
+        if (ACTIVE == Isa.NONE) {
+            return false;
+        }
+        unpack(ACTIVE, type, w, rowBytes, rows, n, depth, dst, dstOff, rowStride, sliceStride);
+        return true;
     }
 
     /**
