@@ -940,13 +940,16 @@ void FN(llama3j_f16)(const uint8_t *w, int64_t row_bytes, int32_t cols, const fl
 /*
  * Weights to float32 for TileMatmul's panels: the n weights of each of `rows` rows, row_bytes apart from w, in
  * slices of `depth` floats, slice s of row r at out + r * row_stride + s * slice_stride (the last one shorter where n
- * is not a multiple of depth). F16 through vcvtph2ps, Q8_0 as each
- * quant times its block's scale (exact: 8 bits times an 11-bit significand), so both give the Java unpackFloats'
- * bits, a NaN's payload aside.
+ * is not a multiple of depth). F16 through vcvtph2ps, BF16 as the top half of a float, Q8_0 as each quant times its
+ * block's scale (exact: 8 bits times an 11-bit significand), so all give the Java unpackFloats' bits, a NaN's payload
+ * aside (vcvtph2ps quiets a signalling NaN).
  */
 #ifdef USE_VNNI
 static inline void FN(f16_store)(float *p, f16v v) {
     _mm512_storeu_ps(p, v);
+}
+static inline f16v FN(bf16_load)(const uint8_t *p) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *) p)), 16));
 }
 /* 16 quants as floats times d */
 static inline void FN(q8_0_floats)(const uint8_t *q, __m512 d, float *out) {
@@ -959,6 +962,9 @@ static inline void FN(q8_0_floats)(const uint8_t *q, __m512 d, float *out) {
 static inline void FN(f16_store)(float *p, f16v v) {
     _mm256_storeu_ps(p, v);
 }
+static inline f16v FN(bf16_load)(const uint8_t *p) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *) p)), 16));
+}
 /* 8 quants as floats times d */
 static inline void FN(q8_0_floats)(const uint8_t *q, __m256 d, float *out) {
     _mm256_storeu_ps(out, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
@@ -968,8 +974,11 @@ static inline void FN(q8_0_floats)(const uint8_t *q, __m256 d, float *out) {
 #define Q8_0_SCALE(d) _mm256_set1_ps(d)
 #endif
 
-void FN(llama3j_unpack_f16)(const uint8_t *w, int64_t row_bytes, int32_t rows, int32_t n, int32_t depth, float *out,
-                            int64_t row_stride, int64_t slice_stride) {
+/* F16 or BF16 (a constant once inlined) rows: the same loop, another widening. */
+static inline __attribute__((always_inline)) void FN(unpack_halves)(const uint8_t *w, int64_t row_bytes, int32_t rows,
+                                                                    int32_t n, int32_t depth, float *out,
+                                                                    int64_t row_stride, int64_t slice_stride,
+                                                                    const int bf16) {
     for (int32_t r = 0; r < rows; r++) {
         const uint8_t *row = w + r * row_bytes;
         float *o = out + r * row_stride;
@@ -979,15 +988,31 @@ void FN(llama3j_unpack_f16)(const uint8_t *w, int64_t row_bytes, int32_t rows, i
             int32_t i = 0;
             for (; i + F16_LANES <= len; i += F16_LANES) {
                 PREFETCH(p + 2 * (int64_t) i + STREAM_PREFETCH_BYTES);
-                FN(f16_store)(o + i, FN(f16_load)(p + 2 * (int64_t) i));
+                const uint8_t *q = p + 2 * (int64_t) i;
+                FN(f16_store)(o + i, bf16 ? FN(bf16_load)(q) : FN(f16_load)(q));
             }
             for (; i < len; i++) {
                 uint16_t h;
                 memcpy(&h, p + 2 * (int64_t) i, 2);
-                o[i] = _cvtsh_ss(h);
+                if (bf16) {
+                    const uint32_t bits = (uint32_t) h << 16;
+                    memcpy(o + i, &bits, 4);
+                } else {
+                    o[i] = _cvtsh_ss(h);
+                }
             }
         }
     }
+}
+
+void FN(llama3j_unpack_f16)(const uint8_t *w, int64_t row_bytes, int32_t rows, int32_t n, int32_t depth, float *out,
+                            int64_t row_stride, int64_t slice_stride) {
+    FN(unpack_halves)(w, row_bytes, rows, n, depth, out, row_stride, slice_stride, 0);
+}
+
+void FN(llama3j_unpack_bf16)(const uint8_t *w, int64_t row_bytes, int32_t rows, int32_t n, int32_t depth, float *out,
+                             int64_t row_stride, int64_t slice_stride) {
+    FN(unpack_halves)(w, row_bytes, rows, n, depth, out, row_stride, slice_stride, 1);
 }
 
 void FN(llama3j_unpack_q8_0)(const uint8_t *w, int64_t row_bytes, int32_t rows, int32_t n, int32_t depth, float *out,

@@ -123,6 +123,14 @@ public final class BF16Kernel implements RowKernel {
         dequantize(w, off + 2L * i, dst, dstOff + i, n - i);
     }
 
+    /** Natively, the same shift, in one call for many rows. */
+    @Override
+    public boolean nativeUnpack(MemorySegment w, long off, long rowBytes, int rows, int n, int depth, float[] dst,
+                                int dstOff, int rowStride, int sliceStride) {
+        return NativeKernels.unpack(NativeKernels.Unpacked.BF16, w.asSlice(off), rowBytes, rows, n, depth, dst, dstOff,
+                rowStride, sliceStride);
+    }
+
     @Override
     public void dequantize(MemorySegment w, long off, float[] dst, int dstOff, int n) {
         for (int i = 0; i < n; i++) {

@@ -22,8 +22,8 @@ import java.util.Locale;
  * x86's byte multiply-adds ({@code vpmaddubsw}, AVX-512 VNNI's {@code vpdpbusd}) that the Vector API cannot
  * express, and F16 products with float32 activations through {@code vcvtph2ps} (the Vector API has no
  * half-precision conversion), with the bits of the Java {@link F16Kernel}, and, for {@link TileMatmul}'s float32
- * prompt product, its multiply-adds, with the Java tile's bits, and the exact widening of F16 and Q8_0 rows into
- * its float panels. Loaded through FFM; when the library, the CPU or {@code -Dllama3j.native=off} says no, the Java
+ * prompt product, its multiply-adds, with the Java tile's bits, and the exact widening of F16, BF16 and Q8_0 rows
+ * into its float panels. Loaded through FFM; when the library, the CPU or {@code -Dllama3j.native=off} says no, the Java
  * kernels run alone ({@link #active()} is then {@link Isa#NONE} and {@link #unavailableReason()} says why).
  *
  * <p>{@code -Dllama3j.native=avx2} forces the AVX2 kernels on an AVX-512 machine (to compare them).
@@ -60,6 +60,7 @@ public final class NativeKernels {
     /** A weight type whose rows {@link #unpack} widens to float32, exactly. */
     public enum Unpacked {
         F16("f16", 1, 2),
+        BF16("bf16", 1, 2),
         Q8_0("q8_0", 32, 34);
 
         final String symbol;
@@ -89,7 +90,7 @@ public final class NativeKernels {
     private static final MethodHandle[] F16_KERNELS = new MethodHandle[Isa.values().length];
     /** Int8 quantization of activations, as {@link Int8Activations} does it. */
     private static final MethodHandle[] QUANTIZE = new MethodHandle[Isa.values().length];
-    /** Rows of F16 and Q8_0 weights to float32 ({@link Unpacked}), exact in every variant. */
+    /** Rows of F16, BF16 and Q8_0 weights to float32 ({@link Unpacked}), exact in every variant. */
     private static final MethodHandle[][] UNPACK = new MethodHandle[Isa.values().length][Unpacked.values().length];
     /** The multiply-adds of a {@link TileMatmul} row block: AVX2's in 8 lanes, VNNI's in 16. */
     private static final MethodHandle[] TILES = new MethodHandle[Isa.values().length];

@@ -15,8 +15,9 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
- * The native unpacking of F16 and Q8_0 rows into the tiled product's float panels: each variant against the
- * scalar rule written out here ({@link Float#float16ToFloat} of each half; each quant times its block's scale),
+ * The native unpacking of F16, BF16 and Q8_0 rows into the tiled product's float panels: each variant against the
+ * scalar rule written out here ({@link Float#float16ToFloat} of each half; a bfloat16's bits as a float's top half;
+ * each quant times its block's scale),
  * bit for bit, slices in their places and nothing written between them; and a matrix's whole-row unpacking
  * against its slice-by-slice one (the Java kernels').
  */
@@ -54,6 +55,11 @@ class NativeUnpackTest {
             for (long i = 0; i < bytes / 2; i++) {
                 w.setAtIndex(HALF, i, half(rnd));
             }
+        } else if (type == NativeKernels.Unpacked.BF16) {
+            // any 16 bits: normals, subnormals, zeros, infinities and NaNs, every one widened exactly
+            for (long i = 0; i < bytes / 2; i++) {
+                w.setAtIndex(HALF, i, (short) rnd.nextInt(0x10000));
+            }
         } else {
             for (long b = 0; b < bytes / 34; b++) {
                 w.set(HALF, 34 * b, half(rnd));
@@ -74,11 +80,14 @@ class NativeUnpackTest {
         if (type == NativeKernels.Unpacked.F16) {
             return Float.float16ToFloat(w.get(HALF, off + 2L * i));
         }
+        if (type == NativeKernels.Unpacked.BF16) {
+            return Float.intBitsToFloat(w.get(HALF, off + 2L * i) << 16);
+        }
         long block = off + 34L * (i / 32);
         return Float.float16ToFloat(w.get(HALF, block)) * w.get(ValueLayout.JAVA_BYTE, block + 2 + i % 32);
     }
 
-    /** Equal bits, or both NaN (vcvtph2ps quiets a signalling NaN; the weights here hold none anyway). */
+    /** Equal bits, or both NaN (vcvtph2ps quiets a signalling NaN; the F16 and Q8_0 weights here hold none anyway). */
     private static boolean same(float a, float b) {
         return Float.floatToRawIntBits(a) == Float.floatToRawIntBits(b) || (Float.isNaN(a) && Float.isNaN(b));
     }
@@ -143,7 +152,11 @@ class NativeUnpackTest {
         Random rnd = new Random(9);
         try (Arena arena = Arena.ofConfined()) {
             for (NativeKernels.Unpacked type : NativeKernels.Unpacked.values()) {
-                DType dtype = type == NativeKernels.Unpacked.F16 ? DType.F16 : DType.Q8_0;
+                DType dtype = switch (type) {
+                    case F16 -> DType.F16;
+                    case BF16 -> DType.BF16;
+                    case Q8_0 -> DType.Q8_0;
+                };
                 for (int cols : new int[] {256, 2080}) {
                     int rows = 7;
                     MemorySegment w = rows(arena, type, rows, rowBytes(type, cols), rnd);
