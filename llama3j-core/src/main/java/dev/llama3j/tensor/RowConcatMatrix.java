@@ -33,7 +33,25 @@ public final class RowConcatMatrix implements Matrix {
                 return null;
             }
         }
-        return (row, col, len, dst, dstOff) -> rows[row / partRows].unpack(row % partRows, col, len, dst, dstOff);
+        return new RowSlices() {
+            @Override
+            public void unpack(int row, int col, int len, float[] dst, int dstOff) {
+                rows[row / partRows].unpack(row % partRows, col, len, dst, dstOff);
+            }
+
+            /** Each part's rows of the block in one call of that part's. */
+            @Override
+            public void unpackRows(int row, int count, int cols, int depth, float[] dst, int dstOff, int rowStride,
+                                   int sliceStride) {
+                for (int i = 0; i < count; ) {
+                    int r = row + i;
+                    int inPart = Math.min(count - i, partRows - r % partRows);
+                    rows[r / partRows].unpackRows(r % partRows, inPart, cols, depth, dst, dstOff + i * rowStride,
+                            rowStride, sliceStride);
+                    i += inPart;
+                }
+            }
+        };
     }
 
     @Override

@@ -28,7 +28,22 @@ public final class RowPermutedMatrix implements Matrix {
         this.base = base;
         this.perm = perm.clone();
         RowSlices rows = base.slices();
-        this.slices = rows == null ? null : (row, col, len, dst, dstOff) -> rows.unpack(this.perm[row], col, len, dst, dstOff);
+        this.slices = rows == null ? null : new RowSlices() {
+            @Override
+            public void unpack(int row, int col, int len, float[] dst, int dstOff) {
+                rows.unpack(RowPermutedMatrix.this.perm[row], col, len, dst, dstOff);
+            }
+
+            /** Row by row, each a call of the underlying matrix's (permuted rows are not consecutive there). */
+            @Override
+            public void unpackRows(int row, int count, int cols, int depth, float[] dst, int dstOff, int rowStride,
+                                   int sliceStride) {
+                for (int i = 0; i < count; i++) {
+                    rows.unpackRows(RowPermutedMatrix.this.perm[row + i], 1, cols, depth, dst, dstOff + i * rowStride,
+                            rowStride, sliceStride);
+                }
+            }
+        };
     }
 
     /** Row of the underlying matrix that row {@code row} of this view reads. */

@@ -5,11 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.llama3j.tensor.DType;
 import dev.llama3j.tensor.DenseMatrix;
+import dev.llama3j.tensor.Matrix;
+import dev.llama3j.tensor.RowConcatMatrix;
+import dev.llama3j.tensor.RowPermutedMatrix;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -142,7 +146,8 @@ class NativeUnpackTest {
 
     /**
      * A block of a matrix's rows in one call (native where a variant runs) against the same rows slice by slice
-     * through the Java kernel: the tiled product's panels hold the same floats either way.
+     * ({@link RowSlices#unpack}: the Java kernels'), for the matrix and for the views that forward blocks to it
+     * (permuted rows, row shards, both): the tiled product's panels hold the same floats either way.
      */
     @Test
     void rowBlocksAreTheSlicesOfTheJavaKernels() {
@@ -159,32 +164,53 @@ class NativeUnpackTest {
                 };
                 for (int cols : new int[] {256, 2080}) {
                     int rows = 7;
-                    MemorySegment w = rows(arena, type, rows, rowBytes(type, cols), rnd);
-                    MemorySegment owned = arena.allocate(w.byteSize(), 2);
-                    owned.copyFrom(w);
-                    RowSlices slices = new DenseMatrix("w", dtype, owned, rows, cols, false).slices();
-                    int depth = TileMatmul.DEPTH;
-                    int panel = 5 * depth;
-                    int panels = (cols + depth - 1) / depth;
-                    float[] block = new float[panels * panel];
-                    float[] bySlice = new float[block.length];
-                    Arrays.fill(block, UNTOUCHED);
-                    Arrays.fill(bySlice, UNTOUCHED);
-                    // rows 1..5 of the matrix, as TileMatmul lays out a row block
-                    slices.unpackRows(1, 5, cols, depth, block, 0, depth, panel);
-                    for (int i = 0; i < 5; i++) {
-                        for (int s = 0; s < panels; s++) {
-                            int k0 = s * depth;
-                            dtype.kernel().unpackFloats(owned, (1L + i) * dtype.bytesFor(cols) + dtype.bytesFor(k0),
-                                    bySlice, s * panel + i * depth, Math.min(depth, cols - k0));
-                        }
+                    DenseMatrix a = matrix(arena, type, dtype, rows, cols, rnd);
+                    DenseMatrix b = matrix(arena, type, dtype, rows, cols, rnd);
+                    int[] perm = {3, 6, 0, 1, 5, 2, 4};
+                    int[] reversed = new int[2 * rows];
+                    for (int i = 0; i < reversed.length; i++) {
+                        reversed[i] = reversed.length - 1 - i;
                     }
-                    for (int j = 0; j < block.length; j++) {
-                        assertThat(same(block[j], bySlice[j])).as("%s %d cols, float %d: %s vs %s", dtype, cols, j,
-                                block[j], bySlice[j]).isTrue();
+                    RowConcatMatrix concat = new RowConcatMatrix(List.of(a, b));
+                    for (Matrix m : List.of(a, new RowPermutedMatrix(a, perm), concat,
+                            new RowPermutedMatrix(concat, reversed))) {
+                        // rows 1..5 (in the shards: across the parts' boundary at 7), as TileMatmul lays out a block
+                        int first = m.rows() > rows ? 4 : 1;
+                        assertBlockIsItsSlices(m, first, 5, dtype);
                     }
                 }
             }
+        }
+    }
+
+    private static DenseMatrix matrix(Arena arena, NativeKernels.Unpacked type, DType dtype, int rows, int cols,
+                                      Random rnd) {
+        MemorySegment w = rows(arena, type, rows, rowBytes(type, cols), rnd);
+        MemorySegment owned = arena.allocate(w.byteSize(), 2);
+        owned.copyFrom(w);
+        return new DenseMatrix("w", dtype, owned, rows, cols, false);
+    }
+
+    private static void assertBlockIsItsSlices(Matrix m, int first, int count, DType dtype) {
+        RowSlices slices = m.slices();
+        int cols = m.cols();
+        int depth = TileMatmul.DEPTH;
+        int panel = (count + 1) * depth;
+        int panels = (cols + depth - 1) / depth;
+        float[] block = new float[panels * panel];
+        float[] bySlice = new float[block.length];
+        Arrays.fill(block, UNTOUCHED);
+        Arrays.fill(bySlice, UNTOUCHED);
+        slices.unpackRows(first, count, cols, depth, block, 0, depth, panel);
+        for (int i = 0; i < count; i++) {
+            for (int s = 0; s < panels; s++) {
+                int k0 = s * depth;
+                slices.unpack(first + i, k0, Math.min(depth, cols - k0), bySlice, s * panel + i * depth);
+            }
+        }
+        for (int j = 0; j < block.length; j++) {
+            assertThat(same(block[j], bySlice[j])).as("%s %s, %d cols, float %d: %s vs %s",
+                    m.getClass().getSimpleName(), dtype, cols, j, block[j], bySlice[j]).isTrue();
         }
     }
 
