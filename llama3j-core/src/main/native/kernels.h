@@ -16,6 +16,8 @@
  * llama3j_f16_ISA: F16 rows with float32 activations, out[row] = sum_j w[j] * x[j], each variant in the lane order
  * of the Java F16Kernel at its width (AVX2: 8 lanes, VNNI: 16), whose bits it gives.
  *
+ * llama3j_bf16_ISA: BF16 rows with float32 activations, as llama3j_f16_ISA, in the lane order of the Java BF16Kernel.
+ *
  * llama3j_unpack_{f16,bf16,q8_0}_ISA: F16, BF16 or Q8_0 rows (n weights each, whole Q8_0 blocks) as floats, exact,
  * in slices of `depth` (a multiple of 32), rows and slices at the strides given: TileMatmul's weight panels.
  *
@@ -42,6 +44,8 @@
     LLAMA3J_DECLARE_TYPE(q8_0, isa)                                                                            \
     void llama3j_f16_##isa(const uint8_t *w, int64_t row_bytes, int32_t cols, const float *x, float *out,      \
                            int32_t rows);                                                                      \
+    void llama3j_bf16_##isa(const uint8_t *w, int64_t row_bytes, int32_t cols, const float *x, float *out,     \
+                            int32_t rows);                                                                     \
     void llama3j_unpack_f16_##isa(const uint8_t *w, int64_t row_bytes, int32_t rows, int32_t n, int32_t depth,  \
                                   float *out, int64_t row_stride, int64_t slice_stride);                       \
     void llama3j_unpack_bf16_##isa(const uint8_t *w, int64_t row_bytes, int32_t rows, int32_t n, int32_t depth, \

@@ -25,12 +25,15 @@
 
 /* How far ahead the weight streams of Q4_0, Q4_K and Q8_0 are prefetched: a single vector's product streams from
  * memory and gains from looking further ahead than a batch, whose rows are read again from L2 (figures:
- * docs/performance.md). F16's two streams per row pair look PREFETCH_BYTES ahead (not measured further). */
+ * docs/performance.md). The F16 and BF16 products read two rows at once, each HALF_PREFETCH_BYTES ahead. */
 #ifndef PREFETCH_BYTES
 #define PREFETCH_BYTES 1024
 #endif
 #ifndef STREAM_PREFETCH_BYTES
 #define STREAM_PREFETCH_BYTES 8192
+#endif
+#ifndef HALF_PREFETCH_BYTES
+#define HALF_PREFETCH_BYTES 4096
 #endif
 #define PREFETCH(p) _mm_prefetch((const char *) (p), _MM_HINT_T0)
 /* The distance for a row read with V vectors. */
@@ -868,6 +871,13 @@ static inline f16v FN(f16_zero)(void) {
 static inline float FN(f16_sum)(f16v a, f16v b) {
     return FN(sum16)(_mm512_add_ps(a, b));
 }
+static inline f16v FN(f16_add)(f16v a, f16v b) {
+    return _mm512_add_ps(a, b);
+}
+/* BF16 is a float's top half: widened by a shift, exactly. */
+static inline f16v FN(bf16_load)(const uint8_t *p) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *) p)), 16));
+}
 #else
 #define F16_LANES 8
 typedef __m256 f16v;
@@ -888,6 +898,13 @@ static inline float FN(f16_sum)(f16v a, f16v b) {
     __m256 v = _mm256_add_ps(a, b);
     return FN(sum4)(_mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1)));
 }
+static inline f16v FN(f16_add)(f16v a, f16v b) {
+    return _mm256_add_ps(a, b);
+}
+/* BF16 is a float's top half: widened by a shift, exactly. */
+static inline f16v FN(bf16_load)(const uint8_t *p) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *) p)), 16));
+}
 #endif
 
 /* Rows a and b (which may be the same row) with x, into *oa and *ob. */
@@ -898,8 +915,8 @@ static inline void FN(f16_rows2)(const uint8_t *a, const uint8_t *b, int32_t col
     const int32_t bound = cols - cols % (2 * step);
     int32_t i = 0;
     for (; i < bound; i += 2 * step) {
-        PREFETCH(a + 2 * (int64_t) i + PREFETCH_BYTES);
-        PREFETCH(b + 2 * (int64_t) i + PREFETCH_BYTES);
+        PREFETCH(a + 2 * (int64_t) i + HALF_PREFETCH_BYTES);
+        PREFETCH(b + 2 * (int64_t) i + HALF_PREFETCH_BYTES);
         f16v x0 = FN(f16_x)(x + i), x1 = FN(f16_x)(x + i + step);
         a0 = FN(f16_fma)(FN(f16_load)(a + 2 * (int64_t) i), x0, a0);
         a1 = FN(f16_fma)(FN(f16_load)(a + 2 * (int64_t) (i + step)), x1, a1);
@@ -938,6 +955,68 @@ void FN(llama3j_f16)(const uint8_t *w, int64_t row_bytes, int32_t cols, const fl
 }
 
 /*
+ * BF16 rows with float32 activations, in the order of the Java BF16Kernel at this variant's width: four accumulators
+ * over steps of F16_LANES weights taken in turn, the whole steps left over into the first, then (a0 + a1) + (a2 + a3)
+ * with its lanes folded as Vectors.sum folds them, then the weights past the last whole step one rounded product at
+ * a time. Rows a and b (which may be the same row) side by side: two memory streams.
+ */
+static inline float FN(bf16_tail)(const uint8_t *p, int32_t i, int32_t cols, const float *x, float sum) {
+    for (; i < cols; i++) {
+        uint16_t h;
+        memcpy(&h, p + 2 * (int64_t) i, 2);
+        const uint32_t bits = (uint32_t) h << 16;
+        float v;
+        memcpy(&v, &bits, 4);
+        const float product = v * x[i];
+        sum += product;
+    }
+    return sum;
+}
+
+static inline void FN(bf16_rows2)(const uint8_t *a, const uint8_t *b, int32_t cols, const float *x, float *oa,
+                                  float *ob) {
+    const int32_t step = F16_LANES;
+    f16v a0 = FN(f16_zero)(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    const int32_t bound = cols - cols % (4 * step);
+    int32_t i = 0;
+    for (; i < bound; i += 4 * step) {
+        const uint8_t *pa = a + 2 * (int64_t) i, *pb = b + 2 * (int64_t) i;
+        PREFETCH(pa + HALF_PREFETCH_BYTES);
+        PREFETCH(pb + HALF_PREFETCH_BYTES);
+        const f16v x0 = FN(f16_x)(x + i), x1 = FN(f16_x)(x + i + step);
+        const f16v x2 = FN(f16_x)(x + i + 2 * step), x3 = FN(f16_x)(x + i + 3 * step);
+        a0 = FN(f16_fma)(FN(bf16_load)(pa), x0, a0);
+        b0 = FN(f16_fma)(FN(bf16_load)(pb), x0, b0);
+        a1 = FN(f16_fma)(FN(bf16_load)(pa + 2 * step), x1, a1);
+        b1 = FN(f16_fma)(FN(bf16_load)(pb + 2 * step), x1, b1);
+        a2 = FN(f16_fma)(FN(bf16_load)(pa + 4 * step), x2, a2);
+        b2 = FN(f16_fma)(FN(bf16_load)(pb + 4 * step), x2, b2);
+        a3 = FN(f16_fma)(FN(bf16_load)(pa + 6 * step), x3, a3);
+        b3 = FN(f16_fma)(FN(bf16_load)(pb + 6 * step), x3, b3);
+    }
+    for (; i + step <= cols; i += step) {
+        const f16v xv = FN(f16_x)(x + i);
+        a0 = FN(f16_fma)(FN(bf16_load)(a + 2 * (int64_t) i), xv, a0);
+        b0 = FN(f16_fma)(FN(bf16_load)(b + 2 * (int64_t) i), xv, b0);
+    }
+    const float sa = FN(f16_sum)(FN(f16_add)(a0, a1), FN(f16_add)(a2, a3));
+    const float sb = FN(f16_sum)(FN(f16_add)(b0, b1), FN(f16_add)(b2, b3));
+    *oa = FN(bf16_tail)(a, i, cols, x, sa);
+    *ob = FN(bf16_tail)(b, i, cols, x, sb);
+}
+
+void FN(llama3j_bf16)(const uint8_t *w, int64_t row_bytes, int32_t cols, const float *x, float *out, int32_t rows) {
+    const int32_t half = rows / 2;
+    for (int32_t r = 0; r < half; r++) {
+        FN(bf16_rows2)(w + r * row_bytes, w + (r + half) * row_bytes, cols, x, out + r, out + r + half);
+    }
+    if (rows % 2 != 0) {
+        const uint8_t *last = w + (int64_t) (rows - 1) * row_bytes;
+        FN(bf16_rows2)(last, last, cols, x, out + rows - 1, out + rows - 1);
+    }
+}
+
+/*
  * Weights to float32 for TileMatmul's panels: the n weights of each of `rows` rows, row_bytes apart from w, in
  * slices of `depth` floats, slice s of row r at out + r * row_stride + s * slice_stride (the last one shorter where n
  * is not a multiple of depth). F16 through vcvtph2ps, BF16 as the top half of a float, Q8_0 as each quant times its
@@ -947,9 +1026,6 @@ void FN(llama3j_f16)(const uint8_t *w, int64_t row_bytes, int32_t cols, const fl
 #ifdef USE_VNNI
 static inline void FN(f16_store)(float *p, f16v v) {
     _mm512_storeu_ps(p, v);
-}
-static inline f16v FN(bf16_load)(const uint8_t *p) {
-    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *) p)), 16));
 }
 /* 16 quants as floats times d */
 static inline void FN(q8_0_floats)(const uint8_t *q, __m512 d, float *out) {
@@ -961,9 +1037,6 @@ static inline void FN(q8_0_floats)(const uint8_t *q, __m512 d, float *out) {
 #else
 static inline void FN(f16_store)(float *p, f16v v) {
     _mm256_storeu_ps(p, v);
-}
-static inline f16v FN(bf16_load)(const uint8_t *p) {
-    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *) p)), 16));
 }
 /* 8 quants as floats times d */
 static inline void FN(q8_0_floats)(const uint8_t *q, __m256 d, float *out) {

@@ -20,11 +20,12 @@ import java.util.Locale;
  * The optional native kernels ({@code src/main/native}, built by the build when a C compiler is there): integer
  * dot products with int8 activations of Q4_0, Q4_K, Q6_K and Q8_0 rows in the file's own blocks (no copy), through
  * x86's byte multiply-adds ({@code vpmaddubsw}, AVX-512 VNNI's {@code vpdpbusd}) that the Vector API cannot
- * express, and F16 products with float32 activations through {@code vcvtph2ps} (the Vector API has no
- * half-precision conversion), with the bits of the Java {@link F16Kernel}, and, for {@link TileMatmul}'s float32
- * prompt product, its multiply-adds, with the Java tile's bits, and the exact widening of F16, BF16 and Q8_0 rows
- * into its float panels. Loaded through FFM; when the library, the CPU or {@code -Dllama3j.native=off} says no, the Java
- * kernels run alone ({@link #active()} is then {@link Isa#NONE} and {@link #unavailableReason()} says why).
+ * express; F16 and BF16 products with float32 activations, with the bits of the Java {@link F16Kernel} and
+ * {@link BF16Kernel} (F16 through {@code vcvtph2ps}: the Vector API has no half-precision conversion); and for
+ * {@link TileMatmul}'s float32 prompt product, its multiply-adds, with the Java tile's bits, and the exact widening
+ * of F16, BF16 and Q8_0 rows into its float panels. Loaded through FFM; when the library, the CPU or
+ * {@code -Dllama3j.native=off} says no, the Java kernels run alone ({@link #active()} is then {@link Isa#NONE} and
+ * {@link #unavailableReason()} says why).
  *
  * <p>{@code -Dllama3j.native=avx2} forces the AVX2 kernels on an AVX-512 machine (to compare them).
  */
@@ -88,6 +89,8 @@ public final class NativeKernels {
             new MethodHandle[Isa.values().length][Kernel.values().length];
     /** The F16 products with float32 activations: AVX2's in 8 lanes, VNNI's in 16. */
     private static final MethodHandle[] F16_KERNELS = new MethodHandle[Isa.values().length];
+    /** The BF16 products with float32 activations, in the Java {@link BF16Kernel}'s lane order at 8 and 16 lanes. */
+    private static final MethodHandle[] BF16_KERNELS = new MethodHandle[Isa.values().length];
     /** Int8 quantization of activations, as {@link Int8Activations} does it. */
     private static final MethodHandle[] QUANTIZE = new MethodHandle[Isa.values().length];
     /** Rows of F16, BF16 and Q8_0 weights to float32 ({@link Unpacked}), exact in every variant. */
@@ -140,6 +143,8 @@ public final class NativeKernels {
                             critical);
                     F16_KERNELS[isa.ordinal()] = linker.downcallHandle(
                             lib.findOrThrow("llama3j_f16_" + isa.name().toLowerCase(Locale.ROOT)), f16, critical);
+                    BF16_KERNELS[isa.ordinal()] = linker.downcallHandle(
+                            lib.findOrThrow("llama3j_bf16_" + isa.name().toLowerCase(Locale.ROOT)), f16, critical);
                     for (Kernel k : Kernel.values()) {
                         String name = "llama3j_" + k.symbol + "_" + isa.name().toLowerCase(Locale.ROOT);
                         KERNELS[isa.ordinal()][k.ordinal()] = linker.downcallHandle(lib.findOrThrow(name), matvec,
@@ -311,6 +316,17 @@ public final class NativeKernels {
      */
     public static void f16Matvec(Isa isa, MemorySegment w, long rowBytes, int cols, float[] x, int xOff,
                                  float[] out, int outOff, int rows) {
+        halfMatvec(F16_KERNELS, "F16", isa, w, rowBytes, cols, x, xOff, out, outOff, rows);
+    }
+
+    /** {@link #f16Matvec} of BF16 rows, in the lane order of {@link BF16Kernel} at {@code isa}'s width. */
+    public static void bf16Matvec(Isa isa, MemorySegment w, long rowBytes, int cols, float[] x, int xOff,
+                                  float[] out, int outOff, int rows) {
+        halfMatvec(BF16_KERNELS, "BF16", isa, w, rowBytes, cols, x, xOff, out, outOff, rows);
+    }
+
+    private static void halfMatvec(MethodHandle[] kernels, String type, Isa isa, MemorySegment w, long rowBytes,
+                                   int cols, float[] x, int xOff, float[] out, int outOff, int rows) {
         if (rows == 0) {
             return;
         }
@@ -318,14 +334,14 @@ public final class NativeKernels {
         if (!runs(isa) || cols <= 0 || rowBytes < 2L * cols || rows < 0 || w.byteSize() < 2L * cols
                 || (rows > 1 && rowBytes > (w.byteSize() - 2L * cols) / (rows - 1))
                 || xOff < 0 || x.length - xOff < cols || outOff < 0 || out.length - outOff < rows) {
-            throw new IllegalArgumentException("native F16 product of " + rows + " rows of " + cols
+            throw new IllegalArgumentException("native " + type + " product of " + rows + " rows of " + cols
                     + " weights does not fit its arguments (or " + isa + " does not run here)");
         }
         try {
-            F16_KERNELS[isa.ordinal()].invokeExact(w, rowBytes, cols, MemorySegment.ofArray(x).asSlice(4L * xOff),
+            kernels[isa.ordinal()].invokeExact(w, rowBytes, cols, MemorySegment.ofArray(x).asSlice(4L * xOff),
                     MemorySegment.ofArray(out).asSlice(4L * outOff, 4L * rows), rows);
         } catch (Throwable e) {
-            throw new IllegalStateException("native F16 kernel failed", e);
+            throw new IllegalStateException("native " + type + " kernel failed", e);
         }
     }
 
