@@ -1,12 +1,22 @@
 package dev.llama3j.tensor.kernel;
 
 import java.lang.foreign.MemorySegment;
+import org.junit.jupiter.api.Assumptions;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Byte-level block builders and exact comparisons shared by the kernel tests. */
+/** Byte-level block builders, exact comparisons and native-kernel checks shared by the kernel tests. */
 final class KernelTestSupport {
     private KernelTestSupport() {}
+
+    /** Skips the test, visibly, where {@code isa}'s native kernels do not run. */
+    static void assumeRuns(NativeKernels.Isa isa) {
+        if (!NativeKernels.runs(isa)) {
+            String msg = "SKIPPED: native " + isa + " kernels do not run here: " + NativeKernels.unavailableReason();
+            System.err.println(msg);
+            Assumptions.assumeTrue(false, msg);
+        }
+    }
 
     /** A zeroed buffer of {@code size} bytes that tests fill field by field. */
     static final class Bytes {

@@ -10,7 +10,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Random;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,14 +24,6 @@ class NativeBF16Test {
     /** Widths with tails of every kind: no step left over, one to three whole steps, part of a step, both. */
     private static final int[] COLS = {1, 7, 8, 15, 16, 24, 31, 32, 40, 47, 48, 63, 64, 80, 100, 2048, 2056, 2061,
         2072, 2077, 2096};
-
-    private static void assumeRuns(NativeKernels.Isa isa) {
-        if (!NativeKernels.runs(isa)) {
-            String msg = "SKIPPED: native " + isa + " kernels do not run here: " + NativeKernels.unavailableReason();
-            System.err.println(msg);
-            Assumptions.assumeTrue(false, msg);
-        }
-    }
 
     /** Rows of random bfloat16s: values of both signs and many magnitudes, subnormals and zeros. */
     private static MemorySegment rows(Arena arena, int rows, int cols, Random rnd) {
@@ -99,7 +90,7 @@ class NativeBF16Test {
     }
 
     private static void eachVariantIsItsLaneOrderRule(NativeKernels.Isa isa, int lanes) {
-        assumeRuns(isa);
+        KernelTestSupport.assumeRuns(isa);
         Random rnd = new Random(lanes);
         try (Arena arena = Arena.ofConfined()) {
             for (int cols : COLS) {
@@ -160,7 +151,7 @@ class NativeBF16Test {
 
     @Test
     void argumentsThatDoNotFitAreRejectedBeforeTheNativeCall() {
-        assumeRuns(NativeKernels.Isa.AVX2);
+        KernelTestSupport.assumeRuns(NativeKernels.Isa.AVX2);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment w = arena.allocate(2L * 4 * 64);
             float[] x = new float[64];

@@ -10,7 +10,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.Random;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -23,14 +22,6 @@ class NativeF16Test {
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED;
     /** Widths with tails of every kind: none, one step, part of a step, both. */
     private static final int[] COLS = {1, 7, 8, 15, 16, 24, 31, 32, 40, 47, 48, 80, 100, 2048, 2056, 2061, 2064, 2077};
-
-    private static void assumeRuns(NativeKernels.Isa isa) {
-        if (!NativeKernels.runs(isa)) {
-            String msg = "SKIPPED: native " + isa + " kernels do not run here: " + NativeKernels.unavailableReason();
-            System.err.println(msg);
-            Assumptions.assumeTrue(false, msg);
-        }
-    }
 
     /** Rows of random halves: normal values of both signs, subnormals, zeros and, in row 2, an infinity. */
     private static MemorySegment rows(Arena arena, int rows, int cols, Random rnd, boolean special) {
@@ -100,7 +91,7 @@ class NativeF16Test {
     }
 
     private static void eachVariantIsItsLaneOrderRule(NativeKernels.Isa isa, int lanes) {
-        assumeRuns(isa);
+        KernelTestSupport.assumeRuns(isa);
         Random rnd = new Random(lanes);
         try (Arena arena = Arena.ofConfined()) {
             for (int cols : COLS) {
@@ -167,7 +158,7 @@ class NativeF16Test {
 
     @Test
     void argumentsThatDoNotFitAreRejectedBeforeTheNativeCall() {
-        assumeRuns(NativeKernels.Isa.AVX2);
+        KernelTestSupport.assumeRuns(NativeKernels.Isa.AVX2);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment w = arena.allocate(2L * 4 * 64);
             float[] x = new float[64];

@@ -14,14 +14,6 @@ import org.junit.jupiter.api.Test;
  */
 class NativeQuantizeTest {
 
-    private static void assumeRuns(NativeKernels.Isa isa) {
-        if (!NativeKernels.runs(isa)) {
-            String msg = "SKIPPED: native " + isa + " kernels do not run here: " + NativeKernels.unavailableReason();
-            System.err.println(msg);
-            Assumptions.assumeTrue(false, msg);
-        }
-    }
-
     /** Blocks of every kind, 32 floats each. */
     private static float[] blocks(Random rnd) {
         int count = 40;
@@ -46,7 +38,7 @@ class NativeQuantizeTest {
     }
 
     private static void isInt8ActivationsBits(NativeKernels.Isa isa) {
-        assumeRuns(isa);
+        KernelTestSupport.assumeRuns(isa);
         Random rnd = new Random(21);
         for (int round = 0; round < 5; round++) {
             float[] x = blocks(rnd);
@@ -109,7 +101,7 @@ class NativeQuantizeTest {
 
     @Test
     void argumentsThatDoNotFitAreRejectedBeforeTheNativeCall() {
-        assumeRuns(NativeKernels.Isa.AVX2);
+        KernelTestSupport.assumeRuns(NativeKernels.Isa.AVX2);
         NativeKernels.Isa isa = NativeKernels.Isa.AVX2;
         float[] x = new float[64];
         assertThatThrownBy(() -> NativeKernels.quantize(isa, x, 1, 2, new byte[64], 0, new float[2], new float[2], 0))

@@ -15,7 +15,6 @@ import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,14 +29,6 @@ class NativeUnpackTest {
     /** Row lengths of whole Q8_0 blocks: less than a slice, whole slices, a short last slice. */
     private static final int[] COLS = {32, 96, 256, 288, 512, 2048, 2080, 8192};
     private static final float UNTOUCHED = -12345f;
-
-    private static void assumeRuns(NativeKernels.Isa isa) {
-        if (!NativeKernels.runs(isa)) {
-            String msg = "SKIPPED: native " + isa + " kernels do not run here: " + NativeKernels.unavailableReason();
-            System.err.println(msg);
-            Assumptions.assumeTrue(false, msg);
-        }
-    }
 
     /** A random half: normal values of both signs, subnormals, zeros, infinities. */
     private static short half(Random rnd) {
@@ -101,7 +92,7 @@ class NativeUnpackTest {
      * {@code 3 + r * depth + s * (3 * depth + 40)}; every float checked, the gaps untouched.
      */
     private static void eachVariantIsTheRule(NativeKernels.Isa isa) {
-        assumeRuns(isa);
+        KernelTestSupport.assumeRuns(isa);
         Random rnd = new Random(isa.ordinal());
         int rows = 3;
         try (Arena arena = Arena.ofConfined()) {
@@ -216,7 +207,7 @@ class NativeUnpackTest {
 
     @Test
     void argumentsThatDoNotFitAreRejectedBeforeTheNativeCall() {
-        assumeRuns(NativeKernels.Isa.AVX2);
+        KernelTestSupport.assumeRuns(NativeKernels.Isa.AVX2);
         NativeKernels.Isa isa = NativeKernels.Isa.AVX2;
         NativeKernels.Unpacked q8 = NativeKernels.Unpacked.Q8_0;
         try (Arena arena = Arena.ofConfined()) {
