@@ -5,6 +5,10 @@ import org.junit.jupiter.api.Test;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Random;
+
+import dev.llama3j.format.hf.HfQkOrder;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -48,6 +52,51 @@ class RowPermutedMatrixTest {
             for (int[] bad : new int[][] {{0, 1}, {0, 1, 1}, {0, 1, 3}, {-1, 0, 1}}) {
                 assertThatThrownBy(() -> new RowPermutedMatrix(base, bad))
                         .isInstanceOf(IllegalArgumentException.class);
+            }
+        }
+    }
+
+    /**
+     * matvec over any range gives each row the bits of the underlying matrix's own product for that row, for Hugging
+     * Face's head permutation, a permutation of a permuted view, and ranges that cut heads; nothing else is written.
+     */
+    @Test
+    void matvecGivesEachRowTheUnderlyingRowsBits() {
+        Random rnd = new Random(3);
+        int heads = 6;
+        int headDim = 16;
+        int rows = heads * headDim;
+        int cols = 96;
+        try (Arena arena = Arena.ofConfined()) {
+            for (DType t : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+                DenseMatrix base = RandomWeights.matrix(arena, t, rows, cols, rnd);
+                float[] x = RandomWeights.gaussian(cols, rnd);
+                float[] reference = new float[rows];
+                base.matvec(x, 0, reference, 0, 0, rows);
+                int[] hf = HfQkOrder.metaToHfRows(heads, headDim);
+                int[] reversed = new int[rows];
+                for (int r = 0; r < rows; r++) {
+                    reversed[r] = rows - 1 - r;
+                }
+                RowPermutedMatrix once = new RowPermutedMatrix(base, hf);
+                RowPermutedMatrix twice = new RowPermutedMatrix(once, reversed);
+                for (int[] range : new int[][] {{0, rows}, {5, 37}, {16, 32}, {rows - 3, rows}, {7, 8}}) {
+                    float[] out = new float[rows + 1];
+                    Arrays.fill(out, Float.NaN);
+                    once.matvec(x, 0, out, 1, range[0], range[1]);
+                    float[] outTwice = new float[rows];
+                    Arrays.fill(outTwice, Float.NaN);
+                    twice.matvec(x, 0, outTwice, 0, range[0], range[1]);
+                    for (int r = 0; r < rows; r++) {
+                        boolean in = r >= range[0] && r < range[1];
+                        float want = in ? reference[hf[r]] : Float.NaN;
+                        float wantTwice = in ? reference[hf[reversed[r]]] : Float.NaN;
+                        assertThat(Float.floatToRawIntBits(out[1 + r])).as("%s rows %s, row %d", t,
+                                Arrays.toString(range), r).isEqualTo(Float.floatToRawIntBits(want));
+                        assertThat(Float.floatToRawIntBits(outTwice[r])).as("%s twice, rows %s, row %d", t,
+                                Arrays.toString(range), r).isEqualTo(Float.floatToRawIntBits(wantTwice));
+                    }
+                }
             }
         }
     }
