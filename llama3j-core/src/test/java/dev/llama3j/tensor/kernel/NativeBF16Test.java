@@ -49,67 +49,13 @@ class NativeBF16Test {
         return x;
     }
 
-    private static float weight(MemorySegment w, long off, int i) {
-        return Float.intBitsToFloat(w.get(HALF, off + 2L * i) << 16);
-    }
-
-    /** The lane-order rule of a width of {@code lanes}, in scalar code. */
-    private static float rule(MemorySegment w, long off, float[] x, int xOff, int n, int lanes) {
-        float[][] acc = new float[4][lanes];
-        int i = 0;
-        for (; i + 4 * lanes <= n; i += 4 * lanes) {
-            for (int a = 0; a < 4; a++) {
-                for (int j = 0; j < lanes; j++) {
-                    int k = i + a * lanes + j;
-                    acc[a][j] = Math.fma(weight(w, off, k), x[xOff + k], acc[a][j]);
-                }
-            }
-        }
-        for (; i + lanes <= n; i += lanes) {
-            for (int j = 0; j < lanes; j++) {
-                acc[0][j] = Math.fma(weight(w, off, i + j), x[xOff + i + j], acc[0][j]);
-            }
-        }
-        float[] v = new float[lanes];
-        for (int j = 0; j < lanes; j++) {
-            v[j] = (acc[0][j] + acc[1][j]) + (acc[2][j] + acc[3][j]);
-        }
-        for (int k = lanes / 2; k >= 1; k /= 2) {
-            float[] folded = new float[lanes];
-            for (int j = 0; j < lanes; j++) {
-                folded[j] = v[j] + v[(j + k) % lanes];
-            }
-            v = folded;
-        }
-        float sum = v[0];
-        for (; i < n; i++) {
-            float product = weight(w, off, i) * x[xOff + i];
-            sum += product;
-        }
-        return sum;
+    private static float bf16(MemorySegment w, long index) {
+        return Float.intBitsToFloat(w.getAtIndex(HALF, index) << 16);
     }
 
     private static void eachVariantIsItsLaneOrderRule(NativeKernels.Isa isa, int lanes) {
-        KernelTestSupport.assumeRuns(isa);
-        Random rnd = new Random(lanes);
-        try (Arena arena = Arena.ofConfined()) {
-            for (int cols : COLS) {
-                for (int rows : new int[] {1, 2, 5}) {
-                    MemorySegment w = rows(arena, rows, cols, rnd);
-                    float[] x = activations(cols, rnd);
-                    float[] out = new float[rows + 2];
-                    NativeKernels.bf16Matvec(isa, w, 2L * cols, cols, x, 3, out, 1, rows);
-                    for (int r = 0; r < rows; r++) {
-                        float expected = rule(w, 2L * r * cols, x, 3, cols, lanes);
-                        assertThat(Float.floatToRawIntBits(out[1 + r]))
-                                .as("%s %d cols, row %d of %d: %s vs %s", isa, cols, r, rows, out[1 + r], expected)
-                                .isEqualTo(Float.floatToRawIntBits(expected));
-                    }
-                    assertThat(out[0]).isZero();
-                    assertThat(out[rows + 1]).isZero();
-                }
-            }
-        }
+        KernelTestSupport.assertEachRowIsTheLaneRule(isa, lanes, 4, COLS, NativeBF16Test::rows, NativeBF16Test::bf16,
+                NativeKernels::bf16Matvec);
     }
 
     @Test

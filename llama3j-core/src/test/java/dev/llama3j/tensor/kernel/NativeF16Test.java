@@ -50,67 +50,14 @@ class NativeF16Test {
         return x;
     }
 
-    /** The lane-order rule of a width of {@code lanes}, in scalar code. */
-    private static float rule(MemorySegment w, long off, float[] x, int xOff, int n, int lanes) {
-        float[] a0 = new float[lanes];
-        float[] a1 = new float[lanes];
-        int i = 0;
-        for (; i + 2 * lanes <= n; i += 2 * lanes) {
-            for (int j = 0; j < lanes; j++) {
-                a0[j] = Math.fma(half(w, off, i + j), x[xOff + i + j], a0[j]);
-                a1[j] = Math.fma(half(w, off, i + lanes + j), x[xOff + i + lanes + j], a1[j]);
-            }
-        }
-        if (i + lanes <= n) {
-            for (int j = 0; j < lanes; j++) {
-                a0[j] = Math.fma(half(w, off, i + j), x[xOff + i + j], a0[j]);
-            }
-            i += lanes;
-        }
-        float[] v = new float[lanes];
-        for (int j = 0; j < lanes; j++) {
-            v[j] = a0[j] + a1[j];
-        }
-        for (int k = lanes / 2; k >= 1; k /= 2) {
-            float[] folded = new float[lanes];
-            for (int j = 0; j < lanes; j++) {
-                folded[j] = v[j] + v[(j + k) % lanes];
-            }
-            v = folded;
-        }
-        float sum = v[0];
-        for (; i < n; i++) {
-            float product = half(w, off, i) * x[xOff + i];
-            sum += product;
-        }
-        return sum;
-    }
-
-    private static float half(MemorySegment w, long off, int i) {
-        return Float.float16ToFloat(w.get(HALF, off + 2L * i));
+    private static float half(MemorySegment w, long index) {
+        return Float.float16ToFloat(w.getAtIndex(HALF, index));
     }
 
     private static void eachVariantIsItsLaneOrderRule(NativeKernels.Isa isa, int lanes) {
-        KernelTestSupport.assumeRuns(isa);
-        Random rnd = new Random(lanes);
-        try (Arena arena = Arena.ofConfined()) {
-            for (int cols : COLS) {
-                for (int rows : new int[] {1, 2, 5}) {
-                    MemorySegment w = rows(arena, rows, cols, rnd, true);
-                    float[] x = activations(cols, rnd, 3f);
-                    float[] out = new float[rows + 2];
-                    NativeKernels.f16Matvec(isa, w, 2L * cols, cols, x, 3, out, 1, rows);
-                    for (int r = 0; r < rows; r++) {
-                        float expected = rule(w, 2L * r * cols, x, 3, cols, lanes);
-                        assertThat(Float.floatToRawIntBits(out[1 + r]))
-                                .as("%s %d cols, row %d of %d: %s vs %s", isa, cols, r, rows, out[1 + r], expected)
-                                .isEqualTo(Float.floatToRawIntBits(expected));
-                    }
-                    assertThat(out[0]).isZero();
-                    assertThat(out[rows + 1]).isZero();
-                }
-            }
-        }
+        KernelTestSupport.assertEachRowIsTheLaneRule(isa, lanes, 2, COLS,
+                (arena, rows, cols, rnd) -> rows(arena, rows, cols, rnd, true), NativeF16Test::half,
+                NativeKernels::f16Matvec);
     }
 
     @Test
